@@ -1,0 +1,39 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both bootstrap .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-unit test-integration test-system lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## the whole platform on embedded defaults; gateway on http://127.0.0.1:8000
+	$(BIN)/commerce up
+
+test: $(STAMP)  ## the whole suite: unit, integration (MariaDB, Redis, broker) and system
+	$(BIN)/pytest -q
+
+test-unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+test-integration: $(STAMP)
+	$(BIN)/pytest -q tests/integration
+
+test-system: $(STAMP)
+	$(BIN)/pytest -q tests/system
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+bench: $(STAMP)
+	$(BIN)/python bench/login.py
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

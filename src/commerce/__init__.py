@@ -1,0 +1,1 @@
+"""A microservices shop: user, auth, product and order services behind one API gateway."""

@@ -1,0 +1,80 @@
+"""Entry points: ``commerce up`` (whole platform), ``commerce serve NAME``, ``commerce migrate NAME``.
+
+Each service's ``bootstrap`` module offers ``load_settings()`` and ``create_app(settings)``;
+the ones with a database also offer ``SERVICE_PACKAGE`` for their Alembic history.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+from pathlib import Path
+from types import ModuleType
+
+from commerce.platform import DEFAULT_PORTS, SERVICES, PlatformConfig, run_until_signalled
+
+APPS = (*SERVICES, "gateway")
+
+
+def _bootstrap(name: str) -> ModuleType:
+    return importlib.import_module(f"commerce.{name}.bootstrap")
+
+
+def _serve(name: str) -> int:
+    from commerce.kernel.runner import run_service
+
+    bootstrap = _bootstrap(name)
+    settings = bootstrap.load_settings()
+    run_service(bootstrap.create_app(settings), settings)
+    return 0
+
+
+def _migrate(name: str, revision: str, down: bool) -> int:
+    from commerce.kernel.db import create_engine
+    from commerce.kernel.db.migrations import downgrade, ensure_database, upgrade
+
+    bootstrap = _bootstrap(name)
+    url = bootstrap.load_settings().resolved_database_url()
+
+    async def run() -> None:
+        await ensure_database(url)
+        engine = create_engine(url)
+        try:
+            if down:
+                await downgrade(engine, bootstrap.SERVICE_PACKAGE, revision)
+            else:
+                await upgrade(engine, bootstrap.SERVICE_PACKAGE, revision)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    return 0
+
+
+def _up(args: argparse.Namespace) -> int:
+    ports = {name: args.base_port + offset for offset, name in enumerate(("gateway", *SERVICES))}
+    config = PlatformConfig(host=args.host, ports=ports, var_dir=Path(args.var_dir))
+    return run_until_signalled(config)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="commerce")
+    commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="start the whole platform on embedded defaults")
+    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument("--base-port", type=int, default=DEFAULT_PORTS["gateway"])
+    up.add_argument("--var-dir", default="var")
+    serve = commands.add_parser("serve", help="run one service")
+    serve.add_argument("name", choices=APPS)
+    migrate = commands.add_parser("migrate", help="apply (or revert) one service's migrations")
+    migrate.add_argument("name", choices=SERVICES)
+    migrate.add_argument("--revision", default=None)
+    migrate.add_argument("--down", action="store_true", help="downgrade (default to base)")
+    args = parser.parse_args(argv)
+    if args.command == "up":
+        return _up(args)
+    if args.command == "serve":
+        return _serve(args.name)
+    revision = args.revision or ("base" if args.down else "head")
+    return _migrate(args.name, revision, args.down)

@@ -1,0 +1,1 @@
+"""Plumbing shared by every service. Never one service's business rules."""

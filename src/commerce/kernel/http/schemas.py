@@ -1,0 +1,27 @@
+"""Pydantic bases for request and response bodies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel, ConfigDict
+
+T = TypeVar("T")
+
+
+class RequestBody(BaseModel):
+    """A request body: unknown fields are refused (no mass assignment)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list; ``next_cursor`` is opaque and ``null`` on the last page."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+Limit = Annotated[int, Query(ge=1, le=100, description="Page size, 1..100.")]
+Cursor = Annotated[str | None, Query(max_length=512, description="Opaque cursor from a previous page.")]

@@ -1,0 +1,22 @@
+"""Runs one service's ASGI app under uvicorn with the platform's logging."""
+
+from __future__ import annotations
+
+import uvicorn
+from fastapi import FastAPI
+
+from commerce.kernel.logging import configure_logging
+from commerce.kernel.settings import ServiceSettings
+
+
+def run_service(app: FastAPI, settings: ServiceSettings) -> None:
+    configure_logging(settings.service_name, settings.log_level)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+    )

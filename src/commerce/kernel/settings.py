@@ -1,0 +1,40 @@
+"""Settings pieces every service shares.
+
+Each service subclasses :class:`ServiceSettings` with its own ``env_prefix`` (``USER_``,
+``AUTH_``, ...), so one environment can configure all services of the platform without
+collisions. The embedded defaults need no servers: a SQLite file per service under ``var/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_VAR_DIR = Path("var")
+
+
+class ServiceSettings(BaseSettings):
+    """What every service process needs to start."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    service_name: str = "service"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL; default is a SQLite file under var_dir.",
+    )
+    var_dir: Path = DEFAULT_VAR_DIR
+    redis_url: str | None = None
+    log_level: str = "info"
+    migrate_on_start: bool = True
+
+    def resolved_database_url(self) -> str:
+        """The configured URL, or this service's SQLite file under ``var_dir``."""
+        if self.database_url:
+            return self.database_url
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{self.var_dir / (self.service_name + '.db')}"

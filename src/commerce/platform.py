@@ -1,0 +1,174 @@
+"""The whole platform on one machine: every service as its own process, then the gateway.
+
+Used by ``commerce up`` (``make run``) and by the system tests, so what the tests drive is
+exactly what a newcomer starts. Each service gets its own port and its own database; the
+supervisor waits for every ``/readyz``, and stops every child on exit (children also get
+SIGKILL from the kernel if the supervisor itself dies, so nothing is left orphaned).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+SERVICES = ("user", "auth", "product", "order")
+DEFAULT_PORTS = {"gateway": 8000, "user": 8001, "auth": 8002, "product": 8003, "order": 8004}
+READY_TIMEOUT_SECONDS = 60.0
+STOP_TIMEOUT_SECONDS = 10.0
+
+
+@dataclass
+class PlatformConfig:
+    host: str = "127.0.0.1"
+    ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    var_dir: Path = Path("var")
+    log_dir: Path | None = None
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    kafka_bootstrap_servers: str | None = None
+
+    def url(self, name: str) -> str:
+        return f"http://{self.host}:{self.ports[name]}"
+
+
+def service_environments(config: PlatformConfig) -> dict[str, dict[str, str]]:
+    """The environment of each process: its own port and database, and where its peers are."""
+    envs: dict[str, dict[str, str]] = {}
+    for name in (*SERVICES, "gateway"):
+        prefix = name.upper() + "_"
+        env = {
+            prefix + "HOST": config.host,
+            prefix + "PORT": str(config.ports[name]),
+            prefix + "VAR_DIR": str(config.var_dir),
+        }
+        if config.kafka_bootstrap_servers and name != "gateway":
+            env[prefix + "KAFKA_BOOTSTRAP_SERVERS"] = config.kafka_bootstrap_servers
+        envs[name] = env
+    envs["auth"]["AUTH_USER_SERVICE_URL"] = config.url("user")
+    for name in SERVICES:
+        envs["gateway"][f"GATEWAY_{name.upper()}_URL"] = config.url(name)
+    return envs
+
+
+def _die_with_parent() -> None:
+    # Linux: deliver SIGKILL to the child when the supervisor dies, however it dies.
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+class Platform:
+    """Starts, watches and stops the service processes."""
+
+    def __init__(self, config: PlatformConfig) -> None:
+        self.config = config
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self._logs: list[IO[bytes]] = []
+
+    def start(self) -> None:
+        self.config.var_dir.mkdir(parents=True, exist_ok=True)
+        envs = service_environments(self.config)
+        try:
+            for name in SERVICES:
+                self.start_service(name, envs[name])
+            self.wait_ready(SERVICES)
+            self.start_service("gateway", envs["gateway"])
+            self.wait_ready(("gateway",))
+        except BaseException:
+            self.stop()
+            raise
+
+    def start_service(self, name: str, env: Mapping[str, str] | None = None) -> None:
+        env = env if env is not None else service_environments(self.config)[name]
+        output: IO[bytes] | None = None
+        if self.config.log_dir is not None:
+            self.config.log_dir.mkdir(parents=True, exist_ok=True)
+            output = open(self.config.log_dir / f"{name}.log", "ab")  # noqa: SIM115
+            self._logs.append(output)
+        self.processes[name] = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "commerce", "serve", name],
+            env={**os.environ, **self.config.extra_env, **env},
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509
+        )
+
+    def wait_ready(self, names: tuple[str, ...], timeout: float = READY_TIMEOUT_SECONDS) -> None:
+        deadline = time.monotonic() + timeout
+        pending = list(names)
+        with httpx.Client(timeout=2.0) as client:
+            while pending:
+                name = pending[0]
+                process = self.processes[name]
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited with code {process.returncode} at start")
+                try:
+                    if client.get(self.config.url(name) + "/readyz").status_code == 200:
+                        pending.pop(0)
+                        continue
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{name} was not ready within {timeout:.0f}s")
+                time.sleep(0.1)
+
+    def stop_service(self, name: str) -> None:
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def stop(self) -> None:
+        for name in ("gateway", *reversed(SERVICES)):
+            self.stop_service(name)
+        for log in self._logs:
+            log.close()
+        self._logs.clear()
+
+    def first_exit(self) -> str | None:
+        """The name of a child that has exited, if any."""
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                return name
+        return None
+
+
+def run_until_signalled(config: PlatformConfig, announce: Callable[[str], None] = print) -> int:
+    """``commerce up``: start everything, print the URLs, stop on Ctrl-C or SIGTERM."""
+    platform = Platform(config)
+    stopping = False
+
+    def request_stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    platform.start()
+    announce(f"gateway  {config.url('gateway')}   (API docs: {config.url('gateway')}/docs)")
+    for name in SERVICES:
+        announce(f"{name:<8} {config.url(name)}   (internal; clients use the gateway)")
+    announce("Ready. Ctrl-C stops everything.")
+    exited = None
+    while not stopping and exited is None:
+        time.sleep(0.2)
+        exited = platform.first_exit()
+    platform.stop()
+    if exited:
+        announce(f"{exited} exited unexpectedly; stopped the platform.")
+        return 1
+    return 0
