@@ -1,4 +1,4 @@
-"""Entry points: ``commerce up`` (whole platform), ``commerce serve NAME``, ``commerce migrate NAME``.
+"""Entry points: ``commerce up`` (the platform), ``commerce serve NAME``, ``commerce migrate NAME``.
 
 Each service's ``bootstrap`` module offers ``load_settings()`` and ``create_app(settings)``;
 the ones with a database also offer ``SERVICE_PACKAGE`` for their Alembic history.

@@ -28,7 +28,9 @@ def unique_email(label: str = "user") -> str:
 
 
 def sign_up(client: httpx.Client, email: str | None = None, password: str = PASSWORD) -> dict:
-    response = client.post("/v1/users", json={"email": email or unique_email(), "password": password})
+    response = client.post(
+        "/v1/users", json={"email": email or unique_email(), "password": password}
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -42,4 +44,6 @@ def log_in(client: httpx.Client, email: str, password: str = PASSWORD) -> dict:
 def new_account(client: httpx.Client, label: str = "user") -> Account:
     user = sign_up(client, unique_email(label))
     tokens = log_in(client, user["email"])
-    return Account(user["id"], user["email"], PASSWORD, tokens["access_token"], tokens["refresh_token"])
+    return Account(
+        user["id"], user["email"], PASSWORD, tokens["access_token"], tokens["refresh_token"]
+    )

@@ -71,7 +71,10 @@ def start_platform(tmp: Path, profile: str, env: dict[str, str]) -> Platform:
 
 
 def mariadb_env(mariadb: MariaDbDatabases, redis_url: str) -> dict[str, str]:
-    env = {f"{name.upper()}_DATABASE_URL": mariadb.create(name) for name in ("user", "auth", "product", "order")}
+    env = {
+        f"{name.upper()}_DATABASE_URL": mariadb.create(name)
+        for name in ("user", "auth", "product", "order")
+    }
     prefix = f"test:{RUN_ID}:"
     env.update(
         {
@@ -85,7 +88,9 @@ def mariadb_env(mariadb: MariaDbDatabases, redis_url: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session", params=["embedded", "mariadb"])
-def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
+def running(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningPlatform]:
     profile = request.param
     env: dict[str, str] = {}
     if profile == "mariadb":

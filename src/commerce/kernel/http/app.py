@@ -30,4 +30,3 @@ def create_service_app(
     app.include_router(health_router(readiness))
     app.add_middleware(RequestIdMiddleware)
     return app
-

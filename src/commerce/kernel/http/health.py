@@ -36,7 +36,9 @@ def health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
     async def readyz() -> Response:
         names = list(checks)
         results = await asyncio.gather(*(_passes(name, checks[name]) for name in names))
-        status = {name: ("ok" if ok else "unavailable") for name, ok in zip(names, results, strict=True)}
+        status = {
+            name: ("ok" if ok else "unavailable") for name, ok in zip(names, results, strict=True)
+        }
         if all(results):
             return JSONResponse({"status": "ready", "checks": status})
         failed = ", ".join(name for name, ok in zip(names, results, strict=True) if not ok)

@@ -24,4 +24,6 @@ class Page(BaseModel, Generic[T]):
 
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size, 1..100.")]
-Cursor = Annotated[str | None, Query(max_length=512, description="Opaque cursor from a previous page.")]
+Cursor = Annotated[
+    str | None, Query(max_length=512, description="Opaque cursor from a previous page.")
+]

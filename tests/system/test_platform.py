@@ -1,0 +1,65 @@
+"""`commerce up` (what `make run` runs) starts everything and stops everything on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.system.conftest import free_ports
+
+pytestmark = pytest.mark.system
+
+
+def _children_of(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in children.read_text().split()] if children.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+def test_up_serves_the_gateway_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    base = free_ports(1)[0]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "commerce", "up", "--base-port", str(base), "--var-dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "AUTH_LOGIN_RATE_PER_ACCOUNT": "1000"},
+    )
+    try:
+        deadline = time.monotonic() + 90
+        ready = False
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{base}/readyz", timeout=1).status_code == 200
+            except httpx.TransportError:
+                ready = False
+            if ready:
+                break
+            time.sleep(0.2)
+        assert ready, "gateway never became ready"
+        children = _children_of(process.pid)
+        assert len(children) >= 5  # four services and the gateway (plus the broker, if any)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        time.sleep(0.5)
+        assert [pid for pid in children if _alive(pid)] == []
+        with pytest.raises(httpx.TransportError):
+            httpx.get(f"http://127.0.0.1:{base}/healthz", timeout=1)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

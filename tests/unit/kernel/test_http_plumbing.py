@@ -1,0 +1,125 @@
+"""The kernel's HTTP plumbing: problem+json for every failure, request ids, identity, health."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import APIRouter
+
+from commerce.kernel.domain import Conflict, NotFound, RateLimited
+from commerce.kernel.http.app import create_service_app
+from commerce.kernel.http.identity import CurrentIdentity
+from commerce.kernel.http.schemas import RequestBody
+
+
+class Widget(RequestBody):
+    name: str
+    size: int
+
+
+def build_app(ready: bool = True) -> httpx.AsyncClient:
+    router = APIRouter()
+
+    @router.post("/widgets")
+    async def create(widget: Widget) -> dict[str, str]:
+        if widget.name == "taken":
+            raise Conflict("That name is taken.", code="name_taken")
+        if widget.name == "boom":
+            raise RuntimeError("SELECT * FROM secret_table")
+        if widget.name == "slow":
+            raise RateLimited("Slow down.", retry_after_seconds=7)
+        return {"name": widget.name}
+
+    @router.get("/widgets/{widget_id}")
+    async def read(widget_id: str) -> None:
+        raise NotFound(f"No widget {widget_id}.")
+
+    @router.get("/me")
+    async def me(identity: CurrentIdentity) -> dict[str, object]:
+        return {"id": identity.user_id, "roles": list(identity.roles)}
+
+    async def check() -> None:
+        if not ready:
+            raise ConnectionError("db down at 10.0.0.7")
+
+    app = create_service_app(title="t", routers=[router], readiness={"database": check})
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+
+async def test_unknown_fields_and_wrong_types_are_422_with_field_errors() -> None:
+    async with build_app() as client:
+        response = await client.post("/widgets", json={"name": "a", "size": "x", "id": "mine"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert {"type", "title", "status", "detail", "errors"} <= body.keys()
+    assert {error["field"] for error in body["errors"]} == {"size", "id"}
+
+
+async def test_unparsable_json_is_400_problem() -> None:
+    async with build_app() as client:
+        response = await client.post(
+            "/widgets", content=b'{"name": ', headers={"content-type": "application/json"}
+        )
+    assert response.status_code == 400
+    assert response.json()["status"] == 400
+
+
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [("taken", 409), ("slow", 429)],
+)
+async def test_domain_errors_map_to_statuses(name: str, status: int) -> None:
+    async with build_app() as client:
+        response = await client.post("/widgets", json={"name": name, "size": 1})
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    if status == 429:
+        assert response.headers["retry-after"] == "7"
+
+
+async def test_unexpected_error_is_500_without_internals() -> None:
+    async with build_app() as client:
+        response = await client.post("/widgets", json={"name": "boom", "size": 1})
+    assert response.status_code == 500
+    assert "secret_table" not in response.text
+    assert "Traceback" not in response.text
+
+
+async def test_not_found_and_unknown_route_are_problems() -> None:
+    async with build_app() as client:
+        missing = await client.get("/widgets/42")
+        unrouted = await client.get("/nowhere")
+    assert missing.status_code == 404 and missing.json()["detail"] == "No widget 42."
+    assert unrouted.status_code == 404
+    assert unrouted.headers["content-type"] == "application/problem+json"
+
+
+async def test_request_id_is_echoed_when_sane_and_generated_otherwise() -> None:
+    async with build_app() as client:
+        echoed = await client.get("/healthz", headers={"X-Request-Id": "abc-123"})
+        replaced = await client.get("/healthz", headers={"X-Request-Id": "bad id\twith tabs"})
+        generated = await client.get("/healthz")
+    assert echoed.headers["x-request-id"] == "abc-123"
+    assert replaced.headers["x-request-id"] != "bad id\twith tabs"
+    assert len(generated.headers["x-request-id"]) == 32
+
+
+async def test_identity_comes_from_gateway_headers_and_is_required() -> None:
+    async with build_app() as client:
+        anonymous = await client.get("/me")
+        known = await client.get("/me", headers={"X-User-Id": "u1", "X-User-Roles": "USER,ADMIN"})
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    assert known.json() == {"id": "u1", "roles": ["USER", "ADMIN"]}
+
+
+async def test_readyz_reports_failed_dependency_without_details() -> None:
+    async with build_app(ready=False) as client:
+        response = await client.get("/readyz")
+        alive = await client.get("/healthz")
+    assert response.status_code == 503
+    assert "database" in response.json()["detail"]
+    assert "10.0.0.7" not in response.text
+    assert alive.status_code == 200
