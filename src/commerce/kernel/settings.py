@@ -8,6 +8,7 @@ collisions. The embedded defaults need no servers: a SQLite file per service und
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +32,16 @@ class ServiceSettings(BaseSettings):
     redis_url: str | None = None
     log_level: str = "info"
     migrate_on_start: bool = True
+    # Tracing (docs/adr/0081): spans always exist so logs carry trace ids; exporting is opt-in.
+    tracing_exporter: Literal["none", "zipkin", "otlp"] = "none"
+    zipkin_endpoint: str = "http://127.0.0.1:9411/api/v2/spans"
+    otlp_endpoint: str = "http://127.0.0.1:4318/v1/traces"
+    tracing_sample_ratio: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of new traces recorded; a caller's sampling decision is followed.",
+    )
 
     def resolved_database_url(self) -> str:
         """The configured URL, or this service's SQLite file under ``var_dir``."""
