@@ -1,0 +1,134 @@
+"""Token-bucket rate limiting shared by the services and the gateway.
+
+A :class:`RateLimiter` answers one question per request: may ``key`` spend one more token
+under ``rate``? Two adapters keep the buckets: :class:`InMemoryRateLimiter` (one process,
+bounded memory; the embedded default) and ``commerce.kernel.ratelimit_redis.RedisRateLimiter``
+(shared by every replica, atomic in one Lua script).
+
+A bucket holds at most ``rate.burst`` tokens and refills at ``rate.limit`` tokens per
+``rate.period_seconds``. A refused hit spends nothing, so a caller that keeps knocking is
+let in again as soon as the refill allows.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+DEFAULT_MAX_KEYS = 100_000
+
+
+@dataclass(frozen=True)
+class Rate:
+    """``limit`` hits per ``period_seconds`` on average, at most ``burst`` in a row."""
+
+    limit: int
+    period_seconds: float = 60.0
+    burst: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.limit < 1 or self.period_seconds <= 0:
+            raise ValueError("a rate needs limit >= 1 and a positive period")
+        if self.burst is not None and self.burst < 1:
+            raise ValueError("burst must be at least 1")
+
+    @classmethod
+    def per_minute(cls, limit: int, burst: int | None = None) -> Rate:
+        return cls(limit=limit, period_seconds=60.0, burst=burst)
+
+    @property
+    def capacity(self) -> float:
+        """The most tokens a bucket holds: the burst, or one period's worth."""
+        return float(self.burst if self.burst is not None else self.limit)
+
+    @property
+    def refill_per_second(self) -> float:
+        return self.limit / self.period_seconds
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer to one hit; ``retry_after_seconds`` is 0 when allowed, else at least 1."""
+
+    allowed: bool
+    retry_after_seconds: int = 0
+
+    @classmethod
+    def allow(cls) -> Decision:
+        return cls(allowed=True, retry_after_seconds=0)
+
+    @classmethod
+    def deny(cls, wait_seconds: float) -> Decision:
+        # Whole seconds for Retry-After, rounded up so a client that obeys is let in.
+        return cls(allowed=False, retry_after_seconds=max(1, math.ceil(wait_seconds)))
+
+
+class RateLimiter(Protocol):
+    """Counts hits per key; the same key under the same rate shares one bucket."""
+
+    async def hit(self, key: str, rate: Rate) -> Decision:
+        """Spend one token of ``key``'s bucket if there is one; say when to retry if not."""
+        ...
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+    full_at: float  # when the bucket will be full again if nobody hits it
+
+
+class InMemoryRateLimiter:
+    """Buckets in this process's memory, for one-process deployments and tests.
+
+    Memory stays bounded: a bucket that has refilled completely carries no information and is
+    dropped; past ``max_keys`` the least recently used bucket is dropped too (which forgives
+    that key: bounded memory matters more than one key's count under a flood of keys).
+    """
+
+    def __init__(
+        self,
+        *,
+        max_keys: int = DEFAULT_MAX_KEYS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_keys < 1:
+            raise ValueError("max_keys must be at least 1")
+        self._max_keys = max_keys
+        self._clock = clock
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    async def hit(self, key: str, rate: Rate) -> Decision:
+        # No await inside: under asyncio this whole method is atomic.
+        now = self._clock()
+        bucket = self._buckets.pop(key, None)
+        self._evict(now)
+        capacity, refill = rate.capacity, rate.refill_per_second
+        tokens = capacity
+        if bucket is not None:
+            tokens = min(capacity, bucket.tokens + max(0.0, now - bucket.updated) * refill)
+        decision = Decision.allow()
+        if tokens >= 1.0:
+            tokens -= 1.0
+        else:
+            decision = Decision.deny((1.0 - tokens) / refill)
+        if tokens < capacity:
+            full_at = now + (capacity - tokens) / refill
+            self._buckets[key] = _Bucket(tokens=tokens, updated=now, full_at=full_at)
+        return decision
+
+    def _evict(self, now: float) -> None:
+        buckets = self._buckets
+        # Oldest-used first: drop those that are full again, then any beyond the bound.
+        while buckets:
+            oldest = next(iter(buckets.values()))
+            if oldest.full_at > now and len(buckets) < self._max_keys:
+                break
+            buckets.popitem(last=False)
