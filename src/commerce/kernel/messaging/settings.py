@@ -1,0 +1,34 @@
+"""Messaging settings, mixed into a service's settings class.
+
+``class Settings(ServiceSettings, MessagingSettings)`` gives the service these fields under its
+own prefix (``ORDER_KAFKA_BOOTSTRAP_SERVERS``, ...). Defaults suit the embedded broker.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class MessagingSettings(BaseModel):
+    """Kafka, outbox relay and consumer settings of one service."""
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Real Kafka: turn it on. The embedded Tansu broker (memory engine) refuses InitProducerId,
+    # so an idempotent producer cannot start there; the inbox makes duplicates harmless anyway.
+    kafka_enable_idempotence: bool = False
+    kafka_topic_partitions: int = Field(default=3, ge=1)
+    kafka_replication_factor: int = Field(default=1, ge=1)
+    kafka_request_timeout_seconds: float = Field(default=10.0, gt=0)
+    # How soon a client notices topics that were (re)created, e.g. after a broker restart.
+    kafka_metadata_max_age_seconds: float = Field(default=3.0, gt=0)
+
+    outbox_poll_interval_seconds: float = Field(default=0.05, gt=0)
+    outbox_batch_size: int = Field(default=100, ge=1)
+    # A relay that claimed rows and died frees them after this long (then another publishes).
+    outbox_claim_seconds: float = Field(default=30.0, gt=0)
+    # Published rows are kept this long for inspection, then deleted by the relay.
+    outbox_retention_seconds: float = Field(default=3600.0, ge=0)
+
+    consumer_max_attempts: int = Field(default=5, ge=1)
+    consumer_retry_backoff_seconds: float = Field(default=0.2, ge=0)
+    consumer_max_backoff_seconds: float = Field(default=5.0, ge=0)
