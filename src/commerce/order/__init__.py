@@ -1,0 +1,1 @@
+"""The order service: places orders and drives the reservation saga with the catalog."""

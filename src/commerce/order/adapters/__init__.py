@@ -1,0 +1,1 @@
+"""Adapters between the order service's use cases and the outside world."""

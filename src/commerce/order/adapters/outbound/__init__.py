@@ -1,0 +1,1 @@
+"""What the order service drives: its database (orders, outbox, inbox)."""

@@ -1,0 +1,55 @@
+"""Use cases: apply the catalog's replies (StockReserved, StockRejected) to an order.
+
+Each reply is applied at most once (inbox, same transaction as the effect); replies the order
+no longer needs leave it unchanged (see the aggregate).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from commerce.order.application.commands import RecordRejection, RecordReservation
+from commerce.order.application.ports import Clock, OrderUnitOfWork
+from commerce.order.application.retry import retry_if_stale
+from commerce.order.domain.order import Order, Reply
+
+log = logging.getLogger("commerce.order.saga")
+Change = Callable[[Order, datetime], Reply]
+
+
+class CatalogReplyHandler:
+    def __init__(self, uow: Callable[[], OrderUnitOfWork], clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def reserved(self, command: RecordReservation) -> Reply | None:
+        return await self._apply(
+            command.event_id, command.order_id, lambda order, now: order.confirm(command.lines, now)
+        )
+
+    async def rejected(self, command: RecordRejection) -> Reply | None:
+        return await self._apply(
+            command.event_id, command.order_id, lambda order, now: order.reject(command.reason, now)
+        )
+
+    async def _apply(self, event_id: str, order_id: str, change: Change) -> Reply | None:
+        """``None`` when the event was seen before or names no order of ours."""
+
+        async def attempt() -> Reply | None:
+            async with self._uow() as uow:
+                if not await uow.first_delivery(event_id):
+                    return None
+                order = await uow.orders.get(order_id)
+                if order is None:
+                    log.warning("catalog reply %s for unknown order %s ignored", event_id, order_id)
+                    await uow.commit()
+                    return None
+                reply = change(order, self._clock())
+                if reply is Reply.APPLIED:
+                    await uow.orders.save(order)
+                await uow.commit()
+                return reply
+
+        return await retry_if_stale(attempt)

@@ -1,0 +1,80 @@
+"""Use case: place an order (PENDING) and ask the catalog to reserve it, exactly once per key."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from commerce.order.application.commands import PlaceOrder
+from commerce.order.application.errors import IdempotencyKeyReused
+from commerce.order.application.ports import (
+    Clock,
+    DuplicatePlacement,
+    IdFactory,
+    OrderUnitOfWork,
+    PlacementRequest,
+)
+from commerce.order.application.views import OrderView
+from commerce.order.domain.order import Order
+
+
+@dataclass(frozen=True)
+class Placement:
+    order: OrderView
+    created: bool  # False: a replay of an earlier request with the same key
+
+
+def placement_request(command: PlaceOrder) -> PlacementRequest | None:
+    if command.idempotency_key is None:
+        return None
+    body = json.dumps([[product_id, quantity] for product_id, quantity in command.lines])
+    return PlacementRequest(
+        key_hash=hashlib.sha256(command.idempotency_key.encode()).hexdigest(),
+        fingerprint=hashlib.sha256(body.encode()).hexdigest(),
+    )
+
+
+class PlaceOrderHandler:
+    """Writes the order and its OrderPlaced event in one transaction; calls no other service.
+
+    With an idempotency key, a unique constraint on (user, key) decides between concurrent
+    duplicates: the loser's insert fails and it answers with the winner's order.
+    """
+
+    def __init__(self, uow: Callable[[], OrderUnitOfWork], clock: Clock, new_id: IdFactory) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._new_id = new_id
+
+    async def __call__(self, command: PlaceOrder) -> Placement:
+        request = placement_request(command)
+        if request is not None:
+            earlier = await self._earlier(command.user_id, request)
+            if earlier is not None:
+                return earlier
+        order = Order.place(
+            order_id=self._new_id(), user_id=command.user_id, lines=command.lines, now=self._clock()
+        )
+        try:
+            async with self._uow() as uow:
+                await uow.orders.add(order, request)
+                await uow.commit()
+        except DuplicatePlacement:
+            assert request is not None
+            earlier = await self._earlier(command.user_id, request)
+            if earlier is None:  # the winner's row is committed before our insert fails
+                raise
+            return earlier
+        return Placement(OrderView.of(order), created=True)
+
+    async def _earlier(self, user_id: str, request: PlacementRequest) -> Placement | None:
+        async with self._uow() as uow:
+            found = await uow.orders.find_placement(user_id, request.key_hash)
+        if found is None:
+            return None
+        order, fingerprint = found
+        if fingerprint != request.fingerprint:
+            raise IdempotencyKeyReused()
+        return Placement(OrderView.of(order), created=False)

@@ -1,0 +1,105 @@
+"""What the order use cases need from the outside, named by role."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Protocol, Self
+
+from commerce.order.application.views import OrderPage, OrderView
+from commerce.order.domain.order import Order, OrderStatus
+
+
+@dataclass(frozen=True)
+class PlacementRequest:
+    """How a client's ``Idempotency-Key`` is remembered: a hash of the key (compared exactly,
+    whatever the database's collation) and a fingerprint of the request body."""
+
+    key_hash: str
+    fingerprint: str
+
+
+class DuplicatePlacement(Exception):
+    """Another order of this user already holds this idempotency key."""
+
+
+class StaleOrder(Exception):
+    """The order changed since it was loaded; the use case should run again."""
+
+
+class OrderRepository(Protocol):
+    """Orders of this service, loaded and saved as whole aggregates."""
+
+    async def add(self, order: Order, request: PlacementRequest | None = None) -> None:
+        """Insert a new order; raises :class:`DuplicatePlacement` if the key is taken."""
+
+    async def get(self, order_id: str) -> Order | None:
+        """The order with this id, or ``None``."""
+
+    async def find_placement(self, user_id: str, key_hash: str) -> tuple[Order, str] | None:
+        """The user's order placed with this key, with the fingerprint of that request."""
+
+    async def save(self, order: Order) -> None:
+        """Write a loaded order back; raises :class:`StaleOrder` if someone changed it first."""
+
+    async def due_for_redrive(
+        self, now: datetime, *, after: timedelta, interval: timedelta, limit: int
+    ) -> Sequence[str]:
+        """Ids of PENDING orders quiet for ``after`` (first request) or ``interval`` (later
+        ones) at ``now``, longest-waiting first."""
+
+
+class OrderUnitOfWork(Protocol):
+    """One transaction; ``commit`` also writes the aggregates' events to the outbox."""
+
+    orders: OrderRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def first_delivery(self, event_id: str) -> bool:
+        """Record an incoming event id in this transaction; ``False`` if it was seen before."""
+
+    async def commit(self) -> None: ...
+
+
+class OrderQueries(Protocol):
+    """Reads for clients, straight from the tables."""
+
+    async def get(self, order_id: str) -> OrderView | None:
+        """One order, whoever owns it (the caller checks ownership)."""
+
+    async def list_for_user(
+        self,
+        user_id: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        status: OrderStatus | None,
+    ) -> OrderPage:
+        """The user's orders, newest first, one keyset page at a time."""
+
+
+class Clock(Protocol):
+    def __call__(self) -> datetime: ...
+
+
+class IdFactory(Protocol):
+    def __call__(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class RedrivePolicy:
+    """When a PENDING order asks the catalog again."""
+
+    after: timedelta
+    interval: timedelta
+    batch_size: int = 100

@@ -1,0 +1,56 @@
+"""Use case: ask the catalog again for orders that stayed PENDING too long.
+
+The first OrderPlaced, or the catalog's reply, may be gone (the embedded broker keeps nothing
+across a restart). The catalog handles a repeated request per order idempotently, so asking
+again is always safe; the interval bounds how often.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from commerce.order.application.ports import (
+    Clock,
+    OrderUnitOfWork,
+    RedrivePolicy,
+    StaleOrder,
+)
+
+
+class RedrivePendingOrders:
+    def __init__(
+        self, uow: Callable[[], OrderUnitOfWork], clock: Clock, policy: RedrivePolicy
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._policy = policy
+
+    async def __call__(self) -> int:
+        """Re-publish OrderPlaced for each due order; returns how many were re-driven."""
+        policy = self._policy
+        async with self._uow() as uow:
+            due = await uow.orders.due_for_redrive(
+                self._clock(), after=policy.after, interval=policy.interval, limit=policy.batch_size
+            )
+        redriven = 0
+        for order_id in due:
+            # One transaction per order: a reply that lands meanwhile wins, and we skip it.
+            try:
+                redriven += await self._redrive(order_id)
+            except StaleOrder:
+                continue
+        return redriven
+
+    async def _redrive(self, order_id: str) -> int:
+        now = self._clock()
+        async with self._uow() as uow:
+            order = await uow.orders.get(order_id)
+            policy = self._policy
+            if order is None or not order.is_due_for_redrive(
+                now, after=policy.after, interval=policy.interval
+            ):
+                return 0
+            order.redrive(now)
+            await uow.orders.save(order)
+            await uow.commit()
+            return 1

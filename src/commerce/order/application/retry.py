@@ -1,0 +1,21 @@
+"""Run a use case again when its optimistic write lost a race."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from commerce.order.application.ports import StaleOrder
+
+T = TypeVar("T")
+ATTEMPTS = 5
+
+
+async def retry_if_stale(attempt: Callable[[], Awaitable[T]], attempts: int = ATTEMPTS) -> T:
+    """Each attempt is a fresh transaction, so it sees the winner's committed change."""
+    for _ in range(attempts - 1):
+        try:
+            return await attempt()
+        except StaleOrder:
+            continue
+    return await attempt()

@@ -1,0 +1,164 @@
+"""The Order aggregate: owns the saga's state machine of the public contract.
+
+    PENDING --StockReserved--> CONFIRMED --cancel--> CANCELLED
+    PENDING --StockRejected--> REJECTED
+    PENDING --cancel--> CANCELLED
+
+Catalog replies may come late, twice, or after the client cancelled (the broker is
+at-least-once and the saga re-drives pending orders). Such replies never move a final order;
+a reservation that arrives for an order which can no longer use it asks the catalog to
+release it again, so no stock stays held by a dead order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from commerce.kernel.domain import AggregateRoot, Conflict
+from commerce.order.domain.events import (
+    OrderCancelled,
+    OrderConfirmed,
+    OrderPlaced,
+    OrderRejected,
+    RequestedLine,
+)
+from commerce.order.domain.lines import (
+    OrderLine,
+    PricedLine,
+    price_lines,
+    requested_lines,
+    total_of,
+)
+
+
+class OrderStatus(StrEnum):
+    PENDING = "PENDING"
+    CONFIRMED = "CONFIRMED"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+
+
+FINAL_STATUSES = frozenset({OrderStatus.REJECTED, OrderStatus.CANCELLED})
+
+
+class Reply(StrEnum):
+    """What a catalog reply did to the order."""
+
+    APPLIED = "applied"
+    IGNORED = "ignored"  # a duplicate or a late reply: nothing to do
+    COMPENSATED = "compensated"  # a reservation the order cannot use: released again
+
+
+class OrderNotCancellable(Conflict):
+    code = "order_not_cancellable"
+
+
+class Order(AggregateRoot):
+    def __init__(
+        self,
+        *,
+        id: str,
+        user_id: str,
+        lines: Sequence[OrderLine],
+        status: OrderStatus,
+        created_at: datetime,
+        updated_at: datetime,
+        reason: str | None = None,
+        last_published_at: datetime | None = None,
+        publish_count: int = 0,
+        version: int = 0,
+    ) -> None:
+        super().__init__()
+        self.id = id
+        self.user_id = user_id
+        self.lines = tuple(lines)
+        self.status = status
+        self.reason = reason
+        self.created_at = created_at
+        self.updated_at = updated_at
+        self.last_published_at = last_published_at or created_at
+        self.publish_count = publish_count
+        self.version = version
+
+    @classmethod
+    def place(
+        cls, *, order_id: str, user_id: str, lines: Sequence[tuple[str, int]], now: datetime
+    ) -> Order:
+        """A new PENDING order; asks the catalog to reserve its lines."""
+        order = cls(
+            id=order_id,
+            user_id=user_id,
+            lines=requested_lines(lines),
+            status=OrderStatus.PENDING,
+            created_at=now,
+            updated_at=now,
+        )
+        order._request_reservation(now)
+        return order
+
+    @property
+    def total(self) -> int | None:
+        """Only a priced order has a total; prices come from the catalog alone."""
+        return total_of(self.lines)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    def confirm(self, priced: Iterable[PricedLine], now: datetime) -> Reply:
+        """The catalog reserved every line at these prices."""
+        if self.status is OrderStatus.PENDING:
+            self.lines = price_lines(self.lines, priced)
+            self._move(OrderStatus.CONFIRMED, now)
+            self.record(OrderConfirmed(order_id=self.id, total=self.total or 0, occurred_at=now))
+            return Reply.APPLIED
+        if self.status is OrderStatus.CONFIRMED:
+            return Reply.IGNORED
+        # Cancelled or rejected meanwhile: whatever was just reserved must go back.
+        self.record(OrderCancelled(order_id=self.id, occurred_at=now))
+        return Reply.COMPENSATED
+
+    def reject(self, reason: str, now: datetime) -> Reply:
+        """The catalog reserved nothing."""
+        if self.status is not OrderStatus.PENDING:
+            # A confirmed order keeps its reservation; a final one stays as it is.
+            return Reply.IGNORED
+        self.reason = reason
+        self._move(OrderStatus.REJECTED, now)
+        self.record(OrderRejected(order_id=self.id, reason=reason, occurred_at=now))
+        return Reply.APPLIED
+
+    def cancel(self, now: datetime) -> None:
+        """The owner gives up the order; the catalog releases any reservation."""
+        if self.is_final:
+            raise OrderNotCancellable(f"The order is already {self.status.value}.")
+        self._move(OrderStatus.CANCELLED, now)
+        self.record(OrderCancelled(order_id=self.id, occurred_at=now))
+
+    def is_due_for_redrive(self, now: datetime, *, after: timedelta, interval: timedelta) -> bool:
+        """Still PENDING and quiet for long enough to ask the catalog again."""
+        if self.status is not OrderStatus.PENDING:
+            return False
+        wait = after if self.publish_count <= 1 else interval
+        return now - self.last_published_at >= wait
+
+    def redrive(self, now: datetime) -> None:
+        """Ask the catalog again (the first request, or its reply, may have been lost)."""
+        if self.status is OrderStatus.PENDING:
+            self._request_reservation(now)
+
+    def _request_reservation(self, now: datetime) -> None:
+        self.last_published_at = now
+        self.publish_count += 1
+        requested = tuple(
+            RequestedLine(product_id=line.product_id, quantity=line.quantity) for line in self.lines
+        )
+        self.record(
+            OrderPlaced(order_id=self.id, user_id=self.user_id, lines=requested, occurred_at=now)
+        )
+
+    def _move(self, status: OrderStatus, now: datetime) -> None:
+        self.status = status
+        self.updated_at = now

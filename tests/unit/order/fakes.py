@@ -1,0 +1,145 @@
+"""Hand-written fakes of the order service's ports: an in-memory store with transactions."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Self
+
+from commerce.kernel.domain import DomainEvent
+from commerce.order.application.ports import DuplicatePlacement, PlacementRequest, StaleOrder
+from commerce.order.domain.order import Order, OrderStatus
+
+
+@dataclass
+class Store:
+    """What a database would hold: committed orders, placements, the outbox and the inbox."""
+
+    orders: dict[str, Order] = field(default_factory=dict)
+    placements: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    outbox: list[DomainEvent] = field(default_factory=list)
+    inbox: set[str] = field(default_factory=set)
+    commits: int = 0
+
+
+class FakeOrderRepository:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.added: list[tuple[Order, PlacementRequest | None]] = []
+        self.saved: list[Order] = []
+        self.seen: list[Order] = []
+
+    async def add(self, order: Order, request: PlacementRequest | None = None) -> None:
+        if request and (order.user_id, request.key_hash) in self._store.placements:
+            raise DuplicatePlacement()
+        self.added.append((order, request))
+        self.seen.append(order)
+
+    async def get(self, order_id: str) -> Order | None:
+        order = self._store.orders.get(order_id)
+        if order is None:
+            return None
+        loaded = copy.deepcopy(order)
+        self.seen.append(loaded)
+        return loaded
+
+    async def find_placement(self, user_id: str, key_hash: str) -> tuple[Order, str] | None:
+        found = self._store.placements.get((user_id, key_hash))
+        if found is None:
+            return None
+        order_id, fingerprint = found
+        return copy.deepcopy(self._store.orders[order_id]), fingerprint
+
+    async def save(self, order: Order) -> None:
+        if self._store.orders[order.id].version != order.version:
+            raise StaleOrder()
+        self.saved.append(order)
+
+    async def due_for_redrive(
+        self, now: datetime, *, after: timedelta, interval: timedelta, limit: int
+    ) -> Sequence[str]:
+        due = [
+            order
+            for order in self._store.orders.values()
+            if order.is_due_for_redrive(now, after=after, interval=interval)
+        ]
+        due.sort(key=lambda order: order.last_published_at)
+        return [order.id for order in due[:limit]]
+
+
+class FakeUnitOfWork:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.orders = FakeOrderRepository(store)
+        self._inbox: set[str] = set()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.orders = FakeOrderRepository(self.store)  # uncommitted work vanishes
+        self._inbox = set()
+
+    async def first_delivery(self, event_id: str) -> bool:
+        if event_id in self.store.inbox or event_id in self._inbox:
+            return False
+        self._inbox.add(event_id)
+        return True
+
+    async def commit(self) -> None:
+        store = self.store
+        for order in self.orders.seen:
+            store.outbox.extend(order.pull_events())
+        for order, request in self.orders.added:
+            store.orders[order.id] = copy.deepcopy(order)
+            if request:
+                store.placements[(order.user_id, request.key_hash)] = (
+                    order.id,
+                    request.fingerprint,
+                )
+        for order in self.orders.saved:
+            order.version += 1
+            store.orders[order.id] = copy.deepcopy(order)
+        store.inbox |= self._inbox
+        store.commits += 1
+        self.orders = FakeOrderRepository(store)
+        self._inbox = set()
+
+
+class FakeClock:
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+class SequentialIds:
+    def __init__(self) -> None:
+        self._counter = itertools.count(1)
+
+    def __call__(self) -> str:
+        return f"order-{next(self._counter)}"
+
+
+def pending_order(order_id: str = "o-1", user_id: str = "u-1") -> Order:
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    order = Order.place(order_id=order_id, user_id=user_id, lines=[("p-1", 2), ("p-2", 1)], now=now)
+    order.pull_events()
+    return order
+
+
+def statuses(store: Store) -> dict[str, OrderStatus]:
+    return {order_id: order.status for order_id, order in store.orders.items()}

@@ -1,0 +1,231 @@
+"""Use cases against in-memory fakes: placement, idempotency, cancel, catalog replies, re-drive."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from commerce.order.application.cancel_order import CancelOrderHandler
+from commerce.order.application.catalog_replies import CatalogReplyHandler
+from commerce.order.application.commands import (
+    CancelOrder,
+    PlaceOrder,
+    RecordRejection,
+    RecordReservation,
+)
+from commerce.order.application.errors import IdempotencyKeyReused, OrderNotFound
+from commerce.order.application.place_order import PlaceOrderHandler
+from commerce.order.application.ports import RedrivePolicy, StaleOrder
+from commerce.order.application.redrive import RedrivePendingOrders
+from commerce.order.domain.events import OrderCancelled, OrderConfirmed, OrderPlaced, OrderRejected
+from commerce.order.domain.lines import PricedLine
+from commerce.order.domain.order import OrderNotCancellable, OrderStatus, Reply
+from tests.unit.order.fakes import FakeClock, FakeUnitOfWork, SequentialIds, Store
+
+LINES = (("p-1", 2), ("p-2", 1))
+PRICED = (PricedLine("p-1", 2, 1000), PricedLine("p-2", 1, 500))
+
+
+class Service:
+    def __init__(self) -> None:
+        self.store = Store()
+        self.clock = FakeClock()
+        uow = lambda: FakeUnitOfWork(self.store)  # noqa: E731
+        self.place = PlaceOrderHandler(uow, self.clock, SequentialIds())
+        self.cancel = CancelOrderHandler(uow, self.clock)
+        self.replies = CatalogReplyHandler(uow, self.clock)
+        self.redrive = RedrivePendingOrders(
+            uow,
+            self.clock,
+            RedrivePolicy(
+                after=timedelta(seconds=10), interval=timedelta(seconds=5), batch_size=10
+            ),
+        )
+
+
+@pytest.fixture
+def service() -> Service:
+    return Service()
+
+
+async def test_place_writes_a_pending_order_and_its_order_placed_event(service: Service) -> None:
+    placement = await service.place(PlaceOrder(user_id="u-1", lines=LINES))
+    assert placement.created
+    assert placement.order.status == "PENDING"
+    assert placement.order.total is None
+    assert [(i.product_id, i.quantity, i.unit_price) for i in placement.order.items] == [
+        ("p-1", 2, None),
+        ("p-2", 1, None),
+    ]
+    assert list(service.store.orders) == [placement.order.id]
+    (event,) = service.store.outbox
+    assert isinstance(event, OrderPlaced) and event.order_id == placement.order.id
+    assert service.store.commits == 1
+
+
+async def test_same_key_same_body_returns_the_first_order_and_creates_nothing(
+    service: Service,
+) -> None:
+    first = await service.place(PlaceOrder("u-1", LINES, idempotency_key="k-1"))
+    again = await service.place(PlaceOrder("u-1", LINES, idempotency_key="k-1"))
+    assert first.created and not again.created
+    assert again.order.id == first.order.id
+    assert len(service.store.orders) == 1 and len(service.store.outbox) == 1
+
+
+async def test_same_key_different_body_is_refused(service: Service) -> None:
+    await service.place(PlaceOrder("u-1", LINES, idempotency_key="k-1"))
+    with pytest.raises(IdempotencyKeyReused):
+        await service.place(PlaceOrder("u-1", (("p-1", 3),), idempotency_key="k-1"))
+    with pytest.raises(IdempotencyKeyReused):
+        await service.place(PlaceOrder("u-1", tuple(reversed(LINES)), idempotency_key="k-1"))
+    assert len(service.store.orders) == 1
+
+
+async def test_keys_belong_to_one_user_and_are_case_sensitive(service: Service) -> None:
+    a = await service.place(PlaceOrder("u-1", LINES, idempotency_key="k-1"))
+    b = await service.place(PlaceOrder("u-2", LINES, idempotency_key="k-1"))
+    c = await service.place(PlaceOrder("u-1", LINES, idempotency_key="K-1"))
+    assert len({a.order.id, b.order.id, c.order.id}) == 3
+
+
+async def test_a_lost_race_on_the_key_answers_with_the_winners_order(service: Service) -> None:
+    """The winner commits between the loser's look-up and its insert."""
+    winner = await service.place(PlaceOrder("u-1", LINES, idempotency_key="k-1"))
+    original = service.place._earlier  # type: ignore[attr-defined]
+    calls = 0
+
+    async def miss_first_time(user_id, request):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        return None if calls == 1 else await original(user_id, request)
+
+    service.place._earlier = miss_first_time  # type: ignore[attr-defined,method-assign]
+    loser = await service.place(PlaceOrder("u-1", LINES, idempotency_key="k-1"))
+    assert calls == 2
+    assert not loser.created and loser.order.id == winner.order.id
+    assert len(service.store.orders) == 1
+
+
+async def test_cancel_by_owner(service: Service) -> None:
+    placed = await service.place(PlaceOrder("u-1", LINES))
+    cancelled = await service.cancel(CancelOrder("u-1", placed.order.id))
+    assert cancelled.status == "CANCELLED"
+    assert service.store.orders[placed.order.id].status is OrderStatus.CANCELLED
+    assert isinstance(service.store.outbox[-1], OrderCancelled)
+
+
+async def test_cancel_of_someone_elses_or_a_missing_order_is_not_found(service: Service) -> None:
+    placed = await service.place(PlaceOrder("u-1", LINES))
+    with pytest.raises(OrderNotFound):
+        await service.cancel(CancelOrder("u-2", placed.order.id))
+    with pytest.raises(OrderNotFound):
+        await service.cancel(CancelOrder("u-1", "nope"))
+    assert service.store.orders[placed.order.id].status is OrderStatus.PENDING
+
+
+async def test_cancel_twice_is_a_conflict_and_writes_nothing(service: Service) -> None:
+    placed = await service.place(PlaceOrder("u-1", LINES))
+    await service.cancel(CancelOrder("u-1", placed.order.id))
+    events = len(service.store.outbox)
+    with pytest.raises(OrderNotCancellable):
+        await service.cancel(CancelOrder("u-1", placed.order.id))
+    assert len(service.store.outbox) == events
+
+
+async def test_stock_reserved_confirms_once_and_emits_order_confirmed(service: Service) -> None:
+    placed = await service.place(PlaceOrder("u-1", LINES))
+    reserved = RecordReservation("e-1", placed.order.id, PRICED)
+    assert await service.replies.reserved(reserved) is Reply.APPLIED
+    assert await service.replies.reserved(reserved) is None  # redelivery: inbox
+    order = service.store.orders[placed.order.id]
+    assert order.status is OrderStatus.CONFIRMED and order.total == 2500
+    confirmed = [e for e in service.store.outbox if isinstance(e, OrderConfirmed)]
+    assert confirmed == [
+        OrderConfirmed(order_id=order.id, total=2500, occurred_at=order.updated_at)
+    ]
+
+
+async def test_stock_rejected_rejects_with_reason(service: Service) -> None:
+    placed = await service.place(PlaceOrder("u-1", LINES))
+    rejected = RecordRejection("e-1", placed.order.id, "OUT_OF_STOCK")
+    assert await service.replies.rejected(rejected) is Reply.APPLIED
+    order = service.store.orders[placed.order.id]
+    assert order.status is OrderStatus.REJECTED and order.reason == "OUT_OF_STOCK"
+    assert isinstance(service.store.outbox[-1], OrderRejected)
+
+
+async def test_a_reservation_after_cancel_is_released_not_applied(service: Service) -> None:
+    placed = await service.place(PlaceOrder("u-1", LINES))
+    await service.cancel(CancelOrder("u-1", placed.order.id))
+    reply = await service.replies.reserved(RecordReservation("e-1", placed.order.id, PRICED))
+    assert reply is Reply.COMPENSATED
+    assert service.store.orders[placed.order.id].status is OrderStatus.CANCELLED
+    assert [type(e) for e in service.store.outbox] == [OrderPlaced, OrderCancelled, OrderCancelled]
+
+
+async def test_a_reply_for_an_unknown_order_is_recorded_and_ignored(service: Service) -> None:
+    assert await service.replies.reserved(RecordReservation("e-1", "ghost", PRICED)) is None
+    assert "e-1" in service.store.inbox
+    assert service.store.outbox == []
+
+
+async def test_a_reply_that_loses_a_race_is_applied_again_on_fresh_state(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    placed = await service.place(PlaceOrder("u-1", LINES))
+    from tests.unit.order import fakes
+
+    original = fakes.FakeOrderRepository.save
+    failures = 1
+
+    async def stale_once(self, order):  # type: ignore[no-untyped-def]
+        nonlocal failures
+        if failures:
+            failures -= 1
+            raise StaleOrder()
+        await original(self, order)
+
+    monkeypatch.setattr(fakes.FakeOrderRepository, "save", stale_once)
+    reply = await service.replies.reserved(RecordReservation("e-1", placed.order.id, PRICED))
+    assert reply is Reply.APPLIED
+    assert service.store.orders[placed.order.id].status is OrderStatus.CONFIRMED
+    assert sum(isinstance(e, OrderConfirmed) for e in service.store.outbox) == 1
+
+
+async def test_redrive_republishes_only_due_pending_orders_at_the_interval(
+    service: Service,
+) -> None:
+    stuck = await service.place(PlaceOrder("u-1", LINES))
+    done = await service.place(PlaceOrder("u-1", LINES))
+    await service.replies.rejected(RecordRejection("e-1", done.order.id, "OUT_OF_STOCK"))
+    service.clock.advance(9)
+    assert await service.redrive() == 0
+    service.clock.advance(1)
+    assert await service.redrive() == 1
+    assert await service.redrive() == 0  # not again before the interval
+    service.clock.advance(5)
+    assert await service.redrive() == 1
+    placed = [e for e in service.store.outbox if isinstance(e, OrderPlaced)]
+    assert [e.order_id for e in placed] == [
+        stuck.order.id,
+        done.order.id,
+        stuck.order.id,
+        stuck.order.id,
+    ]
+    assert service.store.orders[stuck.order.id].publish_count == 3
+
+
+async def test_a_redriven_order_still_finishes_once(service: Service) -> None:
+    placed = await service.place(PlaceOrder("u-1", LINES))
+    service.clock.advance(10)
+    await service.redrive()
+    await service.replies.reserved(RecordReservation("e-1", placed.order.id, PRICED))
+    # the catalog answers the repeated request too, with its own event id
+    assert await service.replies.reserved(RecordReservation("e-2", placed.order.id, PRICED)) is (
+        Reply.IGNORED
+    )
+    service.clock.advance(60)
+    assert await service.redrive() == 0
+    assert sum(isinstance(e, OrderConfirmed) for e in service.store.outbox) == 1

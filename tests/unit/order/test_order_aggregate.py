@@ -1,0 +1,227 @@
+"""The Order state machine: every transition of the contract and every refused one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from commerce.kernel.domain import Conflict, InvalidInput
+from commerce.order.domain.events import (
+    OrderCancelled,
+    OrderConfirmed,
+    OrderPlaced,
+    OrderRejected,
+    RequestedLine,
+)
+from commerce.order.domain.lines import PricedLine
+from commerce.order.domain.order import Order, OrderNotCancellable, OrderStatus, Reply
+
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+LATER = T0 + timedelta(seconds=5)
+PRICES = (PricedLine("p-1", 2, 1500), PricedLine("p-2", 1, 700))
+
+
+def placed() -> Order:
+    order = Order.place(order_id="o-1", user_id="u-1", lines=[("p-1", 2), ("p-2", 1)], now=T0)
+    order.pull_events()
+    return order
+
+
+def in_status(status: OrderStatus) -> Order:
+    order = placed()
+    if status is OrderStatus.CONFIRMED:
+        order.confirm(PRICES, T0)
+    elif status is OrderStatus.REJECTED:
+        order.reject("OUT_OF_STOCK", T0)
+    elif status is OrderStatus.CANCELLED:
+        order.cancel(T0)
+    order.pull_events()
+    return order
+
+
+def test_placing_makes_a_pending_unpriced_order_and_asks_for_a_reservation() -> None:
+    order = Order.place(order_id="o-1", user_id="u-1", lines=[("p-1", 2), ("p-2", 1)], now=T0)
+    assert order.status is OrderStatus.PENDING
+    assert [line.unit_price for line in order.lines] == [None, None]
+    assert order.total is None and order.reason is None
+    assert order.created_at == order.updated_at == order.last_published_at == T0
+    assert order.publish_count == 1
+    assert order.pull_events() == [
+        OrderPlaced(
+            order_id="o-1",
+            user_id="u-1",
+            lines=(
+                RequestedLine(product_id="p-1", quantity=2),
+                RequestedLine(product_id="p-2", quantity=1),
+            ),
+            occurred_at=T0,
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [],
+        [(f"p-{i}", 1) for i in range(51)],
+        [("p-1", 0)],
+        [("p-1", 1001)],
+        [("p-1", -1)],
+        [("", 1)],
+        [("p-1", 1), ("p-1", 2)],
+    ],
+    ids=["no-lines", "51-lines", "zero", "1001", "negative", "no-product", "same-product-twice"],
+)
+def test_placing_refuses_invalid_lines(lines: list[tuple[str, int]]) -> None:
+    with pytest.raises(InvalidInput):
+        Order.place(order_id="o-1", user_id="u-1", lines=lines, now=T0)
+
+
+def test_placing_accepts_the_limits() -> None:
+    Order.place(order_id="o-1", user_id="u-1", lines=[(f"p-{i}", 1000) for i in range(50)], now=T0)
+    Order.place(order_id="o-2", user_id="u-1", lines=[("p-1", 1)], now=T0)
+
+
+def test_stock_reserved_confirms_with_the_catalog_prices_and_total() -> None:
+    order = placed()
+    assert order.confirm(reversed(PRICES), LATER) is Reply.APPLIED
+    assert order.status is OrderStatus.CONFIRMED
+    assert [(line.product_id, line.unit_price) for line in order.lines] == [
+        ("p-1", 1500),
+        ("p-2", 700),
+    ]
+    assert order.total == 2 * 1500 + 700
+    assert order.updated_at == LATER and order.created_at == T0
+    assert order.pull_events() == [OrderConfirmed(order_id="o-1", total=3700, occurred_at=LATER)]
+
+
+def test_total_is_exact_integer_money_for_large_orders() -> None:
+    lines = [(f"p-{i}", 1000) for i in range(50)]
+    order = Order.place(order_id="o-1", user_id="u-1", lines=lines, now=T0)
+    order.confirm([PricedLine(f"p-{i}", 1000, 10**9) for i in range(50)], LATER)
+    assert order.total == 50 * 1000 * 10**9
+
+
+def test_a_free_product_prices_to_zero_not_to_unpriced() -> None:
+    order = placed()
+    order.confirm([PricedLine("p-1", 2, 0), PricedLine("p-2", 1, 0)], LATER)
+    assert order.total == 0
+
+
+@pytest.mark.parametrize(
+    "priced",
+    [
+        [PricedLine("p-1", 2, 1500)],
+        [PricedLine("p-1", 2, 1500), PricedLine("p-2", 2, 700)],
+        [PricedLine("p-1", 2, 1500), PricedLine("p-3", 1, 700)],
+        [PricedLine("p-1", 2, 1500), PricedLine("p-2", 1, 700), PricedLine("p-3", 1, 1)],
+        [PricedLine("p-1", 2, -1), PricedLine("p-2", 1, 700)],
+    ],
+    ids=["missing-line", "other-quantity", "other-product", "extra-line", "negative-price"],
+)
+def test_a_reservation_that_does_not_match_the_order_is_refused(priced: list[PricedLine]) -> None:
+    order = placed()
+    with pytest.raises(InvalidInput):
+        order.confirm(priced, LATER)
+    assert order.status is OrderStatus.PENDING
+    assert order.total is None
+    assert order.pull_events() == []
+
+
+def test_stock_rejected_rejects_with_the_reason_and_no_prices() -> None:
+    order = placed()
+    assert order.reject("PRODUCT_NOT_FOUND", LATER) is Reply.APPLIED
+    assert order.status is OrderStatus.REJECTED
+    assert order.reason == "PRODUCT_NOT_FOUND"
+    assert order.total is None
+    assert order.pull_events() == [
+        OrderRejected(order_id="o-1", reason="PRODUCT_NOT_FOUND", occurred_at=LATER)
+    ]
+
+
+@pytest.mark.parametrize("status", [OrderStatus.PENDING, OrderStatus.CONFIRMED])
+def test_cancel_of_a_live_order_asks_for_a_release(status: OrderStatus) -> None:
+    order = in_status(status)
+    order.cancel(LATER)
+    assert order.status is OrderStatus.CANCELLED
+    assert order.updated_at == LATER
+    assert order.pull_events() == [OrderCancelled(order_id="o-1", occurred_at=LATER)]
+
+
+def test_a_cancelled_confirmed_order_keeps_its_prices() -> None:
+    order = in_status(OrderStatus.CONFIRMED)
+    order.cancel(LATER)
+    assert order.total == 3700
+
+
+@pytest.mark.parametrize("status", [OrderStatus.REJECTED, OrderStatus.CANCELLED])
+def test_cancel_of_a_final_order_is_a_conflict(status: OrderStatus) -> None:
+    order = in_status(status)
+    with pytest.raises(OrderNotCancellable) as raised:
+        order.cancel(LATER)
+    assert isinstance(raised.value, Conflict)
+    assert order.status is status
+    assert order.pull_events() == []
+
+
+def test_a_duplicate_reservation_of_a_confirmed_order_changes_nothing() -> None:
+    order = in_status(OrderStatus.CONFIRMED)
+    assert order.confirm([PricedLine("p-1", 2, 9), PricedLine("p-2", 1, 9)], LATER) is Reply.IGNORED
+    assert order.total == 3700 and order.updated_at == T0
+    assert order.pull_events() == []
+
+
+@pytest.mark.parametrize("status", [OrderStatus.CANCELLED, OrderStatus.REJECTED])
+def test_a_late_reservation_of_a_dead_order_is_released_again(status: OrderStatus) -> None:
+    order = in_status(status)
+    assert order.confirm(PRICES, LATER) is Reply.COMPENSATED
+    assert order.status is status
+    assert order.total is None
+    assert order.pull_events() == [OrderCancelled(order_id="o-1", occurred_at=LATER)]
+
+
+@pytest.mark.parametrize(
+    "status", [OrderStatus.CONFIRMED, OrderStatus.REJECTED, OrderStatus.CANCELLED]
+)
+def test_a_late_rejection_never_moves_a_settled_order(status: OrderStatus) -> None:
+    order = in_status(status)
+    reason = order.reason
+    assert order.reject("OUT_OF_STOCK" if status is not OrderStatus.REJECTED else "X", LATER) is (
+        Reply.IGNORED
+    )
+    assert order.status is status and order.reason == reason
+    assert order.pull_events() == []
+
+
+def test_redrive_timing_first_after_then_every_interval() -> None:
+    after, interval = timedelta(seconds=10), timedelta(seconds=3)
+    order = placed()
+    assert not order.is_due_for_redrive(T0 + timedelta(seconds=9), after=after, interval=interval)
+    at = T0 + timedelta(seconds=10)
+    assert order.is_due_for_redrive(at, after=after, interval=interval)
+    order.redrive(at)
+    assert order.publish_count == 2 and order.last_published_at == at
+    assert not order.is_due_for_redrive(at + timedelta(seconds=2), after=after, interval=interval)
+    assert order.is_due_for_redrive(at + timedelta(seconds=3), after=after, interval=interval)
+
+
+def test_redrive_asks_again_with_the_same_request() -> None:
+    order = placed()
+    order.redrive(LATER)
+    (event,) = order.pull_events()
+    assert isinstance(event, OrderPlaced)
+    assert event.order_id == "o-1" and event.user_id == "u-1"
+    assert [(line.product_id, line.quantity) for line in event.lines] == [("p-1", 2), ("p-2", 1)]
+
+
+@pytest.mark.parametrize(
+    "status", [OrderStatus.CONFIRMED, OrderStatus.REJECTED, OrderStatus.CANCELLED]
+)
+def test_a_settled_order_is_never_redriven(status: OrderStatus) -> None:
+    order = in_status(status)
+    far = T0 + timedelta(days=1)
+    assert not order.is_due_for_redrive(far, after=timedelta(0), interval=timedelta(0))
+    order.redrive(far)
+    assert order.pull_events() == []
+    assert order.publish_count == 1
