@@ -1,0 +1,1 @@
+"""Adapters: HTTP in, database and password hashing out."""

@@ -1,0 +1,1 @@
+"""Inbound adapters: the public and the internal HTTP API."""

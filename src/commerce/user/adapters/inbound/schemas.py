@@ -1,0 +1,76 @@
+"""Request and response bodies of the user service's HTTP API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field
+
+from commerce.kernel.domain import InvalidInput
+from commerce.kernel.http.schemas import RequestBody
+from commerce.user.application.views import UserView
+from commerce.user.domain.email import Email
+from commerce.user.domain.password import MAX_LENGTH, MIN_LENGTH
+from commerce.user.domain.user import MAX_NAME_LENGTH, normalise_name
+
+
+def _valid_email(value: str) -> str:
+    # The domain's rule, reported as a field error so the 422 names the field.
+    try:
+        return Email.parse(value).value
+    except InvalidInput as error:
+        raise ValueError(error.message) from None
+
+
+def _valid_name(value: str | None) -> str | None:
+    try:
+        return normalise_name(value)
+    except InvalidInput as error:
+        raise ValueError(error.message) from None
+
+
+class SignUpRequest(RequestBody):
+    email: Annotated[
+        str, Field(max_length=320, examples=["ada@example.com"]), AfterValidator(_valid_email)
+    ]
+    password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH, repr=False)
+    name: Annotated[str | None, Field(max_length=MAX_NAME_LENGTH), AfterValidator(_valid_name)] = (
+        None
+    )
+
+
+class UserResponse(BaseModel):
+    id: str
+    email: str
+    name: str | None
+    roles: list[str]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, view: UserView) -> UserResponse:
+        return cls(
+            id=view.id,
+            email=view.email,
+            name=view.name,
+            roles=list(view.roles),
+            created_at=view.created_at,
+        )
+
+
+class VerifyCredentialsRequest(RequestBody):
+    # Lenient on purpose: whatever was typed at sign-in gets the same 401 when it is wrong.
+    # The bounds only keep absurd bodies out.
+    email: str = Field(max_length=1024)
+    password: str = Field(max_length=1024, repr=False)
+
+
+class VerifiedUserResponse(BaseModel):
+    id: str
+    email: str
+    name: str | None
+    roles: list[str]
+
+    @classmethod
+    def of(cls, view: UserView) -> VerifiedUserResponse:
+        return cls(id=view.id, email=view.email, name=view.name, roles=list(view.roles))

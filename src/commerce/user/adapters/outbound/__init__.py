@@ -1,0 +1,1 @@
+"""Outbound adapters: SQLAlchemy tables and repository, argon2 hashing."""

@@ -1,0 +1,64 @@
+"""SqlaUserRepository: users in the service's own database, through SQLAlchemy Core."""
+
+from __future__ import annotations
+
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from commerce.user.adapters.outbound.tables import users
+from commerce.user.domain.email import Email
+from commerce.user.domain.errors import EmailAlreadyRegistered
+from commerce.user.domain.user import User
+
+
+class SqlaUserRepository:
+    """Reads and writes inside the unit of work's session; never commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self.seen: list[User] = []
+
+    async def add(self, user: User) -> None:
+        values = {
+            "id": user.id,
+            "email": user.email.value,
+            "name": user.name,
+            "password_hash": user.password_hash,
+            "roles": ",".join(user.roles),
+            "created_at": user.created_at,
+        }
+        try:
+            await self._session.execute(insert(users).values(values))
+        except IntegrityError as error:
+            # Ids are random UUIDs, so the only constraint a new row can break is the
+            # e-mail's: the database, not an earlier lookup, decides who got it first.
+            raise EmailAlreadyRegistered() from error
+        self.seen.append(user)
+
+    async def get(self, user_id: str) -> User | None:
+        row = (await self._session.execute(select(users).where(users.c.id == user_id))).first()
+        return None if row is None else self._to_user(row)
+
+    async def get_by_email(self, email: Email) -> User | None:
+        query = select(users).where(users.c.email == email.value)
+        row = (await self._session.execute(query)).first()
+        return None if row is None else self._to_user(row)
+
+    async def update_password_hash(self, user: User) -> None:
+        await self._session.execute(
+            update(users).where(users.c.id == user.id).values(password_hash=user.password_hash)
+        )
+
+    def _to_user(self, row: Row[tuple[object, ...]]) -> User:
+        mapping = row._mapping
+        user = User(
+            id=mapping["id"],
+            email=Email(mapping["email"]),
+            name=mapping["name"],
+            password_hash=mapping["password_hash"],
+            roles=tuple(role for role in mapping["roles"].split(",") if role),
+            created_at=mapping["created_at"],
+        )
+        self.seen.append(user)
+        return user

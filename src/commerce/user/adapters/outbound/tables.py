@@ -1,0 +1,24 @@
+"""The user service's tables (SQLAlchemy Core; the domain stays free of the ORM)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, MetaData, String, Table, UniqueConstraint
+
+from commerce.user.adapters.outbound.types import UtcDateTime
+
+metadata = MetaData()
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    # Always stored normalised (trimmed, lower-case), so this constraint is what makes
+    # e-mails unique case-insensitively, also under concurrent sign-ups.
+    Column("email", String(320), nullable=False),
+    Column("name", String(100), nullable=True),
+    Column("password_hash", String(255), nullable=False),
+    # Comma-separated role names, e.g. "USER" or "USER,ADMIN".
+    Column("roles", String(255), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("email", name="uq_users_email"),
+)

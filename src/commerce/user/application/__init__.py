@@ -1,0 +1,1 @@
+"""Use cases of the user service and the ports they need."""

@@ -1,0 +1,67 @@
+"""What the use cases need from the outside world, named by role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Protocol, Self
+
+from commerce.user.domain.email import Email
+from commerce.user.domain.user import User
+
+
+class UserRepository(Protocol):
+    """Users by id and by e-mail. Never commits: the unit of work does."""
+
+    async def add(self, user: User) -> None:
+        """Insert a new user; raise EmailAlreadyRegistered if the e-mail is taken.
+
+        The database's unique constraint decides, so two concurrent sign-ups with the same
+        e-mail cannot both succeed whatever any earlier lookup said.
+        """
+
+    async def get(self, user_id: str) -> User | None:
+        """The user with this id, or None."""
+
+    async def get_by_email(self, email: Email) -> User | None:
+        """The user with this (normalised) e-mail, or None."""
+
+    async def update_password_hash(self, user: User) -> None:
+        """Persist ``user.password_hash``."""
+
+
+class UserUnitOfWork(Protocol):
+    """One transaction around one use case; leaving without commit() rolls back."""
+
+    @property
+    def users(self) -> UserRepository:
+        """The users, inside this unit of work's transaction."""
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None:
+        """Make the use case's writes (and the events its aggregates raised) durable."""
+
+
+class PasswordHasher(Protocol):
+    """A slow, salted password hash. Implementations keep the work off the event loop."""
+
+    async def hash(self, password: str) -> str:
+        """A new encoded hash (algorithm, parameters and salt included) of ``password``."""
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        """Whether ``password`` matches ``password_hash``; False also for a corrupt hash."""
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        """Whether ``password_hash`` was made with other parameters than the current ones."""
+
+
+# A fresh unit of work per use of it: one instance holds one session at a time.
+UnitOfWorkFactory = Callable[[], UserUnitOfWork]

@@ -1,0 +1,36 @@
+"""Sign-up: a new account with a hashed password."""
+
+from __future__ import annotations
+
+from commerce.user.application.commands import RegisterUser
+from commerce.user.application.ports import PasswordHasher, UnitOfWorkFactory
+from commerce.user.application.views import UserView
+from commerce.user.domain.email import Email
+from commerce.user.domain.errors import EmailAlreadyRegistered
+from commerce.user.domain.password import check_password_policy
+from commerce.user.domain.user import User, normalise_name
+
+
+class RegisterUserHandler:
+    """Registers a user; EmailAlreadyRegistered when the e-mail is taken in any case."""
+
+    def __init__(self, new_uow: UnitOfWorkFactory, hasher: PasswordHasher) -> None:
+        self._new_uow = new_uow
+        self._hasher = hasher
+
+    async def __call__(self, command: RegisterUser) -> UserView:
+        email = Email.parse(command.email)
+        check_password_policy(command.password)
+        name = normalise_name(command.name)
+        # A cheap early answer for the common case, so a taken e-mail costs no hashing.
+        # It decides nothing: the unique constraint behind users.add() does.
+        async with self._new_uow() as uow:
+            if await uow.users.get_by_email(email) is not None:
+                raise EmailAlreadyRegistered()
+        # Hash outside any transaction: no connection is held during the slow part.
+        password_hash = await self._hasher.hash(command.password)
+        user = User.register(email=email, name=name, password_hash=password_hash)
+        async with self._new_uow() as uow:
+            await uow.users.add(user)
+            await uow.commit()
+        return UserView.of(user)

@@ -1,0 +1,16 @@
+"""The service's use cases, built once by the composition root and used by the adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from commerce.user.application.get_profile import GetProfileHandler
+from commerce.user.application.register_user import RegisterUserHandler
+from commerce.user.application.verify_credentials import VerifyCredentialsHandler
+
+
+@dataclass(frozen=True)
+class UserUseCases:
+    register_user: RegisterUserHandler
+    get_profile: GetProfileHandler
+    verify_credentials: VerifyCredentialsHandler

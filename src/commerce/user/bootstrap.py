@@ -1,0 +1,90 @@
+"""Composition root of the user service: settings in, a FastAPI app out.
+
+Nothing happens at import time; the database is opened (and migrated) in the lifespan.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from commerce.kernel.db import Database
+from commerce.kernel.http.app import create_service_app
+from commerce.user.adapters.inbound.http import router as public_router
+from commerce.user.adapters.inbound.internal import internal_router
+from commerce.user.adapters.outbound.argon2_hasher import Argon2Parameters, Argon2PasswordHasher
+from commerce.user.adapters.outbound.unit_of_work import SqlaUserUnitOfWork
+from commerce.user.application.get_profile import GetProfileHandler
+from commerce.user.application.ports import PasswordHasher
+from commerce.user.application.register_user import RegisterUserHandler
+from commerce.user.application.use_cases import UserUseCases
+from commerce.user.application.verify_credentials import VerifyCredentialsHandler
+from commerce.user.settings import Settings
+
+SERVICE_PACKAGE = "commerce.user"
+
+
+def load_settings() -> Settings:
+    return Settings()
+
+
+def build_hasher(settings: Settings) -> Argon2PasswordHasher:
+    parameters = Argon2Parameters(
+        time_cost=settings.argon2_time_cost,
+        memory_cost=settings.argon2_memory_cost,
+        parallelism=settings.argon2_parallelism,
+    )
+    return Argon2PasswordHasher(parameters, max_concurrency=settings.argon2_max_concurrency)
+
+
+async def build_use_cases(database: Database, hasher: PasswordHasher) -> UserUseCases:
+    """The use cases over ``database``; also computes the dummy hash for unknown e-mails."""
+
+    def new_uow() -> SqlaUserUnitOfWork:
+        return SqlaUserUnitOfWork(database.sessions)
+
+    # A hash of a random secret nobody knows, made with the current parameters, so that an
+    # unknown e-mail costs exactly what a wrong password does.
+    dummy_hash = await hasher.hash(secrets.token_urlsafe(32))
+    return UserUseCases(
+        register_user=RegisterUserHandler(new_uow, hasher),
+        get_profile=GetProfileHandler(new_uow),
+        verify_credentials=VerifyCredentialsHandler(new_uow, hasher, dummy_hash),
+    )
+
+
+def create_app(settings: Settings) -> FastAPI:
+    databases: list[Database] = []
+
+    async def database_ready() -> None:
+        if not databases:
+            raise RuntimeError("database not open yet")
+        await databases[0].ping()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = await Database.open(
+            settings.resolved_database_url(),
+            service_package=SERVICE_PACKAGE,
+            migrate=settings.migrate_on_start,
+        )
+        databases.append(database)
+        try:
+            app.state.user_use_cases = await build_use_cases(database, build_hasher(settings))
+            yield
+        finally:
+            databases.clear()
+            await database.close()
+
+    token = settings.internal_api_token
+    # An empty value means "not set": it must never turn into "any empty header passes".
+    internal_token = token.get_secret_value() if token is not None else ""
+    return create_service_app(
+        title="Commerce user service",
+        routers=[public_router, internal_router(internal_token or None)],
+        readiness={"database": database_ready},
+        lifespan=lifespan,
+    )

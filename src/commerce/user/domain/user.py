@@ -1,0 +1,76 @@
+"""The User aggregate: who someone is on the platform and how they prove it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from commerce.kernel.domain import AggregateRoot, DomainEvent, utc_now
+from commerce.user.domain.email import Email
+from commerce.user.domain.errors import InvalidName
+
+DEFAULT_ROLES: tuple[str, ...] = ("USER",)
+MAX_NAME_LENGTH = 100
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserRegistered(DomainEvent):
+    """A new account exists (published as ``UserRegistered`` on ``commerce.user.events``)."""
+
+    user_id: str
+    email: str
+
+
+def normalise_name(name: str | None) -> str | None:
+    """Surrounding blanks go; a name that is blank or too long is refused."""
+    if name is None:
+        return None
+    cleaned = name.strip()
+    if not cleaned or len(cleaned) > MAX_NAME_LENGTH or not cleaned.isprintable():
+        raise InvalidName(f"The name must have 1..{MAX_NAME_LENGTH} printable characters.")
+    return cleaned
+
+
+class User(AggregateRoot):
+    """A registered account. The password exists here only as a slow, salted hash."""
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        email: Email,
+        name: str | None,
+        password_hash: str,
+        roles: tuple[str, ...],
+        created_at: datetime,
+    ) -> None:
+        super().__init__()
+        self.id = id
+        self.email = email
+        self.name = name
+        self.password_hash = password_hash
+        self.roles = roles
+        self.created_at = created_at
+
+    @classmethod
+    def register(cls, *, email: Email, name: str | None, password_hash: str) -> User:
+        """A new account with the default roles; records UserRegistered."""
+        user = cls(
+            id=str(uuid.uuid4()),
+            email=email,
+            name=normalise_name(name),
+            password_hash=password_hash,
+            roles=DEFAULT_ROLES,
+            created_at=utc_now(),
+        )
+        user.record(UserRegistered(user_id=user.id, email=email.value))
+        return user
+
+    def replace_password_hash(self, password_hash: str) -> None:
+        """Store a new hash of the same password (after the hashing parameters changed)."""
+        self.password_hash = password_hash
+
+    def __repr__(self) -> str:
+        # Never the hash: reprs end up in logs and tracebacks.
+        return f"User(id={self.id!r}, email={self.email.value!r})"

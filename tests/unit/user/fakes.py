@@ -1,0 +1,98 @@
+"""Hand-written fakes of the user service's ports: in memory, instant, inspectable."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from commerce.user.domain.email import Email
+from commerce.user.domain.errors import EmailAlreadyRegistered
+from commerce.user.domain.user import User
+
+
+class InMemoryUserRepository:
+    """Enforces e-mail uniqueness at add() time, like the database's unique constraint."""
+
+    def __init__(self, committed: dict[str, User]) -> None:
+        self._committed = committed
+        self.pending: dict[str, User] = {}
+
+    def _all(self) -> dict[str, User]:
+        return {**self._committed, **self.pending}
+
+    async def add(self, user: User) -> None:
+        if any(other.email == user.email for other in self._all().values()):
+            raise EmailAlreadyRegistered()
+        self.pending[user.id] = user
+
+    async def get(self, user_id: str) -> User | None:
+        return self._all().get(user_id)
+
+    async def get_by_email(self, email: Email) -> User | None:
+        return next((user for user in self._all().values() if user.email == email), None)
+
+    async def update_password_hash(self, user: User) -> None:
+        self.pending[user.id] = user
+
+
+class FakeUnitOfWork:
+    """Writes become visible to later units of work only after commit()."""
+
+    def __init__(self, committed: dict[str, User]) -> None:
+        self._committed = committed
+        self.users = InMemoryUserRepository(committed)
+        self.commits = 0
+
+    async def __aenter__(self) -> Self:
+        self.users = InMemoryUserRepository(self._committed)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.users.pending.clear()
+
+    async def commit(self) -> None:
+        self._committed.update(self.users.pending)
+        self.users.pending.clear()
+        self.commits += 1
+
+
+class FakeUnitOfWorkFactory:
+    """Hands out units of work over one shared store and remembers them."""
+
+    def __init__(self) -> None:
+        self.store: dict[str, User] = {}
+        self.made: list[FakeUnitOfWork] = []
+
+    def __call__(self) -> FakeUnitOfWork:
+        uow = FakeUnitOfWork(self.store)
+        self.made.append(uow)
+        return uow
+
+    @property
+    def commits(self) -> int:
+        return sum(uow.commits for uow in self.made)
+
+
+class FakePasswordHasher:
+    """Reversible and instant; ``version`` plays the role of the argon2 parameters."""
+
+    def __init__(self, version: str = "v1") -> None:
+        self.version = version
+        self.hashed: list[str] = []
+        self.verified: list[str] = []
+
+    async def hash(self, password: str) -> str:
+        self.hashed.append(password)
+        return f"fake${self.version}${password}"
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        self.verified.append(password_hash)
+        return password_hash.split("$", 2)[-1] == password
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return not password_hash.startswith(f"fake${self.version}$")
