@@ -12,6 +12,7 @@ from commerce.order.application.commands import (
     CancelOrder,
     PlaceOrder,
     RecordRejection,
+    RecordRelease,
     RecordReservation,
 )
 from commerce.order.application.errors import IdempotencyKeyReused, OrderNotFound
@@ -229,3 +230,19 @@ async def test_a_redriven_order_still_finishes_once(service: Service) -> None:
     service.clock.advance(60)
     assert await service.redrive() == 0
     assert sum(isinstance(e, OrderConfirmed) for e in service.store.outbox) == 1
+
+
+async def test_a_cancellation_is_redriven_until_stock_released(service: Service) -> None:
+    placed = await service.place(PlaceOrder("u-1", LINES))
+    await service.replies.reserved(RecordReservation("e-1", placed.order.id, PRICED))
+    await service.cancel(CancelOrder("u-1", placed.order.id))
+    service.clock.advance(10)
+    assert await service.redrive() == 1
+    assert isinstance(service.store.outbox[-1], OrderCancelled)
+    assert await service.replies.released(RecordRelease("e-2", placed.order.id)) is Reply.APPLIED
+    assert await service.replies.released(RecordRelease("e-3", placed.order.id)) is Reply.IGNORED
+    service.clock.advance(60)
+    assert await service.redrive() == 0
+    cancels = [e for e in service.store.outbox if isinstance(e, OrderCancelled)]
+    assert len(cancels) == 2
+    assert service.store.orders[placed.order.id].status is OrderStatus.CANCELLED

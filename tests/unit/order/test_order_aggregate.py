@@ -15,7 +15,13 @@ from commerce.order.domain.events import (
     RequestedLine,
 )
 from commerce.order.domain.lines import PricedLine
-from commerce.order.domain.order import Order, OrderNotCancellable, OrderStatus, Reply
+from commerce.order.domain.order import (
+    Awaiting,
+    Order,
+    OrderNotCancellable,
+    OrderStatus,
+    Reply,
+)
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 LATER = T0 + timedelta(seconds=5)
@@ -47,6 +53,7 @@ def test_placing_makes_a_pending_unpriced_order_and_asks_for_a_reservation() -> 
     assert order.total is None and order.reason is None
     assert order.created_at == order.updated_at == order.last_published_at == T0
     assert order.publish_count == 1
+    assert order.awaiting is Awaiting.RESERVATION
     assert order.pull_events() == [
         OrderPlaced(
             order_id="o-1",
@@ -215,13 +222,49 @@ def test_redrive_asks_again_with_the_same_request() -> None:
     assert [(line.product_id, line.quantity) for line in event.lines] == [("p-1", 2), ("p-2", 1)]
 
 
-@pytest.mark.parametrize(
-    "status", [OrderStatus.CONFIRMED, OrderStatus.REJECTED, OrderStatus.CANCELLED]
-)
-def test_a_settled_order_is_never_redriven(status: OrderStatus) -> None:
+@pytest.mark.parametrize("status", [OrderStatus.CONFIRMED, OrderStatus.REJECTED])
+def test_an_answered_order_is_never_redriven(status: OrderStatus) -> None:
     order = in_status(status)
+    assert order.awaiting is None
     far = T0 + timedelta(days=1)
     assert not order.is_due_for_redrive(far, after=timedelta(0), interval=timedelta(0))
     order.redrive(far)
     assert order.pull_events() == []
     assert order.publish_count == 1
+
+
+@pytest.mark.parametrize("status", [OrderStatus.PENDING, OrderStatus.CONFIRMED])
+def test_a_cancellation_is_redriven_until_the_catalog_confirms_the_release(
+    status: OrderStatus,
+) -> None:
+    after, interval = timedelta(seconds=10), timedelta(seconds=3)
+    order = in_status(status)
+    order.cancel(LATER)
+    order.pull_events()
+    assert order.awaiting is Awaiting.RELEASE and order.publish_count == 1
+    assert not order.is_due_for_redrive(
+        LATER + timedelta(seconds=9), after=after, interval=interval
+    )
+    at = LATER + timedelta(seconds=10)
+    order.redrive(at)
+    assert order.pull_events() == [OrderCancelled(order_id="o-1", occurred_at=at)]
+    assert order.publish_count == 2
+    assert order.release_confirmed() is Reply.APPLIED
+    assert order.awaiting is None and order.status is OrderStatus.CANCELLED
+    assert not order.is_due_for_redrive(at + timedelta(days=1), after=after, interval=interval)
+    assert order.release_confirmed() is Reply.IGNORED
+
+
+@pytest.mark.parametrize("status", [OrderStatus.PENDING, OrderStatus.CONFIRMED])
+def test_a_release_confirmation_without_a_cancellation_is_ignored(status: OrderStatus) -> None:
+    order = in_status(status)
+    awaiting = order.awaiting
+    assert order.release_confirmed() is Reply.IGNORED
+    assert order.awaiting is awaiting
+
+
+def test_a_compensating_release_is_awaited_too() -> None:
+    order = in_status(OrderStatus.REJECTED)
+    order.confirm(PRICES, LATER)
+    assert order.awaiting is Awaiting.RELEASE
+    assert order.release_confirmed() is Reply.APPLIED

@@ -1,4 +1,4 @@
-"""Use cases: apply the catalog's replies (StockReserved, StockRejected) to an order.
+"""Use cases: apply the catalog's replies (StockReserved, StockRejected, StockReleased).
 
 Each reply is applied at most once (inbox, same transaction as the effect); replies the order
 no longer needs leave it unchanged (see the aggregate).
@@ -10,7 +10,11 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from commerce.order.application.commands import RecordRejection, RecordReservation
+from commerce.order.application.commands import (
+    RecordRejection,
+    RecordRelease,
+    RecordReservation,
+)
 from commerce.order.application.ports import Clock, OrderUnitOfWork
 from commerce.order.application.retry import retry_if_stale
 from commerce.order.domain.order import Order, Reply
@@ -32,6 +36,11 @@ class CatalogReplyHandler:
     async def rejected(self, command: RecordRejection) -> Reply | None:
         return await self._apply(
             command.event_id, command.order_id, lambda order, now: order.reject(command.reason, now)
+        )
+
+    async def released(self, command: RecordRelease) -> Reply | None:
+        return await self._apply(
+            command.event_id, command.order_id, lambda order, _now: order.release_confirmed()
         )
 
     async def _apply(self, event_id: str, order_id: str, change: Change) -> Reply | None:

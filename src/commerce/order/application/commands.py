@@ -36,3 +36,11 @@ class RecordRejection:
     event_id: str
     order_id: str
     reason: str
+
+
+@dataclass(frozen=True)
+class RecordRelease:
+    """The catalog's StockReleased for a cancelled order."""
+
+    event_id: str
+    order_id: str

@@ -47,8 +47,8 @@ class OrderRepository(Protocol):
     async def due_for_redrive(
         self, now: datetime, *, after: timedelta, interval: timedelta, limit: int
     ) -> Sequence[str]:
-        """Ids of PENDING orders quiet for ``after`` (first request) or ``interval`` (later
-        ones) at ``now``, longest-waiting first."""
+        """Ids of orders still awaiting the catalog's answer and quiet for ``after`` (after the
+        first request) or ``interval`` (after a repeated one) at ``now``, longest-waiting first."""
 
 
 class OrderUnitOfWork(Protocol):

@@ -1,6 +1,7 @@
-"""Use case: ask the catalog again for orders that stayed PENDING too long.
+"""Use case: ask the catalog again for orders whose request went unanswered too long.
 
-The first OrderPlaced, or the catalog's reply, may be gone (the embedded broker keeps nothing
+A PENDING order repeats OrderPlaced, a cancelled one OrderCancelled until StockReleased came.
+The first request, or the catalog's reply, may be gone (the embedded broker keeps nothing
 across a restart). The catalog handles a repeated request per order idempotently, so asking
 again is always safe; the interval bounds how often.
 """
@@ -26,7 +27,7 @@ class RedrivePendingOrders:
         self._policy = policy
 
     async def __call__(self) -> int:
-        """Re-publish OrderPlaced for each due order; returns how many were re-driven."""
+        """Re-publish the request of each due order; returns how many were re-driven."""
         policy = self._policy
         async with self._uow() as uow:
             due = await uow.orders.due_for_redrive(

@@ -8,6 +8,10 @@ Catalog replies may come late, twice, or after the client cancelled (the broker 
 at-least-once and the saga re-drives pending orders). Such replies never move a final order;
 a reservation that arrives for an order which can no longer use it asks the catalog to
 release it again, so no stock stays held by a dead order.
+
+Every request to the catalog (reserve, release) stays "awaiting" until the catalog answered
+it; an order quiet for too long asks again (re-drive), because the first request or its
+answer may have been lost with the broker's log.
 """
 
 from __future__ import annotations
@@ -43,6 +47,13 @@ class OrderStatus(StrEnum):
 FINAL_STATUSES = frozenset({OrderStatus.REJECTED, OrderStatus.CANCELLED})
 
 
+class Awaiting(StrEnum):
+    """The catalog's answer the order still waits for."""
+
+    RESERVATION = "RESERVATION"  # StockReserved or StockRejected, after OrderPlaced
+    RELEASE = "RELEASE"  # StockReleased, after OrderCancelled
+
+
 class Reply(StrEnum):
     """What a catalog reply did to the order."""
 
@@ -66,6 +77,7 @@ class Order(AggregateRoot):
         created_at: datetime,
         updated_at: datetime,
         reason: str | None = None,
+        awaiting: Awaiting | None = None,
         last_published_at: datetime | None = None,
         publish_count: int = 0,
         version: int = 0,
@@ -76,6 +88,7 @@ class Order(AggregateRoot):
         self.lines = tuple(lines)
         self.status = status
         self.reason = reason
+        self.awaiting = awaiting
         self.created_at = created_at
         self.updated_at = updated_at
         self.last_published_at = last_published_at or created_at
@@ -111,13 +124,14 @@ class Order(AggregateRoot):
         """The catalog reserved every line at these prices."""
         if self.status is OrderStatus.PENDING:
             self.lines = price_lines(self.lines, priced)
+            self.awaiting = None
             self._move(OrderStatus.CONFIRMED, now)
             self.record(OrderConfirmed(order_id=self.id, total=self.total or 0, occurred_at=now))
             return Reply.APPLIED
         if self.status is OrderStatus.CONFIRMED:
             return Reply.IGNORED
         # Cancelled or rejected meanwhile: whatever was just reserved must go back.
-        self.record(OrderCancelled(order_id=self.id, occurred_at=now))
+        self._request_release(now)
         return Reply.COMPENSATED
 
     def reject(self, reason: str, now: datetime) -> Reply:
@@ -126,6 +140,7 @@ class Order(AggregateRoot):
             # A confirmed order keeps its reservation; a final one stays as it is.
             return Reply.IGNORED
         self.reason = reason
+        self.awaiting = None
         self._move(OrderStatus.REJECTED, now)
         self.record(OrderRejected(order_id=self.id, reason=reason, occurred_at=now))
         return Reply.APPLIED
@@ -135,23 +150,41 @@ class Order(AggregateRoot):
         if self.is_final:
             raise OrderNotCancellable(f"The order is already {self.status.value}.")
         self._move(OrderStatus.CANCELLED, now)
-        self.record(OrderCancelled(order_id=self.id, occurred_at=now))
+        self._request_release(now)
+
+    def release_confirmed(self) -> Reply:
+        """The catalog released what it held for this order (maybe nothing)."""
+        if self.awaiting is not Awaiting.RELEASE:
+            return Reply.IGNORED
+        self.awaiting = None
+        return Reply.APPLIED
 
     def is_due_for_redrive(self, now: datetime, *, after: timedelta, interval: timedelta) -> bool:
-        """Still PENDING and quiet for long enough to ask the catalog again."""
-        if self.status is not OrderStatus.PENDING:
+        """Still waiting for the catalog, and quiet long enough to ask again."""
+        if self.awaiting is None:
             return False
         wait = after if self.publish_count <= 1 else interval
         return now - self.last_published_at >= wait
 
     def redrive(self, now: datetime) -> None:
-        """Ask the catalog again (the first request, or its reply, may have been lost)."""
-        if self.status is OrderStatus.PENDING:
-            self._request_reservation(now)
+        """Ask the catalog again (the first request, or its answer, may have been lost)."""
+        if self.awaiting is not None:
+            self._send(self.awaiting, now, again=True)
 
     def _request_reservation(self, now: datetime) -> None:
+        self._send(Awaiting.RESERVATION, now, again=False)
+
+    def _request_release(self, now: datetime) -> None:
+        self._send(Awaiting.RELEASE, now, again=False)
+
+    def _send(self, request: Awaiting, now: datetime, *, again: bool) -> None:
+        # publish_count counts the sends of the current request: the first one is 1.
+        self.awaiting = request
         self.last_published_at = now
-        self.publish_count += 1
+        self.publish_count = self.publish_count + 1 if again else 1
+        if request is Awaiting.RELEASE:
+            self.record(OrderCancelled(order_id=self.id, occurred_at=now))
+            return
         requested = tuple(
             RequestedLine(product_id=line.product_id, quantity=line.quantity) for line in self.lines
         )
