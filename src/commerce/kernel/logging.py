@@ -1,12 +1,23 @@
-"""One JSON line per log event: timestamp, level, service, request id, message."""
+"""One JSON line per log event: timestamp, level, service, request id, trace id, message.
+
+Fields passed with ``extra={...}`` become top-level keys (the access log uses that for
+method, route, status and duration). Two filters on the one handler run for every record,
+whatever logger it came from: the trace filter adds the active span's ids, the redaction
+filter scrubs anything that looks like a secret (see ``observability.redaction``).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 from datetime import UTC, datetime
+from typing import IO, Any
 
 from commerce.kernel.http.request_id import current_request_id
+from commerce.kernel.observability.redaction import STANDARD_ATTRIBUTES, RedactionFilter
+from commerce.kernel.observability.tracing import current_trace_ids
+
+_CORE_KEYS = frozenset({"ts", "level", "service", "logger", "request_id", "message"})
 
 
 class JsonFormatter(logging.Formatter):
@@ -15,7 +26,7 @@ class JsonFormatter(logging.Formatter):
         self.service = service
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
+        entry: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "service": self.service,
@@ -27,17 +38,38 @@ class JsonFormatter(logging.Formatter):
             value = getattr(record, key, None)
             if value:
                 entry[key] = value
+        for key, value in vars(record).items():
+            if key not in STANDARD_ATTRIBUTES and key not in _CORE_KEYS:
+                entry[key] = value
         if record.exc_info:
             entry["exc_type"] = record.exc_info[0].__name__ if record.exc_info[0] else None
-            entry["exc"] = self.formatException(record.exc_info)
+            entry["exc"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
 
 
-def configure_logging(service: str, level: str = "info") -> None:
-    handler = logging.StreamHandler()
+class TraceContextFilter(logging.Filter):
+    """Stamps ``trace_id``/``span_id`` of the active span (if any) on each record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "trace_id", None):
+            ids = current_trace_ids()
+            if ids is not None:
+                record.trace_id, record.span_id = ids
+        return True
+
+
+def json_handler(service: str, stream: IO[str] | None = None) -> logging.Handler:
+    """A handler writing redacted JSON lines with trace ids (to stderr by default)."""
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter(service))
+    handler.addFilter(TraceContextFilter())
+    handler.addFilter(RedactionFilter())
+    return handler
+
+
+def configure_logging(service: str, level: str = "info") -> None:
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [json_handler(service)]
     root.setLevel(level.upper())
     # uvicorn's access log repeats what our request log says, in another format.
     logging.getLogger("uvicorn.access").disabled = True

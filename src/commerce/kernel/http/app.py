@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
 from commerce.kernel.http.health import ReadinessCheck, health_router
-from commerce.kernel.http.problems import install_problem_handlers
+from commerce.kernel.http.problems import UnhandledErrorMiddleware, install_problem_handlers
 from commerce.kernel.http.request_id import RequestIdMiddleware
+from commerce.kernel.observability.metrics import metrics_router
+from commerce.kernel.observability.middleware import RequestTelemetryMiddleware
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]] | None
+
+# Newer FastAPI releases trace requests themselves once a tracer provider is installed. Our
+# middleware already makes the one server span per request (same on every FastAPI version
+# we allow), so the native one is switched off where it exists (docs/adr/0081).
+_NATIVE_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False, "auto_configure": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
 
 
 def create_service_app(
@@ -22,11 +35,18 @@ def create_service_app(
     lifespan: Lifespan = None,
     version: str = "1.0.0",
 ) -> FastAPI:
-    """FastAPI app with problem+json errors, request ids and health endpoints."""
-    app = FastAPI(title=title, version=version, lifespan=lifespan)
+    """FastAPI app with problem+json errors, request ids, health endpoints, ``/metrics``,
+    and per request a server span, request metrics and an access-log line."""
+    app = FastAPI(title=title, version=version, lifespan=lifespan, **_NATIVE_TELEMETRY)
     install_problem_handlers(app)
+    # Platform endpoints first, so that no service route (say a proxy's catch-all) hides them.
+    app.include_router(health_router(readiness))
+    app.include_router(metrics_router())
     for router in routers:
         app.include_router(router)
-    app.include_router(health_router(readiness))
+    # The last added runs first: request id outermost, so the telemetry's logs carry it;
+    # unexpected errors become a 500 problem innermost, so that answer has both too.
+    app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(RequestTelemetryMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app
