@@ -1,4 +1,4 @@
-"""Runs one service's ASGI app under uvicorn with the platform's logging."""
+"""Runs one service's ASGI app under uvicorn with the platform's logging and tracing."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import uvicorn
 from fastapi import FastAPI
 
 from commerce.kernel.logging import configure_logging
+from commerce.kernel.observability.tracing import configure_tracing
 from commerce.kernel.settings import ServiceSettings
 
 
 def run_service(app: FastAPI, settings: ServiceSettings) -> None:
     configure_logging(settings.service_name, settings.log_level)
+    configure_tracing(settings)
     uvicorn.run(
         app,
         host=settings.host,
