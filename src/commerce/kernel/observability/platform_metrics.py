@@ -1,0 +1,109 @@
+"""The platform's own metrics, defined once here and fed by the code that knows the numbers.
+
+Every label has a small, fixed set of values (docs/adr/0080): upstream and limit names from
+configuration, outcome and reason words from the code, never ids, e-mails or addresses.
+Callers use the functions, so the metric names and label sets stay in this one file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+from prometheus_client import Counter, Gauge
+
+# -- gateway ---------------------------------------------------------------------------------
+UPSTREAM_ERRORS = Counter(
+    "commerce_gateway_upstream_errors",
+    "Failed calls from the gateway to a service, by upstream and kind of failure.",
+    ["upstream", "kind"],
+)
+CIRCUIT_STATE = Gauge(
+    "commerce_gateway_circuit_state",
+    "Circuit breaker state per upstream: 0 closed, 1 half-open, 2 open.",
+    ["upstream"],
+)
+CIRCUIT_STATE_VALUES = {"closed": 0, "half_open": 1, "open": 2}
+UpstreamErrorKind = Literal["connect", "timeout", "bad_status", "circuit_open"]
+
+
+def record_upstream_error(upstream: str, kind: UpstreamErrorKind) -> None:
+    """One failed upstream call: ``connect`` refused, ``timeout``, a 502/503/504
+    ``bad_status``, or refused at once because the circuit was ``circuit_open``."""
+    UPSTREAM_ERRORS.labels(upstream, kind).inc()
+
+
+def set_circuit_state(upstream: str, state: Literal["closed", "half_open", "open"]) -> None:
+    CIRCUIT_STATE.labels(upstream).set(CIRCUIT_STATE_VALUES[state])
+
+
+# -- rate limits and sign-in -----------------------------------------------------------------
+RATE_LIMIT_HITS = Counter(
+    "commerce_rate_limit_hits",
+    "Requests refused with 429, by the limit that refused them.",
+    ["limit"],
+)
+LOGIN_FAILURES = Counter(
+    "commerce_auth_login_failures",
+    "Refused sign-ins, by reason (invalid_credentials, rate_limited).",
+    ["reason"],
+)
+
+
+def record_rate_limit_hit(limit: str) -> None:
+    """A 429; ``limit`` names the rule (``request``, ``login_account``, ``login_address``)."""
+    RATE_LIMIT_HITS.labels(limit).inc()
+
+
+def record_login_failure(reason: Literal["invalid_credentials", "rate_limited"]) -> None:
+    LOGIN_FAILURES.labels(reason).inc()
+
+
+# -- ordering saga ---------------------------------------------------------------------------
+SAGA_OUTCOMES = Counter(
+    "commerce_order_saga_outcomes",
+    "Orders that reached a final state, by outcome.",
+    ["outcome"],
+)
+
+
+def record_saga_outcome(outcome: Literal["confirmed", "rejected", "cancelled"]) -> None:
+    SAGA_OUTCOMES.labels(outcome).inc()
+
+
+# -- messaging: outbox relay and consumers ---------------------------------------------------
+OUTBOX_BACKLOG_ROWS = Gauge(
+    "commerce_outbox_backlog_rows",
+    "Outbox rows written but not yet published, as last seen by the relay.",
+)
+OUTBOX_OLDEST_AGE = Gauge(
+    "commerce_outbox_oldest_age_seconds",
+    "Age of the oldest unpublished outbox row, as last seen by the relay (0 when empty).",
+)
+CONSUMER_LAG = Gauge(
+    "commerce_consumer_lag_messages",
+    "Messages in a partition not yet consumed by the group (high watermark - position).",
+    ["group", "topic", "partition"],
+)
+DEAD_LETTERS = Counter(
+    "commerce_consumer_dead_letters",
+    "Messages a consumer gave up on and sent to the topic's DLQ.",
+    ["group", "topic"],
+)
+
+
+def observe_outbox(
+    backlog_rows: Callable[[], float], oldest_age_seconds: Callable[[], float]
+) -> None:
+    """Read the relay's own numbers at scrape time (cheap callables, no I/O: the relay
+    refreshes them as it polls). One relay per process; a later call replaces the sources."""
+    OUTBOX_BACKLOG_ROWS.set_function(backlog_rows)
+    OUTBOX_OLDEST_AGE.set_function(oldest_age_seconds)
+
+
+def set_consumer_lag(group: str, topic: str, partition: int, lag: int) -> None:
+    CONSUMER_LAG.labels(group, topic, str(partition)).set(max(lag, 0))
+
+
+def record_dead_letter(group: str, topic: str) -> None:
+    DEAD_LETTERS.labels(group, topic).inc()
