@@ -1,0 +1,1 @@
+"""Auth service: sign-in, signed access tokens (JWKS), rotating refresh tokens."""

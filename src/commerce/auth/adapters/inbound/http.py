@@ -1,0 +1,147 @@
+"""The public auth endpoints: sign-in, refresh, sign-out and the JWK Set."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from commerce.auth.application.handlers import AuthHandlers, LogIn, LogOut, Refresh
+from commerce.auth.application.ports import UserServiceUnavailable
+from commerce.auth.application.tokens import TokenPair
+from commerce.kernel.http.problems import ProblemResponse, problem
+from commerce.kernel.http.schemas import RequestBody
+
+log = logging.getLogger("commerce.auth.http")
+MAX_ADDRESS_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class AuthHttpContext:
+    """What the endpoints need, put on ``app.state.auth`` by the bootstrap."""
+
+    handlers: AuthHandlers
+    jwks: dict[str, Any]
+    jwks_max_age_seconds: int
+
+
+def _context(request: Request) -> AuthHttpContext:
+    context: AuthHttpContext = request.app.state.auth
+    return context
+
+
+Context = Annotated[AuthHttpContext, Depends(_context)]
+
+
+class LoginRequest(RequestBody):
+    email: str = Field(min_length=1, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class RefreshTokenRequest(RequestBody):
+    refresh_token: str = Field(max_length=1024)
+
+
+class TokenResponse(BaseModel):
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - a token type, not a secret
+    access_token: str = Field(description="JWT signed with EdDSA; verify it with the JWKS.")
+    refresh_token: str = Field(description="Opaque, single use; exchange it at /refresh.")
+    expires_in: int = Field(description="Lifetime of the access token in seconds.")
+
+    @classmethod
+    def of(cls, pair: TokenPair) -> TokenResponse:
+        return cls(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            expires_in=pair.expires_in,
+        )
+
+
+class JsonWebKey(BaseModel):
+    kty: str
+    crv: str
+    x: str
+    kid: str
+    use: str
+    alg: str
+
+
+class JsonWebKeySet(BaseModel):
+    keys: list[JsonWebKey]
+
+
+def client_address(request: Request) -> str:
+    """The caller: the gateway's ``X-Forwarded-For`` (first entry), else the peer."""
+    forwarded = request.headers.get("x-forwarded-for", "")
+    first = forwarded.split(",", 1)[0].strip()
+    if first:
+        return first[:MAX_ADDRESS_LENGTH]
+    return request.client.host if request.client else "unknown"
+
+
+_PROBLEM = {"content": {"application/problem+json": {}}}
+router = APIRouter(tags=["auth"])
+
+
+@router.post(
+    "/v1/auth/login",
+    response_model=TokenResponse,
+    responses={
+        401: {"description": "Wrong e-mail or password (one answer for both)", **_PROBLEM},
+        429: {"description": "Too many attempts; see Retry-After", **_PROBLEM},
+        503: {"description": "The user service is unavailable", **_PROBLEM},
+    },
+)
+async def log_in(body: LoginRequest, request: Request, context: Context) -> TokenResponse:
+    """Sign in with e-mail and password; returns an access token and a refresh token."""
+    command = LogIn(
+        email=body.email, password=body.password, client_address=client_address(request)
+    )
+    return TokenResponse.of(await context.handlers.log_in(command))
+
+
+@router.post(
+    "/v1/auth/refresh",
+    response_model=TokenResponse,
+    responses={401: {"description": "Invalid, expired, revoked or reused", **_PROBLEM}},
+)
+async def refresh(body: RefreshTokenRequest, context: Context) -> TokenResponse:
+    """Exchange a refresh token for a new pair. A reused token revokes its whole family."""
+    return TokenResponse.of(await context.handlers.refresh(Refresh(body.refresh_token)))
+
+
+@router.post("/v1/auth/logout", status_code=204, response_class=Response)
+async def log_out(body: RefreshTokenRequest, context: Context) -> Response:
+    """Revoke the refresh token's family. 204 also for a token we do not know."""
+    await context.handlers.log_out(LogOut(body.refresh_token))
+    return Response(status_code=204)
+
+
+@router.get("/v1/auth/jwks", response_model=JsonWebKeySet)
+@router.get("/.well-known/jwks.json", response_model=JsonWebKeySet, include_in_schema=False)
+async def jwks(context: Context) -> JSONResponse:
+    """The public keys that verify access tokens (more than one during a key rotation)."""
+    return JSONResponse(
+        context.jwks,
+        headers={"Cache-Control": f"public, max-age={context.jwks_max_age_seconds}"},
+    )
+
+
+async def _dependency_down(_: Request, exc: Exception) -> ProblemResponse:
+    log.warning("dependency unavailable: %s", type(exc).__name__)
+    return problem(
+        503,
+        "A service needed to answer is temporarily unavailable; try again shortly.",
+        slug="dependency-unavailable",
+        headers={"Retry-After": "5"},
+    )
+
+
+def install_dependency_handlers(app: FastAPI, errors: tuple[type[Exception], ...]) -> None:
+    """Answer 503 (not 500) when the user service or a store is down."""
+    for error in (UserServiceUnavailable, *errors):
+        app.add_exception_handler(error, _dependency_down)

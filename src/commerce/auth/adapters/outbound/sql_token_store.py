@@ -1,0 +1,102 @@
+"""Refresh token families in the service's SQL database (SQLite or MySQL/MariaDB).
+
+Each port method is one short transaction. The race between two refreshes of one token is
+settled by the database: ``UPDATE ... SET used_at = :now WHERE token_hash = :h AND used_at
+IS NULL`` changes one row for exactly one of them (the row lock serialises them on InnoDB,
+the single writer on SQLite), and only that one inserts a successor.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from commerce.auth.adapters.outbound.sql_tables import refresh_tokens, token_families
+from commerce.auth.application.ports import StoredToken
+from commerce.auth.domain.tokens import RefreshToken, TokenFamily, UserClaims
+
+
+def _token_row(token: RefreshToken) -> dict[str, Any]:
+    return {
+        "token_hash": token.token_hash,
+        "family_id": token.family_id,
+        "issued_at": token.issued_at,
+        "expires_at": token.expires_at,
+        "used_at": token.used_at,
+    }
+
+
+class SqlaRefreshTokenStore:
+    """The SQL adapter of :class:`~commerce.auth.application.ports.RefreshTokenStore`."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def add_family(self, family: TokenFamily, first: RefreshToken) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                insert(token_families).values(
+                    id=family.id,
+                    user_id=family.claims.user_id,
+                    email=family.claims.email,
+                    roles=json.dumps(list(family.claims.roles)),
+                    created_at=family.created_at,
+                    revoked_at=family.revoked_at,
+                )
+            )
+            await session.execute(insert(refresh_tokens).values(**_token_row(first)))
+
+    async def find(self, token_hash: str) -> StoredToken | None:
+        query = (
+            select(refresh_tokens, token_families)
+            .join(token_families, token_families.c.id == refresh_tokens.c.family_id)
+            .where(refresh_tokens.c.token_hash == token_hash)
+        )
+        async with self._sessions() as session:
+            row = (await session.execute(query)).mappings().first()
+        if row is None:
+            return None
+        token = RefreshToken(
+            token_hash=row["token_hash"],
+            family_id=row["family_id"],
+            issued_at=row["issued_at"],
+            expires_at=row["expires_at"],
+            used_at=row["used_at"],
+        )
+        family = TokenFamily(
+            id=row["id"],
+            claims=UserClaims(
+                user_id=row["user_id"], email=row["email"], roles=tuple(json.loads(row["roles"]))
+            ),
+            created_at=row["created_at"],
+            revoked_at=row["revoked_at"],
+        )
+        return StoredToken(token=token, family=family)
+
+    async def rotate(self, used: RefreshToken, successor: RefreshToken) -> bool:
+        assert used.used_at is not None, "the domain marks the token used before storing"
+        async with self._sessions.begin() as session:
+            result: Any = await session.execute(
+                update(refresh_tokens)
+                .where(
+                    refresh_tokens.c.token_hash == used.token_hash,
+                    refresh_tokens.c.used_at.is_(None),
+                )
+                .values(used_at=used.used_at)
+            )
+            if result.rowcount != 1:
+                return False
+            await session.execute(insert(refresh_tokens).values(**_token_row(successor)))
+        return True
+
+    async def revoke_family(self, family_id: str, at: datetime) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(token_families)
+                .where(token_families.c.id == family_id, token_families.c.revoked_at.is_(None))
+                .values(revoked_at=at)
+            )

@@ -1,0 +1,110 @@
+"""The use cases: sign in, refresh, sign out."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from commerce.auth.application.ports import (
+    AccessTokenIssuer,
+    Clock,
+    CredentialVerifier,
+    RefreshTokenStore,
+)
+from commerce.auth.application.throttle import LoginThrottle
+from commerce.auth.application.tokens import TokenPair, new_refresh_secret
+from commerce.auth.domain.errors import (
+    InvalidCredentials,
+    InvalidRefreshToken,
+    RefreshTokenReused,
+)
+from commerce.auth.domain.tokens import TokenFamily, UserClaims, hash_token
+
+log = logging.getLogger("commerce.auth")
+
+
+@dataclass(frozen=True)
+class LogIn:
+    email: str
+    password: str
+    client_address: str
+
+
+@dataclass(frozen=True)
+class Refresh:
+    refresh_token: str
+
+
+@dataclass(frozen=True)
+class LogOut:
+    refresh_token: str
+
+
+@dataclass
+class AuthHandlers:
+    """The three use cases over one set of ports."""
+
+    verifier: CredentialVerifier
+    issuer: AccessTokenIssuer
+    store: RefreshTokenStore
+    throttle: LoginThrottle
+    clock: Clock
+    refresh_ttl: timedelta
+
+    async def log_in(self, command: LogIn) -> TokenPair:
+        """Check the limits, then the password (at the user service); start a token family."""
+        await self.throttle.check(command.email, command.client_address)
+        claims = await self.verifier.verify(command.email, command.password)
+        if claims is None:
+            raise InvalidCredentials()
+        now = self.clock.now()
+        secret = new_refresh_secret()
+        family, first = TokenFamily.start(claims, hash_token(secret), now, self.refresh_ttl)
+        await self.store.add_family(family, first)
+        return self._pair(claims, secret, now)
+
+    async def refresh(self, command: Refresh) -> TokenPair:
+        """Exchange a refresh token for a new pair; a second use revokes the family."""
+        now = self.clock.now()
+        stored = await self.store.find(hash_token(command.refresh_token))
+        if stored is None:
+            raise InvalidRefreshToken()
+        family, token = stored.family, stored.token
+        secret = new_refresh_secret()
+        try:
+            successor = family.rotate(token, hash_token(secret), now, self.refresh_ttl)
+        except RefreshTokenReused:
+            await self.store.revoke_family(family.id, now)
+            log.warning(
+                "refresh token reused: revoked family %s of user %s",
+                family.id,
+                family.claims.user_id,
+            )
+            raise
+        if not await self.store.rotate(token, successor):
+            # A concurrent refresh used this token first: this is its second use.
+            family.revoke(now)
+            await self.store.revoke_family(family.id, now)
+            log.warning(
+                "refresh token used twice at once: revoked family %s of user %s",
+                family.id,
+                family.claims.user_id,
+            )
+            raise RefreshTokenReused()
+        return self._pair(family.claims, secret, now)
+
+    async def log_out(self, command: LogOut) -> None:
+        """Revoke the family of the token, if we know it; unknown tokens are ignored."""
+        stored = await self.store.find(hash_token(command.refresh_token))
+        if stored is None:
+            return
+        now = self.clock.now()
+        stored.family.revoke(now)
+        await self.store.revoke_family(stored.family.id, now)
+
+    def _pair(self, claims: UserClaims, refresh_secret: str, now: datetime) -> TokenPair:
+        access = self.issuer.issue(claims, now)
+        return TokenPair(
+            access_token=access, refresh_token=refresh_secret, expires_in=self.issuer.ttl_seconds
+        )

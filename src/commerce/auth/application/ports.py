@@ -1,0 +1,76 @@
+"""What the use cases need from the outside world, as typing.Protocol ports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from commerce.auth.domain.tokens import RefreshToken, TokenFamily, UserClaims
+
+
+class Clock(Protocol):
+    """The current time, aware and in UTC; a port so expiry can be tested."""
+
+    def now(self) -> datetime: ...
+
+
+class UserServiceUnavailable(Exception):
+    """The user service could not answer (down, timing out or failing): not the caller's fault."""
+
+
+class CredentialVerifier(Protocol):
+    """Checks an e-mail and password with the service that owns passwords."""
+
+    async def verify(self, email: str, password: str) -> UserClaims | None:
+        """The user's claims when the password is right; ``None`` for any wrong pair.
+
+        Raises :class:`UserServiceUnavailable` when no answer could be had.
+        """
+        ...
+
+
+class AccessTokenIssuer(Protocol):
+    """Signs short-lived access tokens."""
+
+    @property
+    def ttl_seconds(self) -> int: ...
+
+    def issue(self, claims: UserClaims, now: datetime) -> str:
+        """A signed access token for ``claims``, valid ``ttl_seconds`` from ``now``."""
+        ...
+
+
+@dataclass(frozen=True)
+class StoredToken:
+    """A refresh token as found in the store, with the family it belongs to."""
+
+    token: RefreshToken
+    family: TokenFamily
+
+
+class RefreshTokenStore(Protocol):
+    """Refresh tokens (by hash) and their families.
+
+    Each method is atomic on its own; there is no wider transaction, because the Redis
+    adapter has none to offer. :meth:`rotate` is the one compare-and-set the rules need.
+    """
+
+    async def add_family(self, family: TokenFamily, first: RefreshToken) -> None:
+        """Store a new family with its first token."""
+        ...
+
+    async def find(self, token_hash: str) -> StoredToken | None:
+        """The token with this hash and its family; ``None`` if unknown or forgotten."""
+        ...
+
+    async def rotate(self, used: RefreshToken, successor: RefreshToken) -> bool:
+        """Mark ``used`` as used and store ``successor``, only if ``used`` was still unused.
+
+        ``False`` means another request used it first (or it is gone): nothing was written.
+        """
+        ...
+
+    async def revoke_family(self, family_id: str, at: datetime) -> None:
+        """Revoke the family (idempotent: the first revocation time is kept)."""
+        ...

@@ -1,0 +1,157 @@
+"""Composition root of the auth service: settings in, FastAPI app out.
+
+Nothing happens at import time. The lifespan opens the database (and Redis when
+``AUTH_REDIS_URL`` is set), loads or creates the signing key and wires the use cases.
+Refresh tokens and rate-limit counters live in Redis when it is configured (shared by every
+replica), else in SQL and in process memory (one process, no servers needed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+import redis.exceptions
+import sqlalchemy.exc
+from fastapi import FastAPI
+from redis.asyncio import Redis
+
+from commerce.auth.adapters.inbound.http import (
+    AuthHttpContext,
+    install_dependency_handlers,
+    router,
+)
+from commerce.auth.adapters.outbound.clock import SystemClock
+from commerce.auth.adapters.outbound.jwt_issuer import JwtAccessTokenIssuer
+from commerce.auth.adapters.outbound.keys import load_key_set
+from commerce.auth.adapters.outbound.redis_token_store import RedisRefreshTokenStore
+from commerce.auth.adapters.outbound.sql_token_store import SqlaRefreshTokenStore
+from commerce.auth.adapters.outbound.user_client import (
+    HttpCredentialVerifier,
+    user_service_client,
+)
+from commerce.auth.application.handlers import AuthHandlers
+from commerce.auth.application.ports import Clock, RefreshTokenStore
+from commerce.auth.application.throttle import LoginThrottle
+from commerce.auth.settings import AuthSettings
+from commerce.kernel.db import Database
+from commerce.kernel.http.app import create_service_app
+from commerce.kernel.http.health import ReadinessCheck
+from commerce.kernel.ratelimit import InMemoryRateLimiter, RateLimiter
+from commerce.kernel.ratelimit_redis import RedisRateLimiter
+
+SERVICE_PACKAGE = "commerce.auth"
+REDIS_TIMEOUT_SECONDS = 2.0
+# Errors that mean a store is down, not that the request was wrong: 503, not 500.
+STORE_DOWN_ERRORS: tuple[type[Exception], ...] = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+)
+
+
+def load_settings() -> AuthSettings:
+    return AuthSettings()
+
+
+@dataclass
+class _Resources:
+    """What the lifespan opened; readiness checks look here."""
+
+    database: Database | None = None
+    redis: Redis | None = None
+
+    async def ping_database(self) -> None:
+        if self.database is None:
+            raise RuntimeError("database not open yet")
+        await self.database.ping()
+
+    async def ping_redis(self) -> None:
+        if self.redis is None:
+            raise RuntimeError("redis not open yet")
+        await self.redis.ping()
+
+
+def create_app(
+    settings: AuthSettings,
+    *,
+    user_service_transport: httpx.AsyncBaseTransport | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    """The auth service; ``user_service_transport`` and ``clock`` are seams for tests."""
+    resources = _Resources()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            database = await Database.open(
+                settings.resolved_database_url(),
+                service_package=SERVICE_PACKAGE,
+                migrate=settings.migrate_on_start,
+            )
+            stack.push_async_callback(database.close)
+            resources.database = database
+            store: RefreshTokenStore = SqlaRefreshTokenStore(database.sessions)
+            limiter: RateLimiter = InMemoryRateLimiter(max_keys=settings.rate_limit_max_keys)
+            if settings.redis_url:
+                redis_client = Redis.from_url(
+                    settings.redis_url,
+                    socket_timeout=REDIS_TIMEOUT_SECONDS,
+                    socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                )
+                stack.push_async_callback(redis_client.aclose)
+                resources.redis = redis_client
+                prefix = settings.redis_key_prefix
+                store = RedisRefreshTokenStore(redis_client, prefix=prefix)
+                limiter = RedisRateLimiter(redis_client, prefix=prefix + "ratelimit:")
+            client = user_service_client(
+                settings.user_service_url,
+                settings.user_service_timeout_seconds,
+                transport=user_service_transport,
+            )
+            stack.push_async_callback(client.aclose)
+            token = settings.user_service_token
+            keys = load_key_set(
+                settings.signing_key_file,
+                settings.generated_key_path(),
+                settings.extra_public_key_paths(),
+            )
+            handlers = AuthHandlers(
+                verifier=HttpCredentialVerifier(
+                    client, internal_token=token.get_secret_value() if token else None
+                ),
+                issuer=JwtAccessTokenIssuer(
+                    keys.signing,
+                    issuer=settings.issuer,
+                    audience=settings.audience,
+                    ttl_seconds=settings.access_token_ttl_seconds,
+                ),
+                store=store,
+                throttle=LoginThrottle(
+                    limiter,
+                    per_account=settings.login_rate_per_account_rule(),
+                    per_address=settings.login_rate_per_address_rule(),
+                ),
+                clock=clock or SystemClock(),
+                refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
+            )
+            app.state.auth = AuthHttpContext(
+                handlers=handlers,
+                jwks=keys.jwks(),
+                jwks_max_age_seconds=settings.jwks_max_age_seconds,
+            )
+            yield
+
+    readiness: dict[str, ReadinessCheck] = {"database": resources.ping_database}
+    if settings.redis_url:
+        readiness["redis"] = resources.ping_redis
+    app = create_service_app(
+        title="Auth service", routers=[router], readiness=readiness, lifespan=lifespan
+    )
+    install_dependency_handlers(app, STORE_DOWN_ERRORS)
+    return app

@@ -1,0 +1,1 @@
+"""Refresh token families and their rules, in plain Python."""

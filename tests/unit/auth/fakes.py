@@ -1,0 +1,89 @@
+"""Hand-written fakes of the auth service's ports."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from commerce.auth.application.ports import StoredToken, UserServiceUnavailable
+from commerce.auth.domain.tokens import RefreshToken, TokenFamily, UserClaims
+
+ALICE = UserClaims(user_id="u-alice", email="alice@example.com", roles=("USER",))
+ALICE_PASSWORD = "correct horse battery staple"
+
+
+class FakeClock:
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+@dataclass
+class FakeVerifier:
+    """Knows one password per e-mail (case-insensitively), like the user service."""
+
+    users: dict[str, tuple[str, UserClaims]] = field(default_factory=dict)
+    down: bool = False
+    calls: int = 0
+
+    def add(self, claims: UserClaims, password: str) -> None:
+        self.users[claims.email.lower()] = (password, claims)
+
+    async def verify(self, email: str, password: str) -> UserClaims | None:
+        self.calls += 1
+        if self.down:
+            raise UserServiceUnavailable()
+        known = self.users.get(email.strip().lower())
+        if known is None or known[0] != password:
+            return None
+        return known[1]
+
+
+class FakeIssuer:
+    ttl_seconds = 900
+
+    def issue(self, claims: UserClaims, now: datetime) -> str:
+        return f"access:{claims.user_id}:{int(now.timestamp())}"
+
+
+class FakeTokenStore:
+    """The port's contract in memory, with copies in and out like a real store."""
+
+    def __init__(self) -> None:
+        self.families: dict[str, TokenFamily] = {}
+        self.tokens: dict[str, RefreshToken] = {}
+        self.lose_next_race = False
+
+    async def add_family(self, family: TokenFamily, first: RefreshToken) -> None:
+        self.families[family.id] = copy.deepcopy(family)
+        self.tokens[first.token_hash] = copy.deepcopy(first)
+
+    async def find(self, token_hash: str) -> StoredToken | None:
+        token = self.tokens.get(token_hash)
+        if token is None:
+            return None
+        family = self.families[token.family_id]
+        return StoredToken(token=copy.deepcopy(token), family=copy.deepcopy(family))
+
+    async def rotate(self, used: RefreshToken, successor: RefreshToken) -> bool:
+        stored = self.tokens.get(used.token_hash)
+        if self.lose_next_race and stored is not None:
+            # Another request used the token between our find and this rotate.
+            self.lose_next_race = False
+            stored.used_at = used.used_at
+        if stored is None or stored.used_at is not None:
+            return False
+        stored.used_at = used.used_at
+        self.tokens[successor.token_hash] = copy.deepcopy(successor)
+        return True
+
+    async def revoke_family(self, family_id: str, at: datetime) -> None:
+        family = self.families.get(family_id)
+        if family is not None:
+            family.revoke(at)

@@ -1,0 +1,205 @@
+"""The use cases over fakes: sign-in, limits, refresh rotation, reuse, races, sign-out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from commerce.auth.application.handlers import AuthHandlers, LogIn, LogOut, Refresh
+from commerce.auth.application.ports import UserServiceUnavailable
+from commerce.auth.application.throttle import LoginThrottle
+from commerce.auth.domain.errors import (
+    InvalidCredentials,
+    InvalidRefreshToken,
+    RefreshTokenExpired,
+    RefreshTokenReused,
+    TokenFamilyRevoked,
+)
+from commerce.auth.domain.tokens import hash_token
+from commerce.kernel.domain import RateLimited
+from commerce.kernel.ratelimit import InMemoryRateLimiter, Rate
+from tests.unit.auth.fakes import (
+    ALICE,
+    ALICE_PASSWORD,
+    FakeClock,
+    FakeIssuer,
+    FakeTokenStore,
+    FakeVerifier,
+)
+
+REFRESH_TTL = timedelta(days=14)
+
+
+class World:
+    def __init__(self, per_account: int = 100, per_address: int = 100) -> None:
+        self.clock = FakeClock()
+        self.verifier = FakeVerifier()
+        self.verifier.add(ALICE, ALICE_PASSWORD)
+        self.store = FakeTokenStore()
+        limiter = InMemoryRateLimiter(clock=lambda: self.clock.now().timestamp())
+        self.handlers = AuthHandlers(
+            verifier=self.verifier,
+            issuer=FakeIssuer(),
+            store=self.store,
+            throttle=LoginThrottle(
+                limiter,
+                per_account=Rate.per_minute(per_account),
+                per_address=Rate.per_minute(per_address),
+            ),
+            clock=self.clock,
+            refresh_ttl=REFRESH_TTL,
+        )
+
+    async def log_in(
+        self, email: str = ALICE.email, password: str = ALICE_PASSWORD, address: str = "10.0.0.1"
+    ):
+        return await self.handlers.log_in(LogIn(email, password, address))
+
+    async def refresh(self, token: str):
+        return await self.handlers.refresh(Refresh(token))
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+async def test_log_in_returns_a_pair_and_starts_a_family(world: World) -> None:
+    pair = await world.log_in()
+    assert pair.token_type == "Bearer"
+    assert pair.expires_in == 900
+    assert pair.access_token.startswith("access:u-alice:")
+    stored = await world.store.find(hash_token(pair.refresh_token))
+    assert stored is not None
+    assert stored.family.claims == ALICE
+    assert stored.token.expires_at == world.clock.now() + REFRESH_TTL
+    # Only the hash is kept.
+    assert pair.refresh_token not in world.store.tokens
+
+
+async def test_refresh_secrets_are_random_and_long(world: World) -> None:
+    first, second = await world.log_in(), await world.log_in()
+    assert first.refresh_token != second.refresh_token
+    assert len(first.refresh_token) >= 43
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [(ALICE.email, "wrong password"), ("nobody@example.com", ALICE_PASSWORD)],
+)
+async def test_wrong_password_and_unknown_email_are_one_error(
+    world: World, email: str, password: str
+) -> None:
+    with pytest.raises(InvalidCredentials) as caught:
+        await world.log_in(email, password)
+    assert caught.value.message == "The e-mail or password is incorrect."
+    assert not world.store.families
+
+
+async def test_user_service_down_is_not_a_wrong_password(world: World) -> None:
+    world.verifier.down = True
+    with pytest.raises(UserServiceUnavailable):
+        await world.log_in()
+
+
+async def test_attempts_per_account_are_limited_across_addresses() -> None:
+    world = World(per_account=3)
+    for i in range(3):
+        with pytest.raises(InvalidCredentials):
+            await world.log_in(password="guess", address=f"10.0.0.{i}")
+    with pytest.raises(RateLimited) as caught:
+        # Even the right password, from a fresh address, in other letter case.
+        await world.log_in(email=" ALICE@example.com", address="10.9.9.9")
+    assert caught.value.retry_after_seconds == 20  # 3 per minute: one every 20 s
+    assert world.verifier.calls == 3  # the password was not even checked
+
+
+async def test_attempts_per_address_are_limited_across_accounts() -> None:
+    world = World(per_address=2)
+    for i in range(2):
+        with pytest.raises(InvalidCredentials):
+            await world.log_in(email=f"user{i}@example.com")
+    with pytest.raises(RateLimited):
+        await world.log_in()
+    # Another address is not affected.
+    assert (await world.log_in(address="10.0.0.2")).access_token
+
+
+async def test_successful_attempts_count_too() -> None:
+    world = World(per_account=2)
+    await world.log_in()
+    await world.log_in()
+    with pytest.raises(RateLimited):
+        await world.log_in()
+
+
+async def test_the_limit_lifts_as_time_passes() -> None:
+    world = World(per_account=1)
+    await world.log_in()
+    with pytest.raises(RateLimited) as caught:
+        await world.log_in()
+    world.clock.advance(seconds=caught.value.retry_after_seconds)
+    assert (await world.log_in()).access_token
+
+
+async def test_refresh_rotates_the_token(world: World) -> None:
+    first = await world.log_in()
+    world.clock.advance(minutes=10)
+    second = await world.refresh(first.refresh_token)
+    assert second.refresh_token != first.refresh_token
+    assert second.access_token == f"access:u-alice:{int(world.clock.now().timestamp())}"
+    third = await world.refresh(second.refresh_token)
+    assert third.refresh_token not in (first.refresh_token, second.refresh_token)
+
+
+async def test_unknown_refresh_token_is_invalid(world: World) -> None:
+    with pytest.raises(InvalidRefreshToken):
+        await world.refresh("not-a-token")
+
+
+async def test_reuse_revokes_the_family_and_the_newer_token_stops_working(world: World) -> None:
+    first = await world.log_in()
+    second = await world.refresh(first.refresh_token)
+    with pytest.raises(RefreshTokenReused):
+        await world.refresh(first.refresh_token)
+    with pytest.raises(TokenFamilyRevoked):
+        await world.refresh(second.refresh_token)
+
+
+async def test_reuse_does_not_touch_other_families(world: World) -> None:
+    stolen = await world.log_in()
+    other_device = await world.log_in()
+    await world.refresh(stolen.refresh_token)
+    with pytest.raises(RefreshTokenReused):
+        await world.refresh(stolen.refresh_token)
+    assert (await world.refresh(other_device.refresh_token)).refresh_token
+
+
+async def test_losing_a_concurrent_refresh_counts_as_reuse(world: World) -> None:
+    pair = await world.log_in()
+    world.store.lose_next_race = True
+    with pytest.raises(RefreshTokenReused):
+        await world.refresh(pair.refresh_token)
+    stored = await world.store.find(hash_token(pair.refresh_token))
+    assert stored is not None and stored.family.is_revoked
+
+
+async def test_expired_refresh_token_is_refused(world: World) -> None:
+    pair = await world.log_in()
+    world.clock.advance(days=14)
+    with pytest.raises(RefreshTokenExpired):
+        await world.refresh(pair.refresh_token)
+
+
+async def test_log_out_revokes_the_family(world: World) -> None:
+    first = await world.log_in()
+    second = await world.refresh(first.refresh_token)
+    await world.handlers.log_out(LogOut(second.refresh_token))
+    with pytest.raises(TokenFamilyRevoked):
+        await world.refresh(second.refresh_token)
+
+
+async def test_log_out_with_an_unknown_token_is_quiet(world: World) -> None:
+    await world.handlers.log_out(LogOut("never-issued"))
+    assert not world.store.families

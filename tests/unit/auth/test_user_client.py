@@ -1,0 +1,83 @@
+"""The user service client over httpx.MockTransport: match, no match, and every way it fails."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from commerce.auth.adapters.outbound.user_client import (
+    HttpCredentialVerifier,
+    user_service_client,
+)
+from commerce.auth.application.ports import UserServiceUnavailable
+from commerce.auth.domain.tokens import UserClaims
+
+Handler = Callable[[httpx.Request], httpx.Response]
+USER = {"id": "u1", "email": "a@example.com", "name": None, "roles": ["USER", "ADMIN"]}
+
+
+def verifier(handler: Handler, token: str | None = None) -> HttpCredentialVerifier:
+    client = user_service_client("http://user.test", 1.0, transport=httpx.MockTransport(handler))
+    return HttpCredentialVerifier(client, internal_token=token)
+
+
+async def test_a_match_gives_the_users_claims() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=USER)
+
+    claims = await verifier(handler).verify("a@example.com", "pw")
+    assert claims == UserClaims(user_id="u1", email="a@example.com", roles=("USER", "ADMIN"))
+    [request] = seen
+    assert request.method == "POST"
+    assert request.url.path == "/internal/v1/credentials/verify"
+    assert json.loads(request.content) == {"email": "a@example.com", "password": "pw"}
+    assert "x-internal-token" not in request.headers
+
+
+async def test_the_internal_token_is_sent_when_configured() -> None:
+    tokens: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        tokens.append(request.headers.get("x-internal-token"))
+        return httpx.Response(200, json=USER)
+
+    await verifier(handler, token="s3cret").verify("a@example.com", "pw")
+    assert tokens == ["s3cret"]
+
+
+@pytest.mark.parametrize("status", [400, 401, 422])
+async def test_a_refusal_is_no_match(status: int) -> None:
+    result = await verifier(lambda _: httpx.Response(status)).verify("a@example.com", "pw")
+    assert result is None
+
+
+@pytest.mark.parametrize("status", [403, 404, 429, 500, 502, 503])
+async def test_other_answers_mean_unavailable(status: int) -> None:
+    with pytest.raises(UserServiceUnavailable):
+        await verifier(lambda _: httpx.Response(status)).verify("a@example.com", "pw")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [httpx.ConnectError("refused"), httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("x")],
+)
+async def test_transport_failures_mean_unavailable(error: Exception) -> None:
+    def handler(_: httpx.Request) -> httpx.Response:
+        raise error
+
+    with pytest.raises(UserServiceUnavailable):
+        await verifier(handler).verify("a@example.com", "pw")
+
+
+@pytest.mark.parametrize(
+    "body", [b"not json", b"{}", json.dumps({**USER, "roles": "USER"}).encode()]
+)
+async def test_an_unreadable_match_means_unavailable(body: bytes) -> None:
+    with pytest.raises(UserServiceUnavailable):
+        await verifier(lambda _: httpx.Response(200, content=body)).verify("a@example.com", "pw")
