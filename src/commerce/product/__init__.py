@@ -1,0 +1,1 @@
+"""The product service: the catalog and its stock, reserved all-or-nothing per order."""

@@ -1,0 +1,1 @@
+"""Technology at the edges: HTTP and Kafka in, SQL and the outbox out."""

@@ -1,0 +1,104 @@
+"""The catalog's HTTP API: thin, schema -> command -> use case -> body."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Protocol
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from commerce.kernel.http.identity import CurrentIdentity
+from commerce.kernel.http.schemas import Cursor, Limit, Page
+from commerce.kernel.pagination import DEFAULT_LIMIT
+from commerce.product.adapters.inbound.schemas import NewProduct, ProductEdit, ProductOut
+from commerce.product.application.catalog import create_product, edit_product
+from commerce.product.application.commands import CreateProduct, EditProduct
+from commerce.product.application.ports import ProductUnitOfWork
+from commerce.product.application.queries import ProductQueries, get_product, list_products
+
+
+class CatalogServices(Protocol):
+    """What the routes need, provided by the bootstrap once the database is open."""
+
+    def unit_of_work(self) -> ProductUnitOfWork: ...
+
+    @property
+    def queries(self) -> ProductQueries: ...
+
+
+def _services(request: Request) -> CatalogServices:
+    services: CatalogServices = request.app.state.catalog
+    return services
+
+
+Services = Annotated[CatalogServices, Depends(_services)]
+Search = Annotated[
+    str | None,
+    Query(max_length=200, description="Case-insensitive part of the name (taken literally)."),
+]
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid bearer token."},
+    403: {"description": "The caller is not the product's seller."},
+    404: {"description": "No such product."},
+    409: {"description": "The seller already has a product with this sku."},
+}
+
+router = APIRouter(prefix="/v1/products", tags=["products"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ProductOut,
+    responses={k: PROBLEMS[k] for k in (401, 409)},
+)
+async def create(
+    body: NewProduct, identity: CurrentIdentity, services: Services, response: Response
+) -> ProductOut:
+    """List a new product; the caller becomes its seller."""
+    product = await create_product(
+        services.unit_of_work(),
+        CreateProduct(
+            seller_id=identity.user_id,
+            name=body.name,
+            description=body.description,
+            price=body.price,
+            stock=body.stock,
+            sku=body.sku,
+        ),
+    )
+    response.headers["Location"] = f"/v1/products/{product.id}"
+    return ProductOut.of(product)
+
+
+@router.get("", response_model=Page[ProductOut])
+async def list_(
+    services: Services, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None, q: Search = None
+) -> Page[ProductOut]:
+    """Products, newest first; no token needed."""
+    page = await list_products(services.queries, limit=limit, cursor=cursor, q=q)
+    return Page[ProductOut](
+        items=[ProductOut.of(item) for item in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/{product_id}", response_model=ProductOut, responses={404: PROBLEMS[404]})
+async def get(product_id: str, services: Services) -> ProductOut:
+    """One product; no token needed."""
+    return ProductOut.of(await get_product(services.queries, product_id))
+
+
+@router.patch(
+    "/{product_id}",
+    response_model=ProductOut,
+    responses={k: PROBLEMS[k] for k in (401, 403, 404)},
+)
+async def edit(
+    product_id: str, body: ProductEdit, identity: CurrentIdentity, services: Services
+) -> ProductOut:
+    """Change name, description, price or stock; only the seller may."""
+    product = await edit_product(
+        services.unit_of_work(),
+        EditProduct(product_id=product_id, caller_id=identity.user_id, changes=body.changes()),
+    )
+    return ProductOut.of(product)

@@ -1,0 +1,1 @@
+"""Driven adapters: SQL tables, repositories, queries and the outbox writer."""

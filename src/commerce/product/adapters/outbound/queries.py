@@ -1,0 +1,73 @@
+"""Catalog reads straight from the table: keyset pages, newest first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from commerce.product.adapters.outbound.tables import products
+from commerce.product.application.queries import Position, ProductView
+
+LIKE_ESCAPE = "\\"
+
+
+def like_pattern(text: str) -> str:
+    """``%text%`` with the user's ``%``, ``_`` and escape character taken literally."""
+    escaped = (
+        text.casefold()
+        .replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    return f"%{escaped}%"
+
+
+def view_from_row(row: Row[Any]) -> ProductView:
+    return ProductView(
+        id=row.id,
+        seller_id=row.seller_id,
+        name=row.name,
+        description=row.description,
+        price=row.price,
+        stock=row.stock,
+        sku=row.sku,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class SqlaProductQueries:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def get(self, product_id: str) -> ProductView | None:
+        if len(product_id) > products.c.id.type.length:  # type: ignore[attr-defined]
+            return None
+        async with self._sessions() as session:
+            row = (
+                await session.execute(select(products).where(products.c.id == product_id))
+            ).first()
+        return None if row is None else view_from_row(row)
+
+    async def page(self, *, limit: int, after: Position | None, q: str | None) -> list[ProductView]:
+        statement = (
+            select(products)
+            .order_by(products.c.created_at.desc(), products.c.id.desc())
+            .limit(limit)
+        )
+        if after is not None:
+            statement = statement.where(
+                or_(
+                    products.c.created_at < after.created_at,
+                    and_(products.c.created_at == after.created_at, products.c.id < after.id),
+                )
+            )
+        if q:
+            statement = statement.where(
+                products.c.search_name.like(like_pattern(q), escape=LIKE_ESCAPE)
+            )
+        async with self._sessions() as session:
+            rows = (await session.execute(statement)).all()
+        return [view_from_row(row) for row in rows]

@@ -1,0 +1,181 @@
+"""SQL repositories: products and reservations, on the unit of work's session.
+
+Concurrency is decided here, by the database: rows are locked in id order
+(``SELECT ... FOR UPDATE``; on SQLite the whole database is locked by the unit of work's first
+write) and stock only ever moves through conditional updates that can never go below zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from commerce.kernel.domain import AggregateRoot
+from commerce.product.adapters.outbound.tables import products, reservation_lines, reservations
+from commerce.product.application.errors import StockChanged
+from commerce.product.domain.errors import DuplicateSku
+from commerce.product.domain.events import RejectionReason, ReservedLine
+from commerce.product.domain.product import Product
+from commerce.product.domain.reservation import Reservation, ReservationStatus
+
+MAX_PRODUCT_ID_LENGTH = 36
+
+
+def product_row(product: Product) -> dict[str, Any]:
+    return {
+        "id": product.id,
+        "seller_id": product.seller_id,
+        "name": product.name,
+        "search_name": product.name.casefold(),
+        "description": product.description,
+        "price": product.price,
+        "stock": product.stock,
+        "sku": product.sku,
+        "created_at": product.created_at,
+        "updated_at": product.updated_at,
+    }
+
+
+def product_from_row(row: Row[Any]) -> Product:
+    return Product(
+        id=row.id,
+        seller_id=row.seller_id,
+        name=row.name,
+        description=row.description,
+        price=row.price,
+        stock=row.stock,
+        sku=row.sku,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class SqlaProductRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self.seen: list[AggregateRoot] = []
+
+    async def add(self, product: Product) -> None:
+        try:
+            await self._session.execute(insert(products).values(product_row(product)))
+        except IntegrityError as exc:
+            # The only unique key a client can hit: random ids do not collide.
+            raise DuplicateSku(product.sku or "") from exc
+        self.seen.append(product)
+
+    async def get_for_update(self, product_id: str) -> Product | None:
+        found = await self.lock_many([product_id])
+        return found.get(product_id)
+
+    async def save(self, product: Product, fields: frozenset[str]) -> None:
+        row = product_row(product)
+        values = {field: row[field] for field in fields}
+        if "name" in fields:
+            values["search_name"] = row["search_name"]
+        values["updated_at"] = product.updated_at
+        await self._session.execute(
+            update(products).where(products.c.id == product.id).values(values)
+        )
+        self.seen.append(product)
+
+    async def lock_many(self, product_ids: Iterable[str]) -> dict[str, Product]:
+        ids = sorted({pid for pid in product_ids if len(pid) <= MAX_PRODUCT_ID_LENGTH})
+        if not ids:
+            return {}
+        statement = (
+            select(products).where(products.c.id.in_(ids)).order_by(products.c.id).with_for_update()
+        )
+        rows = (await self._session.execute(statement)).all()
+        found = {row.id: product_from_row(row) for row in rows}
+        self.seen.extend(found.values())
+        return found
+
+    async def take_stock(self, lines: Sequence[ReservedLine]) -> None:
+        for line in sorted(lines, key=lambda item: item.product_id):
+            result = await self._session.execute(
+                update(products)
+                .where(products.c.id == line.product_id, products.c.stock >= line.quantity)
+                .values(stock=products.c.stock - line.quantity)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise StockChanged(line.product_id)
+
+    async def return_stock(self, lines: Sequence[ReservedLine]) -> None:
+        for line in sorted(lines, key=lambda item: item.product_id):
+            await self._session.execute(
+                update(products)
+                .where(products.c.id == line.product_id)
+                .values(stock=products.c.stock + line.quantity)
+            )
+
+
+class SqlaReservationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self.seen: list[AggregateRoot] = []
+
+    async def get_for_update(self, order_id: str) -> Reservation | None:
+        statement = (
+            select(reservations).where(reservations.c.order_id == order_id).with_for_update()
+        )
+        row = (await self._session.execute(statement)).first()
+        if row is None:
+            return None
+        line_rows = (
+            await self._session.execute(
+                select(reservation_lines)
+                .where(reservation_lines.c.order_id == order_id)
+                .order_by(reservation_lines.c.product_id)
+            )
+        ).all()
+        reservation = Reservation(
+            order_id=row.order_id,
+            status=ReservationStatus(row.status),
+            lines=[ReservedLine(r.product_id, r.quantity, r.unit_price) for r in line_rows],
+            reason=RejectionReason(row.reason) if row.reason else None,
+            rejected_product_ids=row.rejected_product_ids or (),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+        self.seen.append(reservation)
+        return reservation
+
+    async def add(self, reservation: Reservation) -> None:
+        # A second answer for the same order (a concurrent re-drive) fails on the primary key:
+        # the transaction is rolled back and the retried message finds the first answer.
+        await self._session.execute(
+            insert(reservations).values(
+                order_id=reservation.order_id,
+                status=reservation.status.value,
+                reason=reservation.reason.value if reservation.reason else None,
+                rejected_product_ids=list(reservation.rejected_product_ids) or None,
+                created_at=reservation.created_at,
+                updated_at=reservation.updated_at,
+            )
+        )
+        if reservation.lines:
+            await self._session.execute(
+                insert(reservation_lines),
+                [
+                    {
+                        "order_id": reservation.order_id,
+                        "product_id": line.product_id,
+                        "quantity": line.quantity,
+                        "unit_price": line.unit_price,
+                    }
+                    for line in reservation.lines
+                ],
+            )
+        self.seen.append(reservation)
+
+    async def save(self, reservation: Reservation) -> None:
+        await self._session.execute(
+            update(reservations)
+            .where(reservations.c.order_id == reservation.order_id)
+            .values(status=reservation.status.value, updated_at=reservation.updated_at)
+        )
+        self.seen.append(reservation)

@@ -1,0 +1,99 @@
+"""The product service's tables (SQLAlchemy Core). Alembic compares its history with these."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+from commerce.kernel.messaging.inbox import inbox_table
+from commerce.kernel.messaging.outbox import outbox_table
+
+metadata = MetaData()
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out; microseconds kept on MariaDB too."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime())
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+products = Table(
+    "products",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("seller_id", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    # casefold()ed name (may grow up to 3x): case-insensitive search alike on SQLite and MariaDB.
+    Column("search_name", String(600), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("price", Integer, nullable=False),
+    Column("stock", Integer, nullable=False),
+    Column("sku", String(64), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("seller_id", "sku", name="uq_products_seller_sku"),
+    Index("ix_products_created_at_id", "created_at", "id"),
+)
+
+reservations = Table(
+    "reservations",
+    metadata,
+    Column("order_id", String(64), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("reason", String(32), nullable=True),
+    Column("rejected_product_ids", JSON, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+reservation_lines = Table(
+    "reservation_lines",
+    metadata,
+    Column(
+        "order_id",
+        String(64),
+        ForeignKey("reservations.order_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    # No foreign key to products: a reservation is history and must outlive any catalog edit.
+    Column("product_id", String(64), primary_key=True),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price", Integer, nullable=False),
+)
+
+# Integration events leave through the outbox; processed order events are kept in the inbox.
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)

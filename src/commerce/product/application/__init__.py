@@ -1,0 +1,1 @@
+"""Use cases of the catalog: commands, their handlers, queries and the ports they need."""

@@ -1,0 +1,37 @@
+"""Use cases of the sellers: create and edit products."""
+
+from __future__ import annotations
+
+from commerce.product.application.commands import CreateProduct, EditProduct
+from commerce.product.application.ports import ProductUnitOfWork
+from commerce.product.domain.errors import ProductNotFound
+from commerce.product.domain.product import Product
+
+
+async def create_product(uow: ProductUnitOfWork, command: CreateProduct) -> Product:
+    """A new product sold by the caller; ProductCreated goes out with it."""
+    product = Product.create(
+        seller_id=command.seller_id,
+        name=command.name,
+        description=command.description,
+        price=command.price,
+        stock=command.stock,
+        sku=command.sku,
+    )
+    async with uow:
+        await uow.products.add(product)
+        await uow.commit()
+    return product
+
+
+async def edit_product(uow: ProductUnitOfWork, command: EditProduct) -> Product:
+    """The seller's edit; ProductUpdated goes out when something really changed."""
+    async with uow:
+        product = await uow.products.get_for_update(command.product_id)
+        if product is None:
+            raise ProductNotFound(command.product_id)
+        changed = product.edit(command.changes, by=command.caller_id)
+        if changed:
+            await uow.products.save(product, changed)
+            await uow.commit()
+    return product

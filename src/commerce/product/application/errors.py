@@ -1,0 +1,7 @@
+"""Failures of the application layer that are not business rules."""
+
+from __future__ import annotations
+
+
+class StockChanged(Exception):
+    """The database refused a stock change the locked rows allowed: retry the whole message."""

@@ -1,0 +1,47 @@
+"""Use cases of the ordering saga: reserve stock for a placed order, release it on cancel.
+
+Both are idempotent twice over: per event (the inbox) and per order (the recorded
+reservation), because the order service re-drives stuck orders with new event ids.
+"""
+
+from __future__ import annotations
+
+from commerce.product.application.commands import ReleaseStock, ReserveStock
+from commerce.product.application.ports import ProductUnitOfWork
+from commerce.product.domain.allocation import allocate, wanted_quantities
+from commerce.product.domain.reservation import Reservation
+
+
+async def reserve_stock(uow: ProductUnitOfWork, command: ReserveStock) -> None:
+    """Hold every line of the order or none; answer StockReserved or StockRejected."""
+    wanted = wanted_quantities(command.lines)
+    async with uow:
+        if not await uow.first_delivery(command.event_id):
+            return
+        reservation = await uow.reservations.get_for_update(command.order_id)
+        if reservation is not None:
+            # Seen this order before (a re-drive, or cancelled first): same answer, no new hold.
+            reservation.announce()
+        else:
+            products = await uow.products.lock_many(wanted)
+            reservation = allocate(command.order_id, wanted, products)
+            if reservation.holds_stock:
+                await uow.products.take_stock(reservation.lines)
+            await uow.reservations.add(reservation)
+        await uow.commit()
+
+
+async def release_stock(uow: ProductUnitOfWork, command: ReleaseStock) -> None:
+    """Give back what the order held, exactly once; answer StockReleased."""
+    async with uow:
+        if not await uow.first_delivery(command.event_id):
+            return
+        reservation = await uow.reservations.get_for_update(command.order_id)
+        if reservation is None:
+            await uow.reservations.add(Reservation.tombstone(command.order_id))
+        else:
+            lines = reservation.release()
+            if lines:
+                await uow.products.return_stock(lines)
+            await uow.reservations.save(reservation)
+        await uow.commit()

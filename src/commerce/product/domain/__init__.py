@@ -1,0 +1,1 @@
+"""The catalog's business rules in plain Python: products, stock and reservations."""
