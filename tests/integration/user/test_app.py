@@ -1,0 +1,123 @@
+"""The real user service (bootstrap, lifespan, argon2, database) over ASGI, on both backends."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from commerce.kernel.db import Database
+from commerce.user.adapters.outbound.tables import users
+from commerce.user.bootstrap import SERVICE_PACKAGE, create_app
+from commerce.user.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "correct horse battery staple"
+VERIFY = "/internal/v1/credentials/verify"
+
+
+async def running(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://user") as client:
+            yield client
+
+
+def settings_for(url: str, tmp_path: Path, **overrides: Any) -> Settings:
+    return Settings(database_url=url, var_dir=tmp_path, **overrides)
+
+
+@pytest.fixture
+async def client(database_url: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    async for client in running(settings_for(database_url, tmp_path)):
+        yield client
+
+
+async def test_ready_once_started(client: httpx.AsyncClient) -> None:
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok"}
+
+
+async def test_sign_up_verify_and_read_the_profile(client: httpx.AsyncClient) -> None:
+    created = await client.post(
+        "/v1/users", json={"email": " Ada@Example.com", "password": PASSWORD, "name": "Ada"}
+    )
+    assert created.status_code == 201, created.text
+    user = created.json()
+    verified = await client.post(VERIFY, json={"email": "ADA@example.com", "password": PASSWORD})
+    assert verified.status_code == 200
+    assert verified.json() == {k: user[k] for k in ("id", "email", "name", "roles")}
+    me = await client.get("/v1/users/me", headers={"X-User-Id": user["id"]})
+    assert me.status_code == 200
+    assert me.json() == user
+
+
+async def test_concurrent_sign_ups_with_one_email_create_one_user(
+    client: httpx.AsyncClient,
+) -> None:
+    spellings = ["race@example.com", "RACE@example.com", "Race@Example.com", " race@EXAMPLE.com"]
+    responses = await asyncio.gather(
+        *(client.post("/v1/users", json={"email": e, "password": PASSWORD}) for e in spellings)
+    )
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [201, 409, 409, 409], [r.text for r in responses]
+
+
+async def test_wrong_password_and_unknown_email_answer_alike(client: httpx.AsyncClient) -> None:
+    await client.post("/v1/users", json={"email": "ada@example.com", "password": PASSWORD})
+    wrong = await client.post(VERIFY, json={"email": "ada@example.com", "password": "nope nope"})
+    unknown = await client.post(VERIFY, json={"email": "who@example.com", "password": PASSWORD})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json()
+
+
+async def stored_hash(database_url: str, user_id: str) -> str:
+    database = await Database.open(database_url, service_package=SERVICE_PACKAGE, migrate=False)
+    try:
+        async with database.sessions() as session:
+            query = select(users.c.password_hash).where(users.c.id == user_id)
+            return str((await session.execute(query)).scalar_one())
+    finally:
+        await database.close()
+
+
+async def test_verify_upgrades_a_hash_made_with_older_parameters(
+    database_url: str, tmp_path: Path
+) -> None:
+    credentials = {"email": "ada@example.com", "password": PASSWORD}
+    async for old in running(settings_for(database_url, tmp_path)):
+        user = (await old.post("/v1/users", json=credentials)).json()
+    assert "$m=19456,t=2,p=1$" in await stored_hash(database_url, user["id"])
+
+    async for new in running(settings_for(database_url, tmp_path, argon2_time_cost=3)):
+        assert (await new.post(VERIFY, json=credentials)).status_code == 200
+    upgraded = await stored_hash(database_url, user["id"])
+    assert "$m=19456,t=3,p=1$" in upgraded
+
+    # The upgraded hash still lets the user in.
+    async for again in running(settings_for(database_url, tmp_path, argon2_time_cost=3)):
+        assert (await again.post(VERIFY, json=credentials)).status_code == 200
+    assert await stored_hash(database_url, user["id"]) == upgraded
+
+
+async def test_passwords_never_reach_the_log(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret = "a very secret pass phrase"
+    await client.post("/v1/users", json={"email": "log@example.com", "password": secret})
+    await client.post("/v1/users", json={"email": "log@example.com", "password": secret})
+    await client.post("/v1/users", json={"email": "bad", "password": secret})
+    await client.post(VERIFY, json={"email": "log@example.com", "password": secret})
+    await client.post(VERIFY, json={"email": "log@example.com", "password": secret + "!"})
+    assert caplog.records  # the capture works at all
+    assert secret not in caplog.text

@@ -1,0 +1,83 @@
+"""Argon2PasswordHasher with the real argon2-cffi."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+
+import pytest
+
+from commerce.user.adapters.outbound.argon2_hasher import Argon2Parameters, Argon2PasswordHasher
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def hasher() -> Argon2PasswordHasher:
+    return Argon2PasswordHasher(Argon2Parameters())
+
+
+async def test_hash_is_argon2id_with_the_configured_parameters(
+    hasher: Argon2PasswordHasher,
+) -> None:
+    encoded = await hasher.hash(PASSWORD)
+    assert encoded.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert PASSWORD not in encoded
+    assert await hasher.hash(PASSWORD) != encoded  # a fresh salt every time
+
+
+async def test_verify(hasher: Argon2PasswordHasher) -> None:
+    encoded = await hasher.hash(PASSWORD)
+    assert await hasher.verify(encoded, PASSWORD) is True
+    assert await hasher.verify(encoded, PASSWORD.upper()) is False
+    assert await hasher.verify(encoded, "") is False
+
+
+@pytest.mark.parametrize(
+    "stored", ["", "not a hash", "$argon2id$v=19$m=19456,t=2,p=1$AAAA$BBBB", "$2b$12$bcrypt"]
+)
+async def test_a_corrupt_stored_hash_is_a_failed_check(
+    hasher: Argon2PasswordHasher, stored: str
+) -> None:
+    assert await hasher.verify(stored, PASSWORD) is False
+    assert hasher.needs_rehash(stored) is True
+
+
+async def test_needs_rehash_when_the_parameters_changed(hasher: Argon2PasswordHasher) -> None:
+    current = await hasher.hash(PASSWORD)
+    assert hasher.needs_rehash(current) is False
+    stronger = Argon2PasswordHasher(Argon2Parameters(time_cost=3))
+    assert stronger.needs_rehash(current) is True
+    # The old hash still verifies under the new parameters, so sign-in can upgrade it.
+    assert await stronger.verify(current, PASSWORD) is True
+
+
+async def ticks_during(work: Awaitable[object]) -> int:
+    """How often another coroutine got to run while ``work`` was awaited."""
+    done = False
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while not done:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(ticker())
+    try:
+        await work
+        return ticks
+    finally:
+        done = True
+        await task
+
+
+async def test_hashing_and_verifying_leave_the_event_loop_free(
+    hasher: Argon2PasswordHasher,
+) -> None:
+    """Other coroutines keep running while argon2 works (in a thread, not on the loop)."""
+    encoded = await hasher.hash(PASSWORD)
+    assert await ticks_during(hasher.hash(PASSWORD)) > 1
+    assert await ticks_during(hasher.verify(encoded, PASSWORD)) > 1

@@ -1,0 +1,51 @@
+"""The Alembic history: up, down and up again, and the result matches the tables module."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+
+from commerce.kernel.db import create_engine
+from commerce.kernel.db.migrations import downgrade, ensure_database, upgrade
+from commerce.user.adapters.outbound.tables import metadata
+from commerce.user.bootstrap import SERVICE_PACKAGE
+
+pytestmark = pytest.mark.integration
+
+
+def table_names(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names()) - {"alembic_version"}
+
+
+def schema_drift(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, metadata))
+
+
+def unique_constraints(connection: Connection) -> list[dict[str, object]]:
+    return list(inspect(connection).get_unique_constraints("users"))
+
+
+async def test_stairway_upgrade_downgrade_upgrade(database_url: str) -> None:
+    await ensure_database(database_url)
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine, SERVICE_PACKAGE)
+        async with engine.connect() as connection:
+            assert "users" in await connection.run_sync(table_names)
+            assert await connection.run_sync(schema_drift) == []
+            constraints = await connection.run_sync(unique_constraints)
+        assert any(constraint["column_names"] == ["email"] for constraint in constraints)
+
+        await downgrade(engine, SERVICE_PACKAGE, "base")
+        async with engine.connect() as connection:
+            assert await connection.run_sync(table_names) == set()
+
+        await upgrade(engine, SERVICE_PACKAGE)
+        async with engine.connect() as connection:
+            assert await connection.run_sync(schema_drift) == []
+    finally:
+        await engine.dispose()
