@@ -1,0 +1,212 @@
+"""The catalog API over ASGI against a real database: create, get, edit, list, search."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from commerce.kernel.db import Database
+from commerce.kernel.http.app import create_service_app
+from commerce.product.adapters.inbound.http import router
+from commerce.product.adapters.outbound.catalog import SqlaCatalog
+from tests.integration.product.helpers import outbox_events
+
+pytestmark = pytest.mark.integration
+
+SELLER = {"X-User-Id": "seller-1", "X-User-Email": "s@example.com", "X-User-Roles": "USER"}
+OTHER = {"X-User-Id": "seller-2", "X-User-Email": "o@example.com", "X-User-Roles": "USER"}
+
+
+@pytest.fixture
+async def client(catalog: SqlaCatalog) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_service_app(title="product under test", routers=[router], readiness={})
+    app.state.catalog = catalog
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://product") as client:
+        yield client
+
+
+async def create(
+    client: httpx.AsyncClient, headers: dict[str, str] = SELLER, **fields: object
+) -> dict:
+    body = {"name": "Green tea", "price": 4_500, "stock": 10, **fields}
+    response = await client.post("/v1/products", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_create_then_get(client: httpx.AsyncClient, database: Database) -> None:
+    response = await client.post(
+        "/v1/products",
+        json={
+            "name": "Green tea",
+            "description": "Jeju",
+            "price": 4_500,
+            "stock": 10,
+            "sku": "TEA-1",
+        },
+        headers=SELLER,
+    )
+    assert response.status_code == 201
+    product = response.json()
+    assert response.headers["location"] == f"/v1/products/{product['id']}"
+    assert set(product) == {
+        "id",
+        "seller_id",
+        "name",
+        "description",
+        "price",
+        "stock",
+        "sku",
+        "created_at",
+        "updated_at",
+    }
+    assert product["seller_id"] == "seller-1"
+    assert (product["description"], product["sku"]) == ("Jeju", "TEA-1")
+    assert product["created_at"].endswith("Z")
+    fetched = await client.get(f"/v1/products/{product['id']}")
+    assert fetched.status_code == 200
+    assert fetched.json() == product
+    [event] = await outbox_events(database, "ProductCreated")
+    assert event.data == {
+        "product_id": product["id"],
+        "seller_id": "seller-1",
+        "name": "Green tea",
+        "price": 4_500,
+        "stock": 10,
+    }
+
+
+async def test_unknown_product_is_404(client: httpx.AsyncClient) -> None:
+    for product_id in ("00000000-0000-0000-0000-000000000000", "x" * 300):
+        response = await client.get(f"/v1/products/{product_id}")
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_same_sku_twice_for_one_seller_is_409_but_fine_for_another(
+    client: httpx.AsyncClient,
+) -> None:
+    await create(client, sku="SKU-1")
+    again = await client.post(
+        "/v1/products", json={"name": "n", "price": 1, "stock": 1, "sku": "SKU-1"}, headers=SELLER
+    )
+    assert again.status_code == 409
+    await create(client, headers=OTHER, sku="SKU-1")
+
+
+async def test_patch_by_the_seller(client: httpx.AsyncClient, database: Database) -> None:
+    product = await create(client)
+    response = await client.patch(
+        f"/v1/products/{product['id']}",
+        json={"price": 5_000, "stock": 0, "name": "Black tea"},
+        headers=SELLER,
+    )
+    assert response.status_code == 200
+    edited = response.json()
+    assert (edited["name"], edited["price"], edited["stock"]) == ("Black tea", 5_000, 0)
+    assert edited["description"] == product["description"]
+    assert edited["updated_at"] > product["updated_at"]
+    assert (await client.get(f"/v1/products/{product['id']}")).json() == edited
+    [event] = await outbox_events(database, "ProductUpdated")
+    assert event.data == {
+        "product_id": product["id"],
+        "name": "Black tea",
+        "price": 5_000,
+        "stock": 0,
+    }
+
+
+async def test_patch_by_another_user_is_403_and_changes_nothing(client: httpx.AsyncClient) -> None:
+    product = await create(client)
+    response = await client.patch(f"/v1/products/{product['id']}", json={"price": 1}, headers=OTHER)
+    assert response.status_code == 403
+    assert (await client.get(f"/v1/products/{product['id']}")).json() == product
+
+
+async def test_patch_of_unknown_product_is_404(client: httpx.AsyncClient) -> None:
+    response = await client.patch("/v1/products/nope", json={"price": 1}, headers=SELLER)
+    assert response.status_code == 404
+
+
+async def test_writes_need_an_identity(client: httpx.AsyncClient) -> None:
+    product = await create(client)
+    assert (
+        await client.post("/v1/products", json={"name": "n", "price": 1, "stock": 1})
+    ).status_code == 401
+    assert (
+        await client.patch(f"/v1/products/{product['id']}", json={"price": 1})
+    ).status_code == 401
+
+
+async def test_pages_are_newest_first_and_stable_under_inserts(client: httpx.AsyncClient) -> None:
+    before = [(await create(client, name=f"Page item {n}"))["id"] for n in range(7)]
+    seen: list[str] = []
+    cursor = None
+    inserted = 0
+    while True:
+        params: dict[str, object] = {"limit": 3}
+        if cursor:
+            params["cursor"] = cursor
+        page = (await client.get("/v1/products", params=params)).json()
+        seen.extend(item["id"] for item in page["items"])
+        # Products listed while a client pages must neither repeat nor hide older ones.
+        await create(client, name=f"Inserted {inserted}")
+        inserted += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == list(reversed(before))
+    assert len(set(seen)) == len(seen)
+
+
+async def test_limit_and_cursor_are_validated(client: httpx.AsyncClient) -> None:
+    for params in (
+        {"limit": 0},
+        {"limit": 101},
+        {"limit": "ten"},
+        {"cursor": "not-a-cursor"},
+        {"cursor": "e30"},
+    ):
+        response = await client.get("/v1/products", params=params)
+        assert response.status_code == 422, params
+    await create(client)
+    assert len((await client.get("/v1/products")).json()["items"]) == 1
+
+
+async def test_search_is_case_insensitive_and_literal(client: httpx.AsyncClient) -> None:
+    matcha = await create(client, name="Matcha LATTE")
+    await create(client, name="Espresso")
+    percent = await create(client, name="100% Arabica")
+    underscore = await create(client, name="snake_case tea")
+    korean = await create(client, name="녹차 라떼")
+
+    async def search(q: str) -> list[str]:
+        response = await client.get("/v1/products", params={"q": q})
+        assert response.status_code == 200
+        return [item["id"] for item in response.json()["items"]]
+
+    assert await search("latte") == [matcha["id"]]
+    assert await search("mAtChA lat") == [matcha["id"]]
+    assert await search("%") == [percent["id"]]
+    assert await search("_") == [underscore["id"]]
+    assert await search("e_c") == [underscore["id"]]
+    assert await search("0%") == [percent["id"]]
+    assert await search("라떼") == [korean["id"]]
+    assert await search("\\") == []
+    assert await search("nothing like it") == []
+
+
+async def test_search_pages_carry_on_with_the_cursor(client: httpx.AsyncClient) -> None:
+    wanted = [(await create(client, name=f"Oolong {n}"))["id"] for n in range(5)]
+    await create(client, name="Something else")
+    first = (await client.get("/v1/products", params={"q": "oolong", "limit": 3})).json()
+    second = (
+        await client.get(
+            "/v1/products", params={"q": "oolong", "limit": 3, "cursor": first["next_cursor"]}
+        )
+    ).json()
+    assert [i["id"] for i in first["items"] + second["items"]] == list(reversed(wanted))
+    assert second["next_cursor"] is None

@@ -1,0 +1,172 @@
+"""The catalog API's validation and error mapping, over ASGI with the in-memory catalog."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from commerce.kernel.http.app import create_service_app
+from commerce.product.adapters.inbound.http import router
+from commerce.product.application.queries import Position, ProductView
+from tests.unit.product.fakes import FakeCatalogStore, FakeUnitOfWork
+
+SELLER = {"X-User-Id": "seller-1"}
+VALID = {"name": "Tea", "price": 100, "stock": 1}
+
+
+@dataclass
+class FakeQueries:
+    store: FakeCatalogStore
+
+    def _views(self) -> list[ProductView]:
+        return [
+            ProductView(
+                p.id,
+                p.seller_id,
+                p.name,
+                p.description,
+                p.price,
+                p.stock,
+                p.sku,
+                p.created_at,
+                p.updated_at,
+            )
+            for p in self.store.state.products.values()
+        ]
+
+    async def get(self, product_id: str) -> ProductView | None:
+        return next((v for v in self._views() if v.id == product_id), None)
+
+    async def page(self, *, limit: int, after: Position | None, q: str | None) -> list[ProductView]:
+        views = sorted(self._views(), key=lambda v: (v.created_at, v.id), reverse=True)
+        if after:
+            views = [v for v in views if (v.created_at, v.id) < (after.created_at, after.id)]
+        if q:
+            views = [v for v in views if q.casefold() in v.name.casefold()]
+        return views[:limit]
+
+
+@dataclass
+class FakeCatalog:
+    store: FakeCatalogStore
+
+    def unit_of_work(self) -> FakeUnitOfWork:
+        return self.store.uow()
+
+    @property
+    def queries(self) -> FakeQueries:
+        return FakeQueries(self.store)
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    app = create_service_app(title="product", routers=[router], readiness={})
+    app.state.catalog = FakeCatalog(FakeCatalogStore())
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://p"
+    ) as client:
+        yield client
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"price": 0},
+        {"price": 10**9 + 1},
+        {"price": -5},
+        {"price": "100"},
+        {"price": 100.0},
+        {"price": True},
+        {"price": None},
+        {"stock": -1},
+        {"stock": 10**7 + 1},
+        {"stock": "1"},
+        {"name": ""},
+        {"name": "   "},
+        {"name": "x" * 201},
+        {"name": 42},
+        {"description": "d" * 5001},
+        {"sku": ""},
+        {"sku": "has space"},
+        {"sku": "x" * 65},
+        {"seller_id": "someone"},
+        {"id": "mine"},
+        {"created_at": "2020-01-01T00:00:00Z"},
+        {"reserved": 3},
+    ],
+)
+async def test_create_refuses_bad_fields_with_422(client: httpx.AsyncClient, change: dict) -> None:
+    response = await client.post("/v1/products", json={**VALID, **change}, headers=SELLER)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"]
+
+
+@pytest.mark.parametrize("missing", ["name", "price", "stock"])
+async def test_create_needs_name_price_and_stock(client: httpx.AsyncClient, missing: str) -> None:
+    body = {k: v for k, v in VALID.items() if k != missing}
+    response = await client.post("/v1/products", json=body, headers=SELLER)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == [missing]
+
+
+async def test_limits_themselves_are_accepted(client: httpx.AsyncClient) -> None:
+    body = {"name": "x" * 200, "price": 10**9, "stock": 10**7, "description": "d" * 5000}
+    assert (await client.post("/v1/products", json=body, headers=SELLER)).status_code == 201
+    body = {"name": "y", "price": 1, "stock": 0, "sku": "A.b-9_z"}
+    created = await client.post("/v1/products", json=body, headers=SELLER)
+    assert created.status_code == 201
+    assert (created.json()["description"], created.json()["sku"]) == ("", "A.b-9_z")
+
+
+async def test_malformed_json_is_400(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/v1/products", content=b"{not json", headers={**SELLER, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+
+
+async def test_create_without_identity_is_401(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/products", json=VALID)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"seller_id": "x"},
+        {"sku": "NEW"},
+        {"price": None},
+        {"name": None},
+        {"stock": -1},
+        {"price": 0},
+        {"name": ""},
+        {"id": "x", "price": 5},
+    ],
+)
+async def test_patch_refuses_empty_null_unknown_or_bad_fields(
+    client: httpx.AsyncClient, body: dict
+) -> None:
+    created = (await client.post("/v1/products", json=VALID, headers=SELLER)).json()
+    response = await client.patch(f"/v1/products/{created['id']}", json=body, headers=SELLER)
+    assert response.status_code == 422, response.text
+    assert (await client.get(f"/v1/products/{created['id']}")).json() == created
+
+
+async def test_patch_description_alone(client: httpx.AsyncClient) -> None:
+    created = (await client.post("/v1/products", json=VALID, headers=SELLER)).json()
+    response = await client.patch(
+        f"/v1/products/{created['id']}", json={"description": "new"}, headers=SELLER
+    )
+    assert response.status_code == 200
+    assert response.json()["description"] == "new"
+
+
+async def test_search_longer_than_200_is_422(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/v1/products", params={"q": "x" * 201})).status_code == 422
+    assert (await client.get("/v1/products", params={"q": "   "})).status_code == 200
