@@ -1,0 +1,60 @@
+"""Gateway settings, read from ``GATEWAY_*`` environment variables."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from commerce.kernel.settings import ServiceSettings
+
+
+class GatewaySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", frozen=True)
+
+    service_name: str = "gateway"
+    port: int = Field(default=8000, ge=0, le=65535)
+
+    # Upstreams (base URLs, no trailing path).
+    user_url: str = "http://127.0.0.1:8001"
+    auth_url: str = "http://127.0.0.1:8002"
+    product_url: str = "http://127.0.0.1:8003"
+    order_url: str = "http://127.0.0.1:8004"
+
+    # Token verification (docs/adr/0030).
+    jwks_url: str | None = Field(default=None, description="Default: <auth_url>/v1/auth/jwks.")
+    issuer: str = "commerce-auth"
+    audience: str = "commerce"
+    leeway_seconds: float = Field(default=5.0, ge=0, le=60)
+    jwks_max_age_seconds: float = Field(default=300.0, gt=0)
+    jwks_min_refetch_seconds: float = Field(
+        default=5.0, ge=0, description="An unknown kid refetches the JWKS at most this often."
+    )
+
+    # Client address: 0 = the TCP peer; n = the n-th X-Forwarded-For entry from the right.
+    trusted_proxy_hops: int = Field(default=0, ge=0, le=10)
+
+    redis_key_prefix: str = "gateway:"
+
+    # Merged OpenAPI document (docs/adr/0033).
+    openapi_refresh_seconds: float = Field(default=30.0, gt=0)
+    openapi_retry_seconds: float = Field(default=5.0, gt=0)
+
+    # Upstream timeouts (seconds).
+    connect_timeout_seconds: float = Field(default=1.0, gt=0)
+    read_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    # Upstream connection pool.
+    max_connections: int = Field(default=200, ge=1)
+    max_keepalive_connections: int = Field(default=50, ge=0)
+    keepalive_expiry_seconds: float = Field(default=30.0, ge=0)
+
+    def upstream_urls(self) -> dict[str, str]:
+        return {
+            "user": self.user_url.rstrip("/"),
+            "auth": self.auth_url.rstrip("/"),
+            "product": self.product_url.rstrip("/"),
+            "order": self.order_url.rstrip("/"),
+        }
+
+    def resolved_jwks_url(self) -> str:
+        return self.jwks_url or self.auth_url.rstrip("/") + "/v1/auth/jwks"

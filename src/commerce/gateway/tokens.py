@@ -1,0 +1,95 @@
+"""Bearer-token verification: signature by a JWKS key, then the claims (docs/adr/0030)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import jwt
+
+from commerce.gateway.jwks import ALLOWED_ALGORITHMS, JwksCache
+from commerce.kernel.http.identity import Identity
+
+log = logging.getLogger("commerce.gateway.tokens")
+
+REQUIRED_CLAIMS = ("exp", "iat", "sub", "iss", "aud")
+MAX_TOKEN_LENGTH = 8192
+# Claims become header values: no control characters, no comma inside a role.
+_HEADER_SAFE = re.compile(r"^[^\x00-\x1f\x7f]{1,320}$")
+_ROLE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+class InvalidToken(Exception):
+    """The token is not one we issued, or not any more. The reason is for logs only."""
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header; ``""`` if malformed."""
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return ""
+    return token.strip()
+
+
+class TokenVerifier:
+    def __init__(
+        self, keys: JwksCache, *, issuer: str, audience: str, leeway_seconds: float
+    ) -> None:
+        self._keys = keys
+        self._issuer = issuer
+        self._audience = audience
+        self._leeway = leeway_seconds
+
+    async def verify(self, token: str) -> Identity:
+        """The identity in a valid token; :class:`InvalidToken` otherwise.
+
+        Raises :class:`commerce.gateway.jwks.KeysUnavailable` when no key was ever fetched.
+        """
+        if not token or len(token) > MAX_TOKEN_LENGTH:
+            raise InvalidToken("empty or oversized token")
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as error:
+            raise InvalidToken(f"unparsable header: {type(error).__name__}") from error
+        algorithm, kid = header.get("alg"), header.get("kid")
+        if algorithm not in ALLOWED_ALGORITHMS:
+            raise InvalidToken(f"algorithm not allowed: {algorithm!r}")
+        if not isinstance(kid, str) or not kid or len(kid) > 256:
+            raise InvalidToken("missing kid")
+        key = await self._keys.key(kid)
+        if key is None:
+            raise InvalidToken("unknown kid")
+        if key.algorithm != algorithm:
+            raise InvalidToken(f"{algorithm} does not match the key of {kid}")
+        try:
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=[key.algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": list(REQUIRED_CLAIMS)},
+            )
+        except jwt.PyJWTError as error:
+            raise InvalidToken(f"rejected: {type(error).__name__}") from error
+        return identity_from_claims(claims)
+
+
+def identity_from_claims(claims: dict[str, Any]) -> Identity:
+    subject, email, roles = claims.get("sub"), claims.get("email", ""), claims.get("roles", [])
+    if not isinstance(subject, str) or not _HEADER_SAFE.match(subject):
+        raise InvalidToken("bad sub")
+    if not isinstance(email, str) or (email and not _HEADER_SAFE.match(email)):
+        raise InvalidToken("bad email")
+    if isinstance(roles, str):
+        roles = roles.split()
+    if not isinstance(roles, Sequence) or not all(
+        isinstance(role, str) and _ROLE.match(role) for role in roles
+    ):
+        raise InvalidToken("bad roles")
+    return Identity(user_id=subject, email=email, roles=tuple(roles))

@@ -1,0 +1,154 @@
+import pytest
+
+from commerce.gateway.headers import (
+    client_address,
+    client_response_headers,
+    upstream_request_headers,
+)
+from commerce.kernel.http.identity import Identity
+
+ADA = Identity(user_id="u-1", email="ada@example.com", roles=("USER", "SELLER"))
+
+
+def h(**pairs: str) -> list[tuple[bytes, bytes]]:
+    return [
+        (name.replace("_", "-").lower().encode(), value.encode()) for name, value in pairs.items()
+    ]
+
+
+def outgoing(
+    incoming: list[tuple[bytes, bytes]], identity: Identity | None = ADA
+) -> dict[str, list[str]]:
+    headers = upstream_request_headers(
+        incoming, identity=identity, client_address="198.51.100.7", request_id="req-1"
+    )
+    out: dict[str, list[str]] = {}
+    for name, value in headers:
+        out.setdefault(name.decode(), []).append(value.decode())
+    return out
+
+
+@pytest.mark.parametrize(
+    "spoofed", [b"X-User-Id", b"x-user-id", b"X-USER-ROLES", b"x-User-Anything"]
+)
+def test_every_client_sent_identity_header_is_removed(spoofed: bytes) -> None:
+    result = outgoing([(spoofed, b"admin"), (b"accept", b"application/json")], identity=None)
+
+    assert not any(name.startswith("x-user-") for name in result)
+    assert result["accept"] == ["application/json"]
+
+
+def test_identity_comes_only_from_the_token() -> None:
+    result = outgoing([(b"x-user-id", b"someone-else"), (b"x-user-roles", b"ADMIN")])
+
+    assert result["x-user-id"] == ["u-1"]
+    assert result["x-user-email"] == ["ada@example.com"]
+    assert result["x-user-roles"] == ["USER,SELLER"]
+
+
+def test_hop_by_hop_credentials_and_gateway_owned_headers_are_dropped() -> None:
+    incoming = h(
+        connection="keep-alive, X-Secret-Hop",
+        x_secret_hop="1",
+        keep_alive="timeout=5",
+        transfer_encoding="chunked",
+        upgrade="websocket",
+        te="trailers",
+        proxy_authorization="Basic abc",
+        authorization="Bearer abc.def.ghi",
+        cookie="session=1",
+        host="gateway.example",
+        content_length="12",
+        forwarded="for=1.2.3.4",
+        x_forwarded_host="evil.example",
+        x_real_ip="1.2.3.4",
+        x_request_id="client-chosen",
+        content_type="application/json",
+        idempotency_key="k-1",
+    )
+
+    result = outgoing(incoming)
+
+    for name in (
+        "connection",
+        "x-secret-hop",
+        "keep-alive",
+        "transfer-encoding",
+        "upgrade",
+        "te",
+        "proxy-authorization",
+        "authorization",
+        "cookie",
+        "host",
+        "content-length",
+        "forwarded",
+        "x-forwarded-host",
+        "x-real-ip",
+    ):
+        assert name not in result, name
+    assert result["x-request-id"] == ["req-1"]
+    assert result["content-type"] == ["application/json"]
+    assert result["idempotency-key"] == ["k-1"]
+
+
+def test_x_forwarded_for_is_the_single_client_address() -> None:
+    result = outgoing(h(x_forwarded_for="1.1.1.1, 2.2.2.2"))
+
+    assert result["x-forwarded-for"] == ["198.51.100.7"]
+
+
+def test_a_valid_traceparent_is_propagated_and_a_bad_one_dropped() -> None:
+    good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+    assert outgoing(h(traceparent=good, tracestate="a=b"))["traceparent"] == [good]
+    assert outgoing(h(traceparent=good, tracestate="a=b"))["tracestate"] == ["a=b"]
+    bad = outgoing(h(traceparent="garbage", tracestate="a=b"))
+    assert "traceparent" not in bad
+    assert "tracestate" not in bad
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "hops", "expected"),
+    [
+        (None, 0, "10.0.0.9"),
+        ("6.6.6.6", 0, "10.0.0.9"),
+        ("6.6.6.6, 203.0.113.5", 1, "203.0.113.5"),
+        ("6.6.6.6, 203.0.113.5, 10.1.1.1", 2, "203.0.113.5"),
+        ("203.0.113.5", 2, "10.0.0.9"),
+        (None, 1, "10.0.0.9"),
+    ],
+)
+def test_client_address(forwarded: str | None, hops: int, expected: str) -> None:
+    headers = h(x_forwarded_for=forwarded) if forwarded else []
+
+    assert client_address("10.0.0.9", headers, hops) == expected
+
+
+def test_client_address_reads_every_x_forwarded_for_header() -> None:
+    headers = [(b"x-forwarded-for", b"6.6.6.6"), (b"x-forwarded-for", b"203.0.113.5, 10.1.1.1")]
+
+    assert client_address("10.0.0.9", headers, 2) == "203.0.113.5"
+
+
+def test_response_headers_lose_hop_by_hop_and_internal_locations() -> None:
+    upstream = h(
+        connection="close",
+        transfer_encoding="chunked",
+        content_length="10",
+        server="uvicorn",
+        date="yesterday",
+        location="http://127.0.0.1:8004/v1/orders/o-1",
+        content_type="application/json",
+    )
+
+    result = dict(client_response_headers(upstream, upstream_base_url="http://127.0.0.1:8004"))
+
+    assert result == {b"location": b"/v1/orders/o-1", b"content-type": b"application/json"}
+
+
+def test_relative_locations_are_kept() -> None:
+    result = client_response_headers(
+        h(location="/v1/orders/o-1"), upstream_base_url="http://127.0.0.1:8004"
+    )
+
+    assert result == [(b"location", b"/v1/orders/o-1")]
