@@ -8,6 +8,7 @@ from typing import Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from commerce.kernel.messaging.settings import MessagingSettings
 from commerce.kernel.settings import ServiceSettings
 
 # OWASP Password Storage Cheat Sheet: argon2id configurations of equal strength
@@ -21,7 +22,7 @@ OWASP_ARGON2ID_FLOORS: tuple[tuple[int, int], ...] = (
 )
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, MessagingSettings):
     model_config = SettingsConfigDict(env_prefix="USER_", extra="ignore", frozen=True)
 
     service_name: str = "user"

@@ -35,10 +35,14 @@ async def test_stairway_upgrade_downgrade_upgrade(database_url: str) -> None:
     try:
         await upgrade(engine, SERVICE_PACKAGE)
         async with engine.connect() as connection:
-            assert "users" in await connection.run_sync(table_names)
+            assert await connection.run_sync(table_names) == {"users", "outbox"}
             assert await connection.run_sync(schema_drift) == []
             constraints = await connection.run_sync(unique_constraints)
         assert any(constraint["column_names"] == ["email"] for constraint in constraints)
+
+        await downgrade(engine, SERVICE_PACKAGE, "user_0001")
+        async with engine.connect() as connection:
+            assert await connection.run_sync(table_names) == {"users"}
 
         await downgrade(engine, SERVICE_PACKAGE, "base")
         async with engine.connect() as connection:

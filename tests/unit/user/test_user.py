@@ -27,6 +27,7 @@ def test_register_records_user_registered() -> None:
     event = events[0]
     assert isinstance(event, UserRegistered)
     assert (event.user_id, event.email) == (user.id, "ada@example.com")
+    assert event.occurred_at == user.created_at
     assert user.pull_events() == []
 
 

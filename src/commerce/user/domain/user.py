@@ -64,7 +64,7 @@ class User(AggregateRoot):
             roles=DEFAULT_ROLES,
             created_at=utc_now(),
         )
-        user.record(UserRegistered(user_id=user.id, email=email.value))
+        user.record(UserRegistered(user_id=user.id, email=email.value, occurred_at=user.created_at))
         return user
 
     def replace_password_hash(self, password_hash: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, MetaData, String, Table, UniqueConstraint
 
+from commerce.kernel.messaging.outbox import outbox_table
 from commerce.user.adapters.outbound.types import UtcDateTime
 
 metadata = MetaData()
@@ -22,3 +23,6 @@ users = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     UniqueConstraint("email", name="uq_users_email"),
 )
+
+# UserRegistered and any later event leave through this table (migration user_0002).
+outbox = outbox_table(metadata)
