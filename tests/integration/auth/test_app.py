@@ -1,0 +1,319 @@
+"""The auth service in-process (ASGI, real lifespan, SQLite file or Redis) with a fake user
+service behind httpx.MockTransport: the HTTP contract of login, refresh, logout and JWKS."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+
+from commerce.auth.bootstrap import create_app
+from commerce.auth.settings import AuthSettings
+from tests.integration.auth.conftest import drop_keys
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "correct horse battery staple"
+USER = {"id": "u-1", "email": "alice@example.com", "name": "Alice", "roles": ["USER"]}
+
+
+class FakeUserService:
+    """``POST /internal/v1/credentials/verify`` for one known user."""
+
+    def __init__(self) -> None:
+        self.mode = "up"
+        self.calls = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        if self.mode == "down":
+            raise httpx.ConnectError("connection refused")
+        if self.mode == "broken":
+            return httpx.Response(500, json={"detail": "boom"})
+        assert request.url.path == "/internal/v1/credentials/verify"
+        body = json.loads(request.content)
+        if body["email"].lower() == USER["email"] and body["password"] == PASSWORD:
+            return httpx.Response(200, json=USER)
+        return httpx.Response(401, json={"title": "Unauthorized"})
+
+
+def settings(tmp_path: Path, **overrides: Any) -> AuthSettings:
+    values: dict[str, Any] = {
+        "var_dir": tmp_path / "var",
+        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'auth.db'}",
+        "redis_url": None,
+        "user_service_url": "http://user.test",
+        **overrides,
+    }
+    return AuthSettings(**values)
+
+
+@asynccontextmanager
+async def running(config: AuthSettings, users: FakeUserService) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(config, user_service_transport=httpx.MockTransport(users))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("192.0.2.10", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://auth.test") as client:
+            yield client
+
+
+@pytest.fixture
+def users() -> FakeUserService:
+    return FakeUserService()
+
+
+@pytest.fixture
+async def client(tmp_path: Path, users: FakeUserService) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(settings(tmp_path), users) as client:
+        yield client
+
+
+async def log_in(
+    client: httpx.AsyncClient, email: str = USER["email"], password: str = PASSWORD, **kw: Any
+) -> httpx.Response:
+    return await client.post("/v1/auth/login", json={"email": email, "password": password}, **kw)
+
+
+def is_problem(response: httpx.Response, status: int) -> bool:
+    body = response.json()
+    return (
+        response.status_code == status
+        and response.headers["content-type"].startswith("application/problem+json")
+        and {"type", "title", "status", "detail"} <= body.keys()
+        and body["status"] == status
+    )
+
+
+async def test_login_returns_a_bearer_pair_verifiable_with_the_jwks(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await log_in(client)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"token_type", "access_token", "refresh_token", "expires_in"}
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 900
+    jwks = (await client.get("/v1/auth/jwks")).json()
+    kid = jwt.get_unverified_header(body["access_token"])["kid"]
+    [jwk] = [k for k in jwks["keys"] if k["kid"] == kid]
+    claims = jwt.decode(
+        body["access_token"],
+        jwt.PyJWK(jwk).key,
+        algorithms=["EdDSA"],
+        audience="commerce",
+        issuer="commerce-auth",
+    )
+    assert claims["sub"] == "u-1" and claims["email"] == USER["email"]
+    assert claims["roles"] == ["USER"] and claims["exp"] - claims["iat"] == 900
+
+
+async def test_wrong_password_and_unknown_email_get_identical_answers(
+    client: httpx.AsyncClient,
+) -> None:
+    wrong = await log_in(client, password="not the password")
+    unknown = await log_in(client, email="nobody@example.com")
+    assert is_problem(wrong, 401)
+    assert wrong.json() == unknown.json()
+    assert wrong.headers.get("www-authenticate") == unknown.headers.get("www-authenticate")
+
+
+@pytest.mark.parametrize("mode", ["down", "broken"])
+async def test_user_service_trouble_is_503_not_500(
+    client: httpx.AsyncClient, users: FakeUserService, mode: str
+) -> None:
+    users.mode = mode
+    response = await log_in(client)
+    assert is_problem(response, 503)
+    assert "user.test" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("payload", "status"),
+    [
+        ({"email": USER["email"]}, 422),
+        ({"email": USER["email"], "password": PASSWORD, "roles": ["ADMIN"]}, 422),
+        ({"email": 5, "password": PASSWORD}, 422),
+        ({"email": "", "password": PASSWORD}, 422),
+    ],
+)
+async def test_bad_login_bodies_are_refused_without_asking_the_user_service(
+    client: httpx.AsyncClient, users: FakeUserService, payload: dict, status: int
+) -> None:
+    response = await client.post("/v1/auth/login", json=payload)
+    assert is_problem(response, status)
+    assert users.calls == 0
+
+
+async def test_malformed_json_is_400(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/v1/auth/login", content=b"{nope", headers={"content-type": "application/json"}
+    )
+    assert is_problem(response, 400)
+
+
+async def test_refresh_rotates_and_reuse_revokes_the_family(client: httpx.AsyncClient) -> None:
+    first = (await log_in(client)).json()
+    second = await client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert second.status_code == 200
+    assert set(second.json()) == {"token_type", "access_token", "refresh_token", "expires_in"}
+    assert second.json()["refresh_token"] != first["refresh_token"]
+
+    reused = await client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert is_problem(reused, 401)
+    newer = await client.post(
+        "/v1/auth/refresh", json={"refresh_token": second.json()["refresh_token"]}
+    )
+    assert is_problem(newer, 401)
+    assert newer.json() == reused.json()  # nothing tells a thief why
+
+
+async def test_unknown_refresh_token_is_401(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/auth/refresh", json={"refresh_token": "made-up"})
+    assert is_problem(response, 401)
+
+
+async def test_logout_is_204_and_ends_the_family(client: httpx.AsyncClient) -> None:
+    pair = (await log_in(client)).json()
+    response = await client.post("/v1/auth/logout", json={"refresh_token": pair["refresh_token"]})
+    assert response.status_code == 204 and response.content == b""
+    after = await client.post("/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert is_problem(after, 401)
+    unknown = await client.post("/v1/auth/logout", json={"refresh_token": "never-issued"})
+    assert unknown.status_code == 204
+
+
+async def test_jwks_is_served_at_both_paths_with_caching(client: httpx.AsyncClient) -> None:
+    first = await client.get("/v1/auth/jwks")
+    second = await client.get("/.well-known/jwks.json")
+    assert first.status_code == second.status_code == 200
+    assert first.json() == second.json()
+    assert first.headers["cache-control"] == "public, max-age=300"
+    [key] = first.json()["keys"]
+    assert key["kty"] == "OKP" and key["crv"] == "Ed25519" and key["alg"] == "EdDSA"
+    assert "d" not in key
+
+
+async def test_readiness_checks_the_database(client: httpx.AsyncClient) -> None:
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok"}
+
+
+async def test_a_restart_keeps_the_signing_key(tmp_path: Path, users: FakeUserService) -> None:
+    config = settings(tmp_path)
+    kids = []
+    for _ in range(2):
+        async with running(config, users) as client:
+            kids.append((await client.get("/v1/auth/jwks")).json()["keys"][0]["kid"])
+    assert kids[0] == kids[1]
+    assert (tmp_path / "var" / "auth-signing-key.pem").exists()
+
+
+# --- rate limits ---------------------------------------------------------------------------
+
+
+async def test_too_many_attempts_on_one_account_is_429_with_retry_after(
+    tmp_path: Path, users: FakeUserService
+) -> None:
+    config = settings(tmp_path, login_rate_per_account=3)
+    async with running(config, users) as client:
+        for i in range(3):
+            response = await log_in(
+                client, password="guess", headers={"X-Forwarded-For": f"198.51.100.{i}"}
+            )
+            assert response.status_code == 401
+        limited = await log_in(client, headers={"X-Forwarded-For": "198.51.100.99"})
+        assert is_problem(limited, 429)
+        assert int(limited.headers["retry-after"]) == 20
+        assert users.calls == 3  # the limited attempt never reached the password check
+
+
+async def test_the_address_is_the_first_x_forwarded_for_entry(
+    tmp_path: Path, users: FakeUserService
+) -> None:
+    config = settings(tmp_path, login_rate_per_address=2)
+    async with running(config, users) as client:
+        for i in range(2):
+            headers = {"X-Forwarded-For": f"203.0.113.7, 10.0.0.{i}"}
+            assert (
+                await log_in(client, email=f"u{i}@example.com", headers=headers)
+            ).status_code == 401
+        limited = await log_in(client, headers={"X-Forwarded-For": "203.0.113.7"})
+        assert is_problem(limited, 429) and int(limited.headers["retry-after"]) >= 1
+        other = await log_in(client, headers={"X-Forwarded-For": "203.0.113.8"})
+        assert other.status_code == 200
+
+
+async def test_without_x_forwarded_for_the_peer_address_counts(
+    tmp_path: Path, users: FakeUserService
+) -> None:
+    config = settings(tmp_path, login_rate_per_address=1)
+    async with running(config, users) as client:
+        assert (await log_in(client)).status_code == 200
+        assert (await log_in(client, email="x@example.com")).status_code == 429
+        assert (await log_in(client, headers={"X-Forwarded-For": "192.0.2.99"})).status_code == 200
+
+
+# --- with Redis ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def redis_settings(
+    tmp_path: Path, redis_url: str, redis_prefix: str
+) -> AsyncIterator[Callable[..., AuthSettings]]:
+    yield lambda **kw: settings(tmp_path, redis_url=redis_url, redis_key_prefix=redis_prefix, **kw)
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(redis_url)
+    await drop_keys(client, redis_prefix)
+    await client.aclose()
+
+
+async def test_with_redis_tokens_and_limits_live_in_redis(
+    redis_settings: Callable[..., AuthSettings],
+    users: FakeUserService,
+    redis_url: str,
+    redis_prefix: str,
+) -> None:
+    from redis.asyncio import Redis
+
+    async with running(redis_settings(login_rate_per_account=2), users) as client:
+        ready = await client.get("/readyz")
+        assert ready.json()["checks"] == {"database": "ok", "redis": "ok"}
+        first = (await log_in(client)).json()
+        second = await client.post(
+            "/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}
+        )
+        assert second.status_code == 200
+        assert (await log_in(client)).status_code == 200
+        assert (await log_in(client)).status_code == 429
+    redis = Redis.from_url(redis_url)
+    try:
+        keys = [k.decode() async for k in redis.scan_iter(match=redis_prefix + "*")]
+    finally:
+        await redis.aclose()
+    assert any(k.startswith(redis_prefix + "rt:") for k in keys)
+    assert any(k.startswith(redis_prefix + "fam:") for k in keys)
+    assert any(k.startswith(redis_prefix + "ratelimit:login:") for k in keys)
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_redis_down_is_503_and_not_ready(tmp_path: Path, users: FakeUserService) -> None:
+    config = settings(tmp_path, redis_url=f"redis://127.0.0.1:{closed_port()}/0")
+    async with running(config, users) as client:
+        assert is_problem(await log_in(client), 503)
+        refresh = await client.post("/v1/auth/refresh", json={"refresh_token": "x"})
+        assert is_problem(refresh, 503)
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503

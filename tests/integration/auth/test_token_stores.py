@@ -1,0 +1,183 @@
+"""Both refresh token stores against the real thing: SQLite file, MariaDB and Redis.
+
+Same contract for each: round trip, single use (compare-and-set), the race of two refreshes
+of one token, revocation, and the use cases on top (reuse revokes the family).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from commerce.auth.application.handlers import AuthHandlers, LogIn, LogOut, Refresh
+from commerce.auth.application.ports import RefreshTokenStore
+from commerce.auth.application.throttle import LoginThrottle
+from commerce.auth.domain.errors import InvalidRefreshToken, RefreshTokenReused
+from commerce.auth.domain.tokens import TokenFamily, UserClaims, hash_token
+from commerce.kernel.ratelimit import InMemoryRateLimiter, Rate
+from tests.unit.auth.fakes import ALICE_PASSWORD, FakeClock, FakeIssuer, FakeVerifier
+
+pytestmark = pytest.mark.integration
+
+TTL = timedelta(days=14)
+
+
+def now() -> datetime:
+    # Whole milliseconds: the precision every store keeps.
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def claims() -> UserClaims:
+    user = uuid.uuid4().hex
+    return UserClaims(user_id=user, email=f"{user}@example.com", roles=("USER", "SELLER"))
+
+
+def new_hash() -> str:
+    return hash_token(uuid.uuid4().hex)
+
+
+async def test_a_family_round_trips(store: RefreshTokenStore) -> None:
+    at = now()
+    family, first = TokenFamily.start(claims(), new_hash(), at, TTL)
+    await store.add_family(family, first)
+    found = await store.find(first.token_hash)
+    assert found is not None
+    assert found.token.token_hash == first.token_hash
+    assert found.token.family_id == family.id
+    assert found.token.issued_at == at and found.token.expires_at == at + TTL
+    assert found.token.used_at is None
+    assert found.family.id == family.id
+    assert found.family.claims == family.claims
+    assert found.family.created_at == at and found.family.revoked_at is None
+
+
+async def test_an_unknown_hash_is_not_found(store: RefreshTokenStore) -> None:
+    assert await store.find(new_hash()) is None
+
+
+async def test_rotate_is_a_compare_and_set(store: RefreshTokenStore) -> None:
+    at = now()
+    family, first = TokenFamily.start(claims(), new_hash(), at, TTL)
+    await store.add_family(family, first)
+    successor = family.rotate(first, new_hash(), at + timedelta(seconds=5), TTL)
+    assert await store.rotate(first, successor)
+
+    used = await store.find(first.token_hash)
+    assert used is not None and used.token.used_at == at + timedelta(seconds=5)
+    fresh = await store.find(successor.token_hash)
+    assert fresh is not None and fresh.token.used_at is None
+    assert fresh.token.expires_at == at + timedelta(seconds=5) + TTL
+
+    # The same token again: refused, and nothing written.
+    stale_copy = (await store.find(first.token_hash)).token  # type: ignore[union-attr]
+    stale_copy.used_at = at + timedelta(seconds=9)
+    other = family.rotate(fresh.token, new_hash(), at, TTL)
+    other.token_hash = new_hash()
+    assert not await store.rotate(stale_copy, other)
+    assert await store.find(other.token_hash) is None
+
+
+async def test_two_concurrent_rotations_of_one_token_have_one_winner(
+    store: RefreshTokenStore,
+) -> None:
+    at = now()
+    family, first = TokenFamily.start(claims(), new_hash(), at, TTL)
+    await store.add_family(family, first)
+    # Both requests read the token before either writes: the store alone must decide.
+    copies = [await store.find(first.token_hash) for _ in range(2)]
+    successors = [c.family.rotate(c.token, new_hash(), at, TTL) for c in copies if c]
+    results = await asyncio.gather(
+        *(store.rotate(c.token, s) for c, s in zip(copies, successors, strict=True) if c)
+    )
+    assert sorted(results) == [False, True]
+    stored = [await store.find(s.token_hash) is not None for s in successors]
+    assert stored == results
+
+
+async def test_revoking_a_family_is_idempotent(store: RefreshTokenStore) -> None:
+    at = now()
+    family, first = TokenFamily.start(claims(), new_hash(), at, TTL)
+    await store.add_family(family, first)
+    await store.revoke_family(family.id, at + timedelta(seconds=1))
+    await store.revoke_family(family.id, at + timedelta(seconds=2))
+    found = await store.find(first.token_hash)
+    assert found is not None and found.family.revoked_at == at + timedelta(seconds=1)
+
+
+async def test_revoking_an_unknown_family_is_harmless(store: RefreshTokenStore) -> None:
+    await store.revoke_family(str(uuid.uuid4()), now())
+
+
+async def test_rotation_into_a_revoked_family_is_refused_or_useless(
+    store: RefreshTokenStore,
+) -> None:
+    at = now()
+    family, first = TokenFamily.start(claims(), new_hash(), at, TTL)
+    await store.add_family(family, first)
+    stale = await store.find(first.token_hash)
+    await store.revoke_family(family.id, at)
+    assert stale is not None
+    successor = stale.family.rotate(stale.token, new_hash(), at, TTL)
+    await store.rotate(stale.token, successor)
+    # Whatever the store did, the successor cannot be refreshed: its family is revoked.
+    found = await store.find(successor.token_hash)
+    assert found is None or found.family.is_revoked
+
+
+def handlers_on(store: RefreshTokenStore) -> tuple[AuthHandlers, UserClaims]:
+    user = claims()
+    verifier = FakeVerifier()
+    verifier.add(user, ALICE_PASSWORD)
+    handlers = AuthHandlers(
+        verifier=verifier,
+        issuer=FakeIssuer(),
+        store=store,
+        throttle=LoginThrottle(
+            InMemoryRateLimiter(),
+            per_account=Rate.per_minute(100),
+            per_address=Rate.per_minute(100),
+        ),
+        clock=FakeClock(now()),
+        refresh_ttl=TTL,
+    )
+    return handlers, user
+
+
+async def test_reuse_revokes_the_family_on_a_real_store(store: RefreshTokenStore) -> None:
+    handlers, user = handlers_on(store)
+    first = await handlers.log_in(LogIn(user.email, ALICE_PASSWORD, "127.0.0.1"))
+    second = await handlers.refresh(Refresh(first.refresh_token))
+    with pytest.raises(RefreshTokenReused):
+        await handlers.refresh(Refresh(first.refresh_token))
+    with pytest.raises(InvalidRefreshToken):
+        await handlers.refresh(Refresh(second.refresh_token))
+
+
+async def test_concurrent_refreshes_of_one_token_one_succeeds_and_the_family_dies(
+    store: RefreshTokenStore,
+) -> None:
+    handlers, user = handlers_on(store)
+    pair = await handlers.log_in(LogIn(user.email, ALICE_PASSWORD, "127.0.0.1"))
+    outcomes = await asyncio.gather(
+        *(handlers.refresh(Refresh(pair.refresh_token)) for _ in range(2)),
+        return_exceptions=True,
+    )
+    winners = [o for o in outcomes if not isinstance(o, BaseException)]
+    losers = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(winners) == 1
+    assert len(losers) == 1 and isinstance(losers[0], RefreshTokenReused)
+    # The loser was treated as reuse: the winner's new token is dead too.
+    with pytest.raises(InvalidRefreshToken):
+        await handlers.refresh(Refresh(winners[0].refresh_token))
+
+
+async def test_log_out_revokes_on_a_real_store(store: RefreshTokenStore) -> None:
+    handlers, user = handlers_on(store)
+    pair = await handlers.log_in(LogIn(user.email, ALICE_PASSWORD, "127.0.0.1"))
+    await handlers.log_out(LogOut(pair.refresh_token))
+    await handlers.log_out(LogOut(pair.refresh_token))
+    with pytest.raises(InvalidRefreshToken):
+        await handlers.refresh(Refresh(pair.refresh_token))
