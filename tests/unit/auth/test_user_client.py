@@ -81,3 +81,14 @@ async def test_transport_failures_mean_unavailable(error: Exception) -> None:
 async def test_an_unreadable_match_means_unavailable(body: bytes) -> None:
     with pytest.raises(UserServiceUnavailable):
         await verifier(lambda _: httpx.Response(200, content=body)).verify("a@example.com", "pw")
+
+
+async def test_a_refused_internal_token_is_a_fault_not_a_wrong_password() -> None:
+    refusal = {"type": "https://commerce.example/problems/internal-only", "status": 401}
+    with pytest.raises(UserServiceUnavailable):
+        await verifier(lambda _: httpx.Response(401, json=refusal), token="wrong").verify(
+            "a@example.com", "pw"
+        )
+    wrong_password = {"type": "https://commerce.example/problems/invalid-credentials"}
+    answer = verifier(lambda _: httpx.Response(401, json=wrong_password))
+    assert await answer.verify("a@example.com", "pw") is None

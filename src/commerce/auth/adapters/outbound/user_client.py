@@ -32,12 +32,24 @@ class HttpCredentialVerifier:
         except httpx.HTTPError as error:
             log.warning("user service unreachable: %s", type(error).__name__)
             raise UserServiceUnavailable() from error
+        if response.status_code == 401 and _refused_as_outsider(response):
+            # Our X-Internal-Token is missing or wrong: a misconfiguration, not a bad password.
+            log.error("user service refused the internal token (check AUTH_USER_SERVICE_TOKEN)")
+            raise UserServiceUnavailable()
         if response.status_code in _WRONG_CREDENTIALS:
             return None
         if response.status_code != 200:
             log.warning("user service answered %s to a credential check", response.status_code)
             raise UserServiceUnavailable()
         return _claims(response)
+
+
+def _refused_as_outsider(response: httpx.Response) -> bool:
+    try:
+        problem_type = response.json().get("type", "")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(problem_type, str) and problem_type.endswith("/internal-only")
 
 
 def _claims(response: httpx.Response) -> UserClaims:
