@@ -152,3 +152,16 @@ def test_the_internal_credential_check_is_not_routed_by_the_gateway(
     )
     assert response.status_code == 404
     assert account.id not in response.text
+
+
+def test_location_resolves_for_its_owner_only(gateway: httpx.Client) -> None:
+    owner, other = new_account(gateway, "owner"), new_account(gateway, "other")
+    location = f"/v1/users/{owner.id}"
+    mine = gateway.get(location, headers=owner.auth)
+    assert mine.status_code == 200
+    assert mine.json()["id"] == owner.id
+    theirs = gateway.get(location, headers=other.auth)
+    unknown = gateway.get(f"/v1/users/{uuid.uuid4()}", headers=other.auth)
+    assert_problem(theirs, 404)
+    assert theirs.json() == assert_problem(unknown, 404)
+    assert_problem(gateway.get(location), 401)
