@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from prometheus_client import REGISTRY
 
 from commerce.auth.bootstrap import create_app
 from commerce.auth.settings import AuthSettings
@@ -222,6 +223,8 @@ async def test_too_many_attempts_on_one_account_is_429_with_retry_after(
     tmp_path: Path, users: FakeUserService
 ) -> None:
     config = settings(tmp_path, login_rate_per_account=3)
+    hits = {"limit": "login_account"}
+    before = REGISTRY.get_sample_value("commerce_rate_limit_hits_total", hits) or 0.0
     async with running(config, users) as client:
         for i in range(3):
             response = await log_in(
@@ -232,6 +235,7 @@ async def test_too_many_attempts_on_one_account_is_429_with_retry_after(
         assert is_problem(limited, 429)
         assert int(limited.headers["retry-after"]) == 20
         assert users.calls == 3  # the limited attempt never reached the password check
+    assert REGISTRY.get_sample_value("commerce_rate_limit_hits_total", hits) == before + 1
 
 
 async def test_the_address_is_the_first_x_forwarded_for_entry(

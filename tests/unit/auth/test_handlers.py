@@ -8,7 +8,7 @@ import pytest
 
 from commerce.auth.application.handlers import AuthHandlers, LogIn, LogOut, Refresh
 from commerce.auth.application.ports import UserServiceUnavailable
-from commerce.auth.application.throttle import LoginThrottle
+from commerce.auth.application.throttle import LoginRateLimited, LoginThrottle
 from commerce.auth.domain.errors import (
     InvalidCredentials,
     InvalidRefreshToken,
@@ -112,6 +112,7 @@ async def test_attempts_per_account_are_limited_across_addresses() -> None:
         # Even the right password, from a fresh address, in other letter case.
         await world.log_in(email=" ALICE@example.com", address="10.9.9.9")
     assert caught.value.retry_after_seconds == 20  # 3 per minute: one every 20 s
+    assert caught.value.limit == "login_account"
     assert world.verifier.calls == 3  # the password was not even checked
 
 
@@ -120,8 +121,9 @@ async def test_attempts_per_address_are_limited_across_accounts() -> None:
     for i in range(2):
         with pytest.raises(InvalidCredentials):
             await world.log_in(email=f"user{i}@example.com")
-    with pytest.raises(RateLimited):
+    with pytest.raises(LoginRateLimited) as caught:
         await world.log_in()
+    assert caught.value.limit == "login_address"
     # Another address is not affected.
     assert (await world.log_in(address="10.0.0.2")).access_token
 

@@ -8,6 +8,17 @@ from commerce.kernel.domain import RateLimited
 from commerce.kernel.ratelimit import Rate, RateLimiter
 
 
+class LoginRateLimited(RateLimited):
+    """Too many attempts; ``limit`` names the rule that said no (for metrics and logs)."""
+
+    def __init__(self, limit: str, retry_after_seconds: int) -> None:
+        super().__init__(
+            "Too many sign-in attempts; try again later.",
+            retry_after_seconds=retry_after_seconds,
+        )
+        self.limit = limit
+
+
 def normalise_email(email: str) -> str:
     """The account key: e-mails are unique case-insensitively, so count them that way."""
     return email.strip().lower()
@@ -29,13 +40,10 @@ class LoginThrottle:
         """Raise :class:`RateLimited` (with the wait) when either limit is reached."""
         # Hashed so that no e-mail address sits in the limiter's keys (Redis, memory dumps).
         account = hashlib.sha256(normalise_email(email).encode("utf-8")).hexdigest()[:32]
-        for key, rate in (
-            (f"login:address:{address}", self._per_address),
-            (f"login:account:{account}", self._per_account),
+        for limit, key, rate in (
+            ("login_address", f"login:address:{address}", self._per_address),
+            ("login_account", f"login:account:{account}", self._per_account),
         ):
             decision = await self._limiter.hit(key, rate)
             if not decision.allowed:
-                raise RateLimited(
-                    "Too many sign-in attempts; try again later.",
-                    retry_after_seconds=decision.retry_after_seconds,
-                )
+                raise LoginRateLimited(limit, decision.retry_after_seconds)

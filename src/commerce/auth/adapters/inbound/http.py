@@ -12,9 +12,15 @@ from pydantic import BaseModel, Field
 
 from commerce.auth.application.handlers import AuthHandlers, LogIn, LogOut, Refresh
 from commerce.auth.application.ports import UserServiceUnavailable
+from commerce.auth.application.throttle import LoginRateLimited
 from commerce.auth.application.tokens import TokenPair
+from commerce.auth.domain.errors import InvalidCredentials
 from commerce.kernel.http.problems import ProblemResponse, problem
 from commerce.kernel.http.schemas import RequestBody
+from commerce.kernel.observability.platform_metrics import (
+    record_login_failure,
+    record_rate_limit_hit,
+)
 
 log = logging.getLogger("commerce.auth.http")
 MAX_ADDRESS_LENGTH = 64
@@ -101,7 +107,16 @@ async def log_in(body: LoginRequest, request: Request, context: Context) -> Toke
     command = LogIn(
         email=body.email, password=body.password, client_address=client_address(request)
     )
-    return TokenResponse.of(await context.handlers.log_in(command))
+    try:
+        pair = await context.handlers.log_in(command)
+    except InvalidCredentials:
+        record_login_failure("invalid_credentials")
+        raise
+    except LoginRateLimited as limited:
+        record_login_failure("rate_limited")
+        record_rate_limit_hit(limited.limit)
+        raise
+    return TokenResponse.of(pair)
 
 
 @router.post(

@@ -18,7 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def _moment() -> sa.types.TypeEngine[object]:
-    return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql")
+    return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 
 def upgrade() -> None:
