@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from commerce.kernel.messaging.inbox import INBOX_TABLE, inbox_columns
-from commerce.kernel.messaging.outbox import OUTBOX_TABLE, outbox_columns
+from commerce.kernel.messaging.outbox import OUTBOX_TABLE, outbox_columns, outbox_indexes
 
 
 def create_messaging_tables(
@@ -18,7 +18,8 @@ def create_messaging_tables(
 ) -> None:
     """Create the outbox and inbox tables (and their indexes) with ``op``."""
     op.create_table(outbox, *outbox_columns())
-    op.create_index(f"ix_{outbox}_pending", outbox, ["published_at", "id"])
+    for index, columns in outbox_indexes(outbox).items():
+        op.create_index(index, outbox, columns)
     op.create_table(inbox, *inbox_columns())
     op.create_index(f"ix_{inbox}_processed_at", inbox, ["processed_at"])
 
@@ -26,5 +27,6 @@ def create_messaging_tables(
 def drop_messaging_tables(op: Any, *, outbox: str = OUTBOX_TABLE, inbox: str = INBOX_TABLE) -> None:
     op.drop_index(f"ix_{inbox}_processed_at", table_name=inbox)
     op.drop_table(inbox)
-    op.drop_index(f"ix_{outbox}_pending", table_name=outbox)
+    for index in outbox_indexes(outbox):
+        op.drop_index(index, table_name=outbox)
     op.drop_table(outbox)

