@@ -1,0 +1,95 @@
+"""Client reads straight from the tables: one order, or a keyset page of a user's orders."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from commerce.kernel.domain import InvalidInput
+from commerce.kernel.pagination import decode_cursor, encode_cursor
+from commerce.order.adapters.outbound.tables import order_lines, orders
+from commerce.order.application.views import OrderLineView, OrderPage, OrderView
+from commerce.order.domain.order import OrderStatus
+
+
+class SqlaOrderQueries:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def get(self, order_id: str) -> OrderView | None:
+        async with self._sessions() as session:
+            row = (await session.execute(select(orders).where(orders.c.id == order_id))).first()
+            if row is None:
+                return None
+            return (await _views(session, [row._mapping]))[0]
+
+    async def list_for_user(
+        self, user_id: str, *, limit: int, cursor: str | None, status: OrderStatus | None
+    ) -> OrderPage:
+        query = select(orders).where(orders.c.user_id == user_id)
+        if status is not None:
+            query = query.where(orders.c.status == status.value)
+        position = _position(cursor)
+        if position is not None:
+            created_at, order_id = position
+            query = query.where(
+                or_(
+                    orders.c.created_at < created_at,
+                    and_(orders.c.created_at == created_at, orders.c.id < order_id),
+                )
+            )
+        query = query.order_by(orders.c.created_at.desc(), orders.c.id.desc()).limit(limit + 1)
+        async with self._sessions() as session:
+            rows = [row._mapping for row in await session.execute(query)]
+            views = await _views(session, rows[:limit])
+        next_cursor = None
+        if len(rows) > limit:
+            last = views[-1]
+            next_cursor = encode_cursor({"t": last.created_at.isoformat(), "id": last.id})
+        return OrderPage(items=tuple(views), next_cursor=next_cursor)
+
+
+def _position(cursor: str | None) -> tuple[datetime, str] | None:
+    position = decode_cursor(cursor)
+    if position is None:
+        return None
+    try:
+        created_at = datetime.fromisoformat(position["t"])
+        order_id = position["id"]
+    except (KeyError, TypeError, ValueError) as error:
+        raise InvalidInput("The cursor is not valid.", code="invalid_cursor") from error
+    if created_at.tzinfo is None or not isinstance(order_id, str):
+        raise InvalidInput("The cursor is not valid.", code="invalid_cursor")
+    return created_at, order_id
+
+
+async def _views(session: AsyncSession, rows: Sequence[RowMapping]) -> list[OrderView]:
+    if not rows:
+        return []
+    ids = [row["id"] for row in rows]
+    lines: dict[str, list[OrderLineView]] = defaultdict(list)
+    result = await session.execute(
+        select(order_lines)
+        .where(order_lines.c.order_id.in_(ids))
+        .order_by(order_lines.c.order_id, order_lines.c.line_no)
+    )
+    for line in result:
+        lines[line.order_id].append(OrderLineView(line.product_id, line.quantity, line.unit_price))
+    return [
+        OrderView(
+            id=row["id"],
+            user_id=row["user_id"],
+            status=row["status"],
+            items=tuple(lines[row["id"]]),
+            total=row["total"],
+            reason=row["reason"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
+        for row in rows
+    ]

@@ -1,0 +1,154 @@
+"""Orders as whole aggregates over the ``orders`` and ``order_lines`` tables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from commerce.order.adapters.outbound.tables import order_lines, orders
+from commerce.order.application.ports import DuplicatePlacement, PlacementRequest, StaleOrder
+from commerce.order.domain.lines import OrderLine
+from commerce.order.domain.order import Awaiting, Order, OrderStatus
+
+
+class SqlaOrderRepository:
+    """Never commits; remembers the orders it handed out so the unit of work finds their events."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self.seen: list[Order] = []
+
+    async def add(self, order: Order, request: PlacementRequest | None = None) -> None:
+        values = _order_values(order)
+        values.update(
+            id=order.id,
+            user_id=order.user_id,
+            created_at=order.created_at,
+            version=order.version,
+            idempotency_key_hash=request.key_hash if request else None,
+            request_fingerprint=request.fingerprint if request else None,
+        )
+        try:
+            await self._session.execute(insert(orders).values(**values))
+        except IntegrityError as error:
+            if request is None:
+                raise
+            raise DuplicatePlacement() from error
+        await self._session.execute(
+            insert(order_lines),
+            [
+                {
+                    "order_id": order.id,
+                    "line_no": number,
+                    "product_id": line.product_id,
+                    "quantity": line.quantity,
+                    "unit_price": line.unit_price,
+                }
+                for number, line in enumerate(order.lines)
+            ],
+        )
+        self.seen.append(order)
+
+    async def get(self, order_id: str) -> Order | None:
+        row = (await self._session.execute(select(orders).where(orders.c.id == order_id))).first()
+        if row is None:
+            return None
+        lines = await self._session.execute(
+            select(order_lines)
+            .where(order_lines.c.order_id == order_id)
+            .order_by(order_lines.c.line_no)
+        )
+        order = _order(row._mapping, [_line(line._mapping) for line in lines])
+        self.seen.append(order)
+        return order
+
+    async def find_placement(self, user_id: str, key_hash: str) -> tuple[Order, str] | None:
+        row = (
+            await self._session.execute(
+                select(orders.c.id, orders.c.request_fingerprint).where(
+                    orders.c.user_id == user_id, orders.c.idempotency_key_hash == key_hash
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        order = await self.get(row.id)
+        assert order is not None
+        return order, row.request_fingerprint
+
+    async def save(self, order: Order) -> None:
+        result = await self._session.execute(
+            update(orders)
+            .where(orders.c.id == order.id, orders.c.version == order.version)
+            .values(**_order_values(order), version=order.version + 1)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise StaleOrder(order.id)
+        if order.total is not None:
+            await self._session.execute(
+                update(order_lines)
+                .where(
+                    order_lines.c.order_id == bindparam("b_order_id"),
+                    order_lines.c.line_no == bindparam("b_line_no"),
+                )
+                .values(unit_price=bindparam("b_unit_price")),
+                [
+                    {"b_order_id": order.id, "b_line_no": number, "b_unit_price": line.unit_price}
+                    for number, line in enumerate(order.lines)
+                ],
+            )
+        order.version += 1
+
+    async def due_for_redrive(
+        self, now: datetime, *, after: timedelta, interval: timedelta, limit: int
+    ) -> Sequence[str]:
+        quiet = or_(
+            and_(orders.c.publish_count <= 1, orders.c.last_published_at <= now - after),
+            and_(orders.c.publish_count > 1, orders.c.last_published_at <= now - interval),
+        )
+        rows = await self._session.execute(
+            select(orders.c.id)
+            .where(orders.c.awaiting.is_not(None), quiet)
+            .order_by(orders.c.last_published_at)
+            .limit(limit)
+        )
+        return list(rows.scalars())
+
+
+def _order_values(order: Order) -> dict[str, Any]:
+    """The columns an order's behaviour can change."""
+    return {
+        "status": order.status.value,
+        "reason": order.reason,
+        "total": order.total,
+        "awaiting": order.awaiting.value if order.awaiting else None,
+        "last_published_at": order.last_published_at,
+        "publish_count": order.publish_count,
+        "updated_at": order.updated_at,
+    }
+
+
+def _line(row: RowMapping) -> OrderLine:
+    return OrderLine(row["product_id"], row["quantity"], row["unit_price"])
+
+
+def _order(row: RowMapping, lines: list[OrderLine]) -> Order:
+    return Order(
+        id=row["id"],
+        user_id=row["user_id"],
+        lines=lines,
+        status=OrderStatus(row["status"]),
+        reason=row["reason"],
+        awaiting=Awaiting(row["awaiting"]) if row["awaiting"] else None,
+        last_published_at=row["last_published_at"],
+        publish_count=row["publish_count"],
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )

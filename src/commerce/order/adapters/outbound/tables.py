@@ -1,0 +1,61 @@
+"""The order service's tables (SQLAlchemy Core); its Alembic history creates the same."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+from commerce.kernel.db.types import UtcDateTime
+from commerce.kernel.messaging.inbox import inbox_table
+from commerce.kernel.messaging.outbox import outbox_table
+
+metadata = MetaData()
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", String(64), nullable=True),
+    # Derived from the lines; stored so that lists need not add them up.
+    Column("total", BigInteger, nullable=True),
+    # Idempotency-Key as sha256 hex: exact comparison whatever the collation, fixed width.
+    Column("idempotency_key_hash", String(64), nullable=True),
+    Column("request_fingerprint", String(64), nullable=True),
+    # The catalog answer still awaited (RESERVATION, RELEASE) and when it was last asked for.
+    Column("awaiting", String(16), nullable=True),
+    Column("last_published_at", UtcDateTime, nullable=False),
+    Column("publish_count", Integer, nullable=False),
+    # Optimistic concurrency: every update checks and bumps it.
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    # NULL keys never collide (SQLite and MariaDB alike): orders without a key are unconstrained.
+    UniqueConstraint("user_id", "idempotency_key_hash", name="uq_orders_user_idempotency_key"),
+    Index("ix_orders_user_created", "user_id", "created_at", "id"),
+    Index("ix_orders_awaiting_published", "awaiting", "last_published_at"),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("order_id", String(36), ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("product_id", String(64), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price", BigInteger, nullable=True),
+)
+
+# Order events leave through the outbox; processed catalog events are kept in the inbox.
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)

@@ -1,0 +1,29 @@
+"""Settings of the order service (environment variables prefixed ``ORDER_``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from commerce.kernel.messaging.settings import MessagingSettings
+from commerce.kernel.settings import ServiceSettings
+
+
+class Settings(ServiceSettings, MessagingSettings):
+    model_config = SettingsConfigDict(env_prefix="ORDER_", extra="ignore", frozen=True)
+
+    service_name: str = "order"
+    port: int = Field(default=8004, ge=0, le=65535)
+
+    redrive_after_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="An order waiting this long for the catalog's answer asks again.",
+    )
+    redrive_interval_seconds: float = Field(
+        default=10.0, gt=0, description="At most one repeated request per order this often."
+    )
+    redrive_batch_size: int = Field(default=200, ge=1, description="Orders re-driven per pass.")
+    redrive_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often the re-drive task looks for quiet orders."
+    )

@@ -1,0 +1,237 @@
+"""The ordering API over ASGI against a real database: place, replay, read, list, cancel."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import httpx
+import pytest
+
+from commerce.kernel.db import Database
+from commerce.kernel.http.app import create_service_app
+from commerce.order.adapters.inbound.http import router
+from commerce.order.application.commands import RecordRejection, RecordReservation
+from commerce.order.application.use_cases import OrderUseCases
+from commerce.order.domain.lines import PricedLine
+from tests.integration.order.helpers import outbox_events
+from tests.unit.order.fakes import FakeClock
+
+pytestmark = pytest.mark.integration
+
+ALICE = {"X-User-Id": "alice", "X-User-Email": "a@example.com", "X-User-Roles": "USER"}
+BOB = {"X-User-Id": "bob", "X-User-Email": "b@example.com", "X-User-Roles": "USER"}
+BODY = {"items": [{"product_id": "p-1", "quantity": 2}, {"product_id": "p-2", "quantity": 1}]}
+PROBLEM_KEYS = {"type", "title", "status", "detail"}
+
+
+@pytest.fixture
+async def client(use_cases: OrderUseCases) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_service_app(title="order under test", routers=[router], readiness={})
+    app.state.order_use_cases = use_cases
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://order") as client:
+        yield client
+
+
+async def place(client: httpx.AsyncClient, headers: dict[str, str] = ALICE, **extra) -> dict:  # type: ignore[no-untyped-def]
+    response = await client.post("/v1/orders", json=BODY, headers={**headers, **extra})
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert set(body) >= PROBLEM_KEYS and body["status"] == status
+    if status == 422:
+        assert body["errors"]
+    return body
+
+
+async def test_place_answers_202_pending_with_location_and_writes_the_event(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    response = await client.post("/v1/orders", json=BODY, headers=ALICE)
+    assert response.status_code == 202
+    order = response.json()
+    assert response.headers["location"] == f"/v1/orders/{order['id']}"
+    assert set(order) == {
+        "id",
+        "user_id",
+        "status",
+        "items",
+        "total",
+        "reason",
+        "created_at",
+        "updated_at",
+    }
+    assert order["user_id"] == "alice" and order["status"] == "PENDING"
+    assert order["items"] == [
+        {"product_id": "p-1", "quantity": 2, "unit_price": None},
+        {"product_id": "p-2", "quantity": 1, "unit_price": None},
+    ]
+    assert order["total"] is None and order["reason"] is None
+    assert order["created_at"].endswith("Z")
+    datetime.fromisoformat(order["created_at"])
+    assert [e["type"] for e in await outbox_events(database)] == ["OrderPlaced"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"items": []},
+        {"items": [{"product_id": f"p-{i}", "quantity": 1} for i in range(51)]},
+        {"items": [{"product_id": "p-1", "quantity": 0}]},
+        {"items": [{"product_id": "p-1", "quantity": 1001}]},
+        {"items": [{"product_id": "p-1", "quantity": "2"}]},
+        {"items": [{"product_id": "p-1", "quantity": 2.0}]},
+        {"items": [{"product_id": "p-1", "quantity": True}]},
+        {"items": [{"product_id": "", "quantity": 1}]},
+        {"items": [{"product_id": "x" * 65, "quantity": 1}]},
+        {"items": [{"product_id": 7, "quantity": 1}]},
+        {"items": [{"quantity": 1}]},
+        {"items": [{"product_id": "p-1", "quantity": 1, "unit_price": 1}]},
+        {"items": [{"product_id": "p-1", "quantity": 1}], "total": 1},
+        {"items": [{"product_id": "p-1", "quantity": 1}], "status": "CONFIRMED"},
+        {"items": [{"product_id": "p-1", "quantity": 1}], "user_id": "bob"},
+        {"items": [{"product_id": "p-1", "quantity": 1}, {"product_id": "p-1", "quantity": 2}]},
+        {"items": {"product_id": "p-1", "quantity": 1}},
+        [],
+    ],
+)
+async def test_invalid_orders_are_422_and_write_nothing(
+    client: httpx.AsyncClient, database: Database, body: object
+) -> None:
+    assert_problem(await client.post("/v1/orders", json=body, headers=ALICE), 422)
+    assert await outbox_events(database) == []
+
+
+async def test_unparsable_body_is_400_and_no_identity_is_401(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/v1/orders", content=b"{nope", headers={**ALICE, "content-type": "application/json"}
+    )
+    assert_problem(response, 400)
+    assert_problem(await client.post("/v1/orders", json=BODY), 401)
+    assert_problem(await client.get("/v1/orders"), 401)
+    assert_problem(await client.get("/v1/orders/x"), 401)
+    assert_problem(await client.post("/v1/orders/x/cancel"), 401)
+
+
+async def test_the_limits_are_accepted(client: httpx.AsyncClient) -> None:
+    body = {"items": [{"product_id": f"p-{i}", "quantity": 1000} for i in range(50)]}
+    assert (await client.post("/v1/orders", json=body, headers=ALICE)).status_code == 202
+
+
+async def test_idempotency_key_replays_the_first_order(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    first = await place(client, **{"Idempotency-Key": "checkout-42"})
+    response = await client.post(
+        "/v1/orders", json=BODY, headers={**ALICE, "Idempotency-Key": "checkout-42"}
+    )
+    assert response.status_code == 200
+    assert response.json()["id"] == first["id"]
+    assert response.headers["location"] == f"/v1/orders/{first['id']}"
+    # another user's identical key is another order
+    other = await place(client, BOB, **{"Idempotency-Key": "checkout-42"})
+    assert other["id"] != first["id"]
+    assert len(await outbox_events(database)) == 2
+
+
+async def test_idempotency_key_with_another_body_is_422(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    await place(client, **{"Idempotency-Key": "checkout-42"})
+    response = await client.post(
+        "/v1/orders",
+        json={"items": [{"product_id": "p-1", "quantity": 3}]},
+        headers={**ALICE, "Idempotency-Key": "checkout-42"},
+    )
+    body = assert_problem(response, 422)
+    assert body["errors"][0]["field"] == "header.Idempotency-Key"
+    assert len(await outbox_events(database)) == 1
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "tab\there", " lead", "é"])
+async def test_malformed_idempotency_keys_are_422(client: httpx.AsyncClient, key: str) -> None:
+    # (sent as raw bytes: "é" arrives as two non-ASCII octets)
+    headers = {**ALICE, "Idempotency-Key": key.encode("utf-8")}
+    assert_problem(await client.post("/v1/orders", json=BODY, headers=headers), 422)
+
+
+async def test_a_key_of_255_printable_characters_is_fine(client: httpx.AsyncClient) -> None:
+    key = ("a b~!" * 51)[:255]
+    await place(client, **{"Idempotency-Key": key})
+
+
+async def test_get_is_for_the_owner_only(client: httpx.AsyncClient) -> None:
+    order = await place(client)
+    response = await client.get(f"/v1/orders/{order['id']}", headers=ALICE)
+    assert response.status_code == 200 and response.json() == order
+    missing = assert_problem(await client.get("/v1/orders/no-such-order", headers=ALICE), 404)
+    foreign = assert_problem(await client.get(f"/v1/orders/{order['id']}", headers=BOB), 404)
+    assert foreign == missing  # no existence leak
+
+
+async def test_a_confirmed_order_shows_the_catalog_prices(
+    client: httpx.AsyncClient, use_cases: OrderUseCases
+) -> None:
+    order = await place(client)
+    priced = (PricedLine("p-1", 2, 4_500), PricedLine("p-2", 1, 1_000))
+    await use_cases.catalog_replies.reserved(RecordReservation("e-1", order["id"], priced))
+    body = (await client.get(f"/v1/orders/{order['id']}", headers=ALICE)).json()
+    assert body["status"] == "CONFIRMED" and body["total"] == 10_000
+    assert [item["unit_price"] for item in body["items"]] == [4_500, 1_000]
+
+
+async def test_list_pages_newest_first_and_filters_by_status(
+    client: httpx.AsyncClient, use_cases: OrderUseCases, clock: FakeClock
+) -> None:
+    ids = []
+    for _ in range(3):
+        ids.append((await place(client))["id"])
+        clock.advance(1)
+    await place(client, BOB)
+    await use_cases.catalog_replies.rejected(RecordRejection("e-1", ids[0], "OUT_OF_STOCK"))
+    first = (await client.get("/v1/orders?limit=2", headers=ALICE)).json()
+    assert [o["id"] for o in first["items"]] == [ids[2], ids[1]]
+    assert first["next_cursor"]
+    second = await client.get(
+        "/v1/orders", params={"limit": 2, "cursor": first["next_cursor"]}, headers=ALICE
+    )
+    assert [o["id"] for o in second.json()["items"]] == [ids[0]]
+    assert second.json()["next_cursor"] is None
+    rejected = (await client.get("/v1/orders?status=REJECTED", headers=ALICE)).json()
+    assert [(o["id"], o["reason"]) for o in rejected["items"]] == [(ids[0], "OUT_OF_STOCK")]
+    assert (await client.get("/v1/orders", headers=BOB)).json()["items"][0]["user_id"] == "bob"
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["status=SHIPPED", "status=pending", "limit=0", "limit=101", "limit=x", "cursor=%21%21"],
+)
+async def test_bad_list_queries_are_422(client: httpx.AsyncClient, query: str) -> None:
+    assert_problem(await client.get(f"/v1/orders?{query}", headers=ALICE), 422)
+
+
+async def test_cancel_by_the_owner_then_409(client: httpx.AsyncClient, database: Database) -> None:
+    order = await place(client)
+    assert_problem(await client.post(f"/v1/orders/{order['id']}/cancel", headers=BOB), 404)
+    response = await client.post(f"/v1/orders/{order['id']}/cancel", headers=ALICE)
+    assert response.status_code == 200
+    assert response.json()["status"] == "CANCELLED"
+    assert_problem(await client.post(f"/v1/orders/{order['id']}/cancel", headers=ALICE), 409)
+    assert_problem(await client.post("/v1/orders/nope/cancel", headers=ALICE), 404)
+    assert [e["type"] for e in await outbox_events(database)] == ["OrderPlaced", "OrderCancelled"]
+
+
+async def test_cancel_of_a_rejected_order_is_409(
+    client: httpx.AsyncClient, use_cases: OrderUseCases
+) -> None:
+    order = await place(client)
+    await use_cases.catalog_replies.rejected(RecordRejection("e-1", order["id"], "OUT_OF_STOCK"))
+    body = assert_problem(await client.post(f"/v1/orders/{order['id']}/cancel", headers=ALICE), 409)
+    assert "REJECTED" in body["detail"]

@@ -1,0 +1,188 @@
+"""The use cases over the real tables (SQLite and MariaDB): rows, outbox, inbox, versions."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from commerce.contracts.topics import ORDER_EVENTS
+from commerce.kernel.db import Database
+from commerce.kernel.domain import InvalidInput
+from commerce.order.adapters.outbound.repository import SqlaOrderRepository
+from commerce.order.adapters.outbound.tables import inbox, order_lines, orders
+from commerce.order.application.commands import (
+    CancelOrder,
+    PlaceOrder,
+    RecordRejection,
+    RecordRelease,
+    RecordReservation,
+)
+from commerce.order.application.ports import StaleOrder
+from commerce.order.application.use_cases import OrderUseCases
+from commerce.order.domain.lines import PricedLine
+from commerce.order.domain.order import OrderStatus, Reply
+from tests.integration.order.helpers import outbox_events
+from tests.unit.order.fakes import FakeClock
+
+pytestmark = pytest.mark.integration
+
+LINES = (("p-1", 2), ("p-2", 1))
+PRICED = (PricedLine("p-1", 2, 1_500), PricedLine("p-2", 1, 700))
+
+
+async def count(database: Database, table) -> int:  # type: ignore[no-untyped-def]
+    async with database.sessions() as session:
+        return (await session.execute(select(func.count()).select_from(table))).scalar_one()
+
+
+async def test_place_writes_order_lines_and_order_placed_in_one_go(
+    use_cases: OrderUseCases, database: Database, clock: FakeClock
+) -> None:
+    placement = await use_cases.place(PlaceOrder("u-1", LINES))
+    order = placement.order
+    assert order.status == "PENDING" and order.total is None
+    assert order.created_at == clock.now
+    assert await use_cases.read.get("u-1", order.id) == order
+    assert await count(database, order_lines) == 2
+    (event,) = await outbox_events(database)
+    assert event["topic"] == ORDER_EVENTS and event["key"] == order.id
+    assert event["type"] == "OrderPlaced" and event["source"] == "order"
+    assert event["data"] == {
+        "order_id": order.id,
+        "user_id": "u-1",
+        "items": [{"product_id": "p-1", "quantity": 2}, {"product_id": "p-2", "quantity": 1}],
+    }
+
+
+async def test_reservation_prices_the_order_once_even_when_redelivered(
+    use_cases: OrderUseCases, database: Database
+) -> None:
+    order_id = (await use_cases.place(PlaceOrder("u-1", LINES))).order.id
+    reserved = RecordReservation("evt-1", order_id, PRICED)
+    assert await use_cases.catalog_replies.reserved(reserved) is Reply.APPLIED
+    assert await use_cases.catalog_replies.reserved(reserved) is None
+    view = await use_cases.read.get("u-1", order_id)
+    assert view.status == "CONFIRMED"
+    assert [item.unit_price for item in view.items] == [1_500, 700]
+    assert view.total == 3_700
+    events = await outbox_events(database)
+    assert [e["type"] for e in events] == ["OrderPlaced", "OrderConfirmed"]
+    assert events[1]["data"] == {"order_id": order_id, "total": 3_700}
+    assert await count(database, inbox) == 1
+
+
+async def test_huge_totals_fit(use_cases: OrderUseCases) -> None:
+    lines = tuple((f"p-{i}", 1_000) for i in range(50))
+    order_id = (await use_cases.place(PlaceOrder("u-1", lines))).order.id
+    priced = tuple(PricedLine(f"p-{i}", 1_000, 10**9) for i in range(50))
+    await use_cases.catalog_replies.reserved(RecordReservation("evt-1", order_id, priced))
+    assert (await use_cases.read.get("u-1", order_id)).total == 50 * 1_000 * 10**9
+
+
+async def test_rejection_and_a_late_reservation_that_is_released_again(
+    use_cases: OrderUseCases, database: Database
+) -> None:
+    order_id = (await use_cases.place(PlaceOrder("u-1", LINES))).order.id
+    rejected = RecordRejection("evt-1", order_id, "OUT_OF_STOCK")
+    assert await use_cases.catalog_replies.rejected(rejected) is Reply.APPLIED
+    late = RecordReservation("evt-2", order_id, PRICED)
+    assert await use_cases.catalog_replies.reserved(late) is Reply.COMPENSATED
+    view = await use_cases.read.get("u-1", order_id)
+    assert (view.status, view.reason, view.total) == ("REJECTED", "OUT_OF_STOCK", None)
+    types = [e["type"] for e in await outbox_events(database)]
+    assert types == ["OrderPlaced", "OrderRejected", "OrderCancelled"]
+
+
+async def test_cancel_then_release_ends_the_redrive(
+    use_cases: OrderUseCases, database: Database, clock: FakeClock
+) -> None:
+    order_id = (await use_cases.place(PlaceOrder("u-1", LINES))).order.id
+    await use_cases.cancel(CancelOrder("u-1", order_id))
+    clock.advance(10)
+    assert await use_cases.redrive() == 1
+    released = RecordRelease("evt-1", order_id)
+    assert await use_cases.catalog_replies.released(released) is Reply.APPLIED
+    clock.advance(60)
+    assert await use_cases.redrive() == 0
+    types = [e["type"] for e in await outbox_events(database)]
+    assert types == ["OrderPlaced", "OrderCancelled", "OrderCancelled"]
+
+
+async def test_redrive_republishes_due_orders_with_new_event_ids(
+    use_cases: OrderUseCases, database: Database, clock: FakeClock
+) -> None:
+    stuck = (await use_cases.place(PlaceOrder("u-1", LINES))).order.id
+    clock.advance(5)
+    young = (await use_cases.place(PlaceOrder("u-1", LINES))).order.id
+    clock.advance(5)
+    assert await use_cases.redrive() == 1  # only the one quiet for 10 s
+    clock.advance(4)
+    assert await use_cases.redrive() == 0  # the young one needs 1 s more, the stuck one 1 s
+    clock.advance(1)
+    assert await use_cases.redrive() == 2
+    events = await outbox_events(database)
+    placed = [(e["data"]["order_id"], e["id"]) for e in events if e["type"] == "OrderPlaced"]
+    assert [order_id for order_id, _ in placed] == [stuck, young, stuck, young, stuck]
+    assert len({event_id for _, event_id in placed}) == 5
+    async with database.sessions() as session:
+        counts = dict((await session.execute(select(orders.c.id, orders.c.publish_count))).all())
+    assert counts == {stuck: 3, young: 2}
+
+
+async def test_a_stale_save_is_refused(use_cases: OrderUseCases, database: Database) -> None:
+    order_id = (await use_cases.place(PlaceOrder("u-1", LINES))).order.id
+    async with database.sessions() as first, database.sessions() as second:
+        mine = await SqlaOrderRepository(first).get(order_id)
+        theirs = await SqlaOrderRepository(second).get(order_id)
+        assert mine is not None and theirs is not None
+        theirs.cancel(theirs.created_at)
+        await SqlaOrderRepository(second).save(theirs)
+        await second.commit()
+        mine.reject("OUT_OF_STOCK", mine.created_at)
+        with pytest.raises(StaleOrder):
+            await SqlaOrderRepository(first).save(mine)
+    assert (await use_cases.read.get("u-1", order_id)).status == "CANCELLED"
+
+
+async def test_cancel_racing_a_reservation_never_loses_either(use_cases: OrderUseCases) -> None:
+    """Whatever the interleaving, the order ends CANCELLED and the catalog is told to release."""
+    import asyncio
+
+    for round_ in range(5):
+        order_id = (await use_cases.place(PlaceOrder("u-1", LINES))).order.id
+        reserved = RecordReservation(f"evt-{round_}", order_id, PRICED)
+        _, cancelled = await asyncio.gather(
+            use_cases.catalog_replies.reserved(reserved),
+            use_cases.cancel(CancelOrder("u-1", order_id)),
+        )
+        assert cancelled.status == "CANCELLED"
+        assert (await use_cases.read.get("u-1", order_id)).status == OrderStatus.CANCELLED
+
+
+async def test_list_is_newest_first_in_keyset_pages_with_a_status_filter(
+    use_cases: OrderUseCases, clock: FakeClock
+) -> None:
+    ids = []
+    for _ in range(5):
+        ids.append((await use_cases.place(PlaceOrder("u-1", LINES))).order.id)
+        clock.advance(0.000001)  # a microsecond apart: the order must survive storage
+    await use_cases.place(PlaceOrder("u-2", LINES))
+    await use_cases.cancel(CancelOrder("u-1", ids[1]))
+    seen, cursor = [], None
+    while True:
+        page = await use_cases.read.list("u-1", limit=2, cursor=cursor, status=None)
+        seen += [view.id for view in page.items]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == list(reversed(ids))
+    page = await use_cases.read.list("u-1", limit=10, cursor=None, status=OrderStatus.PENDING)
+    assert [view.id for view in page.items] == [ids[4], ids[3], ids[2], ids[0]]
+    page = await use_cases.read.list("u-1", limit=10, cursor=None, status=OrderStatus.CANCELLED)
+    assert [view.id for view in page.items] == [ids[1]]
+
+
+async def test_a_tampered_cursor_is_invalid_input(use_cases: OrderUseCases) -> None:
+    for cursor in ("!!!", "e30", "eyJ0IjoieCIsImlkIjoxfQ"):  # not base64 / {} / bad values
+        with pytest.raises(InvalidInput):
+            await use_cases.read.list("u-1", limit=10, cursor=cursor, status=None)
