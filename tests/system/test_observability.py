@@ -1,0 +1,170 @@
+"""Observability of the running platform: /metrics everywhere, JSON logs without secrets,
+one trace id from the client's traceparent through the services and the Kafka saga."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.system.accounts import PASSWORD, Account, new_account
+from tests.system.conftest import RunningPlatform
+
+pytestmark = pytest.mark.system
+
+PROCESSES = ("gateway", "user", "auth", "product", "order")
+FINAL_ORDER_STATES = {"CONFIRMED", "REJECTED", "CANCELLED"}
+WAIT_SECONDS = 60.0
+
+
+def new_traceparent() -> tuple[str, str]:
+    trace_id = secrets.token_hex(16)
+    return trace_id, f"00-{trace_id}-{secrets.token_hex(8)}-01"
+
+
+def wait_for(what: str, probe: Callable[[], Any]) -> Any:
+    """Poll until ``probe`` returns something truthy; fail (not hang) after a generous bound."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.2)
+
+
+def served_requests(running: RunningPlatform, process: str) -> float:
+    """Requests the process counted, its own /metrics scrapes left out."""
+    response = httpx.get(running.url(process) + "/metrics", timeout=10)
+    assert response.status_code == 200
+    families = {f.name: f for f in text_string_to_metric_families(response.text)}
+    requests = families["commerce_http_requests"]
+    assert families["commerce_http_request_duration_seconds"].type == "histogram"
+    return sum(
+        sample.value
+        for sample in requests.samples
+        if sample.name == "commerce_http_requests_total" and sample.labels["route"] != "/metrics"
+    )
+
+
+def log_entries(running: RunningPlatform, process: str) -> list[dict[str, Any]]:
+    log_dir = running.platform.config.log_dir
+    assert log_dir is not None
+    entries = []
+    for line in (log_dir / f"{process}.log").read_text(errors="replace").splitlines():
+        if line.startswith("{"):
+            entries.append(json.loads(line))
+    return entries
+
+
+def lines_with_trace(running: RunningPlatform, process: str, trace_id: str) -> list[dict]:
+    return [entry for entry in log_entries(running, process) if entry.get("trace_id") == trace_id]
+
+
+def order_service_present() -> bool:
+    return importlib.util.find_spec("commerce.order.bootstrap") is not None
+
+
+def test_metrics_parse_on_every_process_and_move_with_traffic(
+    running: RunningPlatform, gateway: httpx.Client
+) -> None:
+    before = {process: served_requests(running, process) for process in PROCESSES}
+    account = new_account(gateway, "metrics")  # gateway, user, auth (and auth -> user)
+    assert gateway.get("/v1/products", params={"limit": 1}).status_code == 200
+    assert gateway.get("/v1/orders", headers=account.auth).status_code == 200
+    after = {process: served_requests(running, process) for process in PROCESSES}
+    for process in PROCESSES:
+        assert after[process] > before[process], f"{process} counted no request"
+    assert after["gateway"] - before["gateway"] >= 4
+
+
+def test_access_lines_are_json_with_ids_and_the_trace_crosses_gateway_auth_user(
+    running: RunningPlatform, gateway: httpx.Client
+) -> None:
+    account = new_account(gateway, "tracelog")
+    trace_id, traceparent = new_traceparent()
+    response = gateway.post(
+        "/v1/auth/login",
+        json={"email": account.email, "password": PASSWORD},
+        headers={"traceparent": traceparent},
+    )
+    assert response.status_code == 200
+
+    def access_line(process: str) -> dict | None:
+        return next(
+            (
+                entry
+                for entry in lines_with_trace(running, process, trace_id)
+                if entry["logger"] == "commerce.access"
+            ),
+            None,
+        )
+
+    for process in ("gateway", "auth", "user"):
+        line = wait_for(f"the {process} access line of the login", lambda p=process: access_line(p))
+        assert line["service"] == process
+        assert line["level"] == "info"
+        assert line["request_id"]
+        assert line["method"] == "POST"
+        assert line["status"] == 200
+        assert isinstance(line["duration_ms"], int | float)
+        assert {"ts", "route", "message", "span_id"} <= line.keys()
+    assert wait_for("auth access line", lambda: access_line("auth"))["route"] == "/v1/auth/login"
+
+
+def test_logs_of_a_full_run_hold_no_password_or_token(
+    running: RunningPlatform, gateway: httpx.Client
+) -> None:
+    account: Account = new_account(gateway, "secrets")
+    assert gateway.get("/v1/users/me", headers=account.auth).status_code == 200
+    refreshed = gateway.post("/v1/auth/refresh", json={"refresh_token": account.refresh_token})
+    assert refreshed.status_code == 200
+    pair = refreshed.json()
+    # A reused refresh token is a logged security event: it must not log the token either.
+    reused = gateway.post("/v1/auth/refresh", json={"refresh_token": account.refresh_token})
+    assert reused.status_code == 401
+    wrong = gateway.post(
+        "/v1/auth/login", json={"email": account.email, "password": "wrong " + PASSWORD}
+    )
+    assert wrong.status_code == 401
+    if order_service_present():
+        product = gateway.post(
+            "/v1/products",
+            json={"name": f"Secret-free {uuid.uuid4().hex[:6]}", "price": 1_000, "stock": 2},
+            headers=account.auth,
+        )
+        assert product.status_code == 201, product.text
+        order = gateway.post(
+            "/v1/orders",
+            json={"items": [{"product_id": product.json()["id"], "quantity": 1}]},
+            headers={"Authorization": f"Bearer {pair['access_token']}"},
+        )
+        assert order.status_code == 202, order.text
+    gateway.post("/v1/auth/logout", json={"refresh_token": pair["refresh_token"]})
+
+    # The run is in the logs (so this test reads the right files)...
+    wait_for(
+        "the auth service's refresh line",
+        lambda: any(e.get("route") == "/v1/auth/refresh" for e in log_entries(running, "auth")),
+    )
+    text = running.log_text()
+    # ...and none of its secrets are.
+    for label, secret in {
+        "password": PASSWORD,
+        "wrong password": "wrong " + PASSWORD,
+        "access token": account.access_token,
+        "refresh token": account.refresh_token,
+        "refreshed access token": pair["access_token"],
+        "refreshed refresh token": pair["refresh_token"],
+        "token signature": account.access_token.rsplit(".", 1)[-1],
+    }.items():
+        assert secret not in text, f"the logs contain a {label}"
