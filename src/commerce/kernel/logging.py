@@ -18,6 +18,8 @@ from commerce.kernel.observability.redaction import STANDARD_ATTRIBUTES, Redacti
 from commerce.kernel.observability.tracing import current_trace_ids
 
 _CORE_KEYS = frozenset({"ts", "level", "service", "logger", "request_id", "message"})
+# Extras some libraries add that say nothing new (uvicorn's ANSI-coloured message copy).
+_DROPPED_EXTRAS = frozenset({"color_message"})
 
 
 class JsonFormatter(logging.Formatter):
@@ -39,7 +41,7 @@ class JsonFormatter(logging.Formatter):
             if value:
                 entry[key] = value
         for key, value in vars(record).items():
-            if key not in STANDARD_ATTRIBUTES and key not in _CORE_KEYS:
+            if key not in STANDARD_ATTRIBUTES and key not in _CORE_KEYS | _DROPPED_EXTRAS:
                 entry[key] = value
         if record.exc_info:
             entry["exc_type"] = record.exc_info[0].__name__ if record.exc_info[0] else None
@@ -73,6 +75,8 @@ def configure_logging(service: str, level: str = "info") -> None:
     root.setLevel(level.upper())
     # uvicorn's access log repeats what our request log says, in another format.
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs every call at info; the callee's access line and the client span say more.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

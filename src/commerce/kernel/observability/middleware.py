@@ -20,9 +20,17 @@ QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 def route_template(scope: Scope) -> str:
     """The matched route's path template, or ``unmatched`` (never the raw path)."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) and path else UNMATCHED_ROUTE
+    path = getattr(scope.get("route"), "path", None)
+    if isinstance(path, str) and path:
+        return path
+    # Plain Starlette routes (/openapi.json, /docs) leave only their endpoint in the scope
+    # on newer FastAPI routers: find the route by it (rare requests, a short list).
+    endpoint = scope.get("endpoint")
+    if endpoint is not None:
+        for route in getattr(scope.get("app"), "routes", ()):
+            if getattr(route, "endpoint", None) is endpoint:
+                return str(route.path)
+    return UNMATCHED_ROUTE
 
 
 class RequestTelemetryMiddleware:

@@ -53,6 +53,13 @@ async def test_status_codes_are_labels_including_errors_and_unmatched_paths() ->
     assert requests_total("GET", UNMATCHED_ROUTE, "404") == before_unmatched + 1
 
 
+async def test_framework_routes_are_labelled_by_their_path_too() -> None:
+    before = requests_total("GET", "/openapi.json", "200")
+    async with client_for(widget_app(unique_prefix())) as client:
+        assert (await client.get("/openapi.json")).status_code == 200
+    assert requests_total("GET", "/openapi.json", "200") == before + 1
+
+
 async def test_unknown_methods_share_one_label_value() -> None:
     prefix = unique_prefix()
     async with client_for(widget_app(prefix)) as client:
