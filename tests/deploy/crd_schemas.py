@@ -104,7 +104,9 @@ def load_crds(directory: Path) -> dict[tuple[str, str], CrdVersion]:
     crds: dict[tuple[str, str], CrdVersion] = {}
     files = sorted({p for pattern in CRD_FILES for p in directory.glob(pattern)})
     for path in files:
-        for doc in yaml.load_all(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        for doc in yaml.load_all(
+            path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        ):
             if not doc or doc.get("kind") != "CustomResourceDefinition":
                 continue
             group, kind = doc["spec"]["group"], doc["spec"]["names"]["kind"]
@@ -127,5 +129,7 @@ def crd_errors(resource: dict[str, Any], crds: dict[tuple[str, str], CrdVersion]
     validator = jsonschema.Draft202012Validator(crd.schema)
     return [
         f"{name}: {'.'.join(str(p) for p in error.absolute_path) or '<root>'}: {error.message}"
-        for error in sorted(validator.iter_errors(resource), key=lambda e: list(map(str, e.absolute_path)))
+        for error in sorted(
+            validator.iter_errors(resource), key=lambda e: list(map(str, e.absolute_path))
+        )
     ]

@@ -19,7 +19,12 @@ import yaml
 Resource = dict[str, Any]
 
 SUPPORTED_FIELDS = {"apiVersion", "kind", "resources", "namespace", "images", "patches"}
-CLUSTER_SCOPED_KINDS = {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"}
+CLUSTER_SCOPED_KINDS = {
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+}
 # Strategic merge keys of the built-in list fields the patches touch; other lists are replaced.
 MERGE_KEYS = {
     "containers": "name",
@@ -96,7 +101,9 @@ def _apply_patch_entry(directory: Path, entry: dict[str, Any], resources: list[R
             strategic = is_builtin(resource)
             body = {k: v for k, v in patch.items() if k not in ("apiVersion", "kind", "metadata")}
             merge(resource, body, strategic)
-            patch_meta = {k: v for k, v in patch.get("metadata", {}).items() if k in ("labels", "annotations")}
+            patch_meta = {
+                k: v for k, v in patch.get("metadata", {}).items() if k in ("labels", "annotations")
+            }
             merge(resource.setdefault("metadata", {}), patch_meta, strategic)
 
 
@@ -109,7 +116,10 @@ def _matches_target(resource: Resource, target: dict[str, Any]) -> bool:
         raise KustomizeError(f"unsupported target fields {sorted(set(target) - {'kind', 'name'})}")
     if "kind" in target and resource["kind"] != target["kind"]:
         return False
-    return "name" not in target or re.fullmatch(target["name"], resource["metadata"]["name"]) is not None
+    return (
+        "name" not in target
+        or re.fullmatch(target["name"], resource["metadata"]["name"]) is not None
+    )
 
 
 def _same_object(resource: Resource, patch: Resource) -> bool:
@@ -134,7 +144,12 @@ def merge(base: dict[str, Any], patch: dict[str, Any], strategic: bool) -> None:
             base.pop(key, None)
         elif isinstance(value, dict) and isinstance(base.get(key), dict):
             merge(base[key], value, strategic)
-        elif strategic and key in MERGE_KEYS and isinstance(value, list) and isinstance(base.get(key), list):
+        elif (
+            strategic
+            and key in MERGE_KEYS
+            and isinstance(value, list)
+            and isinstance(base.get(key), list)
+        ):
             _merge_list(base[key], value, MERGE_KEYS[key])
         else:
             base[key] = copy.deepcopy(value)
@@ -185,4 +200,6 @@ def normalised(value: Any) -> Any:
         if items and all(isinstance(i, dict) and "name" in i for i in items):
             items.sort(key=lambda i: str(i["name"]))
         return items
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return str(value)

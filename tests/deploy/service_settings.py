@@ -80,17 +80,16 @@ class ServiceModel:
 
     def required_links(self) -> set[str]:
         """Variables naming another server that a container must set."""
-        required = set()
-        for variable, name in self.variables.items():
-            if not name.endswith(LINK_SUFFIXES):
-                continue
-            if name == "database_url" and self.has_database:
-                required.add(variable)
-            elif name == "redis_url" and self.name in REDIS_USERS:
-                required.add(variable)
-            elif name == "zipkin_endpoint" or name not in OPTIONAL_LINKS:
-                required.add(variable)
-        return required
+        return {variable for variable, name in self.variables.items() if self._must_link(name)}
+
+    def _must_link(self, name: str) -> bool:
+        if not name.endswith(LINK_SUFFIXES):
+            return False
+        if name == "database_url":
+            return self.has_database
+        if name == "redis_url":
+            return self.name in REDIS_USERS
+        return name not in OPTIONAL_LINKS
 
     def default(self, field_name: str) -> object:
         return self.settings_class.model_fields[field_name].get_default(call_default_factory=True)
@@ -127,7 +126,9 @@ def _settings_class(name: str, bootstrap: object) -> type[ServiceSettings]:
     hints = typing.get_type_hints(bootstrap.load_settings)  # type: ignore[attr-defined]
     settings_class = hints.get("return")
     if not (isinstance(settings_class, type) and issubclass(settings_class, ServiceSettings)):
-        raise AssertionError(f"commerce.{name}.bootstrap.load_settings() returns no ServiceSettings")
+        raise AssertionError(
+            f"commerce.{name}.bootstrap.load_settings() returns no ServiceSettings"
+        )
     return settings_class
 
 
@@ -217,7 +218,9 @@ def check_container_env(
                 f"{where} {variable} is read by no field of {model.settings_class.__name__}"
             )
     missing = model.required_links() - set(env.values)
-    problems += [f"{where} {variable} is not set (a link to another server)" for variable in sorted(missing)]
+    problems += [
+        f"{where} {variable} is not set (a link to another server)" for variable in sorted(missing)
+    ]
     known = {k: v for k, v in env.values.items() if k in model.variables}
 
     def value(field_name: str) -> str | None:
@@ -237,7 +240,9 @@ def check_container_env(
             continue
         actual = value(field_name)
         if actual is None or actual.lower() != expected:
-            problems.append(f"{where} {model.variable(field_name)}={actual!r}, expected {expected!r}")
+            problems.append(
+                f"{where} {model.variable(field_name)}={actual!r}, expected {expected!r}"
+            )
     if "HEALTHCHECK_PORT" in env.values and env.values["HEALTHCHECK_PORT"] != str(model.port):
         problems.append(f"{where} HEALTHCHECK_PORT is not the service's port {model.port}")
     for variable, actual in known.items():
@@ -245,9 +250,7 @@ def check_container_env(
             problems.append(f"{where} {variable} is a credential but is written in clear")
     problems += _check_url_targets(model, known, resolve_host)
     if not problems:
-        filled = {
-            k: (v if v is not None else placeholder_for(model, k)) for k, v in known.items()
-        }
+        filled = {k: (v if v is not None else placeholder_for(model, k)) for k, v in known.items()}
         try:
             load_with(model, filled)
         except Exception as error:  # the settings class refuses the values: say which

