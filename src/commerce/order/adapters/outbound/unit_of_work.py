@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from collections.abc import Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from commerce.contracts.topics import ORDER_EVENTS
 from commerce.kernel.db import SqlaUnitOfWork
@@ -18,6 +20,16 @@ CONSUMER = "order"
 class SqlaOrderUnitOfWork(SqlaUnitOfWork):
     orders: SqlaOrderRepository
 
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        outbox_written: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(session_factory)
+        # Wakes the relay after a commit that queued events, instead of at its next poll.
+        self._outbox_written = outbox_written
+
     def _build_repositories(self, session: AsyncSession) -> None:
         self.orders = SqlaOrderRepository(session)
 
@@ -26,6 +38,7 @@ class SqlaOrderUnitOfWork(SqlaUnitOfWork):
 
     async def commit(self) -> None:
         # The events ride in the same transaction as the change that raised them.
+        queued = 0
         for order in self.orders.seen:
             for event in order.pull_events():
                 await add_to_outbox(
@@ -35,4 +48,7 @@ class SqlaOrderUnitOfWork(SqlaUnitOfWork):
                     key=order.id,
                     envelope=envelope_of(event),
                 )
+                queued += 1
         await super().commit()
+        if queued and self._outbox_written is not None:
+            self._outbox_written()
