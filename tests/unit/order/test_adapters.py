@@ -1,0 +1,167 @@
+"""Adapters with fakes behind them: catalog events in, contract events out, the re-drive task."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import ValidationError
+
+from commerce.contracts import catalog, ordering
+from commerce.contracts.envelope import EventEnvelope, EventPayload, parse_payload
+from commerce.order.adapters.inbound.catalog_events import CatalogEventsHandler
+from commerce.order.adapters.inbound.redrive_task import RedriveTask
+from commerce.order.adapters.outbound.events import envelope_of
+from commerce.order.application.catalog_replies import CatalogReplyHandler
+from commerce.order.application.commands import PlaceOrder
+from commerce.order.application.place_order import PlaceOrderHandler
+from commerce.order.domain import events
+from commerce.order.domain.order import OrderStatus
+from tests.unit.order.fakes import FakeClock, FakeUnitOfWork, SequentialIds, Store
+
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+class Saga:
+    def __init__(self) -> None:
+        self.store = Store()
+        clock = FakeClock()
+        self.place = PlaceOrderHandler(lambda: FakeUnitOfWork(self.store), clock, SequentialIds())
+        replies = CatalogReplyHandler(lambda: FakeUnitOfWork(self.store), clock)
+        self.handle = CatalogEventsHandler(replies)
+
+    async def order(self) -> str:
+        placement = await self.place(PlaceOrder("u-1", (("p-1", 2), ("p-2", 1))))
+        return placement.order.id
+
+    def status(self, order_id: str) -> OrderStatus:
+        return self.store.orders[order_id].status
+
+
+def envelope(payload: EventPayload) -> EventEnvelope:
+    return EventEnvelope.wrap(payload, "product")
+
+
+def reserved(order_id: str) -> EventEnvelope:
+    return envelope(
+        catalog.StockReserved(
+            order_id=order_id,
+            items=[
+                catalog.PricedLine(product_id="p-1", quantity=2, unit_price=100),
+                catalog.PricedLine(product_id="p-2", quantity=1, unit_price=50),
+            ],
+        )
+    )
+
+
+async def test_stock_reserved_confirms_the_order() -> None:
+    saga = Saga()
+    order_id = await saga.order()
+    await saga.handle(reserved(order_id))
+    assert saga.status(order_id) is OrderStatus.CONFIRMED
+    assert saga.store.orders[order_id].total == 250
+
+
+async def test_stock_rejected_rejects_with_its_reason() -> None:
+    saga = Saga()
+    order_id = await saga.order()
+    rejected = catalog.StockRejected(
+        order_id=order_id, reason="PRODUCT_NOT_FOUND", product_ids=["p-2"]
+    )
+    await saga.handle(envelope(rejected))
+    assert saga.status(order_id) is OrderStatus.REJECTED
+    assert saga.store.orders[order_id].reason == "PRODUCT_NOT_FOUND"
+
+
+async def test_stock_released_ends_the_wait_for_a_release() -> None:
+    saga = Saga()
+    order_id = await saga.order()
+    saga.store.orders[order_id].cancel(T0)
+    await saga.handle(envelope(catalog.StockReleased(order_id=order_id)))
+    assert saga.store.orders[order_id].awaiting is None
+
+
+async def test_events_the_order_does_not_need_are_ignored_without_a_trace() -> None:
+    saga = Saga()
+    created = catalog.ProductCreated(product_id="p-1", seller_id="s", name="n", price=1, stock=1)
+    await saga.handle(envelope(created))
+    unknown = EventEnvelope(
+        id="e-1", type="ProductDiscontinued", occurred_at=T0, source="product", data={}
+    )
+    await saga.handle(unknown)
+    assert saga.store.inbox == set() and saga.store.commits == 0
+
+
+async def test_a_malformed_reply_raises_so_the_consumer_retries_then_parks_it() -> None:
+    saga = Saga()
+    order_id = await saga.order()
+    broken = EventEnvelope(
+        id="e-1",
+        type="StockReserved",
+        occurred_at=T0,
+        source="product",
+        data={"order_id": order_id},
+    )
+    with pytest.raises(ValidationError):
+        await saga.handle(broken)
+    assert saga.status(order_id) is OrderStatus.PENDING
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        (
+            events.OrderPlaced(
+                order_id="o-1",
+                user_id="u-1",
+                lines=(events.RequestedLine(product_id="p-1", quantity=2),),
+                occurred_at=T0,
+            ),
+            ordering.OrderPlaced(
+                order_id="o-1",
+                user_id="u-1",
+                items=[ordering.OrderLine(product_id="p-1", quantity=2)],
+            ),
+        ),
+        (
+            events.OrderConfirmed(order_id="o-1", total=5, occurred_at=T0),
+            ordering.OrderConfirmed(order_id="o-1", total=5),
+        ),
+        (
+            events.OrderRejected(order_id="o-1", reason="OUT_OF_STOCK", occurred_at=T0),
+            ordering.OrderRejected(order_id="o-1", reason="OUT_OF_STOCK"),
+        ),
+        (
+            events.OrderCancelled(order_id="o-1", occurred_at=T0),
+            ordering.OrderCancelled(order_id="o-1"),
+        ),
+    ],
+)
+def test_domain_events_become_contract_events(event: object, expected: object) -> None:
+    first, second = envelope_of(event), envelope_of(event)  # type: ignore[arg-type]
+    assert parse_payload(first) == expected
+    assert first.source == "order" and first.occurred_at == T0
+    assert first.id != second.id  # a re-driven request is a new message
+
+
+async def test_the_redrive_task_keeps_going_after_a_failure() -> None:
+    calls = 0
+    third = asyncio.Event()
+
+    async def flaky() -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            third.set()
+        if calls == 1:
+            raise RuntimeError("database away")
+        return 1
+
+    task = RedriveTask(flaky, poll_seconds=0.001)
+    task.start()
+    try:
+        await asyncio.wait_for(third.wait(), timeout=10)
+    finally:
+        await task.stop()
+    assert calls >= 3
