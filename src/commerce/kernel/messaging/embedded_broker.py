@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
@@ -56,6 +57,8 @@ class EmbeddedBroker:
 
     The port is chosen at the first :meth:`start` (unless given) and kept, so
     :meth:`restart` brings the broker back where its clients expect it, with an empty log.
+    Each start gets a new cluster id: that is how clients tell a broker that lost its log
+    from one that was only unreachable for a while.
     """
 
     def __init__(
@@ -72,6 +75,7 @@ class EmbeddedBroker:
         self._binary = binary
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
+        self.cluster_id: str | None = None
 
     @property
     def bootstrap_servers(self) -> str:
@@ -107,9 +111,12 @@ class EmbeddedBroker:
 
     def _spawn(self, port: int, timeout: float) -> None:
         url = f"tcp://{self.host}:{port}"
+        self.cluster_id = f"commerce-embedded-{uuid.uuid4().hex[:12]}"
         command = [
             self._binary or broker_binary(),
             "broker",
+            "--cluster-id",
+            self.cluster_id,
             "--storage-engine",
             "memory://tansu/",
             "--listener-url",

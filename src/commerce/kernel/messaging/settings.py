@@ -32,3 +32,6 @@ class MessagingSettings(BaseModel):
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff_seconds: float = Field(default=0.2, ge=0)
     consumer_max_backoff_seconds: float = Field(default=5.0, ge=0)
+    consumer_batch_size: int = Field(default=100, ge=1)
+    # How long the group waits for a silent member before giving its partitions to others.
+    consumer_session_timeout_seconds: float = Field(default=10.0, gt=0)

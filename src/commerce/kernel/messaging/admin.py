@@ -1,0 +1,130 @@
+"""Topics are created at start-up, and again whenever the broker has lost them.
+
+The embedded broker keeps nothing across a restart, and it accepts writes to a topic that no
+longer exists without storing them where a consumer can read them. So the relay checks its
+topics before each batch, and the runtime re-checks every few seconds; creating is idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from commerce.contracts.topics import dlq_topic
+from commerce.kernel.messaging.settings import MessagingSettings
+
+log = logging.getLogger("commerce.messaging.admin")
+
+TOPIC_ALREADY_EXISTS = 36
+
+
+def client_options(settings: MessagingSettings) -> dict[str, Any]:
+    """Connection options every aiokafka client of a service shares."""
+    service = getattr(settings, "service_name", "service")
+    return {
+        "bootstrap_servers": settings.kafka_bootstrap_servers,
+        "client_id": f"commerce-{service}",
+        "request_timeout_ms": int(settings.kafka_request_timeout_seconds * 1000),
+        "metadata_max_age_ms": int(settings.kafka_metadata_max_age_seconds * 1000),
+    }
+
+
+def with_dead_letters(topics: Iterable[str]) -> list[str]:
+    """``topics`` and the dead-letter topic of each, without repeats, in a stable order."""
+    names: list[str] = []
+    for topic in topics:
+        for name in (topic, dlq_topic(topic)):
+            if name not in names:
+                names.append(name)
+    return names
+
+
+class TopicAdmin:
+    """Creates missing topics and answers readiness pings; reconnects after any failure."""
+
+    def __init__(self, settings: MessagingSettings) -> None:
+        self._settings = settings
+        self._client: AIOKafkaAdminClient | None = None
+        self._lock = asyncio.Lock()
+
+    async def _admin(self) -> AIOKafkaAdminClient:
+        if self._client is None:
+            client = AIOKafkaAdminClient(**client_options(self._settings))
+            try:
+                await client.start()
+            except BaseException:
+                await client.close()
+                raise
+            self._client = client
+        return self._client
+
+    async def _reset(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                await client.close()
+            except Exception:  # closing a broken client may fail too; the next call reconnects
+                log.debug("closing the admin client failed", exc_info=True)
+
+    async def existing_topics(self) -> set[str]:
+        async with self._lock:
+            try:
+                return set(await (await self._admin()).list_topics())
+            except BaseException:
+                await self._reset()
+                raise
+
+    async def ensure_topics(self, topics: Iterable[str]) -> list[str]:
+        """Create those of ``topics`` the broker does not have; returns the ones created."""
+        wanted = list(dict.fromkeys(topics))
+        async with self._lock:
+            try:
+                admin = await self._admin()
+                missing = [t for t in wanted if t not in set(await admin.list_topics())]
+                if not missing:
+                    return []
+                response = await admin.create_topics(
+                    [
+                        NewTopic(
+                            name,
+                            self._settings.kafka_topic_partitions,
+                            self._settings.kafka_replication_factor,
+                        )
+                        for name in missing
+                    ]
+                )
+            except BaseException:
+                await self._reset()
+                raise
+        created = []
+        for name, code, message in response.topic_errors:
+            if code == 0:
+                created.append(name)
+            elif code != TOPIC_ALREADY_EXISTS:  # someone else created it meanwhile: fine
+                raise RuntimeError(f"creating topic {name!r} failed: error {code} {message}")
+        if created:
+            log.info("created topics %s", ", ".join(created))
+        return created
+
+    async def cluster_id(self) -> str | None:
+        """The id the broker reports for its cluster; a new one means a new, empty cluster."""
+        async with self._lock:
+            try:
+                description = await (await self._admin()).describe_cluster()
+            except BaseException:
+                await self._reset()
+                raise
+        value = description.get("cluster_id")
+        return str(value) if value else None
+
+    async def ping(self) -> None:
+        """Raise unless the broker answers a metadata request (for ``/readyz``)."""
+        await self.existing_topics()
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._reset()

@@ -1,0 +1,249 @@
+"""The consumer runner: one consumer group per service, written once for every service.
+
+Offsets are committed by hand, only after the handler returned (its unit of work committed),
+so a crash means redelivery, never loss; the inbox makes the redelivery harmless. Partitions
+of a batch are processed concurrently, each strictly in order. A failing message is retried,
+then parked in ``<topic>.dlq`` and committed, so one poison message never stops a partition.
+The loop survives broker outages and restarts: it reconnects, recreates its topics and rejoins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+
+from commerce.kernel.messaging.admin import TopicAdmin, client_options, with_dead_letters
+from commerce.kernel.messaging.processing import (
+    EventHandler,
+    IncomingMessage,
+    MessageProcessor,
+    RetryPolicy,
+)
+from commerce.kernel.messaging.publisher import KafkaPublisher, Publisher
+from commerce.kernel.messaging.settings import MessagingSettings
+
+__all__ = ["EventConsumer", "EventHandler"]
+
+log = logging.getLogger("commerce.messaging.consumer")
+
+POLL_TIMEOUT_MS = 200
+RECONNECT_MAX_SECONDS = 5.0
+
+
+def _incoming(record: ConsumerRecord[bytes, bytes]) -> IncomingMessage:
+    return IncomingMessage(
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key,
+        value=record.value,
+        headers=tuple(record.headers or ()),
+    )
+
+
+class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, owner: EventConsumer) -> None:
+        self._owner = owner
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        for tp in revoked:
+            self._owner.lag_by_partition.pop(tp, None)
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        if assigned:
+            self._owner._assigned.set()
+        else:
+            self._owner._assigned.clear()
+
+
+class EventConsumer:
+    """Runs ``handler`` for every event on ``topics`` as member of consumer group ``group_id``."""
+
+    def __init__(
+        self,
+        settings: MessagingSettings,
+        group_id: str,
+        topics: Sequence[str],
+        handler: EventHandler,
+        *,
+        publisher: Publisher | None = None,
+        admin: TopicAdmin | None = None,
+    ) -> None:
+        self._settings = settings
+        self.group_id = group_id
+        self.topics = list(topics)
+        self._admin = admin
+        self._own_publisher = KafkaPublisher(settings, admin) if publisher is None else None
+        self.processor = MessageProcessor(
+            handler,
+            publisher or self._own_publisher,  # type: ignore[arg-type]
+            group_id=group_id,
+            policy=RetryPolicy(
+                max_attempts=settings.consumer_max_attempts,
+                backoff_seconds=settings.consumer_retry_backoff_seconds,
+                max_backoff_seconds=settings.consumer_max_backoff_seconds,
+            ),
+        )
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._assigned = asyncio.Event()
+        self._next_offsets: dict[TopicPartition, int] = {}
+        self.lag_by_partition: dict[TopicPartition, int] = {}
+        self.commit_failures_total = 0
+
+    # -- metrics ------------------------------------------------------------------------------
+
+    @property
+    def lag(self) -> int:
+        """Messages on the assigned partitions not yet processed (as of the last poll)."""
+        return sum(self.lag_by_partition.values())
+
+    @property
+    def dead_lettered_total(self) -> int:
+        return self.processor.dead_lettered_total
+
+    @property
+    def handled_total(self) -> int:
+        return self.processor.handled_total
+
+    def assignment(self) -> set[TopicPartition]:
+        consumer = self._consumer
+        return set(consumer.assignment()) if consumer is not None else set()
+
+    async def wait_assigned(self) -> None:
+        """Return once this member owns partitions (wrap it in ``asyncio.timeout``)."""
+        await self._assigned.wait()
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._stopping.clear()
+            self._task = asyncio.create_task(self._run(), name=f"consumer:{self.group_id}")
+
+    async def stop(self, grace_seconds: float = 30.0) -> None:
+        """Let the messages in hand finish and commit, then leave the group. After
+        ``grace_seconds`` the work in hand is cancelled instead (uncommitted: redelivered)."""
+        task, self._task = self._task, None
+        if task is not None:
+            self._stopping.set()
+            done, _ = await asyncio.wait({task}, timeout=grace_seconds)
+            if not done:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self._own_publisher is not None:
+            await self._own_publisher.stop()
+
+    async def _run(self) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            consumer = AIOKafkaConsumer(
+                **client_options(self._settings),
+                group_id=self.group_id,
+                enable_auto_commit=False,
+                # A new group (or a broker that lost its offsets) starts from the beginning:
+                # re-reading is harmless with the inbox, skipping would lose events.
+                auto_offset_reset="earliest",
+                session_timeout_ms=int(self._settings.consumer_session_timeout_seconds * 1000),
+                heartbeat_interval_ms=max(
+                    100, int(self._settings.consumer_session_timeout_seconds * 1000 / 5)
+                ),
+            )
+            try:
+                if self._admin is not None:
+                    await self._admin.ensure_topics(with_dead_letters(self.topics))
+                consumer.subscribe(self.topics, listener=_Listener(self))
+                await consumer.start()
+                self._consumer = consumer
+                failures = 0
+                await self._consume(consumer)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                failures += 1
+                log.warning(
+                    "consumer %s stopped (%s: %s); reconnecting",
+                    self.group_id,
+                    type(error).__name__,
+                    error,
+                )
+            finally:
+                self._consumer = None
+                self._assigned.clear()
+                self._next_offsets.clear()
+                with contextlib.suppress(Exception):
+                    await consumer.stop()
+            if failures and not self._stopping.is_set():
+                await self._pause(min(RECONNECT_MAX_SECONDS, 0.1 * 2**failures))
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    async def _consume(self, consumer: AIOKafkaConsumer) -> None:
+        while not self._stopping.is_set():
+            batch = await consumer.getmany(
+                timeout_ms=POLL_TIMEOUT_MS, max_records=self._settings.consumer_batch_size
+            )
+            if batch:
+                outcomes = await asyncio.gather(
+                    *(self._process_partition(records) for records in batch.values())
+                )
+                done = {
+                    tp: offset
+                    for tp, (offset, _) in zip(batch, outcomes, strict=True)
+                    if offset is not None
+                }
+                await self._commit(consumer, done)
+                for _, error in outcomes:
+                    if error is not None:
+                        raise error  # the rest of that partition is redelivered after reconnecting
+            self._update_lag(consumer)
+
+    async def _process_partition(
+        self, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> tuple[int | None, Exception | None]:
+        """Process ``records`` in order; returns the offset to commit and the error that
+        stopped the partition early, if any."""
+        next_offset: int | None = None
+        for record in records:
+            if self._stopping.is_set():
+                break
+            try:
+                await self.processor.process(_incoming(record))
+            except Exception as error:
+                return next_offset, error
+            next_offset = record.offset + 1
+            self._next_offsets[TopicPartition(record.topic, record.partition)] = next_offset
+        return next_offset, None
+
+    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+        owned = consumer.assignment()
+        offsets = {tp: offset for tp, offset in offsets.items() if tp in owned}
+        if not offsets:
+            return
+        try:
+            await consumer.commit(offsets)
+        except (CommitFailedError, KafkaError) as error:
+            # A rebalance (or a restarted broker) took the partitions away; their new owner
+            # gets these messages again, and the inbox makes that a no-op.
+            self.commit_failures_total += 1
+            log.warning("consumer %s could not commit: %s", self.group_id, error)
+
+    def _update_lag(self, consumer: AIOKafkaConsumer) -> None:
+        lag: dict[TopicPartition, int] = {}
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            position = self._next_offsets.get(tp)
+            if highwater is not None and position is not None:
+                lag[tp] = max(0, highwater - position)
+            elif highwater is not None:
+                lag[tp] = self.lag_by_partition.get(tp, 0)
+        self.lag_by_partition = lag

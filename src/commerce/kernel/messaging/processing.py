@@ -1,0 +1,216 @@
+"""What a consumer does with one message: parse, run the handler with retries, or dead-letter.
+
+Kept apart from the Kafka loop so the decisions can be tested with fakes:
+- a value that is not an event envelope goes to the dead-letter topic at once;
+- a handler error is retried with exponential backoff, up to ``max_attempts`` in all;
+- a :class:`PermanentError` (or a payload that does not fit its schema, or an unknown type)
+  is dead-lettered without retrying, since retrying cannot change the outcome;
+- the dead-letter record is the original one (key, value, headers) plus ``dlq.*`` headers
+  saying why. If even that cannot be published, the error propagates and nothing is committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from pydantic import ValidationError
+
+from commerce.contracts.envelope import EventEnvelope, UnknownEvent
+from commerce.contracts.topics import dlq_topic
+from commerce.kernel.messaging.publisher import OutgoingMessage, Publisher
+
+log = logging.getLogger("commerce.messaging.consumer")
+tracer = trace.get_tracer("commerce.kernel.messaging")
+
+EventHandler = Callable[[EventEnvelope], Awaitable[None]]
+Sleep = Callable[[float], Awaitable[None]]
+
+DLQ_HEADER_PREFIX = "dlq."
+
+
+class PermanentError(Exception):
+    """Raised by a handler for a message that can never succeed: dead-letter it, don't retry."""
+
+
+class DeadLetterFailed(Exception):
+    """The dead-letter topic did not acknowledge the record; the message must not be committed."""
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """A record as read from Kafka."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+    def text_headers(self) -> dict[str, str]:
+        return {k: v.decode("utf-8", "replace") for k, v in self.headers if v is not None}
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    backoff_seconds: float = 0.2
+    max_backoff_seconds: float = 5.0
+
+    def delay(self, failed_attempts: int) -> float:
+        """The pause after the ``failed_attempts``-th failure (1, 2, ...): doubling, capped."""
+        return float(
+            min(self.max_backoff_seconds, self.backoff_seconds * 2 ** max(0, failed_attempts - 1))
+        )
+
+
+class Outcome(Enum):
+    HANDLED = "handled"
+    DEAD_LETTERED = "dead_lettered"
+
+
+def is_permanent(error: BaseException) -> bool:
+    return isinstance(error, PermanentError | ValidationError | UnknownEvent)
+
+
+def dead_letter(
+    message: IncomingMessage, *, group_id: str, error: BaseException, attempts: int
+) -> OutgoingMessage:
+    """The record for ``<topic>.dlq``: the original, plus headers saying what went wrong."""
+    headers = {
+        k: v for k, v in message.text_headers().items() if not k.startswith(DLQ_HEADER_PREFIX)
+    }
+    headers.update(
+        {
+            "dlq.error.type": type(error).__name__,
+            "dlq.error.message": str(error)[:1000],
+            "dlq.original.topic": message.topic,
+            "dlq.original.partition": str(message.partition),
+            "dlq.original.offset": str(message.offset),
+            "dlq.consumer.group": group_id,
+            "dlq.attempts": str(attempts),
+            "dlq.failed_at": datetime.now(UTC).isoformat(),
+        }
+    )
+    return OutgoingMessage(
+        topic=dlq_topic(message.topic),
+        key=message.key.decode("utf-8", "replace") if message.key is not None else None,
+        value=message.value or b"",
+        headers=headers,
+    )
+
+
+class MessageProcessor:
+    """Applies one consumer group's handler to messages, one at a time."""
+
+    def __init__(
+        self,
+        handler: EventHandler,
+        dead_letters: Publisher,
+        *,
+        group_id: str,
+        policy: RetryPolicy,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._handler = handler
+        self._dead_letters = dead_letters
+        self._group_id = group_id
+        self._policy = policy
+        self._sleep = sleep
+        # Read by metrics.
+        self.handled_total = 0
+        self.retried_total = 0
+        self.dead_lettered_total = 0
+
+    async def process(self, message: IncomingMessage) -> Outcome:
+        """Handle ``message`` or park it in the dead-letter topic; raises only when even
+        parking failed (then the caller must not commit the offset)."""
+        try:
+            envelope = EventEnvelope.from_json(message.value or b"")
+        except ValueError as error:
+            await self._dead_letter(message, error, attempts=0)
+            return Outcome.DEAD_LETTERED
+        parent = propagate.extract(message.text_headers())
+        token = otel_context.attach(parent)
+        try:
+            error = await self._attempt(message, envelope)
+        finally:
+            otel_context.detach(token)
+        if error is None:
+            self.handled_total += 1
+            return Outcome.HANDLED
+        error_value, attempts = error
+        await self._dead_letter(message, error_value, attempts=attempts)
+        return Outcome.DEAD_LETTERED
+
+    async def _attempt(
+        self, message: IncomingMessage, envelope: EventEnvelope
+    ) -> tuple[BaseException, int] | None:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with tracer.start_as_current_span(
+                    f"{message.topic} process",
+                    kind=trace.SpanKind.CONSUMER,
+                    attributes={
+                        "messaging.system": "kafka",
+                        "messaging.operation": "process",
+                        "messaging.destination.name": message.topic,
+                        "messaging.destination.partition.id": str(message.partition),
+                        "messaging.kafka.message.offset": message.offset,
+                        "messaging.kafka.consumer.group": self._group_id,
+                        "messaging.message.id": envelope.id,
+                        "commerce.event.type": envelope.type,
+                        "commerce.delivery.attempt": attempt,
+                    },
+                ):
+                    await self._handler(envelope)
+                return None
+            except Exception as error:
+                if is_permanent(error) or attempt >= self._policy.max_attempts:
+                    log.error(
+                        "event %s (%s) failed for good after %d attempt(s): %s: %s",
+                        envelope.id,
+                        envelope.type,
+                        attempt,
+                        type(error).__name__,
+                        error,
+                        exc_info=error,
+                    )
+                    return error, attempt
+                self.retried_total += 1
+                log.warning(
+                    "event %s (%s) failed (attempt %d of %d), retrying: %s: %s",
+                    envelope.id,
+                    envelope.type,
+                    attempt,
+                    self._policy.max_attempts,
+                    type(error).__name__,
+                    error,
+                )
+                await self._sleep(self._policy.delay(attempt))
+
+    async def _dead_letter(
+        self, message: IncomingMessage, error: BaseException, *, attempts: int
+    ) -> None:
+        record = dead_letter(message, group_id=self._group_id, error=error, attempts=attempts)
+        (result,) = await self._dead_letters.publish([record])
+        if result is not None:
+            raise DeadLetterFailed(f"could not publish to {record.topic}: {result}") from result
+        self.dead_lettered_total += 1
+        log.error(
+            "message %s/%d@%d moved to %s (%s)",
+            message.topic,
+            message.partition,
+            message.offset,
+            record.topic,
+            type(error).__name__,
+        )

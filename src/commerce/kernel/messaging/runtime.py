@@ -1,0 +1,111 @@
+"""Messaging for one service process: topics, the outbox relay and the consumers, together.
+
+``bootstrap.py`` builds one :class:`Messaging` in the app's lifespan::
+
+    messaging = Messaging(settings, database, tables.outbox)
+    await messaging.start(consumers=[("product", [ORDER_EVENTS], handler)])
+    ...
+    await messaging.stop()
+
+and passes ``messaging.ping`` to ``/readyz``. Nothing here fails when the broker is down at
+start: every part retries in the background, and the readiness check says "not ready".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Table
+
+from commerce.contracts.topics import ALL_TOPICS
+from commerce.kernel.db import Database
+from commerce.kernel.messaging.admin import TopicAdmin, with_dead_letters
+from commerce.kernel.messaging.consumer import EventConsumer
+from commerce.kernel.messaging.processing import EventHandler
+from commerce.kernel.messaging.publisher import KafkaPublisher
+from commerce.kernel.messaging.relay import OutboxRelay
+from commerce.kernel.messaging.settings import MessagingSettings
+
+log = logging.getLogger("commerce.messaging")
+
+ConsumerSpec = tuple[str, Sequence[str], EventHandler]
+
+
+class Messaging:
+    """Owns the service's Kafka clients, its outbox relay and its consumers."""
+
+    def __init__(
+        self,
+        settings: MessagingSettings,
+        database: Database,
+        outbox: Table,
+        *,
+        topics: Iterable[str] = ALL_TOPICS,
+    ) -> None:
+        self.settings = settings
+        self.topics = with_dead_letters(topics)
+        self.admin = TopicAdmin(settings)
+        self.publisher = KafkaPublisher(settings, self.admin)
+        self.relay = OutboxRelay(
+            database.sessions, outbox, self.publisher, settings, admin=self.admin
+        )
+        self.consumers: list[EventConsumer] = []
+        self._keeper: asyncio.Task[None] | None = None
+
+    async def start(self, consumers: Sequence[ConsumerSpec] = ()) -> None:
+        """Create the topics (and their DLQs) if the broker is up, then start the relay and
+        one consumer per ``(group_id, topics, handler)``."""
+        for _group_id, topics, _handler in consumers:
+            self.topics += [t for t in with_dead_letters(topics) if t not in self.topics]
+        try:
+            await asyncio.wait_for(
+                self.admin.ensure_topics(self.topics), self.settings.kafka_request_timeout_seconds
+            )
+        except Exception as error:
+            log.warning("broker not reachable at start (%s); retrying in the background", error)
+        await self.relay.start()
+        for group_id, topics, handler in consumers:
+            consumer = EventConsumer(
+                self.settings,
+                group_id,
+                topics,
+                handler,
+                publisher=self.publisher,
+                admin=self.admin,
+            )
+            self.consumers.append(consumer)
+            await consumer.start()
+        self._keeper = asyncio.create_task(self._keep_topics(), name="topic-keeper")
+
+    async def _keep_topics(self) -> None:
+        # A restarted embedded broker has no topics; recreate them before anyone needs them.
+        while True:
+            await asyncio.sleep(self.settings.kafka_metadata_max_age_seconds)
+            try:
+                await self.admin.ensure_topics(self.topics)
+            except Exception as error:
+                log.debug("topic check failed: %s", error)
+
+    async def stop(self) -> None:
+        """Stop consuming, publish what the relay has in hand, then close the clients."""
+        if self._keeper is not None:
+            self._keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keeper
+            self._keeper = None
+        await asyncio.gather(*(consumer.stop() for consumer in self.consumers))
+        self.consumers.clear()
+        await self.relay.stop()
+        await self.publisher.stop()
+        await self.admin.close()
+
+    async def ping(self) -> None:
+        """Raise unless the broker answers (``/readyz``)."""
+        await self.admin.ping()
+
+    def notify_outbox(self) -> None:
+        """Wake the relay now instead of at its next poll (optional, after an outbox write)."""
+        self.relay.notify()
