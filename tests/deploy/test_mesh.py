@@ -332,3 +332,16 @@ def test_consumers_never_scale_past_the_partitions(overlay: list[Resource]) -> N
     for app in CONSUMERS:
         assert service_model(app).uses_kafka
         assert named(overlay, "HorizontalPodAutoscaler", app)["spec"]["maxReplicas"] <= partitions
+
+
+@pytest.mark.parametrize("required", ["1", ""])
+def test_missing_crd_schemas_are_reported_not_ignored(
+    required: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.deploy import crd_schemas
+
+    monkeypatch.setattr(crd_schemas, "SCHEMAS_DIR", tmp_path / "absent")
+    monkeypatch.setenv("COMMERCE_TEST_REQUIRE_SERVICES", required)
+    outcome = pytest.fail.Exception if required else pytest.skip.Exception
+    with pytest.raises(outcome, match="Istio and Strimzi resources were NOT validated"):
+        crd_schemas.schemas_dir_or_skip()
