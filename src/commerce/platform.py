@@ -4,6 +4,8 @@ Used by ``commerce up`` (``make run``) and by the system tests, so what the test
 exactly what a newcomer starts. Each service gets its own port and its own database; the
 supervisor waits for every ``/readyz``, and stops every child on exit (children also get
 SIGKILL from the kernel if the supervisor itself dies, so nothing is left orphaned).
+Unless Kafka bootstrap servers are configured, the supervisor first starts the embedded
+Kafka-protocol broker and stops it last.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
 import httpx
+
+from commerce.kernel.messaging.embedded_broker import EmbeddedBroker
 
 SERVICES = ("user", "auth", "product", "order")
 DEFAULT_PORTS = {"gateway": 8000, "user": 8001, "auth": 8002, "product": 8003, "order": 8004}
@@ -73,11 +77,26 @@ class Platform:
         self.config = config
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self._logs: list[IO[bytes]] = []
+        self.broker: EmbeddedBroker | None = None
+
+    @property
+    def kafka_bootstrap_servers(self) -> str | None:
+        """The configured Kafka, else the embedded broker's address once it runs."""
+        if self.config.kafka_bootstrap_servers is not None:
+            return self.config.kafka_bootstrap_servers
+        return self.broker.bootstrap_servers if self.broker is not None else None
+
+    def environments(self) -> dict[str, dict[str, str]]:
+        """Each child's environment, with the broker this platform actually uses."""
+        config = replace(self.config, kafka_bootstrap_servers=self.kafka_bootstrap_servers)
+        return service_environments(config)
 
     def start(self) -> None:
         self.config.var_dir.mkdir(parents=True, exist_ok=True)
-        envs = service_environments(self.config)
         try:
+            if self.config.kafka_bootstrap_servers is None:
+                self.start_broker()
+            envs = self.environments()
             for name in SERVICES:
                 self.start_service(name, envs[name])
             self.wait_ready(SERVICES)
@@ -88,7 +107,7 @@ class Platform:
             raise
 
     def start_service(self, name: str, env: Mapping[str, str] | None = None) -> None:
-        env = env if env is not None else service_environments(self.config)[name]
+        env = env if env is not None else self.environments()[name]
         output: IO[bytes] | None = None
         if self.config.log_dir is not None:
             self.config.log_dir.mkdir(parents=True, exist_ok=True)
@@ -132,9 +151,26 @@ class Platform:
             process.kill()
             process.wait()
 
+    def start_broker(self) -> None:
+        """Start the embedded broker (its port is kept for later restarts)."""
+        if self.broker is None:
+            log_path = self.config.log_dir / "broker.log" if self.config.log_dir else None
+            self.broker = EmbeddedBroker(host=self.config.host, log_path=log_path)
+        self.broker.start()
+
+    def restart_broker(self) -> None:
+        """Restart the embedded broker on the same port, with an empty log (as after a crash)."""
+        if self.broker is None:
+            raise RuntimeError(
+                "this platform uses an external Kafka; there is no broker to restart"
+            )
+        self.broker.restart()
+
     def stop(self) -> None:
         for name in ("gateway", *reversed(SERVICES)):
             self.stop_service(name)
+        if self.broker is not None:
+            self.broker.stop()
         for log in self._logs:
             log.close()
         self._logs.clear()
@@ -144,6 +180,8 @@ class Platform:
         for name, process in self.processes.items():
             if process.poll() is not None:
                 return name
+        if self.broker is not None and self.broker.exited():
+            return "broker"
         return None
 
 
@@ -162,6 +200,8 @@ def run_until_signalled(config: PlatformConfig, announce: Callable[[str], None] 
     announce(f"gateway  {config.url('gateway')}   (API docs: {config.url('gateway')}/docs)")
     for name in SERVICES:
         announce(f"{name:<8} {config.url(name)}   (internal; clients use the gateway)")
+    if platform.broker is not None:
+        announce(f"broker   {platform.kafka_bootstrap_servers}   (embedded, in memory)")
     announce("Ready. Ctrl-C stops everything.")
     exited = None
     while not stopping and exited is None:
