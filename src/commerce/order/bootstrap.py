@@ -1,25 +1,30 @@
 """Composition root of the order service: settings in, a FastAPI app out.
 
-Nothing happens at import time; the database is opened (and migrated), the messaging started
-and the re-drive task scheduled in the lifespan.
+Nothing happens at import time. The lifespan opens (and migrates) the database, starts the
+messaging (outbox relay, the ``order`` consumer group on ``commerce.catalog.events``) and the
+saga's re-drive task, and stops them in reverse order.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
 
+from commerce.contracts.topics import CATALOG_EVENTS
 from commerce.kernel.db import Database
 from commerce.kernel.domain import utc_now
 from commerce.kernel.http.app import create_service_app
+from commerce.kernel.messaging.runtime import Messaging
+from commerce.order.adapters.inbound.catalog_events import CatalogEventsHandler
 from commerce.order.adapters.inbound.http import router
 from commerce.order.adapters.inbound.redrive_task import RedriveTask
 from commerce.order.adapters.outbound.queries import SqlaOrderQueries
-from commerce.order.adapters.outbound.unit_of_work import SqlaOrderUnitOfWork
+from commerce.order.adapters.outbound.tables import outbox
+from commerce.order.adapters.outbound.unit_of_work import CONSUMER, SqlaOrderUnitOfWork
 from commerce.order.application.cancel_order import CancelOrderHandler
 from commerce.order.application.catalog_replies import CatalogReplyHandler
 from commerce.order.application.place_order import PlaceOrderHandler
@@ -41,10 +46,14 @@ def new_order_id() -> str:
 
 
 def build_use_cases(
-    database: Database, settings: Settings, clock: Clock = utc_now
+    database: Database,
+    settings: Settings,
+    clock: Clock = utc_now,
+    *,
+    outbox_written: Callable[[], None] | None = None,
 ) -> OrderUseCases:
     def new_uow() -> SqlaOrderUnitOfWork:
-        return SqlaOrderUnitOfWork(database.sessions)
+        return SqlaOrderUnitOfWork(database.sessions, outbox_written=outbox_written)
 
     policy = RedrivePolicy(
         after=timedelta(seconds=settings.redrive_after_seconds),
@@ -60,14 +69,20 @@ def build_use_cases(
     )
 
 
-def create_app(settings: Settings, *, messaging: bool = True) -> FastAPI:
-    """The service; ``messaging=False`` leaves out Kafka and the re-drive (HTTP-only tests)."""
-    databases: list[Database] = []
+def create_app(settings: Settings) -> FastAPI:
+    running: dict[str, Database | Messaging] = {}
 
     async def database_ready() -> None:
-        if not databases:
+        database = running.get("database")
+        if not isinstance(database, Database):
             raise RuntimeError("database not open yet")
-        await databases[0].ping()
+        await database.ping()
+
+    async def broker_ready() -> None:
+        messaging = running.get("messaging")
+        if not isinstance(messaging, Messaging):
+            raise RuntimeError("messaging not started yet")
+        await messaging.ping()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -76,22 +91,25 @@ def create_app(settings: Settings, *, messaging: bool = True) -> FastAPI:
             service_package=SERVICE_PACKAGE,
             migrate=settings.migrate_on_start,
         )
-        databases.append(database)
-        use_cases = build_use_cases(database, settings)
-        app.state.order_use_cases = use_cases
+        messaging = Messaging(settings, database, outbox)
+        use_cases = build_use_cases(database, settings, outbox_written=messaging.notify_outbox)
         redrive = RedriveTask(use_cases.redrive, settings.redrive_poll_seconds)
+        app.state.order_use_cases = use_cases
         try:
-            if messaging:
-                redrive.start()
+            handler = CatalogEventsHandler(use_cases.catalog_replies)
+            await messaging.start(consumers=[(CONSUMER, [CATALOG_EVENTS], handler)])
+            redrive.start()
+            running.update(database=database, messaging=messaging)
             yield
         finally:
+            running.clear()
             await redrive.stop()
-            databases.clear()
+            await messaging.stop()
             await database.close()
 
     return create_service_app(
         title="Commerce order service",
         routers=[router],
-        readiness={"database": database_ready},
+        readiness={"database": database_ready, "broker": broker_ready},
         lifespan=lifespan,
     )

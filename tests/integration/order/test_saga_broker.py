@@ -1,0 +1,147 @@
+"""The order service's messaging against the real Kafka-protocol broker (embedded Tansu).
+
+The whole service runs in-process (its bootstrap, lifespan and all): an order placed over HTTP
+reaches ``commerce.order.events``; catalog replies published on ``commerce.catalog.events``
+confirm it once, however often they are delivered; events of other types are ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from commerce.contracts.catalog import PricedLine, ProductCreated, StockReleased, StockReserved
+from commerce.contracts.envelope import EventEnvelope, EventPayload
+from commerce.contracts.topics import CATALOG_EVENTS, ORDER_EVENTS
+from commerce.kernel.messaging.embedded_broker import EmbeddedBroker
+from commerce.order.bootstrap import create_app
+from commerce.order.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+BUYER = {"X-User-Id": "buyer-1", "X-User-Email": "b@example.com", "X-User-Roles": "USER"}
+DEADLINE_SECONDS = 30.0
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
+    # One broker per test: the service's consumer group starts with no members and no offsets.
+    with EmbeddedBroker(log_path=tmp_path / "tansu.log") as broker:
+        yield broker
+
+
+@pytest.fixture
+async def client(
+    broker: EmbeddedBroker, database_url: str, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    settings = Settings(
+        database_url=database_url,
+        var_dir=tmp_path,
+        kafka_bootstrap_servers=broker.bootstrap_servers,
+        redrive_after_seconds=600,
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://order") as client:
+            yield client
+
+
+@pytest.fixture
+async def order_events(broker: EmbeddedBroker) -> AsyncIterator[AIOKafkaConsumer]:
+    consumer = AIOKafkaConsumer(
+        ORDER_EVENTS,
+        bootstrap_servers=broker.bootstrap_servers,
+        group_id=f"test-{uuid.uuid4().hex}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        yield consumer
+    finally:
+        await consumer.stop()
+
+
+@pytest.fixture
+async def publish(broker: EmbeddedBroker) -> AsyncIterator[Any]:
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers)
+    await producer.start()
+
+    async def send(envelope: EventEnvelope, key: str) -> None:
+        await producer.send_and_wait(CATALOG_EVENTS, envelope.to_json(), key=key.encode())
+
+    try:
+        yield send
+    finally:
+        await producer.stop()
+
+
+async def events_of(consumer: AIOKafkaConsumer, order_id: str, count: int) -> list[EventEnvelope]:
+    """The first ``count`` events of ``order_id`` on the order topic (fails after a deadline)."""
+    found: list[EventEnvelope] = []
+    end = time.monotonic() + DEADLINE_SECONDS
+    while len(found) < count:
+        assert time.monotonic() < end, f"only {found} for {order_id}"
+        batches = await consumer.getmany(timeout_ms=200)
+        for records in batches.values():
+            for record in records:
+                envelope = EventEnvelope.from_json(record.value)
+                if envelope.data.get("order_id") == order_id:
+                    assert record.key == order_id.encode()
+                    found.append(envelope)
+    return found
+
+
+async def wait_status(client: httpx.AsyncClient, order_id: str, status: str) -> dict:
+    end = time.monotonic() + DEADLINE_SECONDS
+    while True:
+        order = (await client.get(f"/v1/orders/{order_id}", headers=BUYER)).json()
+        if order["status"] == status:
+            return order
+        assert time.monotonic() < end, f"order {order_id} still {order['status']}"
+        await asyncio.sleep(0.05)
+
+
+def wrap(payload: EventPayload) -> EventEnvelope:
+    return EventEnvelope.wrap(payload, "product")
+
+
+async def test_placed_orders_are_published_and_replies_confirm_them_once(
+    client: httpx.AsyncClient, order_events: AIOKafkaConsumer, publish: Any
+) -> None:
+    body = {"items": [{"product_id": "p-1", "quantity": 2}]}
+    response = await client.post("/v1/orders", json=body, headers=BUYER)
+    assert response.status_code == 202, response.text
+    order_id = response.json()["id"]
+    (placed,) = await events_of(order_events, order_id, 1)
+    assert placed.type == "OrderPlaced" and placed.source == "order"
+    assert placed.data["items"] == [{"product_id": "p-1", "quantity": 2}]
+
+    await publish(
+        wrap(ProductCreated(product_id="p-1", seller_id="s", name="n", price=1, stock=1)), "p-1"
+    )
+    reserved = wrap(
+        StockReserved(
+            order_id=order_id, items=[PricedLine(product_id="p-1", quantity=2, unit_price=900)]
+        )
+    )
+    await publish(reserved, order_id)
+    await publish(reserved, order_id)  # redelivered: the inbox makes it a no-op
+    order = await wait_status(client, order_id, "CONFIRMED")
+    assert order["total"] == 1_800
+
+    cancel = await client.post(f"/v1/orders/{order_id}/cancel", headers=BUYER)
+    assert cancel.status_code == 200
+    await publish(wrap(StockReleased(order_id=order_id)), order_id)
+    # one confirmation only, then the cancellation (the duplicate changed nothing)
+    types = [e.type for e in await events_of(order_events, order_id, 2)]
+    assert types == ["OrderConfirmed", "OrderCancelled"]
