@@ -6,16 +6,19 @@ Nothing happens at import time; the database is opened (and migrated) in the lif
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from commerce.contracts.topics import USER_EVENTS
 from commerce.kernel.db import Database
 from commerce.kernel.http.app import create_service_app
+from commerce.kernel.messaging.runtime import Messaging
 from commerce.user.adapters.inbound.http import router as public_router
 from commerce.user.adapters.inbound.internal import internal_router
 from commerce.user.adapters.outbound.argon2_hasher import Argon2Parameters, Argon2PasswordHasher
+from commerce.user.adapters.outbound.tables import outbox
 from commerce.user.adapters.outbound.unit_of_work import SqlaUserUnitOfWork
 from commerce.user.application.get_profile import GetProfileHandler
 from commerce.user.application.ports import PasswordHasher
@@ -40,11 +43,16 @@ def build_hasher(settings: Settings) -> Argon2PasswordHasher:
     return Argon2PasswordHasher(parameters, max_concurrency=settings.argon2_max_concurrency)
 
 
-async def build_use_cases(database: Database, hasher: PasswordHasher) -> UserUseCases:
+async def build_use_cases(
+    database: Database,
+    hasher: PasswordHasher,
+    *,
+    outbox_written: Callable[[], None] | None = None,
+) -> UserUseCases:
     """The use cases over ``database``; also computes the dummy hash for unknown e-mails."""
 
     def new_uow() -> SqlaUserUnitOfWork:
-        return SqlaUserUnitOfWork(database.sessions)
+        return SqlaUserUnitOfWork(database.sessions, outbox_written=outbox_written)
 
     # A hash of a random secret nobody knows, made with the current parameters, so that an
     # unknown e-mail costs exactly what a wrong password does.
@@ -71,17 +79,27 @@ def create_app(settings: Settings) -> FastAPI:
             service_package=SERVICE_PACKAGE,
             migrate=settings.migrate_on_start,
         )
-        databases.append(database)
+        messaging = Messaging(settings, database, outbox, topics=[USER_EVENTS])
         try:
-            app.state.user_use_cases = await build_use_cases(database, build_hasher(settings))
-            yield
+            app.state.user_use_cases = await build_use_cases(
+                database, build_hasher(settings), outbox_written=messaging.notify_outbox
+            )
+            # Starts the outbox relay; a broker that is down only delays UserRegistered.
+            await messaging.start()
+            databases.append(database)
+            try:
+                yield
+            finally:
+                databases.clear()
+                await messaging.stop()
         finally:
-            databases.clear()
             await database.close()
 
     token = settings.internal_api_token
     # An empty value means "not set": it must never turn into "any empty header passes".
     internal_token = token.get_secret_value() if token is not None else ""
+    # Readiness is the database only: sign-up and sign-in need no broker, and the outbox
+    # keeps UserRegistered until the broker is back (docs/adr/0012).
     return create_service_app(
         title="Commerce user service",
         routers=[public_router, internal_router(internal_token or None)],
