@@ -209,7 +209,7 @@ def test_a_migration_job_for_each_service_with_a_database(overlay: list[Resource
         assert container["args"] == ["migrate", app]
         assert template["spec"]["restartPolicy"] == "Never"
         # An Envoy sidecar would never exit, and the Job would never complete.
-        assert template["metadata"]["annotations"]["sidecar.istio.io/inject"] == "false"
+        assert template["metadata"]["labels"]["sidecar.istio.io/inject"] == "false"
         env = {e["name"]: e for e in container["env"]}
         database_url = service_model(app).variable("database_url")
         assert env[database_url]["valueFrom"]["secretKeyRef"] == secret_ref_of(
