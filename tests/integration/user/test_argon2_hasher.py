@@ -81,3 +81,12 @@ async def test_hashing_and_verifying_leave_the_event_loop_free(
     encoded = await hasher.hash(PASSWORD)
     assert await ticks_during(hasher.hash(PASSWORD)) > 1
     assert await ticks_during(hasher.verify(encoded, PASSWORD)) > 1
+
+
+@pytest.mark.parametrize("password", ["nul\x00inside", "비밀번호" * 32, "emoji 🔐" * 16])
+async def test_any_unicode_password_round_trips(
+    hasher: Argon2PasswordHasher, password: str
+) -> None:
+    encoded = await hasher.hash(password)
+    assert await hasher.verify(encoded, password) is True
+    assert await hasher.verify(encoded, password[:-1]) is False
