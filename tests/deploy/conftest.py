@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import yaml
 
 from tests.deploy.crd_schemas import CrdVersion, load_crds, schemas_dir_or_skip
 from tests.deploy.kustomize import Resource, render
+from tests.deploy.service_settings import ContainerEnv
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = REPO_ROOT / "deploy"
@@ -45,3 +48,32 @@ def named(resources: list[Resource], kind: str, name: str) -> Resource:
     matches = [r for r in of_kind(resources, kind) if r["metadata"]["name"] == name]
     assert len(matches) == 1, f"expected one {kind}/{name}, found {len(matches)}"
     return matches[0]
+
+
+def container_env(overlay: list[Resource], app: str) -> ContainerEnv:
+    """The app container's environment: ConfigMap values, and secret references (None)."""
+    (container,) = named(overlay, "Deployment", app)["spec"]["template"]["spec"]["containers"]
+    values: dict[str, str | None] = {}
+    sources: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        config_map = named(overlay, "ConfigMap", source["configMapRef"]["name"])
+        values.update({k: str(v) for k, v in config_map.get("data", {}).items()})
+    for item in container.get("env", []):
+        if "value" in item:
+            values[item["name"]] = str(item["value"])
+        else:
+            ref = item["valueFrom"]["secretKeyRef"]
+            values[item["name"]] = None
+            sources[item["name"]] = f"{ref['name']}/{ref['key']}"
+    return ContainerEnv(app, values, sources)
+
+
+def tool(name: str) -> str:
+    """A linter installed by the dev dependencies, next to this interpreter (or on PATH)."""
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    if found is None:
+        pytest.fail(
+            f"{name} is not installed: `pip install -e '.[dev]'` provides it", pytrace=False
+        )
+    return found

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,22 +14,11 @@ from pathlib import Path
 import pytest
 
 from commerce.cli import APPS
-from tests.deploy.conftest import DEPLOY, REPO_ROOT
+from tests.deploy.conftest import DEPLOY, REPO_ROOT, tool
 
 pytestmark = pytest.mark.deploy
 
 DOCKERFILE = DEPLOY / "Dockerfile"
-
-
-def tool(name: str) -> str:
-    """A linter installed by the dev dependencies, next to this interpreter (or on PATH)."""
-    beside = Path(sys.executable).parent / name
-    found = str(beside) if beside.exists() else shutil.which(name)
-    if found is None:
-        pytest.fail(
-            f"{name} is not installed: `pip install -e '.[dev]'` provides it", pytrace=False
-        )
-    return found
 
 
 def instructions(text: str) -> list[tuple[str, str]]:

@@ -12,10 +12,16 @@ import pytest
 import yaml
 
 from commerce.cli import APPS
-from tests.deploy.conftest import KUBERNETES, OVERLAYS, collect_overlays, named, of_kind
+from tests.deploy.conftest import (
+    KUBERNETES,
+    OVERLAYS,
+    collect_overlays,
+    container_env,
+    named,
+    of_kind,
+)
 from tests.deploy.kustomize import Resource, is_builtin, normalised, pod_spec, resource_id
 from tests.deploy.service_settings import (
-    ContainerEnv,
     all_models,
     check_container_env,
     effective,
@@ -219,24 +225,6 @@ def test_a_migration_job_for_each_service_with_a_database(overlay: list[Resource
 
 
 # --- configuration against the code --------------------------------------------------------
-
-
-def container_env(overlay: list[Resource], app: str) -> ContainerEnv:
-    """The app container's environment: ConfigMap values, and secret references (None)."""
-    (container,) = named(overlay, "Deployment", app)["spec"]["template"]["spec"]["containers"]
-    values: dict[str, str | None] = {}
-    sources: dict[str, str] = {}
-    for source in container.get("envFrom", []):
-        config_map = named(overlay, "ConfigMap", source["configMapRef"]["name"])
-        values.update({k: str(v) for k, v in config_map.get("data", {}).items()})
-    for item in container.get("env", []):
-        if "value" in item:
-            values[item["name"]] = str(item["value"])
-        else:
-            ref = item["valueFrom"]["secretKeyRef"]
-            values[item["name"]] = None
-            sources[item["name"]] = f"{ref['name']}/{ref['key']}"
-    return ContainerEnv(app, values, sources)
 
 
 def secret_ref_of(overlay: list[Resource], app: str, variable: str) -> dict[str, Any]:

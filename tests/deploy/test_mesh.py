@@ -10,11 +10,10 @@ import pytest
 
 from commerce.cli import APPS
 from commerce.contracts.topics import ALL_TOPICS, dlq_topic
-from tests.deploy.conftest import KUBERNETES, OVERLAYS, named, of_kind
+from tests.deploy.conftest import KUBERNETES, OVERLAYS, container_env, named, of_kind
 from tests.deploy.crd_schemas import CrdVersion, crd_errors
 from tests.deploy.kustomize import Resource, is_builtin, render
 from tests.deploy.service_settings import effective, service_model, url_host_port
-from tests.deploy.test_kubernetes import container_env
 
 pytestmark = pytest.mark.deploy
 

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.deploy.conftest import REPO_ROOT
-from tests.deploy.test_image import tool
+from tests.deploy.conftest import REPO_ROOT, tool
 
 pytestmark = pytest.mark.deploy
 
