@@ -8,8 +8,10 @@ replica), else in SQL and in process memory (one process, no servers needed).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -44,6 +46,7 @@ from commerce.kernel.ratelimit import InMemoryRateLimiter, RateLimiter
 from commerce.kernel.ratelimit_redis import RedisRateLimiter
 
 SERVICE_PACKAGE = "commerce.auth"
+log = logging.getLogger("commerce.auth")
 REDIS_TIMEOUT_SECONDS = 2.0
 # Errors that mean a store is down, not that the request was wrong: 503, not 500.
 STORE_DOWN_ERRORS: tuple[type[Exception], ...] = (
@@ -53,6 +56,29 @@ STORE_DOWN_ERRORS: tuple[type[Exception], ...] = (
     sqlalchemy.exc.InterfaceError,
     sqlalchemy.exc.TimeoutError,
 )
+
+
+async def _purge(store: SqlaRefreshTokenStore, clock: Clock) -> None:
+    try:
+        removed = await store.purge_expired(clock.now())
+    except Exception as error:  # a failed purge is retried next time; the service goes on
+        log.warning("refresh token purge failed: %s", type(error).__name__)
+        return
+    if removed:
+        log.info("purged %d expired refresh tokens", removed)
+
+
+async def _purge_periodically(store: SqlaRefreshTokenStore, clock: Clock, every: float) -> None:
+    """Delete expired SQL refresh tokens now and then (Redis expires its keys itself)."""
+    while True:
+        await asyncio.sleep(every)
+        await _purge(store, clock)
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
 
 
 def load_settings() -> AuthSettings:
@@ -96,7 +122,9 @@ def create_app(
             )
             stack.push_async_callback(database.close)
             resources.database = database
-            store: RefreshTokenStore = SqlaRefreshTokenStore(database.sessions)
+            sql_store = SqlaRefreshTokenStore(database.sessions)
+            store: RefreshTokenStore = sql_store
+            the_clock = clock or SystemClock()
             limiter: RateLimiter = InMemoryRateLimiter(max_keys=settings.rate_limit_max_keys)
             if settings.redis_url:
                 redis_client = Redis.from_url(
@@ -137,9 +165,15 @@ def create_app(
                     per_account=settings.login_rate_per_account_rule(),
                     per_address=settings.login_rate_per_address_rule(),
                 ),
-                clock=clock or SystemClock(),
+                clock=the_clock,
                 refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
             )
+            if store is sql_store and settings.purge_interval_seconds > 0:
+                await _purge(sql_store, the_clock)
+                purge = asyncio.create_task(
+                    _purge_periodically(sql_store, the_clock, settings.purge_interval_seconds)
+                )
+                stack.push_async_callback(_stop, purge)
             app.state.auth = AuthHttpContext(
                 handlers=handlers,
                 jwks=keys.jwks(),

@@ -39,6 +39,9 @@ class AuthSettings(ServiceSettings):
     jwks_max_age_seconds: int = Field(default=300, ge=0)
 
     redis_key_prefix: str = "auth:"
+    purge_interval_seconds: float = Field(
+        default=3600.0, ge=0, description="How often expired SQL tokens are deleted; 0 = never."
+    )
 
     login_rate_per_account: int = Field(default=10, ge=1, description="Attempts per minute.")
     login_burst_per_account: int | None = Field(default=None, ge=1)

@@ -14,10 +14,14 @@ import httpx
 import jwt
 import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy import func, select
 
+from commerce.auth.adapters.outbound.sql_tables import refresh_tokens
 from commerce.auth.bootstrap import create_app
 from commerce.auth.settings import AuthSettings
+from commerce.kernel.db import create_engine
 from tests.integration.auth.conftest import drop_keys
+from tests.unit.auth.fakes import FakeClock
 
 pytestmark = pytest.mark.integration
 
@@ -321,3 +325,31 @@ async def test_redis_down_is_503_and_not_ready(tmp_path: Path, users: FakeUserSe
         assert is_problem(refresh, 503)
         ready = await client.get("/readyz")
         assert ready.status_code == 503
+
+
+async def test_expired_sql_tokens_are_purged_at_start(
+    tmp_path: Path, users: FakeUserService
+) -> None:
+    config = settings(tmp_path)
+    clock = FakeClock()
+
+    async def rows() -> int:
+        engine = create_engine(str(config.database_url))
+        try:
+            async with engine.connect() as connection:
+                count = select(func.count()).select_from(refresh_tokens)
+                return int((await connection.execute(count)).scalar_one())
+        finally:
+            await engine.dispose()
+
+    app = create_app(config, user_service_transport=httpx.MockTransport(users), clock=clock)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://auth.test") as client:
+            first = (await log_in(client)).json()
+            await client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert await rows() == 2
+    clock.advance(days=15)
+    async with app.router.lifespan_context(app):
+        pass
+    assert await rows() == 0

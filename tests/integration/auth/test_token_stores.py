@@ -181,3 +181,27 @@ async def test_log_out_revokes_on_a_real_store(store: RefreshTokenStore) -> None
     await handlers.log_out(LogOut(pair.refresh_token))
     with pytest.raises(InvalidRefreshToken):
         await handlers.refresh(Refresh(pair.refresh_token))
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite", "mariadb"], indirect=True)
+async def test_sql_purge_forgets_expired_tokens_and_empty_families(
+    store: RefreshTokenStore,
+) -> None:
+    from sqlalchemy import select
+
+    from commerce.auth.adapters.outbound.sql_tables import token_families
+    from commerce.auth.adapters.outbound.sql_token_store import SqlaRefreshTokenStore
+
+    assert isinstance(store, SqlaRefreshTokenStore)
+    at = now()
+    old_family, old = TokenFamily.start(claims(), new_hash(), at - 3 * TTL, TTL)
+    live_family, live = TokenFamily.start(claims(), new_hash(), at, TTL)
+    await store.add_family(old_family, old)
+    await store.add_family(live_family, live)
+    assert await store.purge_expired(at) >= 1
+    assert await store.find(old.token_hash) is None
+    assert await store.find(live.token_hash) is not None
+    # The old family row went with its last token; the live one stays.
+    async with store._sessions() as session:
+        ids = set((await session.execute(select(token_families.c.id))).scalars())
+    assert old_family.id not in ids and live_family.id in ids

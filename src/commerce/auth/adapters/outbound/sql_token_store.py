@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from commerce.auth.adapters.outbound.sql_tables import refresh_tokens, token_families
@@ -100,3 +100,17 @@ class SqlaRefreshTokenStore:
                 .where(token_families.c.id == family_id, token_families.c.revoked_at.is_(None))
                 .values(revoked_at=at)
             )
+
+    async def purge_expired(self, before: datetime) -> int:
+        """Forget tokens that expired before ``before``, then families left without tokens.
+
+        Redis needs no such job (its keys expire); here a periodic task calls it. Returns
+        the number of tokens removed.
+        """
+        async with self._sessions.begin() as session:
+            result: Any = await session.execute(
+                delete(refresh_tokens).where(refresh_tokens.c.expires_at < before)
+            )
+            orphan = ~exists().where(refresh_tokens.c.family_id == token_families.c.id)
+            await session.execute(delete(token_families).where(orphan))
+        return int(result.rowcount)
