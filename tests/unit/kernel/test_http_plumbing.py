@@ -123,3 +123,22 @@ async def test_readyz_reports_failed_dependency_without_details() -> None:
     assert "database" in response.json()["detail"]
     assert "10.0.0.7" not in response.text
     assert alive.status_code == 200
+
+
+async def test_database_outage_is_503_problem_not_500() -> None:
+    import sqlalchemy.exc
+    from fastapi import FastAPI
+
+    router = APIRouter()
+
+    @router.get("/orders")
+    async def orders() -> None:
+        raise sqlalchemy.exc.OperationalError("SELECT 1", {}, ConnectionRefusedError("db:3306"))
+
+    app: FastAPI = create_service_app(title="t", routers=[router], readiness={})
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/orders")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert "3306" not in response.text and "SELECT" not in response.text

@@ -14,7 +14,9 @@ def test_cursor_round_trips_and_is_opaque() -> None:
     assert decode_cursor(None) is None
 
 
-@pytest.mark.parametrize("garbage", ["%%%", "bm90IGpzb24", encode_cursor({"a": 1})[:-3] + "!!", "WzFd"])
+@pytest.mark.parametrize(
+    "garbage", ["%%%", "bm90IGpzb24", encode_cursor({"a": 1})[:-3] + "!!", "WzFd"]
+)
 def test_foreign_cursors_are_invalid_input(garbage: str) -> None:
     with pytest.raises(InvalidInput):
         decode_cursor(garbage)

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+import redis.exceptions
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -119,7 +121,33 @@ async def _http_error(_: Request, exc: Exception) -> ProblemResponse:
     return problem(exc.status_code, detail, headers=exc.headers)
 
 
+# A dependency that is down (database, Redis, a peer's socket) is a 503 the client may retry,
+# not a 500: the request was fine, the platform could not serve it right now.
+DEPENDENCY_OUTAGES: tuple[type[BaseException], ...] = (
+    ConnectionError,
+    TimeoutError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> ProblemResponse:
+    if isinstance(exc, DEPENDENCY_OUTAGES):
+        log.error(
+            "dependency unavailable on %s %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+        )
+        return problem(
+            503,
+            "A dependency of this service is unavailable; try again shortly.",
+            slug="dependency-unavailable",
+            headers={"Retry-After": "1"},
+        )
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(500, "An unexpected error occurred.", slug="internal-error")
 
