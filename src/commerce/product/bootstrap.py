@@ -1,19 +1,27 @@
 """Composition root of the product service: settings in, a FastAPI app out.
 
-Nothing happens at import time; the database is opened (and migrated) in the lifespan.
+Nothing happens at import time. The lifespan opens (and migrates) the database, then starts
+the messaging: the outbox relay and the ``product`` consumer group on
+``commerce.order.events``; it stops them in reverse order.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from commerce.contracts.topics import ORDER_EVENTS
 from commerce.kernel.db import Database
 from commerce.kernel.http.app import create_service_app
+from commerce.kernel.messaging.runtime import Messaging
+from commerce.product.adapters.inbound.events import OrderEventsHandler
 from commerce.product.adapters.inbound.http import router
 from commerce.product.adapters.outbound.catalog import SqlaCatalog
+from commerce.product.adapters.outbound.tables import outbox
+from commerce.product.adapters.outbound.unit_of_work import CONSUMER
 from commerce.product.settings import Settings
 
 SERVICE_PACKAGE = "commerce.product"
@@ -23,13 +31,25 @@ def load_settings() -> Settings:
     return Settings()
 
 
+@dataclass
+class Running:
+    database: Database
+    messaging: Messaging
+
+
 def create_app(settings: Settings) -> FastAPI:
-    catalogs: list[SqlaCatalog] = []
+    running: list[Running] = []
+
+    def current() -> Running:
+        if not running:
+            raise RuntimeError("not started yet")
+        return running[0]
 
     async def database_ready() -> None:
-        if not catalogs:
-            raise RuntimeError("database not open yet")
-        await catalogs[0].database.ping()
+        await current().database.ping()
+
+    async def broker_ready() -> None:
+        await current().messaging.ping()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -38,18 +58,24 @@ def create_app(settings: Settings) -> FastAPI:
             service_package=SERVICE_PACKAGE,
             migrate=settings.migrate_on_start,
         )
-        catalog = SqlaCatalog(database)
-        catalogs.append(catalog)
-        app.state.catalog = catalog
         try:
-            yield
+            messaging = Messaging(settings, database, outbox)
+            catalog = SqlaCatalog(database, outbox_written=messaging.notify_outbox)
+            handler = OrderEventsHandler(catalog.unit_of_work)
+            await messaging.start(consumers=[(CONSUMER, [ORDER_EVENTS], handler)])
+            try:
+                app.state.catalog = catalog
+                running.append(Running(database, messaging))
+                yield
+            finally:
+                running.clear()
+                await messaging.stop()
         finally:
-            catalogs.clear()
             await database.close()
 
     return create_service_app(
         title="Commerce product service",
         routers=[router],
-        readiness={"database": database_ready},
+        readiness={"database": database_ready, "broker": broker_ready},
         lifespan=lifespan,
     )

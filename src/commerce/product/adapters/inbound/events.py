@@ -19,6 +19,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from commerce.contracts.envelope import EventEnvelope, UnknownEvent, parse_payload
 from commerce.contracts.ordering import OrderCancelled, OrderPlaced
+from commerce.kernel.domain import InvalidInput
+from commerce.kernel.messaging.processing import PermanentError
 from commerce.product.application.commands import ReleaseStock, ReserveStock
 from commerce.product.application.errors import StockChanged
 from commerce.product.application.ports import ProductUnitOfWork
@@ -82,6 +84,9 @@ class OrderEventsHandler:
             try:
                 await use_case(self._new_uow(), command)
                 return
+            except InvalidInput as error:
+                # The order itself is malformed: no retry can help, dead-letter it.
+                raise PermanentError(error.message) from error
             except Exception as error:
                 if attempt == self._attempts or not is_transient(error):
                     raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from commerce.kernel.db import Database
@@ -12,10 +13,12 @@ from commerce.product.adapters.outbound.unit_of_work import SqlaProductUnitOfWor
 @dataclass
 class SqlaCatalog:
     database: Database
+    # Called after a commit that wrote outbox rows (the relay's wake-up), if given.
+    outbox_written: Callable[[], None] | None = None
     queries: SqlaProductQueries = field(init=False)
 
     def __post_init__(self) -> None:
         self.queries = SqlaProductQueries(self.database.sessions)
 
     def unit_of_work(self) -> SqlaProductUnitOfWork:
-        return SqlaProductUnitOfWork(self.database.sessions)
+        return SqlaProductUnitOfWork(self.database.sessions, outbox_written=self.outbox_written)

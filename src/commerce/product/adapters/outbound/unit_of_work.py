@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from commerce.contracts.envelope import EventEnvelope
@@ -25,10 +27,15 @@ class SqlaProductUnitOfWork(SqlaUnitOfWork):
     reservations: SqlaReservationRepository
 
     def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], *, consumer: str = CONSUMER
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        consumer: str = CONSUMER,
+        outbox_written: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(session_factory)
         self._consumer = consumer
+        self._outbox_written = outbox_written
 
     def _build_repositories(self, session: AsyncSession) -> None:
         self.products = SqlaProductRepository(session)
@@ -39,6 +46,7 @@ class SqlaProductUnitOfWork(SqlaUnitOfWork):
 
     async def commit(self) -> None:
         # The events leave with the change that caused them, or not at all.
+        written = False
         for aggregate in (*self.products.seen, *self.reservations.seen):
             for event in aggregate.pull_events():
                 payload = integration_event(event)
@@ -49,4 +57,7 @@ class SqlaProductUnitOfWork(SqlaUnitOfWork):
                     key=payload.partition_key,
                     envelope=EventEnvelope.wrap(payload, SOURCE, occurred_at=event.occurred_at),
                 )
+                written = True
         await super().commit()
+        if written and self._outbox_written is not None:
+            self._outbox_written()  # wake the relay now rather than at its next poll

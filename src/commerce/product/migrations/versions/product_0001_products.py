@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
 
-from commerce.kernel.messaging.migrations import create_messaging_tables, drop_messaging_tables
+from commerce.kernel.messaging.inbox import INBOX_TABLE, inbox_columns
+from commerce.kernel.messaging.outbox import OUTBOX_TABLE, outbox_columns
 
 revision: str = "product_0001"
 down_revision: str | None = None
@@ -19,6 +20,16 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+# Schema version 1 of the kernel's outbox and inbox. The indexes are written out rather than
+# taken from the kernel at run time: a shipped migration must keep creating what it created.
+# A later kernel change is a new migration here (the stairway test fails until there is one).
+INDEXES = {
+    OUTBOX_TABLE: {
+        f"ix_{OUTBOX_TABLE}_pending": ["published_at", "id"],  # the relay's scan
+        f"ix_{OUTBOX_TABLE}_key": ["message_key", "id"],  # a key's earlier events go first
+    },
+    INBOX_TABLE: {f"ix_{INBOX_TABLE}_processed_at": ["processed_at"]},  # purging old ids
+}
 
 
 def upgrade() -> None:
@@ -37,10 +48,17 @@ def upgrade() -> None:
         sa.UniqueConstraint("seller_id", "sku", name="uq_products_seller_sku"),
     )
     op.create_index("ix_products_created_at_id", "products", ["created_at", "id"])
-    create_messaging_tables(op)
+    op.create_table(OUTBOX_TABLE, *outbox_columns())
+    op.create_table(INBOX_TABLE, *inbox_columns())
+    for table, indexes in INDEXES.items():
+        for index, columns in indexes.items():
+            op.create_index(index, table, columns)
 
 
 def downgrade() -> None:
-    drop_messaging_tables(op)
+    for table, indexes in INDEXES.items():
+        for index in indexes:
+            op.drop_index(index, table_name=table)
+        op.drop_table(table)
     op.drop_index("ix_products_created_at_id", table_name="products")
     op.drop_table("products")
