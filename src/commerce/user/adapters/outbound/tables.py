@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Column, MetaData, String, Table, UniqueConstraint
 
+from commerce.kernel.db.types import UtcDateTime
 from commerce.kernel.messaging.outbox import outbox_table
-from commerce.user.adapters.outbound.types import UtcDateTime
 
 metadata = MetaData()
 
