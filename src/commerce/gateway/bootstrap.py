@@ -9,17 +9,25 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI
+from redis.asyncio import Redis
 from starlette.requests import Request
 from starlette.responses import Response
 
+from commerce.gateway.breaker import CircuitBreaker, State
 from commerce.gateway.jwks import JwksCache
+from commerce.gateway.limits import ClientRateLimit
 from commerce.gateway.openapi import OpenApiCatalog
 from commerce.gateway.pipeline import Pipeline
+from commerce.gateway.resilience import ResilientCaller, RetryPolicy
 from commerce.gateway.routing import ROUTES, UPSTREAMS
 from commerce.gateway.settings import GatewaySettings
 from commerce.gateway.tokens import TokenVerifier
 from commerce.gateway.upstream import Forwarder
 from commerce.kernel.http.app import create_service_app
+from commerce.kernel.http.health import ReadinessCheck
+from commerce.kernel.observability.platform_metrics import set_circuit_state
+from commerce.kernel.ratelimit import InMemoryRateLimiter, Rate, RateLimiter
+from commerce.kernel.ratelimit_redis import RedisRateLimiter
 
 PROXIED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 FETCH_TIMEOUT = httpx.Timeout(2.0)
@@ -55,6 +63,18 @@ class Gateway:
             audience=settings.audience,
             leeway_seconds=settings.leeway_seconds,
         )
+        self.breakers = {
+            name: CircuitBreaker(
+                name,
+                failure_threshold=settings.breaker_failure_threshold,
+                reset_seconds=settings.breaker_reset_seconds,
+                on_change=_publish_circuit_state,
+            )
+            for name in UPSTREAMS
+        }
+        for name in UPSTREAMS:
+            set_circuit_state(name, "closed")
+        self._redis: Redis | None = None
         self._pipeline: Pipeline | None = None
 
     @property
@@ -93,11 +113,42 @@ class Gateway:
         return document
 
     def _timeouts(self) -> dict[str, httpx.Timeout]:
+        timeouts = {}
+        for name in UPSTREAMS:
+            connect, read = self.settings.timeouts_for(name)
+            # write and pool waits are bounded by the read timeout too.
+            timeouts[name] = httpx.Timeout(read, connect=connect)
+        return timeouts
+
+    def _rate_limit(self) -> ClientRateLimit | None:
         settings = self.settings
-        timeout = httpx.Timeout(
-            settings.read_timeout_seconds, connect=settings.connect_timeout_seconds
+        if not settings.rate_limit_enabled:
+            return None
+        limiter: RateLimiter
+        if settings.redis_url:
+            self._redis = Redis.from_url(
+                settings.redis_url, socket_connect_timeout=1.0, socket_timeout=1.0
+            )
+            limiter = RedisRateLimiter(self._redis, prefix=settings.redis_key_prefix + "ratelimit:")
+        else:
+            limiter = InMemoryRateLimiter()
+        rate = Rate(
+            limit=settings.rate_limit_requests,
+            period_seconds=settings.rate_limit_period_seconds,
+            burst=settings.rate_limit_burst,
         )
-        return {name: timeout for name in UPSTREAMS}
+        return ClientRateLimit(limiter, rate)
+
+    def readiness(self) -> dict[str, ReadinessCheck]:
+        checks: dict[str, ReadinessCheck] = {"jwks": self.jwks.ensure}
+        if self.settings.redis_url:
+            checks["redis"] = self._ping_redis
+        return checks
+
+    async def _ping_redis(self) -> None:
+        if self._redis is None:
+            raise RuntimeError("not running")
+        await self._redis.ping()
 
     async def handle(self, request: Request) -> Response:
         if self._pipeline is None:
@@ -107,11 +158,20 @@ class Gateway:
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         self._client = self._build_client()
+        settings = self.settings
         forwarder = Forwarder(self._client, self.upstream_urls, self._timeouts())
+        retry = RetryPolicy(
+            attempts=settings.retry_attempts,
+            backoff_seconds=settings.retry_backoff_seconds,
+            backoff_max_seconds=settings.retry_backoff_max_seconds,
+        )
         self._pipeline = Pipeline(
             verifier=self.verifier,
-            forwarder=forwarder,
-            trusted_hops=self.settings.trusted_proxy_hops,
+            caller=ResilientCaller(forwarder, self.breakers, retry),
+            base_urls=self.upstream_urls,
+            trusted_hops=settings.trusted_proxy_hops,
+            max_body_bytes=settings.max_body_bytes,
+            rate_limit=self._rate_limit(),
         )
         refresher: asyncio.Task[None] | None = None
         try:
@@ -135,6 +195,13 @@ class Gateway:
             self._pipeline = None
             await self._client.aclose()
             self._client = None
+            if self._redis is not None:
+                await self._redis.aclose()
+                self._redis = None
+
+
+def _publish_circuit_state(upstream: str, state: State) -> None:
+    set_circuit_state(upstream, state.value)
 
 
 def _proxy_router(handle: Callable[[Request], Awaitable[Response]]) -> APIRouter:
@@ -164,7 +231,7 @@ def create_app(
     app = create_service_app(
         title="Commerce API gateway",
         routers=[_proxy_router(gateway.handle)],
-        readiness={"jwks": gateway.jwks.ensure},
+        readiness=gateway.readiness(),
         lifespan=lifespan,
     )
     # The documented FastAPI hook for a custom schema: /openapi.json and /docs serve the merge.

@@ -1,4 +1,4 @@
-"""What happens to one client request: route, authenticate, rewrite headers, forward."""
+"""What happens to one client request: route, limit, authenticate, rewrite headers, forward."""
 
 from __future__ import annotations
 
@@ -8,15 +8,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from commerce.gateway import problems
+from commerce.gateway.breaker import CircuitOpen
 from commerce.gateway.headers import (
     client_address,
     client_response_headers,
     upstream_request_headers,
 )
 from commerce.gateway.jwks import KeysUnavailable
+from commerce.gateway.limits import BodyTooLarge, ClientRateLimit, read_body
+from commerce.gateway.resilience import ResilientCaller
 from commerce.gateway.routing import Access, access_for, route_for
 from commerce.gateway.tokens import InvalidToken, TokenVerifier, bearer_token
-from commerce.gateway.upstream import Forwarder, UpstreamFailure, UpstreamReply, encode_target
+from commerce.gateway.upstream import UpstreamFailure, UpstreamReply, encode_target
 from commerce.kernel.http.identity import Identity
 from commerce.kernel.http.request_id import current_request_id, sane_request_id
 
@@ -34,10 +37,22 @@ class Denied(Exception):
 
 
 class Pipeline:
-    def __init__(self, *, verifier: TokenVerifier, forwarder: Forwarder, trusted_hops: int):
+    def __init__(
+        self,
+        *,
+        verifier: TokenVerifier,
+        caller: ResilientCaller,
+        base_urls: dict[str, str],
+        trusted_hops: int,
+        max_body_bytes: int,
+        rate_limit: ClientRateLimit | None,
+    ) -> None:
         self._verifier = verifier
-        self._forwarder = forwarder
+        self._caller = caller
+        self._base_urls = base_urls
         self._trusted_hops = trusted_hops
+        self._max_body_bytes = max_body_bytes
+        self._rate_limit = rate_limit
 
     async def handle(self, request: Request) -> Response:
         path = request.url.path
@@ -49,10 +64,12 @@ class Pipeline:
         peer = request.client.host if request.client else None
         address = client_address(peer, raw_headers, self._trusted_hops)
         try:
+            # Cheapest refusals first: the rate limit also shields the token check.
+            await self._check_rate(address)
             identity = await self._authenticate(request.method, path, request)
+            body = await self._read_body(request)
         except Denied as denied:
             return denied.response
-        body = await request.body()
         headers = upstream_request_headers(
             raw_headers,
             identity=identity,
@@ -61,12 +78,25 @@ class Pipeline:
         )
         target = encode_target(scope.get("raw_path") or path.encode(), scope["query_string"])
         try:
-            reply = await self._forwarder.send(
-                route.upstream, request.method, target, headers, body
-            )
+            reply = await self._caller.call(route.upstream, request.method, target, headers, body)
+        except CircuitOpen as open_circuit:
+            return problems.circuit_open(route.upstream, open_circuit.retry_after_seconds)
         except UpstreamFailure as failure:
             return problems.upstream_problem(route.upstream, failure.status)
         return self._client_response(route.upstream, request.method, reply)
+
+    async def _check_rate(self, address: str) -> None:
+        if self._rate_limit is None:
+            return
+        decision = await self._rate_limit.check(address)
+        if not decision.allowed:
+            raise Denied(problems.too_many_requests(decision.retry_after_seconds))
+
+    async def _read_body(self, request: Request) -> bytes:
+        try:
+            return await read_body(request, self._max_body_bytes)
+        except BodyTooLarge:
+            raise Denied(problems.body_too_large(self._max_body_bytes)) from None
 
     async def _authenticate(self, method: str, path: str, request: Request) -> Identity | None:
         access = access_for(method, path)
@@ -87,7 +117,7 @@ class Pipeline:
 
     def _client_response(self, upstream: str, method: str, reply: UpstreamReply) -> Response:
         headers = client_response_headers(
-            reply.headers, upstream_base_url=self._forwarder.base_url(upstream)
+            reply.headers, upstream_base_url=self._base_urls[upstream]
         )
         response = Response(status_code=reply.status)
         if reply.status >= 200 and reply.status not in _NO_BODY_STATUSES:

@@ -46,3 +46,29 @@ def keys_unavailable() -> ProblemResponse:
 
 def not_routed() -> ProblemResponse:
     return problem(404, "No such resource.", slug="not-found")
+
+
+def circuit_open(upstream: str, retry_after: int) -> ProblemResponse:
+    return problem(
+        503,
+        f"The {upstream} service is unavailable. Try again shortly.",
+        slug="service-unavailable",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def too_many_requests(retry_after: int) -> ProblemResponse:
+    return problem(
+        429,
+        "Too many requests from this client. Slow down.",
+        slug="rate-limited",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def body_too_large(limit: int) -> ProblemResponse:
+    return problem(
+        413,
+        f"The request body is larger than {limit} bytes.",
+        slug="payload-too-large",
+    )

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import SettingsConfigDict
 
 from commerce.kernel.settings import ServiceSettings
+
+
+class UpstreamTimeouts(BaseModel):
+    """Per-upstream override of the default timeouts (seconds); unset fields keep them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    connect: float | None = Field(default=None, gt=0)
+    read: float | None = Field(default=None, gt=0)
 
 
 class GatewaySettings(ServiceSettings):
@@ -39,9 +48,25 @@ class GatewaySettings(ServiceSettings):
     openapi_refresh_seconds: float = Field(default=30.0, gt=0)
     openapi_retry_seconds: float = Field(default=5.0, gt=0)
 
-    # Upstream timeouts (seconds).
+    # Resilience and limits (docs/adr/0034, docs/adr/0035).
     connect_timeout_seconds: float = Field(default=1.0, gt=0)
     read_timeout_seconds: float = Field(default=10.0, gt=0)
+    upstream_timeouts: dict[str, UpstreamTimeouts] = Field(
+        default_factory=dict,
+        description='JSON, e.g. {"order": {"read": 20}}; keys are upstream names.',
+    )
+    retry_attempts: int = Field(
+        default=3, ge=1, le=10, description="Tries in all, idempotent only."
+    )
+    retry_backoff_seconds: float = Field(default=0.05, ge=0)
+    retry_backoff_max_seconds: float = Field(default=1.0, ge=0)
+    breaker_failure_threshold: int = Field(default=5, ge=1)
+    breaker_reset_seconds: float = Field(default=5.0, ge=0)
+    max_body_bytes: int = Field(default=1_048_576, ge=0)
+    rate_limit_enabled: bool = True
+    rate_limit_requests: int = Field(default=2000, ge=1)
+    rate_limit_period_seconds: float = Field(default=1.0, gt=0)
+    rate_limit_burst: int = Field(default=4000, ge=1)
 
     # Upstream connection pool.
     max_connections: int = Field(default=200, ge=1)
@@ -55,6 +80,14 @@ class GatewaySettings(ServiceSettings):
             "product": self.product_url.rstrip("/"),
             "order": self.order_url.rstrip("/"),
         }
+
+    def timeouts_for(self, upstream: str) -> tuple[float, float]:
+        """``(connect, read)`` seconds for ``upstream``."""
+        override = self.upstream_timeouts.get(upstream, UpstreamTimeouts())
+        return (
+            override.connect or self.connect_timeout_seconds,
+            override.read or self.read_timeout_seconds,
+        )
 
     def resolved_jwks_url(self) -> str:
         return self.jwks_url or self.auth_url.rstrip("/") + "/v1/auth/jwks"

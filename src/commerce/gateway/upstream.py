@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 import httpx
 
@@ -38,6 +39,16 @@ class UpstreamFailure(Exception):
     def connect_failed(self) -> bool:
         """Nothing reached the upstream, so even a non-idempotent request may be resent."""
         return self.reason in ("connect", "connect-timeout", "pool-timeout")
+
+
+class Sender(Protocol):
+    """Sends one request to a named upstream, once."""
+
+    async def send(
+        self, upstream: str, method: str, target: bytes, headers: RawHeaders, body: bytes
+    ) -> UpstreamReply:
+        """The upstream's HTTP answer, or :class:`UpstreamFailure`."""
+        ...
 
 
 def encode_target(raw_path: bytes, query: bytes) -> bytes:
@@ -72,9 +83,6 @@ class Forwarder:
         self._client = client
         self._base_urls = {name: httpx.URL(url) for name, url in base_urls.items()}
         self._timeouts = dict(timeouts)
-
-    def base_url(self, upstream: str) -> str:
-        return str(self._base_urls[upstream]).rstrip("/")
 
     async def send(
         self,

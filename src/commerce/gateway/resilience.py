@@ -1,0 +1,124 @@
+"""Calling an upstream through its circuit breaker, with retries where they are safe.
+
+Retries (tenacity: exponential backoff plus random jitter) happen only for idempotent methods
+and only when the request surely did not run or the service said it could not take it:
+a connection that could not be made, or a 502/503 answer. A read timeout is never retried
+(the request may have run), and a POST or PATCH is never sent twice (docs/adr/0034).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
+
+from commerce.gateway.breaker import CircuitBreaker
+from commerce.gateway.headers import RawHeaders
+from commerce.gateway.upstream import Sender, UpstreamFailure, UpstreamReply
+from commerce.kernel.observability.platform_metrics import UpstreamErrorKind, record_upstream_error
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+RETRIED_STATUSES = frozenset({502, 503})
+# Answers that say "the service is not well", as opposed to "your request is wrong".
+FAILURE_STATUSES = frozenset({502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 3
+    backoff_seconds: float = 0.05
+    backoff_max_seconds: float = 1.0
+
+
+class _RetryableReply(Exception):
+    def __init__(self, reply: UpstreamReply) -> None:
+        super().__init__(reply.status)
+        self.reply = reply
+
+
+def _error_kind(failure: UpstreamFailure) -> UpstreamErrorKind:
+    if failure.connect_failed:
+        return "connect"
+    return "timeout" if failure.status == 504 else "bad_status"
+
+
+def _retryable(error: BaseException) -> bool:
+    if isinstance(error, _RetryableReply):
+        return True
+    return isinstance(error, UpstreamFailure) and error.connect_failed
+
+
+class ResilientCaller:
+    def __init__(
+        self,
+        forwarder: Sender,
+        breakers: Mapping[str, CircuitBreaker],
+        retry: RetryPolicy,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._forwarder = forwarder
+        self._breakers = breakers
+        self._retry = retry
+        self._sleep = sleep
+
+    async def call(
+        self, upstream: str, method: str, target: bytes, headers: RawHeaders, body: bytes
+    ) -> UpstreamReply:
+        """The upstream's answer; raises ``UpstreamFailure`` or ``CircuitOpen``."""
+        idempotent = method in IDEMPOTENT_METHODS
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._retry.attempts if idempotent else 1),
+            # backoff * 2^n (capped) plus up to one backoff of jitter: never an instant retry
+            # into a refused connection, and replicas do not retry in lockstep.
+            wait=wait_exponential(
+                multiplier=self._retry.backoff_seconds, max=self._retry.backoff_max_seconds
+            )
+            + wait_random(0, self._retry.backoff_seconds),
+            retry=retry_if_exception(_retryable),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    reply = await self._attempt(upstream, method, target, headers, body)
+                    if idempotent and reply.status in RETRIED_STATUSES:
+                        raise _RetryableReply(reply)
+                    return reply
+        except _RetryableReply as last:
+            return last.reply  # out of tries: the service's own 502/503 goes to the client
+        raise AssertionError("unreachable: tenacity either returns or reraises")
+
+    async def _attempt(
+        self, upstream: str, method: str, target: bytes, headers: RawHeaders, body: bytes
+    ) -> UpstreamReply:
+        breaker = self._breakers[upstream]
+        try:
+            probe = breaker.acquire()
+        except Exception:
+            record_upstream_error(upstream, "circuit_open")
+            raise
+        try:
+            reply = await self._forwarder.send(upstream, method, target, headers, body)
+        except UpstreamFailure as failure:
+            breaker.failed(probe)
+            record_upstream_error(upstream, _error_kind(failure))
+            raise
+        except BaseException:
+            breaker.abandoned(probe)
+            raise
+        if reply.status in FAILURE_STATUSES:
+            breaker.failed(probe)
+            record_upstream_error(upstream, "bad_status")
+        else:
+            breaker.succeeded(probe)
+        return reply
