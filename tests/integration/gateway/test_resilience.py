@@ -38,7 +38,11 @@ def server(service: FlakyService) -> Iterator[ThreadedServer]:
 @asynccontextmanager
 async def real_gateway(**overrides: Any) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
     """The gateway app with its real HTTP client (no stub transport)."""
-    settings: dict[str, Any] = {"retry_backoff_seconds": 0.01, "retry_backoff_max_seconds": 0.05}
+    settings: dict[str, Any] = {
+        **upstreams_at(CLOSED_PORT_URL),  # nothing listens there: refused at once
+        "retry_backoff_seconds": 0.01,
+        "retry_backoff_max_seconds": 0.05,
+    }
     app = create_app(gateway_settings(**{**settings, **overrides}))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=(CLIENT_ADDRESS, 50000))
@@ -102,7 +106,6 @@ async def test_once_open_requests_fail_fast_without_touching_a_hanging_service()
     try:
         overrides = {
             "product_url": silent.url,
-            "auth_url": CLOSED_PORT_URL,
             "read_timeout_seconds": 0.2,
             "breaker_failure_threshold": 2,
             "breaker_reset_seconds": 60,
