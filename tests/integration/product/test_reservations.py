@@ -9,10 +9,15 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError, OperationalError
 
+from commerce.contracts.envelope import EventEnvelope
+from commerce.contracts.ordering import OrderConfirmed
 from commerce.kernel.db import Database
 from commerce.product.adapters.inbound.events import OrderEventsHandler
 from commerce.product.adapters.outbound.catalog import SqlaCatalog
+from commerce.product.adapters.outbound.tables import products
 from tests.integration.product.helpers import (
     cancelled,
     new_order_id,
@@ -159,9 +164,6 @@ async def test_cancel_before_placed_reserves_nothing_later(
 async def test_events_of_other_types_are_ignored(
     catalog: SqlaCatalog, database: Database, handle: OrderEventsHandler
 ) -> None:
-    from commerce.contracts.envelope import EventEnvelope
-    from commerce.contracts.ordering import OrderConfirmed
-
     await handle(EventEnvelope.wrap(OrderConfirmed(order_id="o", total=1), "order"))
     unknown = EventEnvelope.model_validate(
         {
@@ -174,3 +176,13 @@ async def test_events_of_other_types_are_ignored(
     )
     await handle(unknown)
     assert await outbox_events(database) == []
+
+
+async def test_the_database_itself_refuses_negative_stock(
+    catalog: SqlaCatalog, database: Database
+) -> None:
+    product = await new_product(catalog, stock=1)
+    async with database.sessions() as session:
+        with pytest.raises((IntegrityError, OperationalError)):
+            await session.execute(update(products).where(products.c.id == product).values(stock=-1))
+    assert await stock_of(database, product) == 1

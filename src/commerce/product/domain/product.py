@@ -21,9 +21,6 @@ class ProductChanges:
     price: int | None = None
     stock: int | None = None
 
-    def is_empty(self) -> bool:
-        return all(v is None for v in (self.name, self.description, self.price, self.stock))
-
 
 class Product(AggregateRoot):
     """``stock`` is what new orders can still get: reserved units are already taken out."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    CheckConstraint,
     Column,
     ForeignKey,
     Index,
@@ -36,6 +37,8 @@ products = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("seller_id", "sku", name="uq_products_seller_sku"),
+    # The last guard: whatever the code does, the database never stores a negative stock.
+    CheckConstraint("stock >= 0", name="ck_products_stock_not_negative"),
     Index("ix_products_created_at_id", "created_at", "id"),
 )
 
