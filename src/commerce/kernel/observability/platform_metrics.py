@@ -7,10 +7,12 @@ Callers use the functions, so the metric names and label sets stay in this one f
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Literal
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import REGISTRY, Counter, Gauge
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 # -- gateway ---------------------------------------------------------------------------------
 UPSTREAM_ERRORS = Counter(
@@ -80,11 +82,6 @@ OUTBOX_OLDEST_AGE = Gauge(
     "commerce_outbox_oldest_age_seconds",
     "Age of the oldest unpublished outbox row, as last seen by the relay (0 when empty).",
 )
-CONSUMER_LAG = Gauge(
-    "commerce_consumer_lag_messages",
-    "Messages in a partition not yet consumed by the group (high watermark - position).",
-    ["group", "topic", "partition"],
-)
 DEAD_LETTERS = Counter(
     "commerce_consumer_dead_letters",
     "Messages a consumer gave up on and sent to the topic's DLQ.",
@@ -101,9 +98,41 @@ def observe_outbox(
     OUTBOX_OLDEST_AGE.set_function(oldest_age_seconds)
 
 
-def set_consumer_lag(group: str, topic: str, partition: int, lag: int) -> None:
-    CONSUMER_LAG.labels(group, topic, str(partition)).set(max(lag, 0))
-
-
 def record_dead_letter(group: str, topic: str) -> None:
     DEAD_LETTERS.labels(group, topic).inc()
+
+
+LagSource = Callable[[], Mapping[tuple[str, int], int]]
+
+
+class ConsumerLagCollector(Collector):
+    """``commerce_consumer_lag_messages{group,topic,partition}``, read at scrape time from
+    each consumer's own ``(topic, partition) -> lag`` map, so partitions a rebalance took
+    away disappear instead of showing a stale number."""
+
+    def __init__(self) -> None:
+        self._sources: dict[str, LagSource] = {}
+
+    def observe(self, group: str, source: LagSource) -> None:
+        self._sources[group] = source
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "commerce_consumer_lag_messages",
+            "Messages in a partition not yet processed by the group (high watermark - position).",
+            labels=["group", "topic", "partition"],
+        )
+        for group, source in list(self._sources.items()):
+            for (topic, partition), lag in dict(source()).items():
+                family.add_metric([group, topic, str(partition)], max(lag, 0))
+        yield family
+
+
+CONSUMER_LAG = ConsumerLagCollector()
+REGISTRY.register(CONSUMER_LAG)
+
+
+def observe_consumer_lag(group: str, lag_by_partition: LagSource) -> None:
+    """Report a consumer group's lag; ``lag_by_partition`` is a cheap read of numbers the
+    consumer keeps (no I/O). A later call for the same group replaces the source."""
+    CONSUMER_LAG.observe(group, lag_by_partition)

@@ -53,32 +53,31 @@ def test_outbox_gauges_read_the_relay_numbers_at_scrape_time() -> None:
     assert value("commerce_outbox_oldest_age_seconds") == 0
 
 
-def test_consumer_lag_and_dead_letters() -> None:
+def test_consumer_lag_is_read_from_the_consumer_at_scrape_time() -> None:
     group = unique("product")
-    pm.set_consumer_lag(group, "commerce.order.events", 2, 7)
+    lag = {("commerce.order.events", 2): 7, ("commerce.order.events", 0): 0}
+    pm.observe_consumer_lag(group, lambda: lag)
+    topic = "commerce.order.events"
+    assert value("commerce_consumer_lag_messages", group=group, topic=topic, partition="2") == 7
+    assert value("commerce_consumer_lag_messages", group=group, topic=topic, partition="0") == 0
+    del lag[("commerce.order.events", 2)]  # a rebalance took the partition away
+    lag[("commerce.order.events", 0)] = 3
+    assert value("commerce_consumer_lag_messages", group=group, topic=topic, partition="0") == 3
     assert (
-        value(
-            "commerce_consumer_lag_messages",
-            group=group,
-            topic="commerce.order.events",
-            partition="2",
+        REGISTRY.get_sample_value(
+            "commerce_consumer_lag_messages", {"group": group, "topic": topic, "partition": "2"}
         )
-        == 7
+        is None
     )
-    pm.set_consumer_lag(group, "commerce.order.events", 2, -1)  # position past a stale watermark
+
+
+def test_dead_letters_count_by_group_and_topic() -> None:
+    group = unique("order")
+    pm.record_dead_letter(group, "commerce.catalog.events")
+    pm.record_dead_letter(group, "commerce.catalog.events")
     assert (
-        value(
-            "commerce_consumer_lag_messages",
-            group=group,
-            topic="commerce.order.events",
-            partition="2",
-        )
-        == 0
-    )
-    pm.record_dead_letter(group, "commerce.order.events")
-    assert (
-        value("commerce_consumer_dead_letters_total", group=group, topic="commerce.order.events")
-        == 1
+        value("commerce_consumer_dead_letters_total", group=group, topic="commerce.catalog.events")
+        == 2
     )
 
 
