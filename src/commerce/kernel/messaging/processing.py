@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from commerce.contracts.envelope import EventEnvelope, UnknownEvent
 from commerce.contracts.topics import dlq_topic
 from commerce.kernel.messaging.publisher import OutgoingMessage, Publisher
+from commerce.kernel.observability.platform_metrics import record_dead_letter
 
 log = logging.getLogger("commerce.messaging.consumer")
 tracer = trace.get_tracer("commerce.kernel.messaging")
@@ -173,6 +174,7 @@ class MessageProcessor:
                     },
                 ):
                     await self._handler(envelope)
+                    log.info("handled %s %s from %s", envelope.type, envelope.id, message.topic)
                 return None
             except Exception as error:
                 if is_permanent(error) or attempt >= self._policy.max_attempts:
@@ -206,6 +208,7 @@ class MessageProcessor:
         if result is not None:
             raise DeadLetterFailed(f"could not publish to {record.topic}: {result}") from result
         self.dead_lettered_total += 1
+        record_dead_letter(self._group_id, message.topic)
         log.error(
             "message %s/%d@%d moved to %s (%s)",
             message.topic,
