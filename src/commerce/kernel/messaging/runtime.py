@@ -28,6 +28,7 @@ from commerce.kernel.messaging.processing import EventHandler
 from commerce.kernel.messaging.publisher import KafkaPublisher
 from commerce.kernel.messaging.relay import OutboxRelay
 from commerce.kernel.messaging.settings import MessagingSettings
+from commerce.kernel.observability.platform_metrics import observe_consumer_lag, observe_outbox
 
 log = logging.getLogger("commerce.messaging")
 
@@ -54,6 +55,11 @@ class Messaging:
         )
         self.consumers: list[EventConsumer] = []
         self._keeper: asyncio.Task[None] | None = None
+        # /metrics reads the numbers the relay refreshes as it runs; a scrape never queries.
+        observe_outbox(
+            lambda: self.relay.last_backlog.pending,
+            lambda: self.relay.last_backlog.oldest_age_seconds,
+        )
 
     async def start(self, consumers: Sequence[ConsumerSpec] = ()) -> None:
         """Create the topics (and their DLQs) if the broker is up, then start the relay and
@@ -77,6 +83,7 @@ class Messaging:
                 admin=self.admin,
             )
             self.consumers.append(consumer)
+            observe_consumer_lag(group_id, lambda c=consumer: c.lag_by_partition)
             await consumer.start()
         self._keeper = asyncio.create_task(self._keep_topics(), name="topic-keeper")
 
