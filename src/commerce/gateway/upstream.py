@@ -59,7 +59,7 @@ def encode_target(raw_path: bytes, query: bytes) -> bytes:
     return b"".join(bytes([byte]) if 0x20 < byte < 0x7F else b"%%%02X" % byte for byte in target)
 
 
-def _failure(upstream: str, error: httpx.HTTPError) -> UpstreamFailure:
+def _failure(upstream: str, error: httpx.HTTPError | httpx.StreamError) -> UpstreamFailure:
     if isinstance(error, httpx.ConnectTimeout):
         return UpstreamFailure(upstream, 503, "connect-timeout")
     if isinstance(error, httpx.PoolTimeout):
@@ -103,7 +103,7 @@ class Forwarder:
                 content = b"".join([chunk async for chunk in response.aiter_raw()])
             finally:
                 await response.aclose()
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.StreamError) as error:
             failure = _failure(upstream, error)
             log.warning(
                 "upstream %s failed: %s (%s)", upstream, failure.reason, type(error).__name__
