@@ -11,6 +11,7 @@ import logging
 
 from commerce.contracts.catalog import StockRejected, StockReleased, StockReserved
 from commerce.contracts.envelope import EventEnvelope, parse_payload
+from commerce.kernel.observability.platform_metrics import record_saga_outcome
 from commerce.order.application.catalog_replies import CatalogReplyHandler
 from commerce.order.application.commands import (
     RecordRejection,
@@ -18,6 +19,7 @@ from commerce.order.application.commands import (
     RecordReservation,
 )
 from commerce.order.domain.lines import PricedLine
+from commerce.order.domain.order import Reply
 
 log = logging.getLogger("commerce.order.events")
 HANDLED = frozenset({StockReserved.event_type, StockRejected.event_type, StockReleased.event_type})
@@ -48,4 +50,6 @@ class CatalogEventsHandler:
         else:
             assert isinstance(payload, StockReleased)
             reply = await self._replies.released(RecordRelease(envelope.id, payload.order_id))
+        if reply is Reply.APPLIED and isinstance(payload, StockReserved | StockRejected):
+            record_saga_outcome("confirmed" if isinstance(payload, StockReserved) else "rejected")
         log.debug("%s for order %s: %s", envelope.type, getattr(payload, "order_id", "?"), reply)
