@@ -10,6 +10,7 @@ from commerce.kernel.domain import InvalidInput
 from commerce.kernel.http.identity import CurrentIdentity
 from commerce.kernel.http.problems import ProblemResponse, problem
 from commerce.kernel.http.schemas import Cursor, Limit, Page
+from commerce.kernel.observability.platform_metrics import record_saga_outcome
 from commerce.kernel.pagination import DEFAULT_LIMIT
 from commerce.order.adapters.inbound.schemas import (
     IDEMPOTENCY_KEY_PATTERN,
@@ -132,4 +133,5 @@ async def get(order_id: str, identity: CurrentIdentity, use_cases: UseCases) -> 
 async def cancel(order_id: str, identity: CurrentIdentity, use_cases: UseCases) -> OrderOut:
     """Cancel a PENDING or CONFIRMED order; the catalog releases any reservation."""
     view = await use_cases.cancel(CancelOrder(user_id=identity.user_id, order_id=order_id))
+    record_saga_outcome("cancelled")
     return OrderOut.of(view)
