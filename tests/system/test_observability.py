@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.system.accounts import PASSWORD, Account, new_account
@@ -42,11 +43,25 @@ def wait_for(what: str, probe: Callable[[], Any]) -> Any:
         time.sleep(0.2)
 
 
-def served_requests(running: RunningPlatform, process: str) -> float:
-    """Requests the process counted, its own /metrics scrapes left out."""
+def scrape(running: RunningPlatform, process: str) -> dict[str, Metric]:
     response = httpx.get(running.url(process) + "/metrics", timeout=10)
     assert response.status_code == 200
-    families = {f.name: f for f in text_string_to_metric_families(response.text)}
+    assert response.headers["content-type"].startswith("text/plain")
+    return {family.name: family for family in text_string_to_metric_families(response.text)}
+
+
+def sample(running: RunningPlatform, process: str, name: str, **labels: str) -> float | None:
+    """The value of one sample (``name`` as exposed, e.g. ``..._total``), None when absent."""
+    for family in scrape(running, process).values():
+        for found in family.samples:
+            if found.name == name and all(found.labels.get(k) == v for k, v in labels.items()):
+                return float(found.value)
+    return None
+
+
+def served_requests(running: RunningPlatform, process: str) -> float:
+    """Requests the process counted, its own /metrics scrapes left out."""
+    families = scrape(running, process)
     requests = families["commerce_http_requests"]
     assert families["commerce_http_request_duration_seconds"].type == "histogram"
     return sum(
@@ -85,6 +100,29 @@ def test_metrics_parse_on_every_process_and_move_with_traffic(
     for process in PROCESSES:
         assert after[process] > before[process], f"{process} counted no request"
     assert after["gateway"] - before["gateway"] >= 4
+
+
+def test_each_process_exposes_the_platform_metrics_it_owns(
+    running: RunningPlatform, gateway: httpx.Client
+) -> None:
+    account = new_account(gateway, "owned-metrics")
+    failures = "commerce_auth_login_failures_total"
+    before = sample(running, "auth", failures, reason="invalid_credentials") or 0.0
+    wrong = gateway.post("/v1/auth/login", json={"email": account.email, "password": "x" * 9})
+    assert wrong.status_code == 401
+    assert sample(running, "auth", failures, reason="invalid_credentials") == before + 1
+    for upstream in ("user", "auth", "product", "order"):
+        state = sample(running, "gateway", "commerce_gateway_circuit_state", upstream=upstream)
+        assert state == 0, f"circuit to {upstream} is not reported closed"
+    for process in ("product", "order"):
+        assert sample(running, process, "commerce_outbox_backlog_rows") is not None
+        assert sample(running, process, "commerce_outbox_oldest_age_seconds") is not None
+        wait_for(
+            f"{process}'s consumer lag",
+            lambda p=process: (
+                sample(running, p, "commerce_consumer_lag_messages", group=p) is not None
+            ),
+        )
 
 
 def test_access_lines_are_json_with_ids_and_the_trace_crosses_gateway_auth_user(
@@ -168,3 +206,49 @@ def test_logs_of_a_full_run_hold_no_password_or_token(
         "token signature": account.access_token.rsplit(".", 1)[-1],
     }.items():
         assert secret not in text, f"the logs contain a {label}"
+
+
+def test_a_client_trace_id_reaches_the_order_service_and_the_product_consumer(
+    running: RunningPlatform, gateway: httpx.Client
+) -> None:
+    if not order_service_present():
+        pytest.skip("the order service (commerce.order) is not in the tree yet")
+    seller = new_account(gateway, "trace-seller")
+    buyer = new_account(gateway, "trace-buyer")
+    product = gateway.post(
+        "/v1/products",
+        json={"name": f"Traced {uuid.uuid4().hex[:6]}", "price": 2_500, "stock": 3},
+        headers=seller.auth,
+    )
+    assert product.status_code == 201, product.text
+    outcome = {"name": "commerce_order_saga_outcomes_total", "outcome": "confirmed"}
+    confirmed_before = sample(running, "order", **outcome) or 0.0
+    trace_id, traceparent = new_traceparent()
+    placed = gateway.post(
+        "/v1/orders",
+        json={"items": [{"product_id": product.json()["id"], "quantity": 1}]},
+        headers={**buyer.auth, "traceparent": traceparent},
+    )
+    assert placed.status_code == 202, placed.text
+    order_id = placed.json()["id"]
+
+    def final_status() -> str | None:
+        status = gateway.get(f"/v1/orders/{order_id}", headers=buyer.auth).json()["status"]
+        return status if status in FINAL_ORDER_STATES else None
+
+    assert wait_for("the order to be decided", final_status) == "CONFIRMED"
+    wait_for(
+        "the confirmed outcome in the order service's metrics",
+        lambda: (sample(running, "order", **outcome) or 0.0) > confirmed_before,
+    )
+    order_lines = lines_with_trace(running, "order", trace_id)
+    assert any(line["logger"] == "commerce.access" for line in order_lines)
+    product_lines = wait_for(
+        "a product log line in the order's trace",
+        lambda: [
+            line
+            for line in lines_with_trace(running, "product", trace_id)
+            if line["logger"] != "commerce.access"  # the consumer, not an HTTP request
+        ],
+    )
+    assert all(line["service"] == "product" for line in product_lines)
