@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from commerce.contracts.envelope import EventEnvelope
@@ -17,7 +17,7 @@ from commerce.contracts.ordering import OrderConfirmed
 from commerce.kernel.db import Database
 from commerce.product.adapters.inbound.events import OrderEventsHandler
 from commerce.product.adapters.outbound.catalog import SqlaCatalog
-from commerce.product.adapters.outbound.tables import products
+from commerce.product.adapters.outbound.tables import products, reservations
 from tests.integration.product.helpers import (
     cancelled,
     new_order_id,
@@ -186,3 +186,22 @@ async def test_the_database_itself_refuses_negative_stock(
         with pytest.raises((IntegrityError, OperationalError)):
             await session.execute(update(products).where(products.c.id == product).values(stock=-1))
     assert await stock_of(database, product) == 1
+
+
+async def test_placement_racing_its_cancellation_never_leaks_stock(
+    catalog: SqlaCatalog, database: Database, handle: OrderEventsHandler
+) -> None:
+    # Each order's OrderPlaced and OrderCancelled run at the same time (as after a broker lost
+    # its log and both were re-driven): whoever wins, nothing stays held.
+    product = await new_product(catalog, stock=30)
+    orders = [new_order_id() for _ in range(30)]
+    await asyncio.gather(
+        *(handle(placed(order, (product, 1))) for order in orders),
+        *(handle(cancelled(order)) for order in orders),
+    )
+    assert await stock_of(database, product) == 30
+    async with database.sessions() as session:
+        statuses = (await session.execute(select(reservations.c.status))).scalars().all()
+    assert set(statuses) <= {"CANCELLED", "RELEASED"}
+    assert len(statuses) == 30
+    assert len(await outbox_events(database, "StockReleased")) == 30
