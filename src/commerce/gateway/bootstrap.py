@@ -62,6 +62,7 @@ class Gateway:
             issuer=settings.issuer,
             audience=settings.audience,
             leeway_seconds=settings.leeway_seconds,
+            cache_size=settings.token_cache_size,
         )
         self.breakers = {
             name: CircuitBreaker(

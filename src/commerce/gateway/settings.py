@@ -35,6 +35,9 @@ class GatewaySettings(ServiceSettings):
     audience: str = "commerce"
     leeway_seconds: float = Field(default=5.0, ge=0, le=60)
     jwks_max_age_seconds: float = Field(default=300.0, gt=0)
+    token_cache_size: int = Field(
+        default=10_000, ge=0, description="Verified tokens remembered; 0 turns the cache off."
+    )
     jwks_min_refetch_seconds: float = Field(
         default=5.0, ge=0, description="An unknown kid refetches the JWKS at most this often."
     )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jwt
 
-from commerce.gateway.jwks import ALLOWED_ALGORITHMS, JwksCache
+from commerce.gateway.jwks import ALLOWED_ALGORITHMS, JwksCache, VerificationKey
 from commerce.kernel.http.identity import Identity
 
 log = logging.getLogger("commerce.gateway.tokens")
@@ -35,14 +37,42 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip()
 
 
+class _Verified:
+    __slots__ = ("expires_at", "identity", "key")
+
+    def __init__(self, identity: Identity, key: VerificationKey, expires_at: float) -> None:
+        self.identity = identity
+        self.key = key
+        self.expires_at = expires_at
+
+
 class TokenVerifier:
+    """Checks tokens against the JWKS; remembers the last ``cache_size`` good ones.
+
+    A client sends the same token with every request for its whole lifetime, so a bounded
+    cache of verified tokens saves a signature check and two JSON parses per request (the
+    same idea as Envoy's ``jwt_cache_config``). A cached token is still refused once it
+    expires, and re-verified whenever the JWKS was fetched again (its key may be gone);
+    only successes are cached.
+    """
+
     def __init__(
-        self, keys: JwksCache, *, issuer: str, audience: str, leeway_seconds: float
+        self,
+        keys: JwksCache,
+        *,
+        issuer: str,
+        audience: str,
+        leeway_seconds: float,
+        cache_size: int = 10_000,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._keys = keys
         self._issuer = issuer
         self._audience = audience
         self._leeway = leeway_seconds
+        self._cache_size = cache_size
+        self._clock = clock
+        self._verified: OrderedDict[str, _Verified] = OrderedDict()
 
     async def verify(self, token: str) -> Identity:
         """The identity in a valid token; :class:`InvalidToken` otherwise.
@@ -51,6 +81,21 @@ class TokenVerifier:
         """
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken("empty or oversized token")
+        cached = self._verified.get(token)
+        if cached is not None:
+            current = await self._keys.key(cached.key.kid)
+            if current is cached.key and self._clock() <= cached.expires_at + self._leeway:
+                self._verified.move_to_end(token)
+                return cached.identity
+            self._verified.pop(token, None)
+        identity, key, expires_at = await self._verify_signed(token)
+        if self._cache_size > 0:
+            self._verified[token] = _Verified(identity, key, expires_at)
+            if len(self._verified) > self._cache_size:
+                self._verified.popitem(last=False)
+        return identity
+
+    async def _verify_signed(self, token: str) -> tuple[Identity, VerificationKey, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as error:
@@ -77,7 +122,7 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as error:
             raise InvalidToken(f"rejected: {type(error).__name__}") from error
-        return identity_from_claims(claims)
+        return identity_from_claims(claims), key, float(claims["exp"])
 
 
 def identity_from_claims(claims: dict[str, Any]) -> Identity:

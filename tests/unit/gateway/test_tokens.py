@@ -209,3 +209,72 @@ async def test_without_any_key_the_verifier_says_it_cannot_tell(
 )
 def test_bearer_token_parsing(header: str | None, expected: str | None) -> None:
     assert bearer_token(header) == expected
+
+
+@pytest.fixture
+def wall() -> FakeClock:
+    return FakeClock(float(int(time.time())))
+
+
+@pytest.fixture
+def cached_verifier(endpoint: FakeJwksEndpoint, clock: FakeClock, wall: FakeClock) -> TokenVerifier:
+    cache = JwksCache(endpoint, max_age_seconds=300, min_refetch_seconds=5, clock=clock)
+    return TokenVerifier(
+        cache, issuer=ISSUER, audience=AUDIENCE, leeway_seconds=5, cache_size=2, clock=wall
+    )
+
+
+async def test_a_verified_token_is_remembered_until_it_expires(
+    cached_verifier: TokenVerifier, keys: dict[str, SigningKey], wall: FakeClock
+) -> None:
+    full_checks = []
+    check = cached_verifier._verify_signed
+
+    async def counting(token: str):  # type: ignore[no-untyped-def]
+        full_checks.append(token)
+        return await check(token)
+
+    cached_verifier._verify_signed = counting  # type: ignore[method-assign]
+    token = keys["EdDSA"].sign(claims(exp=int(wall.now) + 60))
+    await cached_verifier.verify(token)
+
+    wall.advance(60 + 5)
+    assert (await cached_verifier.verify(token)).user_id == "user-1"  # within the leeway
+    assert len(full_checks) == 1
+
+    wall.advance(1)
+    await cached_verifier.verify(token)  # past exp by our clock: checked in full again
+    assert len(full_checks) == 2
+
+
+async def test_a_remembered_token_is_refused_once_its_key_left_the_jwks(
+    cached_verifier: TokenVerifier,
+    endpoint: FakeJwksEndpoint,
+    keys: dict[str, SigningKey],
+    clock: FakeClock,
+) -> None:
+    token = keys["EdDSA"].sign()
+    await cached_verifier.verify(token)
+    endpoint.document = jwks(keys["ES256"])  # the Ed25519 key was withdrawn
+    clock.advance(301)  # the JWKS is stale: the next lookup fetches it again
+
+    with pytest.raises(InvalidToken):
+        await cached_verifier.verify(token)
+
+
+async def test_the_cache_holds_only_good_tokens_and_stays_bounded(
+    cached_verifier: TokenVerifier, keys: dict[str, SigningKey]
+) -> None:
+    bad = tampered(keys["EdDSA"].sign(), sub="x")
+    for _ in range(2):
+        with pytest.raises(InvalidToken):
+            await cached_verifier.verify(bad)
+    tokens = [keys["EdDSA"].sign(claims(sub=f"u-{i}")) for i in range(5)]
+    for token in tokens:
+        await cached_verifier.verify(token)
+
+    assert len(cached_verifier._verified) == 2
+    assert [entry.identity.user_id for entry in cached_verifier._verified.values()] == [
+        "u-3",
+        "u-4",
+    ]
