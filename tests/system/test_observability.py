@@ -8,7 +8,7 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -16,8 +16,9 @@ import pytest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.integration.kernel.observability.collector import Collector, running_collector
 from tests.system.accounts import PASSWORD, Account, new_account
-from tests.system.conftest import RunningPlatform
+from tests.system.conftest import RunningPlatform, start_platform
 
 pytestmark = pytest.mark.system
 
@@ -252,3 +253,78 @@ def test_a_client_trace_id_reaches_the_order_service_and_the_product_consumer(
         ],
     )
     assert all(line["service"] == "product" for line in product_lines)
+
+
+@pytest.fixture(scope="module")
+def zipkin_platform(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[RunningPlatform, Collector]]:
+    """A platform of its own whose every process exports spans to a stand-in Zipkin."""
+    with running_collector() as collector:
+        env = {"OTEL_BSP_SCHEDULE_DELAY": "200"}  # export every 0.2 s instead of 5 s
+        for process in PROCESSES:
+            env[f"{process.upper()}_TRACING_EXPORTER"] = "zipkin"
+            env[f"{process.upper()}_ZIPKIN_ENDPOINT"] = collector.url + "/api/v2/spans"
+        platform = start_platform(tmp_path_factory.mktemp("zipkin"), "embedded", env)
+        try:
+            yield RunningPlatform(platform=platform, profile="embedded"), collector
+        finally:
+            platform.stop()
+
+
+def spans_of(collector: Collector, trace_id: str) -> list[dict[str, Any]]:
+    spans = []
+    for request in list(collector.requests):
+        assert request.path == "/api/v2/spans"
+        spans.extend(span for span in json.loads(request.body) if span["traceId"] == trace_id)
+    return spans
+
+
+def test_one_order_is_one_trace_of_spans_in_zipkin(
+    zipkin_platform: tuple[RunningPlatform, Collector],
+) -> None:
+    if not order_service_present():
+        pytest.skip("the order service (commerce.order) is not in the tree yet")
+    running, collector = zipkin_platform
+    with running.client() as client:
+        seller, buyer = new_account(client, "zipkin-seller"), new_account(client, "zipkin-buyer")
+        product = client.post(
+            "/v1/products",
+            json={"name": f"Zipkin {uuid.uuid4().hex[:6]}", "price": 700, "stock": 1},
+            headers=seller.auth,
+        )
+        assert product.status_code == 201, product.text
+        trace_id, traceparent = new_traceparent()
+        placed = client.post(
+            "/v1/orders",
+            json={"items": [{"product_id": product.json()["id"], "quantity": 1}]},
+            headers={**buyer.auth, "traceparent": traceparent},
+        )
+        assert placed.status_code == 202, placed.text
+        order_url = f"/v1/orders/{placed.json()['id']}"
+        wait_for(
+            "the order to be confirmed",
+            lambda: client.get(order_url, headers=buyer.auth).json()["status"] == "CONFIRMED",
+        )
+
+    def whole_trace() -> list[dict[str, Any]] | None:
+        spans = spans_of(collector, trace_id)
+        kinds = {(s["localEndpoint"]["serviceName"], s.get("kind")) for s in spans}
+        wanted = {
+            ("gateway", "SERVER"),
+            ("gateway", "CLIENT"),
+            ("order", "SERVER"),
+            ("product", "CONSUMER"),  # OrderPlaced, through the outbox and Kafka
+            ("order", "CONSUMER"),  # StockReserved, back the same way
+        }
+        return spans if wanted <= kinds else None
+
+    spans = wait_for("gateway, order and product spans of the order's trace", whole_trace)
+    by_id = {span["id"]: span for span in spans}
+    order_server = next(
+        s for s in spans if s["localEndpoint"]["serviceName"] == "order" and s["kind"] == "SERVER"
+    )
+    # The order service's span hangs under the gateway's client call, not beside it.
+    parent = by_id.get(order_server.get("parentId", ""))
+    assert parent is not None and parent["localEndpoint"]["serviceName"] == "gateway"
+    assert order_server["name"] == "POST /v1/orders"
