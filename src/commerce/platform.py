@@ -29,6 +29,7 @@ SERVICES = ("user", "auth", "product", "order")
 DEFAULT_PORTS = {"gateway": 8000, "user": 8001, "auth": 8002, "product": 8003, "order": 8004}
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
+EMBEDDED_SESSION_TIMEOUT_SECONDS = "2"
 
 
 @dataclass
@@ -89,7 +90,15 @@ class Platform:
     def environments(self) -> dict[str, dict[str, str]]:
         """Each child's environment, with the broker this platform actually uses."""
         config = replace(self.config, kafka_bootstrap_servers=self.kafka_bootstrap_servers)
-        return service_environments(config)
+        envs = service_environments(config)
+        if self.broker is not None:
+            # Tansu holds a consumer group's (re)join for about the session timeout, so the
+            # embedded profile uses a short one (real Kafka refuses less than 6 s by default).
+            for name in SERVICES:
+                key = f"{name.upper()}_CONSUMER_SESSION_TIMEOUT_SECONDS"
+                if key not in self.config.extra_env and key not in os.environ:
+                    envs[name][key] = EMBEDDED_SESSION_TIMEOUT_SECONDS
+        return envs
 
     def start(self) -> None:
         self.config.var_dir.mkdir(parents=True, exist_ok=True)
