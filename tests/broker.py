@@ -1,0 +1,99 @@
+"""The real Kafka-protocol broker for tests, and helpers to look at what is on it.
+
+Use the session-wide broker by importing the fixture into a ``conftest.py``::
+
+    from tests.broker import embedded_broker  # noqa: F401
+
+Tests sharing it keep apart by using their own topics (:func:`unique_topic`) and groups. A
+test that restarts the broker starts its own :class:`EmbeddedBroker` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+
+from commerce.kernel.messaging.embedded_broker import EmbeddedBroker
+from commerce.kernel.messaging.settings import MessagingSettings
+
+SENTINEL = b"__end_of_test_stream__"
+
+
+@pytest.fixture(scope="session")
+def embedded_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
+    """One Tansu broker (memory storage) on a free loopback port for the whole session."""
+    log_path: Path = tmp_path_factory.mktemp("broker") / "tansu.log"
+    with EmbeddedBroker(log_path=log_path) as broker:
+        yield broker
+
+
+def unique_topic(label: str = "test") -> str:
+    return f"test.{label}.{uuid.uuid4().hex[:10]}"
+
+
+def fast_settings(bootstrap_servers: str, **overrides: object) -> MessagingSettings:
+    """Messaging settings for tests: short retries, sessions and claims."""
+    values: dict[str, object] = {
+        "kafka_bootstrap_servers": bootstrap_servers,
+        "kafka_metadata_max_age_seconds": 1.0,
+        "kafka_request_timeout_seconds": 5.0,
+        "consumer_max_attempts": 3,
+        "consumer_retry_backoff_seconds": 0.01,
+        "consumer_max_backoff_seconds": 0.05,
+        "consumer_session_timeout_seconds": 1.0,
+        "outbox_poll_interval_seconds": 0.02,
+        "outbox_claim_seconds": 10.0,
+    }
+    values.update(overrides)
+    return MessagingSettings.model_validate(values)
+
+
+async def read_topic(bootstrap_servers: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record on ``topic`` right now, in partition order.
+
+    Writes a sentinel to each partition and reads until every sentinel came back, so the
+    answer is exact (duplicates included) without waiting for a quiet period.
+    """
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
+    await producer.start()
+    await consumer.start()
+    try:
+        partitions = sorted(await producer.partitions_for(topic))
+        for partition in partitions:
+            await producer.send_and_wait(topic, SENTINEL, partition=partition)
+        assigned = [TopicPartition(topic, p) for p in partitions]
+        consumer.assign(assigned)
+        await consumer.seek_to_beginning(*assigned)
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        open_partitions = set(partitions)
+        while open_partitions:
+            batch = await consumer.getmany(timeout_ms=500)
+            for tp, batch_records in batch.items():
+                for record in batch_records:
+                    if record.value == SENTINEL:
+                        open_partitions.discard(tp.partition)
+                    elif tp.partition in open_partitions:
+                        records.append(record)
+        return records
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+async def eventually(condition: object, *, interval: float = 0.05) -> None:
+    """Wait until ``condition()`` (sync or async) is true; the test's timeout bounds it."""
+    while True:
+        result = condition()  # type: ignore[operator]
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        await asyncio.sleep(interval)

@@ -1,0 +1,178 @@
+"""The consumer runner against the real broker: commit after the effect, redelivery, DLQ."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from commerce.contracts import EventEnvelope, dlq_topic
+from commerce.kernel.db import Database
+from commerce.kernel.messaging.admin import TopicAdmin, with_dead_letters
+from commerce.kernel.messaging.consumer import EventConsumer
+from commerce.kernel.messaging.embedded_broker import EmbeddedBroker
+from commerce.kernel.messaging.publisher import KafkaPublisher, OutgoingMessage
+from commerce.kernel.messaging.settings import MessagingSettings
+from tests.broker import eventually, fast_settings, read_topic, unique_topic
+from tests.integration.kernel.messaging.conftest import Schema
+from tests.integration.kernel.messaging.helpers import apply_once, count, event
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class Kafka:
+    settings: MessagingSettings
+    admin: TopicAdmin
+    publisher: KafkaPublisher
+    topic: str
+    group: str
+
+    async def send(self, *items: EventEnvelope | bytes, key: str = "k") -> None:
+        messages = [
+            OutgoingMessage(
+                topic=self.topic,
+                key=key,
+                value=item if isinstance(item, bytes) else item.to_json(),
+            )
+            for item in items
+        ]
+        assert await self.publisher.publish(messages) == [None] * len(messages)
+
+    async def committed(self) -> int:
+        """The group's committed offsets on the topic, summed over its partitions."""
+        reader = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            group_id=self.group,
+            enable_auto_commit=False,
+        )
+        await reader.start()
+        try:
+            partitions = reader.partitions_for_topic(self.topic) or set()
+            if not partitions:
+                await reader._client.force_metadata_update()
+                partitions = reader.partitions_for_topic(self.topic) or set()
+            offsets = [await reader.committed(TopicPartition(self.topic, p)) for p in partitions]
+            return sum(offset or 0 for offset in offsets)
+        finally:
+            await reader.stop()
+
+    def consumer(self, handler: object) -> EventConsumer:
+        return EventConsumer(
+            self.settings,
+            self.group,
+            [self.topic],
+            handler,  # type: ignore[arg-type]
+            publisher=self.publisher,
+            admin=self.admin,
+        )
+
+
+@pytest.fixture
+async def kafka(embedded_broker: EmbeddedBroker) -> AsyncIterator[Kafka]:
+    settings = fast_settings(embedded_broker.bootstrap_servers)
+    admin = TopicAdmin(settings)
+    topic = unique_topic("consumer")
+    await admin.ensure_topics(with_dead_letters([topic]))
+    publisher = KafkaPublisher(settings, admin)
+    try:
+        yield Kafka(settings, admin, publisher, topic, group=f"group-{topic}")
+    finally:
+        await publisher.stop()
+        await admin.close()
+
+
+async def test_publish_consume_commit(kafka: Kafka) -> None:
+    events = [event(f"o{i}") for i in range(6)]
+    for index, envelope in enumerate(events):
+        await kafka.send(envelope, key=f"o{index}")
+    received: list[str] = []
+
+    async def handler(envelope: EventEnvelope) -> None:
+        received.append(envelope.id)
+
+    consumer = kafka.consumer(handler)
+    await consumer.start()
+    try:
+        await eventually(lambda: len(received) == len(events))
+        await eventually(lambda: consumer.lag == 0)
+    finally:
+        await consumer.stop()
+    assert sorted(received) == sorted(e.id for e in events)
+    assert await kafka.committed() == len(events)
+    assert consumer.handled_total == len(events)
+    assert consumer.dead_lettered_total == 0
+
+
+async def test_redelivery_after_a_crash_before_the_commit_is_applied_once(
+    kafka: Kafka, database: Database, schema: Schema
+) -> None:
+    envelope = event("o1")
+    await kafka.send(envelope)
+    first_results: list[bool] = []
+
+    async def crashes_after_its_effect(delivered: EventEnvelope) -> None:
+        first_results.append(await apply_once(database, schema.inbox, schema.effects, delivered))
+        await asyncio.Event().wait()  # the process dies here: effect committed, offset not
+
+    crashing = kafka.consumer(crashes_after_its_effect)
+    await crashing.start()
+    await eventually(lambda: first_results == [True])
+    await crashing.stop(grace_seconds=0.1)
+    assert await kafka.committed() == 0
+
+    second_results: list[bool] = []
+
+    async def handler(delivered: EventEnvelope) -> None:
+        second_results.append(await apply_once(database, schema.inbox, schema.effects, delivered))
+
+    restarted = kafka.consumer(handler)
+    await restarted.start()
+    try:
+        await eventually(lambda: second_results == [False])  # redelivered, and a no-op
+        await eventually(lambda: restarted.lag == 0)
+    finally:
+        await restarted.stop()
+    assert await count(database, schema.effects) == 1
+    assert await kafka.committed() == 1
+
+
+async def test_a_poison_message_goes_to_the_dlq_and_the_partition_moves_on(kafka: Kafka) -> None:
+    garbage = b"\x00 definitely not an event"
+    poison, good = event("poison"), event("good")
+    await kafka.send(garbage, poison, good)  # one key: one partition, in this order
+    attempts: list[str] = []
+    handled: list[str] = []
+
+    async def handler(envelope: EventEnvelope) -> None:
+        if envelope.id == poison.id:
+            attempts.append(envelope.id)
+            raise RuntimeError("the handler cannot cope")
+        handled.append(envelope.id)
+
+    consumer = kafka.consumer(handler)
+    await consumer.start()
+    try:
+        await eventually(lambda: handled == [good.id])
+        await eventually(lambda: consumer.lag == 0)
+    finally:
+        await consumer.stop()
+    assert len(attempts) == kafka.settings.consumer_max_attempts
+    assert consumer.dead_lettered_total == 2
+    assert await kafka.committed() == 3
+
+    dead = await read_topic(kafka.settings.kafka_bootstrap_servers, dlq_topic(kafka.topic))
+    assert [record.value for record in dead] == [garbage, poison.to_json()]
+    headers = [{k: v.decode() for k, v in record.headers} for record in dead]
+    assert headers[0]["dlq.error.type"] == "ValidationError"
+    assert headers[0]["dlq.attempts"] == "0"
+    assert headers[1]["dlq.error.type"] == "RuntimeError"
+    assert headers[1]["dlq.error.message"] == "the handler cannot cope"
+    assert headers[1]["dlq.attempts"] == str(kafka.settings.consumer_max_attempts)
+    assert headers[1]["dlq.original.topic"] == kafka.topic
+    assert headers[1]["dlq.original.offset"] == "1"
+    assert headers[1]["dlq.consumer.group"] == kafka.group
+    assert all(record.key == b"k" for record in dead)
