@@ -69,7 +69,10 @@ def _invalid(field: str, error: InvalidInput) -> ProblemResponse:
     status_code=202,
     response_model=OrderOut,
     responses={
-        200: {"description": "A replay: the order first placed with this Idempotency-Key."},
+        200: {
+            "model": OrderOut,
+            "description": "A replay: the order first placed with this key, as it is now.",
+        },
         **{k: PROBLEMS[k] for k in (401, 422)},
     },
 )
