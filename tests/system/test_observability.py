@@ -256,16 +256,17 @@ def test_a_client_trace_id_reaches_the_order_service_and_the_product_consumer(
 
 
 @pytest.fixture(scope="module")
-def zipkin_platform(
+def own_platform(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[RunningPlatform, Collector]]:
-    """A platform of its own whose every process exports spans to a stand-in Zipkin."""
+    """A platform of its own (its broker is stopped below) whose every process exports
+    spans to a stand-in Zipkin."""
     with running_collector() as collector:
         env = {"OTEL_BSP_SCHEDULE_DELAY": "200"}  # export every 0.2 s instead of 5 s
         for process in PROCESSES:
             env[f"{process.upper()}_TRACING_EXPORTER"] = "zipkin"
             env[f"{process.upper()}_ZIPKIN_ENDPOINT"] = collector.url + "/api/v2/spans"
-        platform = start_platform(tmp_path_factory.mktemp("zipkin"), "embedded", env)
+        platform = start_platform(tmp_path_factory.mktemp("own"), "embedded", env)
         try:
             yield RunningPlatform(platform=platform, profile="embedded"), collector
         finally:
@@ -281,11 +282,11 @@ def spans_of(collector: Collector, trace_id: str) -> list[dict[str, Any]]:
 
 
 def test_one_order_is_one_trace_of_spans_in_zipkin(
-    zipkin_platform: tuple[RunningPlatform, Collector],
+    own_platform: tuple[RunningPlatform, Collector],
 ) -> None:
     if not order_service_present():
         pytest.skip("the order service (commerce.order) is not in the tree yet")
-    running, collector = zipkin_platform
+    running, collector = own_platform
     with running.client() as client:
         seller, buyer = new_account(client, "zipkin-seller"), new_account(client, "zipkin-buyer")
         product = client.post(
@@ -328,3 +329,31 @@ def test_one_order_is_one_trace_of_spans_in_zipkin(
     parent = by_id.get(order_server.get("parentId", ""))
     assert parent is not None and parent["localEndpoint"]["serviceName"] == "gateway"
     assert order_server["name"] == "POST /v1/orders"
+
+
+def readyz(running: RunningPlatform, process: str) -> int:
+    return httpx.get(running.url(process) + "/readyz", timeout=10).status_code
+
+
+def test_readyz_is_503_while_the_broker_is_down_and_200_once_it_is_back(
+    own_platform: tuple[RunningPlatform, Collector],
+) -> None:
+    running, _ = own_platform
+    broker = running.platform.broker
+    assert broker is not None, "the embedded profile runs its own broker"
+    users_of_the_broker = ("product", "order")
+    broker.stop()
+    try:
+        for process in users_of_the_broker:
+            wait_for(f"{process} to say not ready", lambda p=process: readyz(running, p) == 503)
+            alive = httpx.get(running.url(process) + "/healthz", timeout=10)
+            assert alive.status_code == 200  # alive, only not ready
+        body = httpx.get(running.url("order") + "/readyz", timeout=10).json()
+        assert body["detail"] == "Not ready: broker unavailable."
+        # The gateway and auth never use the broker; the user service only relays sign-up
+        # events, which wait in its outbox (docs/adr/0012): all three stay ready.
+        assert [readyz(running, p) for p in ("gateway", "auth", "user")] == [200, 200, 200]
+    finally:
+        broker.start()
+    for process in users_of_the_broker:
+        wait_for(f"{process} to be ready again", lambda p=process: readyz(running, p) == 200)
