@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 REDACTED = "[REDACTED]"
@@ -44,12 +45,19 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+# Every pattern above needs one of these words; one search rules out most log lines cheaply.
+_TRIGGER = re.compile(r"pass|secret|token|authori|api[_-]?key|cookie|bearer|basic|eyj", re.I)
+
+
+@lru_cache(maxsize=1024)
 def is_secret_key(key: str) -> bool:
     return bool(_SECRET_KEY_RE.match(key))
 
 
 def redact_text(text: str) -> str:
     """``text`` with every secret-looking key/value and token replaced by ``[REDACTED]``."""
+    if not _TRIGGER.search(text):
+        return text
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
