@@ -144,17 +144,20 @@ class EventConsumer:
     async def _run(self) -> None:
         failures = 0
         while not self._stopping.is_set():
+            session_ms = int(self._settings.consumer_session_timeout_seconds * 1000)
+            options = client_options(self._settings)
+            # A join waits for the group's rebalance (up to a session timeout); like the Java
+            # client, give those requests that long plus a margin before calling them failed.
+            options["request_timeout_ms"] = max(options["request_timeout_ms"], session_ms + 5000)
             consumer = AIOKafkaConsumer(
-                **client_options(self._settings),
+                **options,
                 group_id=self.group_id,
                 enable_auto_commit=False,
                 # A new group (or a broker that lost its offsets) starts from the beginning:
                 # re-reading is harmless with the inbox, skipping would lose events.
                 auto_offset_reset="earliest",
-                session_timeout_ms=int(self._settings.consumer_session_timeout_seconds * 1000),
-                heartbeat_interval_ms=max(
-                    100, int(self._settings.consumer_session_timeout_seconds * 1000 / 5)
-                ),
+                session_timeout_ms=session_ms,
+                heartbeat_interval_ms=max(100, session_ms // 5),
             )
             try:
                 if self._admin is not None:

@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import IO, Self
 
 START_TIMEOUT_SECONDS = 30.0
-STOP_TIMEOUT_SECONDS = 10.0
+STOP_TIMEOUT_SECONDS = 2.0
 HOST = "127.0.0.1"
 
 
@@ -146,11 +146,16 @@ class EmbeddedBroker:
                 raise RuntimeError(f"the embedded broker did not listen within {timeout:.0f}s")
             time.sleep(0.05)
 
-    def _terminate(self) -> None:
+    def _terminate(self, *, crash: bool = False) -> None:
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
-        process.terminate()
+        if crash:
+            process.kill()
+        else:
+            # Memory storage has nothing to flush; Tansu waits for its clients to hang up,
+            # which can take seconds, so it gets a short grace period only.
+            process.terminate()
         try:
             process.wait(STOP_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
@@ -165,8 +170,9 @@ class EmbeddedBroker:
             self._log = None
 
     def restart(self) -> None:
-        """Stop and start again on the same port: what a broker crash looks like to clients."""
-        self._terminate()
+        """Kill the broker and start it again on the same port, empty: a crash, as clients
+        see it."""
+        self._terminate(crash=True)
         self.start()
 
     def __enter__(self) -> Self:

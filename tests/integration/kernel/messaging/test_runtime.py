@@ -1,0 +1,117 @@
+"""A service's whole messaging (topics, relay, consumer) through broker outages and restarts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from commerce.contracts import EventEnvelope
+from commerce.kernel.db import Database
+from commerce.kernel.messaging.consumer import EventConsumer
+from commerce.kernel.messaging.embedded_broker import EmbeddedBroker, free_port
+from commerce.kernel.messaging.runtime import Messaging
+from tests.broker import eventually, fast_settings, unique_topic
+from tests.integration.kernel.messaging.conftest import Schema
+from tests.integration.kernel.messaging.helpers import apply_once, count, write_events
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
+    """A broker for this test alone, not started yet: the test decides when it runs."""
+    broker = EmbeddedBroker(port=free_port(), log_path=tmp_path / "tansu.log")
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+async def test_every_event_arrives_once_in_effect_across_a_broker_restart(
+    database: Database, schema: Schema, own_broker: EmbeddedBroker
+) -> None:
+    own_broker.start()
+    topic = unique_topic("restart")
+    messaging = Messaging(fast_settings(own_broker.bootstrap_servers), database, schema.outbox)
+    deliveries: list[str] = []
+
+    async def handler(envelope: EventEnvelope) -> None:
+        deliveries.append(envelope.id)
+        await apply_once(database, schema.inbox, schema.effects, envelope)
+
+    await messaging.start(consumers=[("restart-test", [topic], handler)])
+    try:
+        before = await write_events(database, schema.outbox, topic, [f"o{i}" for i in range(10)])
+        await eventually(lambda: _at_least(database, schema, len(before)))
+
+        own_broker.restart()  # same port, empty log, new cluster id
+
+        after = await write_events(database, schema.outbox, topic, [f"o{i}" for i in range(10)])
+        await eventually(lambda: _at_least(database, schema, len(before) + len(after)))
+        await messaging.ping()
+    finally:
+        await messaging.stop()
+    assert await count(database, schema.effects) == len(before) + len(after)
+    assert set(deliveries) == {e.id for e in before + after}
+
+
+async def _at_least(database: Database, schema: Schema, expected: int) -> bool:
+    return await count(database, schema.effects) >= expected
+
+
+async def test_a_service_starts_while_the_broker_is_down_and_catches_up(
+    database: Database, schema: Schema, own_broker: EmbeddedBroker
+) -> None:
+    settings = fast_settings(f"127.0.0.1:{own_broker.port}", kafka_request_timeout_seconds=2.0)
+    topic = unique_topic("late")
+    messaging = Messaging(settings, database, schema.outbox, topics=[topic])
+    handled: list[str] = []
+
+    async def handler(envelope: EventEnvelope) -> None:
+        handled.append(envelope.id)
+
+    await messaging.start(consumers=[("late-test", [topic], handler)])  # does not fail
+    try:
+        with pytest.raises(Exception):  # noqa: B017 - any failure means "not ready"
+            await messaging.ping()
+        written = await write_events(database, schema.outbox, topic, ["a", "b", "c"])
+        assert (await messaging.relay.backlog()).pending == 3  # kept safe meanwhile
+
+        own_broker.start()
+        await eventually(lambda: len(handled) >= 3)
+        await messaging.ping()
+        await eventually(lambda: messaging.relay.last_backlog.pending == 0)
+    finally:
+        await messaging.stop()
+    assert sorted(set(handled)) == sorted(e.id for e in written)
+
+
+async def test_events_published_but_not_consumed_survive_the_broker_losing_its_log(
+    database: Database, schema: Schema, own_broker: EmbeddedBroker
+) -> None:
+    own_broker.start()
+    settings = fast_settings(own_broker.bootstrap_servers)
+    topic = unique_topic("lost-log")
+    messaging = Messaging(settings, database, schema.outbox, topics=[topic])
+    await messaging.start()  # the relay only: nobody consumes yet
+    handled: list[str] = []
+
+    async def handler(envelope: EventEnvelope) -> None:
+        handled.append(envelope.id)
+
+    consumer = EventConsumer(settings, "late-reader", [topic], handler, admin=messaging.admin)
+    try:
+        written = await write_events(database, schema.outbox, topic, ["a", "b", "c", "d"])
+        await eventually(lambda: messaging.relay.published_total >= len(written))
+        cluster_before = own_broker.cluster_id
+
+        own_broker.restart()  # the published events die with the broker's log
+        assert own_broker.cluster_id != cluster_before
+
+        await consumer.start()
+        await eventually(lambda: set(handled) >= {e.id for e in written})
+    finally:
+        await consumer.stop()
+        await messaging.stop()
