@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +42,7 @@ PASSWORD = "correct horse battery staple"
 class Figures:
     latencies: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # by server process
 
     @property
     def count(self) -> int:
@@ -54,6 +55,9 @@ class Figures:
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+    def cpu_ms_per_request(self, process: str) -> float:
+        return self.cpu_seconds.get(process, 0.0) / self.count * 1000 if self.count else 0.0
 
     def line(self, label: str) -> str:
         return (
@@ -75,9 +79,29 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
+CpuProbe = Callable[[], dict[str, float]]
+
+
+def cpu_probe(pids: dict[str, int]) -> CpuProbe | None:
+    """CPU seconds (user + system) used so far by each named process; Linux /proc only."""
+    if not Path("/proc/self/stat").exists():
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def read() -> dict[str, float]:
+        used = {}
+        for name, pid in pids.items():
+            # The command name (field 2) may hold spaces; count fields after its ")".
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used[name] = (int(fields[11]) + int(fields[12])) / ticks
+        return used
+
+    return read
+
+
 @contextmanager
-def started_platform(workdir: Path) -> Iterator[tuple[str, str]]:
-    """A fresh embedded platform; (gateway URL, product URL). Stopped afterwards."""
+def started_platform(workdir: Path) -> Iterator[tuple[str, str, CpuProbe | None]]:
+    """A fresh embedded platform; gateway URL, product URL, CPU probe. Stopped afterwards."""
     env = {f"{name.upper()}_LOG_LEVEL": "warning" for name in (*DEFAULT_PORTS,)}
     config = PlatformConfig(
         ports=dict(zip(DEFAULT_PORTS, free_ports(len(DEFAULT_PORTS)), strict=True)),
@@ -88,7 +112,8 @@ def started_platform(workdir: Path) -> Iterator[tuple[str, str]]:
     platform = Platform(config)
     try:
         platform.start()
-        yield config.url("gateway"), config.url("product")
+        pids = {name: platform.processes[name].pid for name in ("gateway", "product")}
+        yield config.url("gateway"), config.url("product"), cpu_probe(pids)
     finally:
         platform.stop()
 
@@ -138,7 +163,12 @@ async def load(
 
 
 async def measure(
-    gateway: str, product: str, requests: int, concurrency: int, rounds: int
+    gateway: str,
+    product: str,
+    requests: int,
+    concurrency: int,
+    rounds: int,
+    probe: CpuProbe | None = None,
 ) -> tuple[Figures, Figures]:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=30.0, limits=limits) as client:
@@ -151,9 +181,13 @@ async def measure(
         direct, through = Figures(), Figures()
         for _ in range(rounds):  # alternate, so drift (caches, other load) hits both alike
             for total, url, headers in ((direct, direct_url, {}), (through, gateway_url, auth)):
+                before = probe() if probe else {}
                 figures = await load(client, url, headers, requests, concurrency)
+                after = probe() if probe else {}
                 total.latencies.extend(figures.latencies)
                 total.seconds += figures.seconds
+                for name, used in after.items():
+                    total.cpu_seconds[name] = total.cpu_seconds.get(name, 0.0) + used - before[name]
         return direct, through
 
 
@@ -188,9 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         with (
             tempfile.TemporaryDirectory(prefix="bench-gateway-") as workdir,
-            started_platform(Path(workdir)) as (gateway, product),
+            started_platform(Path(workdir)) as (gateway, product, probe),
         ):
-            direct, through = asyncio.run(measure(gateway, product, *run))
+            direct, through = asyncio.run(measure(gateway, product, *run, probe=probe))
         where = "platform started for this run (embedded profile, services at log level warning)"
     print(f"\n## {where}; concurrency {args.concurrency}, {args.rounds} rounds x {args.requests}")
     print(direct.line("GET /v1/products/{id} straight to product"))
@@ -201,6 +235,13 @@ def main(argv: list[str] | None = None) -> int:
         f"   p99 {through.percentile(99) / direct.percentile(99):.2f}x"
     )
     print(f"added latency at p50: {(through.percentile(50) - direct.percentile(50)) * 1000:.2f} ms")
+    if through.cpu_seconds:
+        print(
+            "server CPU per request (ms): "
+            f"direct: product {direct.cpu_ms_per_request('product'):.2f}   "
+            f"via gateway: gateway {through.cpu_ms_per_request('gateway'):.2f} + "
+            f"product {through.cpu_ms_per_request('product'):.2f}"
+        )
     print(f"rerun: {shlex.join(command)}")
     return 0
 
