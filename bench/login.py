@@ -71,7 +71,7 @@ def started_platform(workdir: Path) -> Iterator[str]:
     env = {
         "AUTH_LOGIN_RATE_PER_ACCOUNT": "1000000",
         "AUTH_LOGIN_RATE_PER_ADDRESS": "1000000",
-        "GATEWAY_RATE_LIMIT_PER_CLIENT": "1000000",
+        "GATEWAY_RATE_LIMIT_ENABLED": "false",
     }
     for name in ("user", "auth", "product", "order", "gateway"):
         env[f"{name.upper()}_LOG_LEVEL"] = "warning"
