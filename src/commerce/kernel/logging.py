@@ -20,6 +20,7 @@ from commerce.kernel.observability.tracing import current_trace_ids
 _CORE_KEYS = frozenset({"ts", "level", "service", "logger", "request_id", "message"})
 # Extras some libraries add that say nothing new (uvicorn's ANSI-coloured message copy).
 _DROPPED_EXTRAS = frozenset({"color_message"})
+_NOT_EXTRA = STANDARD_ATTRIBUTES | _CORE_KEYS | _DROPPED_EXTRAS
 
 
 class JsonFormatter(logging.Formatter):
@@ -41,7 +42,7 @@ class JsonFormatter(logging.Formatter):
             if value:
                 entry[key] = value
         for key, value in vars(record).items():
-            if key not in STANDARD_ATTRIBUTES and key not in _CORE_KEYS | _DROPPED_EXTRAS:
+            if key not in _NOT_EXTRA:
                 entry[key] = value
         if record.exc_info:
             entry["exc_type"] = record.exc_info[0].__name__ if record.exc_info[0] else None
