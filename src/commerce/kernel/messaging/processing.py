@@ -141,14 +141,14 @@ class MessageProcessor:
         parent = propagate.extract(message.text_headers())
         token = otel_context.attach(parent)
         try:
-            error = await self._attempt(message, envelope)
+            failure = await self._attempt(message, envelope)
         finally:
             otel_context.detach(token)
-        if error is None:
+        if failure is None:
             self.handled_total += 1
             return Outcome.HANDLED
-        error_value, attempts = error
-        await self._dead_letter(message, error_value, attempts=attempts)
+        last_error, attempts = failure
+        await self._dead_letter(message, last_error, attempts=attempts)
         return Outcome.DEAD_LETTERED
 
     async def _attempt(

@@ -173,10 +173,9 @@ class OutboxRelay:
         until = now + timedelta(seconds=self._settings.outbox_claim_seconds)
         limit = self._settings.outbox_batch_size
         candidate = table.alias("candidate")
-        columns = (table.c.id, table.c.topic, table.c.message_key, table.c.payload)
-        columns += (table.c.headers, table.c.attempts)
+        names = ("id", "topic", "message_key", "payload", "headers", "attempts")
         async with self._sessions() as session, session.begin():
-            if session.bind.dialect.name == "sqlite":
+            if session.get_bind().dialect.name == "sqlite":
                 # One statement takes SQLite's write lock before reading, so two relays can
                 # never pick the same rows.
                 ids = (
@@ -185,17 +184,17 @@ class OutboxRelay:
                     .order_by(candidate.c.id)
                     .limit(limit)
                 )
-                statement = (
+                claim = (
                     update(table)
                     .where(table.c.id.in_(ids.scalar_subquery()))
                     .values(claimed_until=until)
-                    .returning(*columns)
+                    .returning(*(table.c[name] for name in names))
                 )
-                rows = list((await session.execute(statement)).all())
+                rows = list((await session.execute(claim)).all())
             else:
                 # Rows another relay is claiming right now are locked: skip them, don't wait.
                 statement = (
-                    select(*(candidate.c[c.name] for c in columns))
+                    select(*(candidate.c[name] for name in names))
                     .where(self._claimable(candidate, now))
                     .order_by(candidate.c.id)
                     .limit(limit)
