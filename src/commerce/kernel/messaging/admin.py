@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
@@ -20,6 +20,7 @@ from commerce.kernel.messaging.settings import MessagingSettings
 log = logging.getLogger("commerce.messaging.admin")
 
 TOPIC_ALREADY_EXISTS = 36
+T = TypeVar("T")
 
 
 def client_options(settings: MessagingSettings) -> dict[str, Any]:
@@ -70,36 +71,43 @@ class TopicAdmin:
             except Exception:  # closing a broken client may fail too; the next call reconnects
                 log.debug("closing the admin client failed", exc_info=True)
 
-    async def existing_topics(self) -> set[str]:
+    async def _call(self, operation: Callable[[AIOKafkaAdminClient], Awaitable[T]]) -> T:
+        """Run ``operation`` on the client; after a failure (typically a connection the
+        broker closed when it restarted) try once more on a new client."""
         async with self._lock:
-            try:
-                return set(await (await self._admin()).list_topics())
-            except BaseException:
-                await self._reset()
-                raise
+            for attempt in (1, 2):
+                try:
+                    return await operation(await self._admin())
+                except asyncio.CancelledError:
+                    await self._reset()
+                    raise
+                except Exception:
+                    await self._reset()
+                    if attempt == 2:
+                        raise
+        raise AssertionError("unreachable")
+
+    async def existing_topics(self) -> set[str]:
+        return set(await self._call(lambda admin: admin.list_topics()))
 
     async def ensure_topics(self, topics: Iterable[str]) -> list[str]:
         """Create those of ``topics`` the broker does not have; returns the ones created."""
         wanted = list(dict.fromkeys(topics))
-        async with self._lock:
-            try:
-                admin = await self._admin()
-                missing = [t for t in wanted if t not in set(await admin.list_topics())]
-                if not missing:
-                    return []
-                response = await admin.create_topics(
-                    [
-                        NewTopic(
-                            name,
-                            self._settings.kafka_topic_partitions,
-                            self._settings.kafka_replication_factor,
-                        )
-                        for name in missing
-                    ]
-                )
-            except BaseException:
-                await self._reset()
-                raise
+
+        async def create_missing(admin: AIOKafkaAdminClient) -> Any:
+            existing = set(await admin.list_topics())
+            missing = [name for name in wanted if name not in existing]
+            if not missing:
+                return None
+            partitions = self._settings.kafka_topic_partitions
+            replication = self._settings.kafka_replication_factor
+            return await admin.create_topics(
+                [NewTopic(name, partitions, replication) for name in missing]
+            )
+
+        response = await self._call(create_missing)
+        if response is None:
+            return []
         created = []
         for name, code, message in response.topic_errors:
             if code == 0:
@@ -112,12 +120,7 @@ class TopicAdmin:
 
     async def cluster_id(self) -> str | None:
         """The id the broker reports for its cluster; a new one means a new, empty cluster."""
-        async with self._lock:
-            try:
-                description = await (await self._admin()).describe_cluster()
-            except BaseException:
-                await self._reset()
-                raise
+        description = await self._call(lambda admin: admin.describe_cluster())
         value = description.get("cluster_id")
         return str(value) if value else None
 
