@@ -158,6 +158,7 @@ class EventConsumer:
                 auto_offset_reset="earliest",
                 session_timeout_ms=session_ms,
                 heartbeat_interval_ms=max(100, session_ms // 5),
+                fetch_max_wait_ms=int(self._settings.consumer_fetch_max_wait_seconds * 1000),
             )
             try:
                 if self._admin is not None:

@@ -35,3 +35,6 @@ class MessagingSettings(BaseModel):
     consumer_batch_size: int = Field(default=100, ge=1)
     # How long the group waits for a silent member before giving its partitions to others.
     consumer_session_timeout_seconds: float = Field(default=10.0, gt=0)
+    # How long the broker may hold a fetch open waiting for data. aiokafka's 500 ms default
+    # adds up to that much to every saga hop on an idle topic; 50 ms keeps a hop near 30 ms.
+    consumer_fetch_max_wait_seconds: float = Field(default=0.05, gt=0)
