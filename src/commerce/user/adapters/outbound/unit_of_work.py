@@ -1,15 +1,15 @@
-"""The user service's unit of work: the users repository, and the outbox on commit."""
+"""The user service's unit of work: the users repository, and UserRegistered via the outbox."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from commerce.contracts.envelope import EventEnvelope
 from commerce.contracts.topics import USER_EVENTS
-from commerce.kernel.db import SqlaUnitOfWork
-from commerce.kernel.messaging.outbox import add_to_outbox
+from commerce.kernel.domain import AggregateRoot, DomainEvent
+from commerce.kernel.messaging.unit_of_work import MessagingUnitOfWork, OutboxMessage
 from commerce.user.adapters.outbound.events import integration_event
 from commerce.user.adapters.outbound.repository import SqlaUserRepository
 from commerce.user.adapters.outbound.tables import outbox
@@ -17,7 +17,7 @@ from commerce.user.adapters.outbound.tables import outbox
 SOURCE = "user"
 
 
-class SqlaUserUnitOfWork(SqlaUnitOfWork):
+class SqlaUserUnitOfWork(MessagingUnitOfWork):
     users: SqlaUserRepository
 
     def __init__(
@@ -26,27 +26,15 @@ class SqlaUserUnitOfWork(SqlaUnitOfWork):
         *,
         outbox_written: Callable[[], None] | None = None,
     ) -> None:
-        super().__init__(session_factory)
-        # Wakes the relay after a commit that queued events, instead of at its next poll.
-        self._outbox_written = outbox_written
+        super().__init__(session_factory, outbox=outbox, outbox_written=outbox_written)
 
     def _build_repositories(self, session: AsyncSession) -> None:
         self.users = SqlaUserRepository(session)
 
-    async def commit(self) -> None:
-        # The events leave with the change that caused them, or not at all.
-        queued = 0
-        for user in self.users.seen:
-            for event in user.pull_events():
-                queued += 1
-                payload = integration_event(event)
-                await add_to_outbox(
-                    self.session,
-                    outbox,
-                    topic=USER_EVENTS,
-                    key=payload.partition_key,
-                    envelope=EventEnvelope.wrap(payload, SOURCE, occurred_at=event.occurred_at),
-                )
-        await super().commit()
-        if queued and self._outbox_written is not None:
-            self._outbox_written()
+    def _aggregates(self) -> Iterable[AggregateRoot]:
+        return self.users.seen
+
+    def _outbox_message(self, aggregate: AggregateRoot, event: DomainEvent) -> OutboxMessage:
+        payload = integration_event(event)
+        envelope = EventEnvelope.wrap(payload, SOURCE, occurred_at=event.occurred_at)
+        return OutboxMessage(USER_EVENTS, payload.partition_key, envelope)

@@ -1,0 +1,80 @@
+"""A unit of work that carries messaging: aggregates' events out through the outbox on commit,
+incoming events deduplicated through the inbox, both in the use case's own transaction.
+
+A service subclasses it, builds its repositories, and says which aggregates it touched
+(``_aggregates``) and how one domain event becomes one integration message
+(``_outbox_message``). Everything else (the loop, the transaction, waking the relay) is here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
+
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from commerce.contracts.envelope import EventEnvelope
+from commerce.kernel.db.unit_of_work import SqlaUnitOfWork
+from commerce.kernel.domain import AggregateRoot, DomainEvent
+from commerce.kernel.messaging.inbox import first_delivery
+from commerce.kernel.messaging.outbox import add_to_outbox
+
+
+class OutboxMessage(NamedTuple):
+    topic: str
+    key: str
+    envelope: EventEnvelope
+
+
+class MessagingUnitOfWork(SqlaUnitOfWork):
+    """One transaction around a use case, whose events leave with its changes or not at all."""
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        outbox: Table,
+        inbox: Table | None = None,
+        consumer: str = "",
+        outbox_written: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(session_factory)
+        self._outbox = outbox
+        self._inbox = inbox
+        self._consumer = consumer
+        # Wakes the relay after a commit that queued events, instead of at its next poll.
+        self._outbox_written = outbox_written
+
+    def _aggregates(self) -> Iterable[AggregateRoot]:
+        """The aggregates loaded or added in this unit of work (hook)."""
+        return ()
+
+    def _outbox_message(self, aggregate: AggregateRoot, event: DomainEvent) -> OutboxMessage:
+        """The integration message that publishes ``event`` (hook)."""
+        raise NotImplementedError
+
+    async def first_delivery(self, event_id: str) -> bool:
+        """Record an incoming event id in this transaction; ``False`` if it was seen before."""
+        if self._inbox is None:
+            raise RuntimeError(f"{type(self).__name__} consumes no events (no inbox table)")
+        return await first_delivery(
+            self.session, self._inbox, consumer=self._consumer, event_id=event_id
+        )
+
+    async def commit(self) -> None:
+        queued = 0
+        for aggregate in list(self._aggregates()):
+            for event in aggregate.pull_events():
+                message = self._outbox_message(aggregate, event)
+                await add_to_outbox(
+                    self.session,
+                    self._outbox,
+                    topic=message.topic,
+                    key=message.key,
+                    envelope=message.envelope,
+                )
+                queued += 1
+        await super().commit()
+        if queued and self._outbox_written is not None:
+            self._outbox_written()
