@@ -23,7 +23,7 @@ from commerce.order.adapters.inbound.catalog_events import CatalogEventsHandler
 from commerce.order.adapters.inbound.http import router
 from commerce.order.adapters.inbound.redrive_task import RedriveTask
 from commerce.order.adapters.outbound.queries import SqlaOrderQueries
-from commerce.order.adapters.outbound.tables import outbox
+from commerce.order.adapters.outbound.tables import inbox, outbox
 from commerce.order.adapters.outbound.unit_of_work import CONSUMER, SqlaOrderUnitOfWork
 from commerce.order.application.cancel_order import CancelOrderHandler
 from commerce.order.application.catalog_replies import CatalogReplyHandler
@@ -91,7 +91,7 @@ def create_app(settings: Settings) -> FastAPI:
             service_package=SERVICE_PACKAGE,
             migrate=settings.migrate_on_start,
         )
-        messaging = Messaging(settings, database, outbox)
+        messaging = Messaging(settings, database, outbox, inbox=inbox)
         use_cases = build_use_cases(database, settings, outbox_written=messaging.notify_outbox)
         redrive = RedriveTask(use_cases.redrive, settings.redrive_poll_seconds)
         app.state.order_use_cases = use_cases

@@ -20,7 +20,7 @@ from commerce.kernel.messaging.runtime import Messaging
 from commerce.product.adapters.inbound.events import OrderEventsHandler
 from commerce.product.adapters.inbound.http import router
 from commerce.product.adapters.outbound.catalog import SqlaCatalog
-from commerce.product.adapters.outbound.tables import outbox
+from commerce.product.adapters.outbound.tables import inbox, outbox
 from commerce.product.adapters.outbound.unit_of_work import CONSUMER
 from commerce.product.settings import Settings
 
@@ -59,7 +59,7 @@ def create_app(settings: Settings) -> FastAPI:
             migrate=settings.migrate_on_start,
         )
         try:
-            messaging = Messaging(settings, database, outbox)
+            messaging = Messaging(settings, database, outbox, inbox=inbox)
             catalog = SqlaCatalog(database, outbox_written=messaging.notify_outbox)
             handler = OrderEventsHandler(catalog.unit_of_work)
             await messaging.start(consumers=[(CONSUMER, [ORDER_EVENTS], handler)])

@@ -17,13 +17,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 
 from sqlalchemy import Table
 
 from commerce.contracts.topics import ALL_TOPICS
 from commerce.kernel.db import Database
 from commerce.kernel.messaging.admin import TopicAdmin, with_dead_letters
+from commerce.kernel.messaging.columns import db_now
 from commerce.kernel.messaging.consumer import EventConsumer
+from commerce.kernel.messaging.inbox import purge_inbox
 from commerce.kernel.messaging.processing import EventHandler
 from commerce.kernel.messaging.publisher import KafkaPublisher
 from commerce.kernel.messaging.relay import OutboxRelay
@@ -44,9 +47,12 @@ class Messaging:
         database: Database,
         outbox: Table,
         *,
+        inbox: Table | None = None,
         topics: Iterable[str] = ALL_TOPICS,
     ) -> None:
         self.settings = settings
+        self.database = database
+        self.inbox = inbox
         self.topics = with_dead_letters(topics)
         self.admin = TopicAdmin(settings)
         self.publisher = KafkaPublisher(settings, self.admin)
@@ -54,7 +60,7 @@ class Messaging:
             database.sessions, outbox, self.publisher, settings, admin=self.admin
         )
         self.consumers: list[EventConsumer] = []
-        self._keeper: asyncio.Task[None] | None = None
+        self._housekeeping: list[asyncio.Task[None]] = []
         # /metrics reads the numbers the relay refreshes as it runs; a scrape never queries.
         observe_outbox(
             lambda: self.relay.last_backlog.pending,
@@ -85,7 +91,9 @@ class Messaging:
             self.consumers.append(consumer)
             observe_consumer_lag(group_id, lambda c=consumer: c.lag_by_partition)
             await consumer.start()
-        self._keeper = asyncio.create_task(self._keep_topics(), name="topic-keeper")
+        self._housekeeping.append(asyncio.create_task(self._keep_topics(), name="topic-keeper"))
+        if self.inbox is not None:
+            self._housekeeping.append(asyncio.create_task(self._purge_inbox(), name="inbox-purge"))
 
     async def _keep_topics(self) -> None:
         # A restarted embedded broker has no topics; recreate them before anyone needs them.
@@ -96,13 +104,28 @@ class Messaging:
             except Exception as error:
                 log.debug("topic check failed: %s", error)
 
+    async def _purge_inbox(self) -> None:
+        # The inbox only has to outlive redelivery (Kafka retention, re-drives); past that its
+        # rows are dead weight. Handlers stay idempotent per aggregate beyond the inbox anyway.
+        assert self.inbox is not None
+        while True:
+            cutoff = db_now() - timedelta(seconds=self.settings.inbox_retention_seconds)
+            try:
+                async with self.database.sessions.begin() as session:
+                    removed = await purge_inbox(session, self.inbox, older_than=cutoff)
+                if removed:
+                    log.info("purged %d inbox rows older than the retention", removed)
+            except Exception as error:
+                log.warning("inbox purge failed: %s", type(error).__name__)
+            await asyncio.sleep(self.settings.inbox_purge_interval_seconds)
+
     async def stop(self) -> None:
         """Stop consuming, publish what the relay has in hand, then close the clients."""
-        if self._keeper is not None:
-            self._keeper.cancel()
+        for task in self._housekeeping:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._keeper
-            self._keeper = None
+                await task
+        self._housekeeping.clear()
         await asyncio.gather(*(consumer.stop() for consumer in self.consumers))
         self.consumers.clear()
         await self.relay.stop()

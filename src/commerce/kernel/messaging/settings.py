@@ -38,3 +38,7 @@ class MessagingSettings(BaseModel):
     # How long the broker may hold a fetch open waiting for data. aiokafka's 500 ms default
     # adds up to that much to every saga hop on an idle topic; 50 ms keeps a hop near 30 ms.
     consumer_fetch_max_wait_seconds: float = Field(default=0.05, gt=0)
+    # Processed event ids are kept this long (well past Kafka's retention and any re-drive),
+    # then deleted every purge interval.
+    inbox_retention_seconds: float = Field(default=14 * 24 * 3600.0, gt=0)
+    inbox_purge_interval_seconds: float = Field(default=3600.0, gt=0)

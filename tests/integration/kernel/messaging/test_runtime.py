@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,44 @@ async def test_events_published_but_not_consumed_survive_the_broker_losing_its_l
     finally:
         await consumer.stop()
         await messaging.stop()
+
+
+async def test_the_inbox_forgets_events_only_after_its_retention(
+    database: Database, schema: Schema, embedded_broker: EmbeddedBroker
+) -> None:
+    from sqlalchemy import insert
+
+    from commerce.kernel.messaging.columns import db_now
+
+    now = db_now()
+    async with database.sessions.begin() as session:
+        await session.execute(
+            insert(schema.inbox),
+            [
+                {"consumer": "c", "event_id": "old", "processed_at": now - timedelta(hours=2)},
+                {"consumer": "c", "event_id": "new", "processed_at": now},
+            ],
+        )
+    settings = fast_settings(
+        embedded_broker.bootstrap_servers,
+        inbox_retention_seconds=3600.0,
+        inbox_purge_interval_seconds=0.05,
+    )
+    messaging = Messaging(settings, database, schema.outbox, inbox=schema.inbox, topics=[])
+    await messaging.start()
+    try:
+        await eventually(lambda: _only_new_left(database, schema))
+    finally:
+        await messaging.stop()
+    assert await _inbox_ids(database, schema) == {"new"}
+
+
+async def _inbox_ids(database: Database, schema: Schema) -> set[str]:
+    from sqlalchemy import select
+
+    async with database.sessions() as session:
+        return set((await session.scalars(select(schema.inbox.c.event_id))).all())
+
+
+async def _only_new_left(database: Database, schema: Schema) -> bool:
+    return await _inbox_ids(database, schema) == {"new"}
