@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -11,23 +10,14 @@ from commerce.kernel.db import Database
 from commerce.order.application.use_cases import OrderUseCases
 from commerce.order.bootstrap import SERVICE_PACKAGE, build_use_cases
 from commerce.order.settings import Settings
+from tests.integration.conftest import migrated_database
 from tests.unit.order.fakes import FakeClock
-
-
-@pytest.fixture(params=["sqlite", "mariadb"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'order.db'}"
-    return request.getfixturevalue("mariadb").create("order")
 
 
 @pytest.fixture
 async def database(database_url: str) -> AsyncIterator[Database]:
-    database = await Database.open(database_url, service_package=SERVICE_PACKAGE, migrate=True)
-    try:
+    async with migrated_database(database_url, SERVICE_PACKAGE) as database:
         yield database
-    finally:
-        await database.close()
 
 
 @pytest.fixture

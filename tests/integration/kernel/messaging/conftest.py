@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, MetaData, String, Table
@@ -24,13 +23,6 @@ class Schema:
         self.effects = Table(
             "effects", self.metadata, Column("event_id", String(64), primary_key=True)
         )
-
-
-@pytest.fixture(params=["sqlite", "mariadb"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'messaging.db'}"
-    return request.getfixturevalue("mariadb").create("messaging")
 
 
 @pytest.fixture
