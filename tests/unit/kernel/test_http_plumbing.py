@@ -142,3 +142,26 @@ async def test_database_outage_is_503_problem_not_500() -> None:
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"
     assert "3306" not in response.text and "SELECT" not in response.text
+
+
+async def test_outgoing_calls_carry_the_id_of_the_request_being_served() -> None:
+    from commerce.kernel.http.request_id import current_request_id, forward_request_id
+
+    seen: list[str | None] = []
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("x-request-id"))
+        return httpx.Response(204)
+
+    async with httpx.AsyncClient(
+        transport=httpx.MockTransport(upstream),
+        base_url="http://peer",
+        event_hooks={"request": [forward_request_id]},
+    ) as client:
+        await client.get("/outside-any-request")
+        token = current_request_id.set("req-42")
+        try:
+            await client.get("/inside")
+        finally:
+            current_request_id.reset(token)
+    assert seen == [None, "req-42"]

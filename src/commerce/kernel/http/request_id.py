@@ -6,6 +6,7 @@ import re
 import uuid
 from contextvars import ContextVar
 
+import httpx
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,6 +20,14 @@ def sane_request_id(value: str | None) -> str:
     if value and _SANE.match(value):
         return value
     return uuid.uuid4().hex
+
+
+async def forward_request_id(request: httpx.Request) -> None:
+    """httpx event hook: a call made while serving a request carries that request's id, so
+    one id follows the request from service to service (as the trace id does)."""
+    request_id = current_request_id.get()
+    if request_id and REQUEST_ID_HEADER not in request.headers:
+        request.headers[REQUEST_ID_HEADER] = request_id
 
 
 class RequestIdMiddleware:

@@ -8,6 +8,7 @@ import httpx
 
 from commerce.auth.application.ports import UserServiceUnavailable
 from commerce.auth.domain.tokens import UserClaims
+from commerce.kernel.http.request_id import forward_request_id
 
 VERIFY_PATH = "/internal/v1/credentials/verify"
 INTERNAL_TOKEN_HEADER = "X-Internal-Token"  # noqa: S105 - a header name
@@ -77,4 +78,5 @@ def user_service_client(
         transport=transport,
         timeout=httpx.Timeout(timeout_seconds, connect=min(2.0, timeout_seconds)),
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        event_hooks={"request": [forward_request_id]},
     )
