@@ -21,6 +21,7 @@ def run_service(app: FastAPI, settings: ServiceSettings) -> None:
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=10,
+        timeout_keep_alive=settings.http_keep_alive_seconds,
         # uvicorn would otherwise take the client address from X-Forwarded-For whenever the
         # peer is 127.0.0.1, i.e. from any local client: the gateway decides the address
         # itself (GATEWAY_TRUSTED_PROXY_HOPS) and services read the header it sets.

@@ -31,6 +31,10 @@ class ServiceSettings(BaseSettings):
     var_dir: Path = DEFAULT_VAR_DIR
     redis_url: str | None = None
     log_level: str = "info"
+    # How long an idle client connection stays open. Longer than any caller's pool keeps idle
+    # connections (gateway 30 s, httpx 5 s), so a caller never reuses one the server is
+    # closing at that very moment, which would fail a non-retryable POST.
+    http_keep_alive_seconds: int = Field(default=75, ge=1)
     migrate_on_start: bool = True
     # Tracing (docs/adr/0081): spans always exist so logs carry trace ids; exporting is opt-in.
     tracing_exporter: Literal["none", "zipkin", "otlp"] = "none"
