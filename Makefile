@@ -32,8 +32,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-bench: $(STAMP)
+bench: $(STAMP)  ## printed figures, each against a baseline measured in the same run
 	$(BIN)/python bench/login.py
+	$(BIN)/python bench/gateway.py
+	$(BIN)/python bench/orders.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
