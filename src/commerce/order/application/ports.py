@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
+from commerce.kernel.ports import InboxUnitOfWork
 from commerce.order.application.views import OrderPage, OrderView
 from commerce.order.domain.order import Order, OrderStatus
 
@@ -51,24 +51,10 @@ class OrderRepository(Protocol):
         first request) or ``interval`` (after a repeated one) at ``now``, longest-waiting first."""
 
 
-class OrderUnitOfWork(Protocol):
+class OrderUnitOfWork(InboxUnitOfWork, Protocol):
     """One transaction; ``commit`` also writes the aggregates' events to the outbox."""
 
     orders: OrderRepository
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    async def first_delivery(self, event_id: str) -> bool:
-        """Record an incoming event id in this transaction; ``False`` if it was seen before."""
-
-    async def commit(self) -> None: ...
 
 
 class OrderQueries(Protocol):

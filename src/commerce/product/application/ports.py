@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
+from commerce.kernel.ports import InboxUnitOfWork
 from commerce.product.domain.events import ReservedLine
 from commerce.product.domain.product import Product
 from commerce.product.domain.reservation import Reservation
@@ -50,23 +50,8 @@ class ReservationRepository(Protocol):
         """Write a changed status."""
 
 
-class ProductUnitOfWork(Protocol):
+class ProductUnitOfWork(InboxUnitOfWork, Protocol):
     """One transaction: repositories, the inbox, and the outbox written on commit."""
 
     products: ProductRepository
     reservations: ReservationRepository
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    async def first_delivery(self, event_id: str) -> bool:
-        """Record ``event_id`` as processed; False when it already was (then do nothing)."""
-
-    async def commit(self) -> None:
-        """Write the events the aggregates recorded to the outbox, then commit everything."""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
+from commerce.kernel.ports import UnitOfWork
 from commerce.user.domain.email import Email
 from commerce.user.domain.user import User
 
@@ -30,24 +30,12 @@ class UserRepository(Protocol):
         """Persist ``user.password_hash``."""
 
 
-class UserUnitOfWork(Protocol):
+class UserUnitOfWork(UnitOfWork, Protocol):
     """One transaction around one use case; leaving without commit() rolls back."""
 
     @property
     def users(self) -> UserRepository:
         """The users, inside this unit of work's transaction."""
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    async def commit(self) -> None:
-        """Make the use case's writes (and the events its aggregates raised) durable."""
 
 
 class PasswordHasher(Protocol):

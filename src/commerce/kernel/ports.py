@@ -1,0 +1,30 @@
+"""Ports every service's application layer shares (plain typing, no framework)."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, Self
+
+
+class UnitOfWork(Protocol):
+    """One transaction around one use case; leaving the block without ``commit()`` rolls back."""
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None:
+        """Make the use case's writes, and the events its aggregates raised, durable together."""
+
+
+class InboxUnitOfWork(UnitOfWork, Protocol):
+    """A unit of work of a service that consumes integration events."""
+
+    async def first_delivery(self, event_id: str) -> bool:
+        """Record an incoming event id in this transaction; ``False`` if it was seen before
+        (then the handler does nothing and returns)."""
