@@ -1,14 +1,18 @@
-"""Databases for adapter tests, on both backends: a SQLite file and a fresh MariaDB database."""
+"""Shared pieces of adapter tests: databases on both backends (a SQLite file and a fresh
+MariaDB database), a service app served in-process, a broker of the test's own."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 import pytest
+from fastapi import FastAPI
 
 from commerce.kernel.db import Database
+from commerce.kernel.messaging.embedded_broker import EmbeddedBroker
 
 
 @pytest.fixture(params=["sqlite", "mariadb"])
@@ -27,3 +31,23 @@ async def migrated_database(url: str, service_package: str) -> AsyncIterator[Dat
         yield database
     finally:
         await database.close()
+
+
+@asynccontextmanager
+async def serving(
+    app: FastAPI, *, client_address: tuple[str, int] | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with its lifespan running (database, broker clients...) and an HTTP client
+    talking to it in-process; ``client_address`` is the peer the app sees."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=client_address or ("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+            yield client
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
+    """A Kafka-protocol broker for this test alone: consumer groups start with no members
+    and no offsets."""
+    with EmbeddedBroker(log_path=tmp_path / "tansu.log") as broker:
+        yield broker

@@ -21,6 +21,7 @@ from commerce.auth.bootstrap import create_app
 from commerce.auth.settings import AuthSettings
 from commerce.kernel.db import create_engine
 from tests.integration.auth.conftest import drop_keys
+from tests.integration.conftest import serving
 from tests.unit.auth.fakes import FakeClock
 
 pytestmark = pytest.mark.integration
@@ -63,10 +64,8 @@ def settings(tmp_path: Path, **overrides: Any) -> AuthSettings:
 @asynccontextmanager
 async def running(config: AuthSettings, users: FakeUserService) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(config, user_service_transport=httpx.MockTransport(users))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("192.0.2.10", 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://auth.test") as client:
-            yield client
+    async with serving(app, client_address=("192.0.2.10", 50000)) as client:
+        yield client
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 
 from commerce.gateway.bootstrap import create_app
 from commerce.gateway.settings import GatewaySettings
+from tests.integration.conftest import serving
 from tests.integration.gateway.stubs import URLS, Stubs, StubTransport
 from tests.unit.gateway.keys import AUDIENCE, ISSUER, SigningKey, jwks
 
@@ -48,10 +49,8 @@ def start_gateway(stubs: Stubs) -> GatewayFactory:
     @asynccontextmanager
     async def start(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
         app = create_app(gateway_settings(**overrides), transport=StubTransport(stubs))
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app, client=(CLIENT_ADDRESS, 50000))
-            async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-                yield client
+        async with serving(app, client_address=(CLIENT_ADDRESS, 50000)) as client:
+            yield client
 
     return start
 

@@ -13,6 +13,7 @@ import pytest
 
 from commerce.gateway.bootstrap import create_app
 from commerce.gateway.breaker import State
+from tests.integration.conftest import serving
 from tests.integration.gateway.conftest import CLIENT_ADDRESS, gateway_settings
 from tests.integration.gateway.servers import FlakyService, SilentServer, ThreadedServer, free_port
 from tests.unit.gateway.keys import SigningKey, jwks
@@ -44,10 +45,8 @@ async def real_gateway(**overrides: Any) -> AsyncIterator[tuple[httpx.AsyncClien
         "retry_backoff_max_seconds": 0.05,
     }
     app = create_app(gateway_settings(**{**settings, **overrides}))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=(CLIENT_ADDRESS, 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-            yield client, app.state.gateway
+    async with serving(app, client_address=(CLIENT_ADDRESS, 50000)) as client:
+        yield client, app.state.gateway
 
 
 def upstreams_at(url: str) -> dict[str, str]:

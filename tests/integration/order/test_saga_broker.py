@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from commerce.contracts.topics import CATALOG_EVENTS, ORDER_EVENTS
 from commerce.kernel.messaging.embedded_broker import EmbeddedBroker
 from commerce.order.bootstrap import create_app
 from commerce.order.settings import Settings
+from tests.integration.conftest import serving
 
 pytestmark = pytest.mark.integration
 
@@ -32,10 +33,8 @@ DEADLINE_SECONDS = 30.0
 
 
 @pytest.fixture
-def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
-    # One broker per test: the service's consumer group starts with no members and no offsets.
-    with EmbeddedBroker(log_path=tmp_path / "tansu.log") as broker:
-        yield broker
+def broker(own_broker: EmbeddedBroker) -> EmbeddedBroker:
+    return own_broker
 
 
 @pytest.fixture
@@ -48,11 +47,8 @@ async def client(
         kafka_bootstrap_servers=broker.bootstrap_servers,
         redrive_after_seconds=600,
     )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://order") as client:
-            yield client
+    async with serving(create_app(settings)) as client:
+        yield client
 
 
 @pytest.fixture

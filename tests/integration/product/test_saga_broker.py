@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from commerce.contracts.topics import CATALOG_EVENTS, ORDER_EVENTS, dlq_topic
 from commerce.kernel.messaging.embedded_broker import EmbeddedBroker
 from commerce.product.bootstrap import create_app
 from commerce.product.settings import Settings
+from tests.integration.conftest import serving
 from tests.integration.product.helpers import cancelled, placed
 
 pytestmark = pytest.mark.integration
@@ -38,9 +39,8 @@ def database_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
-    with EmbeddedBroker(log_path=tmp_path / "tansu.log") as broker:
-        yield broker
+def broker(own_broker: EmbeddedBroker) -> EmbeddedBroker:
+    return own_broker
 
 
 @pytest.fixture
@@ -52,11 +52,8 @@ async def client(
         var_dir=tmp_path,
         kafka_bootstrap_servers=broker.bootstrap_servers,
     )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://product") as client:
-            yield client
+    async with serving(create_app(settings)) as client:
+        yield client
 
 
 async def consumer_of(broker: EmbeddedBroker, topic: str) -> AIOKafkaConsumer:

@@ -16,6 +16,7 @@ from commerce.kernel.db import Database
 from commerce.user.adapters.outbound.tables import users
 from commerce.user.bootstrap import SERVICE_PACKAGE, create_app
 from commerce.user.settings import Settings
+from tests.integration.conftest import serving
 
 pytestmark = pytest.mark.integration
 
@@ -24,11 +25,8 @@ VERIFY = "/internal/v1/credentials/verify"
 
 
 async def running(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://user") as client:
-            yield client
+    async with serving(create_app(settings)) as client:
+        yield client
 
 
 def settings_for(url: str, tmp_path: Path, **overrides: Any) -> Settings:

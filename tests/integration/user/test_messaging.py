@@ -24,6 +24,7 @@ from commerce.kernel.messaging.embedded_broker import EmbeddedBroker
 from commerce.user.adapters.outbound.tables import outbox
 from commerce.user.bootstrap import SERVICE_PACKAGE, create_app
 from commerce.user.settings import Settings
+from tests.integration.conftest import serving
 
 pytestmark = pytest.mark.integration
 
@@ -46,11 +47,8 @@ async def client(
         var_dir=tmp_path,
         kafka_bootstrap_servers=broker.bootstrap_servers,
     )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://user") as client:
-            yield client
+    async with serving(create_app(settings)) as client:
+        yield client
 
 
 @pytest.fixture
