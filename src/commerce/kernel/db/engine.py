@@ -25,13 +25,16 @@ def _enable_sqlite_concurrency(dbapi_connection: Any, _record: Any) -> None:
 
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     """Build the service's engine; pool settings only where the driver pools."""
+    # hide_parameters: a logged database error must never carry the row it was writing
+    # (an e-mail, a password hash, a token hash) into logs or dead-letter headers.
     if is_sqlite(url):
-        engine = create_async_engine(url, echo=echo)
+        engine = create_async_engine(url, echo=echo, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _enable_sqlite_concurrency)
         return engine
     return create_async_engine(
         url,
         echo=echo,
+        hide_parameters=True,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
