@@ -39,7 +39,17 @@ class Unauthorized(DomainError):
 
 
 class InvalidInput(DomainError):
+    """The request's content breaks a rule; ``field`` names the offending input, if one does.
+
+    ``field`` uses the names of the HTTP layer's schema errors ("query.cursor",
+    "header.Idempotency-Key", "items.0.quantity"), so a client reads both kinds alike.
+    """
+
     code = "invalid_input"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.field = field
 
 
 class RateLimited(DomainError):

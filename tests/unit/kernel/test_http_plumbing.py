@@ -6,7 +6,7 @@ import httpx
 import pytest
 from fastapi import APIRouter
 
-from commerce.kernel.domain import Conflict, NotFound, RateLimited
+from commerce.kernel.domain import Conflict, InvalidInput, NotFound, RateLimited
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.identity import CurrentIdentity
 from commerce.kernel.http.schemas import RequestBody
@@ -28,6 +28,10 @@ def build_app(ready: bool = True) -> httpx.AsyncClient:
             raise RuntimeError("SELECT * FROM secret_table")
         if widget.name == "slow":
             raise RateLimited("Slow down.", retry_after_seconds=7)
+        if widget.name == "odd":
+            raise InvalidInput("Sizes are even.", code="odd_size", field="size")
+        if widget.name == "vague":
+            raise InvalidInput("Something is off.")
         return {"name": widget.name}
 
     @router.get("/widgets/{widget_id}")
@@ -77,6 +81,27 @@ async def test_domain_errors_map_to_statuses(name: str, status: int) -> None:
     assert response.headers["content-type"] == "application/problem+json"
     if status == 429:
         assert response.headers["retry-after"] == "7"
+
+
+async def test_a_domain_422_carries_field_errors_like_a_schema_422() -> None:
+    async with build_app() as client:
+        with_field = await client.post("/widgets", json={"name": "odd", "size": 3})
+        without_field = await client.post("/widgets", json={"name": "vague", "size": 3})
+    assert with_field.status_code == 422
+    assert with_field.headers["content-type"] == "application/problem+json"
+    assert with_field.json()["errors"] == [
+        {"field": "size", "message": "Sizes are even.", "type": "odd_size"}
+    ]
+    assert without_field.status_code == 422
+    assert without_field.json()["errors"] == [
+        {"field": "", "message": "Something is off.", "type": "invalid_input"}
+    ]
+
+
+async def test_other_domain_errors_carry_no_field_errors() -> None:
+    async with build_app() as client:
+        response = await client.post("/widgets", json={"name": "taken", "size": 1})
+    assert response.status_code == 409 and "errors" not in response.json()
 
 
 async def test_unexpected_error_is_500_without_internals() -> None:

@@ -84,7 +84,15 @@ async def _domain_error(_: Request, exc: Exception) -> ProblemResponse:
         headers["Retry-After"] = str(exc.retry_after_seconds)
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"
-    return problem(status_for(exc), exc.message, slug=exc.code.replace("_", "-"), headers=headers)
+    status = status_for(exc)
+    # The contract promises "errors" on every 422, not only on those the schema raised.
+    errors = None
+    if status == 422:
+        field = exc.field if isinstance(exc, InvalidInput) else None
+        errors = [{"field": field or "", "message": exc.message, "type": exc.code}]
+    return problem(
+        status, exc.message, slug=exc.code.replace("_", "-"), errors=errors, headers=headers
+    )
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
