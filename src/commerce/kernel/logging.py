@@ -8,9 +8,13 @@ filter scrubs anything that looks like a secret (see ``observability.redaction``
 
 from __future__ import annotations
 
+import atexit
+import copy
 import json
 import logging
+import queue
 from datetime import UTC, datetime
+from logging.handlers import QueueHandler, QueueListener
 from typing import IO, Any
 
 from commerce.kernel.http.request_id import current_request_id
@@ -70,9 +74,45 @@ def json_handler(service: str, stream: IO[str] | None = None) -> logging.Handler
     return handler
 
 
-def configure_logging(service: str, level: str = "info") -> None:
+class FormattingQueueHandler(QueueHandler):
+    """Filters and formats where the record is made (so the request id, trace ids and the
+    redaction see the caller's context) and leaves only the write to a background thread:
+    a slow log pipe then never stalls the event loop."""
+
+    def __init__(self, inner: logging.Handler, log_queue: queue.SimpleQueue[Any]) -> None:
+        super().__init__(log_queue)
+        self.filters = list(inner.filters)
+        self.formatter = inner.formatter
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        line = self.format(record)
+        prepared = copy.copy(record)
+        prepared.msg, prepared.args = line, None
+        prepared.exc_info = prepared.exc_text = prepared.stack_info = None
+        return prepared
+
+
+_listener: QueueListener | None = None
+
+
+def _stop_listener() -> None:
+    global _listener
+    if _listener is not None:
+        _listener.stop()  # drains what is queued
+        _listener = None
+
+
+def configure_logging(service: str, level: str = "info", stream: IO[str] | None = None) -> None:
+    """JSON lines on stderr (or ``stream``), written by a background thread."""
+    global _listener
+    _stop_listener()
+    log_queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    writer = logging.StreamHandler(stream)
+    writer.setFormatter(logging.Formatter("%(message)s"))
+    _listener = QueueListener(log_queue, writer)
+    _listener.start()
     root = logging.getLogger()
-    root.handlers[:] = [json_handler(service)]
+    root.handlers[:] = [FormattingQueueHandler(json_handler(service), log_queue)]
     root.setLevel(level.upper())
     # uvicorn's access log repeats what our request log says, in another format.
     logging.getLogger("uvicorn.access").disabled = True
@@ -81,3 +121,6 @@ def configure_logging(service: str, level: str = "info") -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+
+
+atexit.register(_stop_listener)
