@@ -101,7 +101,9 @@ class TokenVerifier:
         except jwt.PyJWTError as error:
             raise InvalidToken(f"unparsable header: {type(error).__name__}") from error
         algorithm, kid = header.get("alg"), header.get("kid")
-        if algorithm not in ALLOWED_ALGORITHMS:
+        # The header is the client's JSON: "alg" may be a list or an object, which a set
+        # lookup would turn into a TypeError (a 500) instead of a refusal.
+        if not isinstance(algorithm, str) or algorithm not in ALLOWED_ALGORITHMS:
             raise InvalidToken(f"algorithm not allowed: {algorithm!r}")
         if not isinstance(kid, str) or not kid or len(kid) > 256:
             raise InvalidToken("missing kid")
