@@ -8,10 +8,13 @@ bounded memory; the embedded default) and ``commerce.kernel.ratelimit_redis.Redi
 A bucket holds at most ``rate.burst`` tokens and refills at ``rate.limit`` tokens per
 ``rate.period_seconds``. A refused hit spends nothing, so a caller that keeps knocking is
 let in again as soon as the refill allows.
+
+Limits per client address should key on :func:`client_key`, not on the raw address.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
 from collections import OrderedDict
@@ -20,6 +23,29 @@ from dataclasses import dataclass
 from typing import Protocol
 
 DEFAULT_MAX_KEYS = 100_000
+IPV6_CLIENT_PREFIX = 64
+
+
+def client_key(address: str) -> str:
+    """The rate-limit identity of a client address.
+
+    An IPv4 address is its own key. An IPv6 address becomes its /64 network (e.g.
+    ``2001:db8:1:2::/64``): one subscriber usually holds a whole /64 and can pick any address
+    in it, so counting per address would let it rotate past every limit. An IPv4-mapped IPv6
+    address (``::ffff:192.0.2.1``, as a dual-stack socket reports IPv4 peers) is the IPv4
+    client it stands for; collapsing it to a /64 would put every IPv4 client in one bucket.
+    Anything that is not an IP address (``"unknown"``, a host name) is returned unchanged.
+    """
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv4Address):
+        return address
+    if parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    network = ipaddress.IPv6Network((int(parsed), IPV6_CLIENT_PREFIX), strict=False)
+    return str(network)
 
 
 @dataclass(frozen=True)

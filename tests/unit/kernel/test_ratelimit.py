@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from commerce.kernel.ratelimit import Decision, InMemoryRateLimiter, Rate
+from commerce.kernel.ratelimit import Decision, InMemoryRateLimiter, Rate, client_key
 
 
 class FakeMonotonic:
@@ -105,3 +105,30 @@ async def test_recent_use_keeps_a_key_from_eviction(clock: FakeMonotonic) -> Non
     await limiter.hit("a", rate)  # "a" is now the most recently used, and empty
     await limiter.hit("c", rate)  # evicts "b"
     assert not (await limiter.hit("a", rate)).allowed
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("192.0.2.10", "192.0.2.10"),
+        ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
+        ("2001:DB8:0001:0002:0:0:0:ffff", "2001:db8:1:2::/64"),
+        ("::1", "::/64"),
+        ("fe80::1%eth0", "fe80::/64"),
+        ("::ffff:192.0.2.10", "192.0.2.10"),
+        ("unknown", "unknown"),
+        ("", ""),
+        ("2001:db8::zz", "2001:db8::zz"),
+        ("192.0.2.300", "192.0.2.300"),
+    ],
+)
+def test_client_key_collapses_ipv6_to_its_64_and_keeps_the_rest(address: str, key: str) -> None:
+    assert client_key(address) == key
+
+
+def test_addresses_of_one_ipv6_64_share_a_key_and_neighbours_do_not() -> None:
+    same = {client_key(f"2001:db8:0:7::{suffix:x}") for suffix in (1, 2, 0xFFFF, 0xDEAD)}
+    assert len(same) == 1
+    assert client_key("2001:db8:0:7::1") != client_key("2001:db8:0:8::1")
+    assert client_key("192.0.2.1") != client_key("192.0.2.2")
