@@ -1,0 +1,54 @@
+"""Periodic work inside a service process (re-drives, purges, refreshes), written once.
+
+A pass that fails is logged and tried again at the next interval: a database or peer that is
+briefly away must not end the loop, and only ``stop()`` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger("commerce.background")
+
+
+class PeriodicTask:
+    """Runs ``work`` every ``every`` seconds (first right away, or after one interval)."""
+
+    def __init__(
+        self,
+        name: str,
+        work: Callable[[], Awaitable[object]],
+        every: float,
+        *,
+        run_at_start: bool = True,
+    ) -> None:
+        self.name = name
+        self._work = work
+        self._every = every
+        self._run_at_start = run_at_start
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name=self.name)
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def _loop(self) -> None:
+        if not self._run_at_start:
+            await asyncio.sleep(self._every)
+        while True:
+            try:
+                await self._work()
+            except Exception:
+                log.exception("%s: pass failed; trying again in %.0f s", self.name, self._every)
+            await asyncio.sleep(self._every)
