@@ -128,6 +128,18 @@ async def test_attempts_per_address_are_limited_across_accounts() -> None:
     assert (await world.log_in(address="10.0.0.2")).access_token
 
 
+async def test_ipv6_addresses_of_one_64_share_the_address_limit() -> None:
+    world = World(per_address=2)
+    for suffix in ("1", "2"):
+        with pytest.raises(InvalidCredentials):
+            await world.log_in(password="guess", address=f"2001:db8:5:6::{suffix}")
+    with pytest.raises(LoginRateLimited) as caught:
+        await world.log_in(address="2001:db8:5:6:ffff:ffff:ffff:ffff")
+    assert caught.value.limit == "login_address"
+    # The neighbouring /64 is another client.
+    assert (await world.log_in(address="2001:db8:5:7::1")).access_token
+
+
 async def test_successful_attempts_count_too() -> None:
     world = World(per_account=2)
     await world.log_in()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from commerce.kernel.domain import RateLimited
-from commerce.kernel.ratelimit import Rate, RateLimiter
+from commerce.kernel.ratelimit import Rate, RateLimiter, client_key
 
 
 class LoginRateLimited(RateLimited):
@@ -41,7 +41,8 @@ class LoginThrottle:
         # Hashed so that no e-mail address sits in the limiter's keys (Redis, memory dumps).
         account = hashlib.sha256(normalise_email(email).encode("utf-8")).hexdigest()[:32]
         for limit, key, rate in (
-            ("login_address", f"login:address:{address}", self._per_address),
+            # An IPv6 client counts per /64, or it could rotate past the limit within its /64.
+            ("login_address", f"login:address:{client_key(address)}", self._per_address),
             ("login_account", f"login:account:{account}", self._per_account),
         ):
             decision = await self._limiter.hit(key, rate)
