@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 from commerce.kernel.domain import InvalidInput
@@ -59,8 +59,13 @@ def _position(cursor: str | None) -> Position | None:
     if data is None:
         return None
     try:
-        return Position(created_at=datetime.fromisoformat(data["t"]), id=str(data["i"]))
-    except (KeyError, TypeError, ValueError) as exc:
+        created_at, product_id = datetime.fromisoformat(data["t"]), data["i"]
+        # A cursor is client input: a naive time, or one that leaves datetime's range once
+        # moved to UTC (year 1 at +14:00), would fail in the database type (a 500).
+        if created_at.tzinfo is None or not isinstance(product_id, str):
+            raise ValueError("not a cursor we issued")
+        return Position(created_at=created_at.astimezone(UTC), id=product_id)
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise InvalidInput("The cursor is not valid.", code="invalid_cursor") from exc
 
 
