@@ -80,7 +80,7 @@ async def test_huge_totals_fit(use_cases: OrderUseCases) -> None:
 
 
 async def test_rejection_and_a_late_reservation_that_is_released_again(
-    use_cases: OrderUseCases, database: Database
+    use_cases: OrderUseCases, database: Database, clock: FakeClock
 ) -> None:
     order_id = (await use_cases.place(PlaceOrder("u-1", LINES))).order.id
     rejected = RecordRejection("evt-1", order_id, "OUT_OF_STOCK")
@@ -91,6 +91,19 @@ async def test_rejection_and_a_late_reservation_that_is_released_again(
     assert (view.status, view.reason, view.total) == ("REJECTED", "OUT_OF_STOCK", None)
     types = [e["type"] for e in await outbox_events(database)]
     assert types == ["OrderPlaced", "OrderRejected", "OrderCancelled"]
+    # The release is persisted as awaited (so the re-drive repeats it) and bumps the version.
+    async with database.sessions() as session:
+        row = (
+            await session.execute(
+                select(orders.c.awaiting, orders.c.publish_count, orders.c.version).where(
+                    orders.c.id == order_id
+                )
+            )
+        ).one()
+    assert tuple(row) == ("RELEASE", 1, 2)
+    clock.advance(10)
+    assert await use_cases.redrive() == 1
+    assert [e["type"] for e in await outbox_events(database)][-1] == "OrderCancelled"
 
 
 async def test_cancel_then_release_ends_the_redrive(

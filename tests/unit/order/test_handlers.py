@@ -21,7 +21,7 @@ from commerce.order.application.ports import RedrivePolicy, StaleOrder
 from commerce.order.application.redrive import RedrivePendingOrders
 from commerce.order.domain.events import OrderCancelled, OrderConfirmed, OrderPlaced, OrderRejected
 from commerce.order.domain.lines import PricedLine
-from commerce.order.domain.order import OrderNotCancellable, OrderStatus, Reply
+from commerce.order.domain.order import Awaiting, OrderNotCancellable, OrderStatus, Reply
 from tests.unit.order.fakes import FakeClock, FakeUnitOfWork, SequentialIds, Store
 
 LINES = (("p-1", 2), ("p-2", 1))
@@ -160,10 +160,33 @@ async def test_stock_rejected_rejects_with_reason(service: Service) -> None:
 async def test_a_reservation_after_cancel_is_released_not_applied(service: Service) -> None:
     placed = await service.place(PlaceOrder("u-1", LINES))
     await service.cancel(CancelOrder("u-1", placed.order.id))
+    service.clock.advance(3)
     reply = await service.replies.reserved(RecordReservation("e-1", placed.order.id, PRICED))
     assert reply is Reply.COMPENSATED
-    assert service.store.orders[placed.order.id].status is OrderStatus.CANCELLED
+    stored = service.store.orders[placed.order.id]
+    assert stored.status is OrderStatus.CANCELLED
     assert [type(e) for e in service.store.outbox] == [OrderPlaced, OrderCancelled, OrderCancelled]
+    # The repeated release is saved with the event: its re-drive clock starts anew.
+    assert stored.awaiting is Awaiting.RELEASE and stored.last_published_at == service.clock.now
+    assert stored.version == 2  # placed, cancelled, compensated
+
+
+async def test_a_late_reservation_of_a_rejected_order_awaits_its_release(
+    service: Service,
+) -> None:
+    placed = await service.place(PlaceOrder("u-1", LINES))
+    await service.replies.rejected(RecordRejection("e-1", placed.order.id, "OUT_OF_STOCK"))
+    reply = await service.replies.reserved(RecordReservation("e-2", placed.order.id, PRICED))
+    assert reply is Reply.COMPENSATED
+    stored = service.store.orders[placed.order.id]
+    assert (stored.status, stored.awaiting) == (OrderStatus.REJECTED, Awaiting.RELEASE)
+    assert stored.publish_count == 1
+    # Lost with the broker, the release is asked for again.
+    service.clock.advance(10)
+    assert await service.redrive() == 1
+    assert isinstance(service.store.outbox[-1], OrderCancelled)
+    assert await service.replies.released(RecordRelease("e-3", placed.order.id)) is Reply.APPLIED
+    assert service.store.orders[placed.order.id].awaiting is None
 
 
 async def test_a_reply_for_an_unknown_order_is_recorded_and_ignored(service: Service) -> None:

@@ -56,7 +56,9 @@ class CatalogReplyHandler:
                     await uow.commit()
                     return None
                 reply = change(order, self._clock())
-                if reply is Reply.APPLIED:
+                # A compensation changes the order too (awaiting a release, publish count): it
+                # is saved with the version check like any change, or its re-drive is lost.
+                if reply is not Reply.IGNORED:
                     await uow.orders.save(order)
                 await uow.commit()
                 return reply
