@@ -11,8 +11,6 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-import redis.exceptions
-import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -28,6 +26,7 @@ from commerce.kernel.domain import (
     RateLimited,
     Unauthorized,
 )
+from commerce.kernel.outages import DEPENDENCY_OUTAGES
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://commerce.example/problems/"
@@ -131,17 +130,6 @@ async def _http_error(_: Request, exc: Exception) -> ProblemResponse:
 
 # A dependency that is down (database, Redis, a peer's socket) is a 503 the client may retry,
 # not a 500: the request was fine, the platform could not serve it right now.
-DEPENDENCY_OUTAGES: tuple[type[BaseException], ...] = (
-    ConnectionError,
-    TimeoutError,
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-    sqlalchemy.exc.TimeoutError,
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
-)
-
-
 async def _unexpected_error(request: Request, exc: Exception) -> ProblemResponse:
     if isinstance(exc, DEPENDENCY_OUTAGES):
         log.error(
