@@ -102,6 +102,53 @@ def record_dead_letter(group: str, topic: str) -> None:
     DEAD_LETTERS.labels(group, topic).inc()
 
 
+OUTBOX_PUBLISHED = Counter(
+    "commerce_outbox_published",
+    "Outbox rows the broker acknowledged.",
+)
+OUTBOX_PUBLISH_FAILURES = Counter(
+    "commerce_outbox_publish_failures",
+    "Outbox rows the broker did not acknowledge (retried later with backoff).",
+)
+CONSUMER_HANDLED = Counter(
+    "commerce_consumer_handled",
+    "Messages a consumer's handler processed successfully.",
+    ["group", "topic"],
+)
+CONSUMER_RETRIES = Counter(
+    "commerce_consumer_retries",
+    "Handler retries, by reason: outage (a dependency is down: retried until it is back, "
+    "never dead-lettered) or error (counts towards the attempt limit).",
+    ["group", "topic", "reason"],
+)
+CONSUMER_COMMIT_FAILURES = Counter(
+    "commerce_consumer_commit_failures",
+    "Offset commits that failed (a rebalance or a broker restart; the messages are redelivered).",
+    ["group"],
+)
+RetryReason = Literal["outage", "error"]
+
+
+def record_outbox_published(rows: int) -> None:
+    OUTBOX_PUBLISHED.inc(rows)
+
+
+def record_outbox_publish_failures(rows: int) -> None:
+    OUTBOX_PUBLISH_FAILURES.inc(rows)
+
+
+def record_consumer_handled(group: str, topic: str) -> None:
+    CONSUMER_HANDLED.labels(group, topic).inc()
+
+
+def record_consumer_retry(group: str, topic: str, reason: RetryReason) -> None:
+    CONSUMER_RETRIES.labels(group, topic, reason).inc()
+
+
+def record_consumer_commit_failure(group: str) -> None:
+    CONSUMER_COMMIT_FAILURES.labels(group).inc()
+
+
 LagSource = Callable[[], Mapping[tuple[str, int], int]]
 
 
