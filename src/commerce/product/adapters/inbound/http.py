@@ -37,6 +37,7 @@ Search = Annotated[
 ]
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body is not valid JSON."},
     401: {"description": "No valid bearer token."},
     403: {"description": "The caller is not the product's seller."},
     404: {"description": "No such product."},
@@ -50,7 +51,7 @@ router = APIRouter(prefix="/v1/products", tags=["products"])
     "",
     status_code=201,
     response_model=ProductOut,
-    responses={k: PROBLEMS[k] for k in (401, 409)},
+    responses={k: PROBLEMS[k] for k in (400, 401, 409)},
 )
 async def create(
     body: NewProduct, identity: CurrentIdentity, services: Services, response: Response
@@ -91,7 +92,7 @@ async def get(product_id: str, services: Services) -> ProductOut:
 @router.patch(
     "/{product_id}",
     response_model=ProductOut,
-    responses={k: PROBLEMS[k] for k in (401, 403, 404)},
+    responses={k: PROBLEMS[k] for k in (400, 401, 403, 404)},
 )
 async def edit(
     product_id: str, body: ProductEdit, identity: CurrentIdentity, services: Services
