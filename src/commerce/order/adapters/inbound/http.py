@@ -42,6 +42,7 @@ IdempotencyKey = Annotated[
 StatusFilter = Annotated[OrderStatus | None, Query(description="Only orders in this status.")]
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body is not valid JSON."},
     401: {"description": "No valid bearer token."},
     404: {"description": "No such order of the caller (another user's order is not found too)."},
     409: {"description": "The order is already REJECTED or CANCELLED."},
@@ -73,7 +74,7 @@ def _invalid(field: str, error: InvalidInput) -> ProblemResponse:
             "model": OrderOut,
             "description": "A replay: the order first placed with this key, as it is now.",
         },
-        **{k: PROBLEMS[k] for k in (401, 422)},
+        **{k: PROBLEMS[k] for k in (400, 401, 422)},
     },
 )
 async def place(
