@@ -90,6 +90,9 @@ def client_address(request: Request) -> str:
 
 
 _PROBLEM = {"content": {"application/problem+json": {}}}
+_NOT_JSON: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body is not valid JSON", **_PROBLEM}
+}
 router = APIRouter(tags=["auth"])
 
 
@@ -97,6 +100,7 @@ router = APIRouter(tags=["auth"])
     "/v1/auth/login",
     response_model=TokenResponse,
     responses={
+        **_NOT_JSON,
         401: {"description": "Wrong e-mail or password (one answer for both)", **_PROBLEM},
         429: {"description": "Too many attempts; see Retry-After", **_PROBLEM},
         503: {"description": "The user service is unavailable", **_PROBLEM},
@@ -122,14 +126,17 @@ async def log_in(body: LoginRequest, request: Request, context: Context) -> Toke
 @router.post(
     "/v1/auth/refresh",
     response_model=TokenResponse,
-    responses={401: {"description": "Invalid, expired, revoked or reused", **_PROBLEM}},
+    responses={
+        **_NOT_JSON,
+        401: {"description": "Invalid, expired, revoked or reused", **_PROBLEM},
+    },
 )
 async def refresh(body: RefreshTokenRequest, context: Context) -> TokenResponse:
     """Exchange a refresh token for a new pair. A reused token revokes its whole family."""
     return TokenResponse.of(await context.handlers.refresh(Refresh(body.refresh_token)))
 
 
-@router.post("/v1/auth/logout", status_code=204, response_class=Response)
+@router.post("/v1/auth/logout", status_code=204, response_class=Response, responses=_NOT_JSON)
 async def log_out(body: RefreshTokenRequest, context: Context) -> Response:
     """Revoke the refresh token's family. 204 also for a token we do not know."""
     await context.handlers.log_out(LogOut(body.refresh_token))
