@@ -22,6 +22,7 @@ router = APIRouter(prefix="/v1/users", tags=["users"])
     status_code=status.HTTP_201_CREATED,
     response_model=UserResponse,
     responses={
+        400: {"description": "The body is not valid JSON.", **PROBLEM},
         409: {"description": "The e-mail is already registered (in any case).", **PROBLEM},
         422: {"description": "Invalid e-mail, password not 8..128 characters.", **PROBLEM},
     },
