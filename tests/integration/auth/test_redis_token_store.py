@@ -10,6 +10,7 @@ import pytest
 from redis.asyncio import Redis
 
 from commerce.auth.adapters.outbound.redis_token_store import RedisRefreshTokenStore
+from commerce.auth.application.ports import Rotation
 from commerce.auth.domain.tokens import TokenFamily, UserClaims, hash_token
 from tests.integration.auth.conftest import drop_keys
 
@@ -43,7 +44,7 @@ async def test_keys_are_prefixed_and_expire_with_the_tokens(
     # A rotation gives the successor its own expiry and stretches the family's to match.
     later = at + timedelta(seconds=50)
     successor = family.rotate(first, hash_token("b"), later, timedelta(seconds=100))
-    assert await store.rotate(first, successor)
+    assert await store.rotate(first, successor) is Rotation.ROTATED
     assert 140_000 < await redis.pttl(f"{redis_prefix}fam:{family.id}") <= 150_000
     assert 140_000 < await redis.pttl(f"{redis_prefix}rt:{successor.token_hash}") <= 150_000
     # The used token is remembered until its own expiry, to catch its reuse.

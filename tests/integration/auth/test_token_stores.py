@@ -13,10 +13,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from commerce.auth.application.handlers import AuthHandlers, LogIn, LogOut, Refresh
-from commerce.auth.application.ports import RefreshTokenStore
+from commerce.auth.application.ports import RefreshTokenStore, Rotation, StoredToken
 from commerce.auth.application.throttle import LoginThrottle
-from commerce.auth.domain.errors import InvalidRefreshToken, RefreshTokenReused
-from commerce.auth.domain.tokens import TokenFamily, UserClaims, hash_token
+from commerce.auth.domain.errors import (
+    InvalidRefreshToken,
+    RefreshTokenReused,
+    TokenFamilyRevoked,
+)
+from commerce.auth.domain.tokens import RefreshToken, TokenFamily, UserClaims, hash_token
 from commerce.kernel.ratelimit import InMemoryRateLimiter, Rate
 from tests.unit.auth.fakes import ALICE_PASSWORD, FakeClock, FakeIssuer, FakeVerifier
 
@@ -63,7 +67,7 @@ async def test_rotate_is_a_compare_and_set(store: RefreshTokenStore) -> None:
     family, first = TokenFamily.start(claims(), new_hash(), at, TTL)
     await store.add_family(family, first)
     successor = family.rotate(first, new_hash(), at + timedelta(seconds=5), TTL)
-    assert await store.rotate(first, successor)
+    assert await store.rotate(first, successor) is Rotation.ROTATED
 
     used = await store.find(first.token_hash)
     assert used is not None and used.token.used_at == at + timedelta(seconds=5)
@@ -76,7 +80,7 @@ async def test_rotate_is_a_compare_and_set(store: RefreshTokenStore) -> None:
     stale_copy.used_at = at + timedelta(seconds=9)
     other = family.rotate(fresh.token, new_hash(), at, TTL)
     other.token_hash = new_hash()
-    assert not await store.rotate(stale_copy, other)
+    assert await store.rotate(stale_copy, other) is Rotation.ALREADY_USED
     assert await store.find(other.token_hash) is None
 
 
@@ -92,9 +96,9 @@ async def test_two_concurrent_rotations_of_one_token_have_one_winner(
     results = await asyncio.gather(
         *(store.rotate(c.token, s) for c, s in zip(copies, successors, strict=True) if c)
     )
-    assert sorted(results) == [False, True]
+    assert sorted(r.value for r in results) == ["rotated", "already_used"]
     stored = [await store.find(s.token_hash) is not None for s in successors]
-    assert stored == results
+    assert stored == [r is Rotation.ROTATED for r in results]
 
 
 async def test_revoking_a_family_is_idempotent(store: RefreshTokenStore) -> None:
@@ -111,20 +115,22 @@ async def test_revoking_an_unknown_family_is_harmless(store: RefreshTokenStore) 
     await store.revoke_family(str(uuid.uuid4()), now())
 
 
-async def test_rotation_into_a_revoked_family_is_refused_or_useless(
+async def test_a_revocation_between_find_and_rotate_refuses_the_rotation(
     store: RefreshTokenStore,
 ) -> None:
     at = now()
     family, first = TokenFamily.start(claims(), new_hash(), at, TTL)
     await store.add_family(family, first)
     stale = await store.find(first.token_hash)
+    # A logout (or another request's reuse detection) commits here, after our find.
     await store.revoke_family(family.id, at)
-    assert stale is not None
+    assert stale is not None and not stale.family.is_revoked
     successor = stale.family.rotate(stale.token, new_hash(), at, TTL)
-    await store.rotate(stale.token, successor)
-    # Whatever the store did, the successor cannot be refreshed: its family is revoked.
-    found = await store.find(successor.token_hash)
-    assert found is None or found.family.is_revoked
+    assert await store.rotate(stale.token, successor) is Rotation.FAMILY_REVOKED
+    # Nothing was written: no successor, and the presented token is still unused.
+    assert await store.find(successor.token_hash) is None
+    found = await store.find(first.token_hash)
+    assert found is not None and found.token.used_at is None and found.family.is_revoked
 
 
 def handlers_on(store: RefreshTokenStore) -> tuple[AuthHandlers, UserClaims]:
@@ -144,6 +150,38 @@ def handlers_on(store: RefreshTokenStore) -> tuple[AuthHandlers, UserClaims]:
         refresh_ttl=TTL,
     )
     return handlers, user
+
+
+class RevokedWhileInFlight:
+    """A real store whose family is revoked, as by a concurrent logout, right after a find."""
+
+    def __init__(self, store: RefreshTokenStore) -> None:
+        self._store = store
+
+    async def add_family(self, family: TokenFamily, first: RefreshToken) -> None:
+        await self._store.add_family(family, first)
+
+    async def find(self, token_hash: str) -> StoredToken | None:
+        found = await self._store.find(token_hash)
+        if found is not None:
+            await self._store.revoke_family(found.family.id, now())
+        return found
+
+    async def rotate(self, used: RefreshToken, successor: RefreshToken) -> Rotation:
+        return await self._store.rotate(used, successor)
+
+    async def revoke_family(self, family_id: str, at: datetime) -> None:
+        await self._store.revoke_family(family_id, at)
+
+
+async def test_a_logout_during_a_refresh_wins_on_a_real_store(store: RefreshTokenStore) -> None:
+    handlers, user = handlers_on(store)
+    pair = await handlers.log_in(LogIn(user.email, ALICE_PASSWORD, "127.0.0.1"))
+    handlers.store = RevokedWhileInFlight(store)
+    with pytest.raises(TokenFamilyRevoked):
+        await handlers.refresh(Refresh(pair.refresh_token))
+    found = await store.find(hash_token(pair.refresh_token))
+    assert found is not None and found.token.used_at is None and found.family.is_revoked
 
 
 async def test_reuse_revokes_the_family_on_a_real_store(store: RefreshTokenStore) -> None:

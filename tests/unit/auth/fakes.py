@@ -6,7 +6,7 @@ import copy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from commerce.auth.application.ports import StoredToken, UserServiceUnavailable
+from commerce.auth.application.ports import Rotation, StoredToken, UserServiceUnavailable
 from commerce.auth.domain.tokens import RefreshToken, TokenFamily, UserClaims
 
 ALICE = UserClaims(user_id="u-alice", email="alice@example.com", roles=("USER",))
@@ -59,6 +59,7 @@ class FakeTokenStore:
         self.families: dict[str, TokenFamily] = {}
         self.tokens: dict[str, RefreshToken] = {}
         self.lose_next_race = False
+        self.revoke_before_next_rotate = False
 
     async def add_family(self, family: TokenFamily, first: RefreshToken) -> None:
         self.families[family.id] = copy.deepcopy(family)
@@ -71,17 +72,24 @@ class FakeTokenStore:
         family = self.families[token.family_id]
         return StoredToken(token=copy.deepcopy(token), family=copy.deepcopy(family))
 
-    async def rotate(self, used: RefreshToken, successor: RefreshToken) -> bool:
+    async def rotate(self, used: RefreshToken, successor: RefreshToken) -> Rotation:
         stored = self.tokens.get(used.token_hash)
+        family = self.families.get(used.family_id)
         if self.lose_next_race and stored is not None:
             # Another request used the token between our find and this rotate.
             self.lose_next_race = False
             stored.used_at = used.used_at
+        if self.revoke_before_next_rotate and family is not None:
+            # A logout revoked the family between our find and this rotate.
+            self.revoke_before_next_rotate = False
+            family.revoke(successor.issued_at)
+        if family is None or family.is_revoked:
+            return Rotation.FAMILY_REVOKED
         if stored is None or stored.used_at is not None:
-            return False
+            return Rotation.ALREADY_USED
         stored.used_at = used.used_at
         self.tokens[successor.token_hash] = copy.deepcopy(successor)
-        return True
+        return Rotation.ROTATED
 
     async def revoke_family(self, family_id: str, at: datetime) -> None:
         family = self.families.get(family_id)

@@ -199,6 +199,17 @@ async def test_losing_a_concurrent_refresh_counts_as_reuse(world: World) -> None
     assert stored is not None and stored.family.is_revoked
 
 
+async def test_a_revocation_between_find_and_rotate_refuses_the_refresh(world: World) -> None:
+    pair = await world.log_in()
+    world.store.revoke_before_next_rotate = True
+    with pytest.raises(TokenFamilyRevoked):
+        await world.refresh(pair.refresh_token)
+    # Nothing was issued: the presented token is still unused, its family revoked.
+    stored = await world.store.find(hash_token(pair.refresh_token))
+    assert stored is not None and stored.token.used_at is None and stored.family.is_revoked
+    assert len(world.store.tokens) == 1
+
+
 async def test_expired_refresh_token_is_refused(world: World) -> None:
     pair = await world.log_in()
     world.clock.advance(days=14)

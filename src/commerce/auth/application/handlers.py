@@ -11,6 +11,7 @@ from commerce.auth.application.ports import (
     Clock,
     CredentialVerifier,
     RefreshTokenStore,
+    Rotation,
 )
 from commerce.auth.application.throttle import LoginThrottle
 from commerce.auth.application.tokens import TokenPair, new_refresh_secret
@@ -18,6 +19,7 @@ from commerce.auth.domain.errors import (
     InvalidCredentials,
     InvalidRefreshToken,
     RefreshTokenReused,
+    TokenFamilyRevoked,
 )
 from commerce.auth.domain.tokens import TokenFamily, UserClaims, hash_token
 
@@ -82,7 +84,11 @@ class AuthHandlers:
                 family.claims.user_id,
             )
             raise
-        if not await self.store.rotate(token, successor):
+        outcome = await self.store.rotate(token, successor)
+        if outcome is Rotation.FAMILY_REVOKED:
+            # Revoked since our find (a logout, or a reuse caught by another request).
+            raise TokenFamilyRevoked()
+        if outcome is Rotation.ALREADY_USED:
             # A concurrent refresh used this token first: this is its second use.
             family.revoke(now)
             await self.store.revoke_family(family.id, now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -49,6 +50,17 @@ class StoredToken:
     family: TokenFamily
 
 
+class Rotation(enum.Enum):
+    """What :meth:`RefreshTokenStore.rotate` did."""
+
+    ROTATED = "rotated"
+    # Another request used the token first (or the token is gone): nothing was written.
+    ALREADY_USED = "already_used"
+    # The family was revoked (or forgotten) since it was read: nothing was written. Checked
+    # before ALREADY_USED, so a revoked family is reported as such whatever its tokens say.
+    FAMILY_REVOKED = "family_revoked"
+
+
 class RefreshTokenStore(Protocol):
     """Refresh tokens (by hash) and their families.
 
@@ -64,10 +76,13 @@ class RefreshTokenStore(Protocol):
         """The token with this hash and its family; ``None`` if unknown or forgotten."""
         ...
 
-    async def rotate(self, used: RefreshToken, successor: RefreshToken) -> bool:
-        """Mark ``used`` as used and store ``successor``, only if ``used`` was still unused.
+    async def rotate(self, used: RefreshToken, successor: RefreshToken) -> Rotation:
+        """Mark ``used`` as used and store ``successor``, atomically and only if ``used`` is
+        still unused *and* its family still unrevoked at that moment.
 
-        ``False`` means another request used it first (or it is gone): nothing was written.
+        The family was read (by :meth:`find`) before this call; a revocation committed since
+        (a logout, another request's reuse detection) must win, so the store checks it again
+        in the same atomic step instead of trusting that read.
         """
         ...
 

@@ -19,13 +19,15 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from commerce.auth.application.ports import StoredToken
+from commerce.auth.application.ports import Rotation, StoredToken
 from commerce.auth.domain.tokens import RefreshToken, TokenFamily, UserClaims
 
 # KEYS: used token, successor token, family. ARGV: used_at, family_id, issued_at, expires_at.
+# Returns 1 rotated, 0 token used (or gone), -1 family revoked (or gone); the family first,
+# like the SQL store. A missing field reads as false, which is not '': gone counts as no.
 _ROTATE = """
+if redis.call('HGET', KEYS[3], 'revoked_at') ~= '' then return -1 end
 if redis.call('HGET', KEYS[1], 'used_at') ~= '' then return 0 end
-if redis.call('HGET', KEYS[3], 'revoked_at') ~= '' then return 0 end
 redis.call('HSET', KEYS[1], 'used_at', ARGV[1])
 redis.call('HSET', KEYS[2], 'family_id', ARGV[2], 'issued_at', ARGV[3],
            'expires_at', ARGV[4], 'used_at', '')
@@ -41,6 +43,9 @@ if redis.call('HGET', KEYS[1], 'revoked_at') == '' then
 end
 return 0
 """
+
+
+_ROTATION = {1: Rotation.ROTATED, 0: Rotation.ALREADY_USED, -1: Rotation.FAMILY_REVOKED}
 
 
 def _ms(moment: datetime) -> int:
@@ -124,7 +129,7 @@ class RedisRefreshTokenStore:
         )
         return StoredToken(token=token, family=family)
 
-    async def rotate(self, used: RefreshToken, successor: RefreshToken) -> bool:
+    async def rotate(self, used: RefreshToken, successor: RefreshToken) -> Rotation:
         assert used.used_at is not None, "the domain marks the token used before storing"
         reply: Any = await self._rotate(
             keys=[
@@ -139,7 +144,7 @@ class RedisRefreshTokenStore:
                 _ms(successor.expires_at),
             ],
         )
-        return int(reply) == 1
+        return _ROTATION[int(reply)]
 
     async def revoke_family(self, family_id: str, at: datetime) -> None:
         await self._revoke(keys=[self._family_key(family_id)], args=[_ms(at)])

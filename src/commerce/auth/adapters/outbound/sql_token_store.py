@@ -2,8 +2,14 @@
 
 Each port method is one short transaction. The race between two refreshes of one token is
 settled by the database: ``UPDATE ... SET used_at = :now WHERE token_hash = :h AND used_at
-IS NULL`` changes one row for exactly one of them (the row lock serialises them on InnoDB,
-the single writer on SQLite), and only that one inserts a successor.
+IS NULL AND EXISTS (<the family, unrevoked>)`` changes one row for exactly one of them (the
+row lock serialises them on InnoDB, the single writer on SQLite), and only that one inserts
+a successor. The ``EXISTS`` makes a revocation committed after the caller's ``find`` win.
+
+That one statement needs no lock on the family row: it reads the family at its start (a
+READ COMMITTED snapshot on InnoDB) and writes only the token. A revocation committed later
+than that read, even before our commit, is simply ordered after the rotation, exactly as if
+the refresh had finished a moment earlier; the successor then dies with its family.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from commerce.auth.adapters.outbound.sql_tables import refresh_tokens, token_families
-from commerce.auth.application.ports import StoredToken
+from commerce.auth.application.ports import Rotation, StoredToken
 from commerce.auth.domain.tokens import RefreshToken, TokenFamily, UserClaims
 
 
@@ -77,21 +83,28 @@ class SqlaRefreshTokenStore:
         )
         return StoredToken(token=token, family=family)
 
-    async def rotate(self, used: RefreshToken, successor: RefreshToken) -> bool:
+    async def rotate(self, used: RefreshToken, successor: RefreshToken) -> Rotation:
         assert used.used_at is not None, "the domain marks the token used before storing"
+        family_live = exists().where(
+            token_families.c.id == used.family_id, token_families.c.revoked_at.is_(None)
+        )
         async with self._sessions.begin() as session:
             result: Any = await session.execute(
                 update(refresh_tokens)
                 .where(
                     refresh_tokens.c.token_hash == used.token_hash,
+                    refresh_tokens.c.family_id == used.family_id,
                     refresh_tokens.c.used_at.is_(None),
+                    family_live,
                 )
                 .values(used_at=used.used_at)
             )
             if result.rowcount != 1:
-                return False
+                # Which condition failed only matters for the answer; nothing was written.
+                live = await session.scalar(select(family_live))
+                return Rotation.ALREADY_USED if live else Rotation.FAMILY_REVOKED
             await session.execute(insert(refresh_tokens).values(**_token_row(successor)))
-        return True
+        return Rotation.ROTATED
 
     async def revoke_family(self, family_id: str, at: datetime) -> None:
         async with self._sessions.begin() as session:
