@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from commerce.kernel.domain import Conflict
 from commerce.order.application.cancel_order import CancelOrderHandler
 from commerce.order.application.catalog_replies import CatalogReplyHandler
 from commerce.order.application.commands import (
@@ -15,10 +16,15 @@ from commerce.order.application.commands import (
     RecordRelease,
     RecordReservation,
 )
-from commerce.order.application.errors import IdempotencyKeyReused, OrderNotFound
+from commerce.order.application.errors import (
+    IdempotencyKeyReused,
+    OrderChangedMeanwhile,
+    OrderNotFound,
+)
 from commerce.order.application.place_order import PlaceOrderHandler
 from commerce.order.application.ports import RedrivePolicy, StaleOrder
 from commerce.order.application.redrive import RedrivePendingOrders
+from commerce.order.application.retry import ATTEMPTS
 from commerce.order.domain.events import OrderCancelled, OrderConfirmed, OrderPlaced, OrderRejected
 from commerce.order.domain.lines import PricedLine
 from commerce.order.domain.order import Awaiting, OrderNotCancellable, OrderStatus, Reply
@@ -133,6 +139,29 @@ async def test_cancel_twice_is_a_conflict_and_writes_nothing(service: Service) -
     with pytest.raises(OrderNotCancellable):
         await service.cancel(CancelOrder("u-1", placed.order.id))
     assert len(service.store.outbox) == events
+
+
+async def test_a_cancel_that_keeps_losing_the_race_is_a_conflict_to_retry(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    placed = await service.place(PlaceOrder("u-1", LINES))
+    from tests.unit.order import fakes
+
+    attempts = 0
+
+    async def always_stale(self, order):  # type: ignore[no-untyped-def]
+        nonlocal attempts
+        attempts += 1
+        raise StaleOrder()
+
+    monkeypatch.setattr(fakes.FakeOrderRepository, "save", always_stale)
+    with pytest.raises(OrderChangedMeanwhile) as caught:
+        await service.cancel(CancelOrder("u-1", placed.order.id))
+    assert isinstance(caught.value, Conflict)  # 409 problem, not a 500
+    assert isinstance(caught.value.__cause__, StaleOrder)
+    assert attempts == ATTEMPTS
+    assert service.store.orders[placed.order.id].status is OrderStatus.PENDING
+    assert [type(e) for e in service.store.outbox] == [OrderPlaced]
 
 
 async def test_stock_reserved_confirms_once_and_emits_order_confirmed(service: Service) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commerce.kernel.domain import InvalidInput, NotFound
+from commerce.kernel.domain import Conflict, InvalidInput, NotFound
 
 
 class OrderNotFound(NotFound):
@@ -19,3 +19,15 @@ class IdempotencyKeyReused(InvalidInput):
 
     def __init__(self) -> None:
         super().__init__("This Idempotency-Key was already used with a different request body.")
+
+
+class OrderChangedMeanwhile(Conflict):
+    """The order kept changing under a use case through all its attempts (rare contention).
+
+    A 409 the client may simply repeat, not a 500: nothing was written (ADR 0060).
+    """
+
+    code = "order_changed_meanwhile"
+
+    def __init__(self) -> None:
+        super().__init__("The order changed meanwhile; retry the request.")

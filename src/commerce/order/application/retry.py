@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from commerce.order.application.errors import OrderChangedMeanwhile
 from commerce.order.application.ports import StaleOrder
 
 T = TypeVar("T")
@@ -12,10 +13,17 @@ ATTEMPTS = 5
 
 
 async def retry_if_stale(attempt: Callable[[], Awaitable[T]], attempts: int = ATTEMPTS) -> T:
-    """Each attempt is a fresh transaction, so it sees the winner's committed change."""
+    """Each attempt is a fresh transaction, so it sees the winner's committed change.
+
+    Losing every attempt raises :class:`OrderChangedMeanwhile`, a kernel ``Conflict``: a 409
+    over HTTP, and for a consumer an error it retries like any other.
+    """
     for _ in range(attempts - 1):
         try:
             return await attempt()
         except StaleOrder:
             continue
-    return await attempt()
+    try:
+        return await attempt()
+    except StaleOrder as error:
+        raise OrderChangedMeanwhile() from error
