@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from commerce.contracts.envelope import EventPayload
 
-StockRejectionReason = Literal["OUT_OF_STOCK", "PRODUCT_NOT_FOUND"]
+# INVALID_ORDER: the OrderPlaced named an order but no usable lines (none, bad quantities).
+StockRejectionReason = Literal["OUT_OF_STOCK", "PRODUCT_NOT_FOUND", "INVALID_ORDER"]
 
 
 class PricedLine(BaseModel):
