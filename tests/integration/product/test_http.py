@@ -9,6 +9,7 @@ import pytest
 
 from commerce.kernel.db import Database
 from commerce.kernel.http.app import create_service_app
+from commerce.kernel.pagination import encode_cursor
 from commerce.product.adapters.inbound.http import router
 from commerce.product.adapters.outbound.catalog import SqlaCatalog
 from tests.integration.product.helpers import outbox_events
@@ -174,6 +175,29 @@ async def test_limit_and_cursor_are_validated(client: httpx.AsyncClient) -> None
         assert response.status_code == 422, params
     await create(client)
     assert len((await client.get("/v1/products")).json()["items"]) == 1
+
+
+# Well-formed cursors holding a hostile position (both key spellings a cursor ever used):
+# a naive time, and times that leave datetime's range once converted to UTC.
+HOSTILE_CURSORS = [
+    pytest.param("!!!", id="not-base64"),
+    *(
+        pytest.param(encode_cursor({"t": t, "i": "x", "id": "x"}), id=label)
+        for label, t in (
+            ("naive", "2026-01-01T00:00:00"),
+            ("below-year-1", "0001-01-01T00:00:00+01:00"),
+            ("above-year-9999", "9999-12-31T23:59:59-01:00"),
+        )
+    ),
+]
+
+
+@pytest.mark.parametrize("cursor", HOSTILE_CURSORS)
+async def test_hostile_cursors_are_422_with_errors(client: httpx.AsyncClient, cursor: str) -> None:
+    response = await client.get("/v1/products", params={"cursor": cursor})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert [error["field"] for error in response.json()["errors"]] == ["query.cursor"]
 
 
 async def test_search_is_case_insensitive_and_literal(client: httpx.AsyncClient) -> None:
