@@ -10,6 +10,7 @@ import pytest
 
 from commerce.kernel.db import Database
 from commerce.kernel.http.app import create_service_app
+from commerce.kernel.pagination import encode_cursor
 from commerce.order.adapters.inbound.http import router
 from commerce.order.application.commands import RecordRejection, RecordReservation
 from commerce.order.application.use_cases import OrderUseCases
@@ -215,6 +216,28 @@ async def test_list_pages_newest_first_and_filters_by_status(
 )
 async def test_bad_list_queries_are_422(client: httpx.AsyncClient, query: str) -> None:
     assert_problem(await client.get(f"/v1/orders?{query}", headers=ALICE), 422)
+
+
+# Well-formed cursors holding a hostile position (both key spellings a cursor ever used):
+# a naive time, and times that leave datetime's range once converted to UTC.
+HOSTILE_CURSORS = [
+    pytest.param("!!!", id="not-base64"),
+    *(
+        pytest.param(encode_cursor({"t": t, "i": "x", "id": "x"}), id=label)
+        for label, t in (
+            ("naive", "2026-01-01T00:00:00"),
+            ("below-year-1", "0001-01-01T00:00:00+01:00"),
+            ("above-year-9999", "9999-12-31T23:59:59-01:00"),
+        )
+    ),
+]
+
+
+@pytest.mark.parametrize("cursor", HOSTILE_CURSORS)
+async def test_hostile_cursors_are_422_with_errors(client: httpx.AsyncClient, cursor: str) -> None:
+    response = await client.get("/v1/orders", params={"cursor": cursor}, headers=ALICE)
+    body = assert_problem(response, 422)
+    assert [error["field"] for error in body["errors"]] == ["query.cursor"]
 
 
 async def test_cancel_by_the_owner_then_409(client: httpx.AsyncClient, database: Database) -> None:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from commerce.kernel.domain import InvalidInput
-from commerce.kernel.pagination import decode_cursor, encode_cursor
+from commerce.kernel.pagination import decode_keyset, encode_keyset
 from commerce.order.adapters.outbound.tables import order_lines, orders
 from commerce.order.application.views import OrderLineView, OrderPage, OrderView
 from commerce.order.domain.order import OrderStatus
@@ -34,7 +32,8 @@ class SqlaOrderQueries:
         query = select(orders).where(orders.c.user_id == user_id)
         if status is not None:
             query = query.where(orders.c.status == status.value)
-        position = _position(cursor)
+        # The kernel turns any cursor we could not have issued into a 422 about the cursor.
+        position = decode_keyset(cursor)
         if position is not None:
             created_at, order_id = position
             query = query.where(
@@ -50,22 +49,8 @@ class SqlaOrderQueries:
         next_cursor = None
         if len(rows) > limit:
             last = views[-1]
-            next_cursor = encode_cursor({"t": last.created_at.isoformat(), "id": last.id})
+            next_cursor = encode_keyset(last.created_at, last.id)
         return OrderPage(items=tuple(views), next_cursor=next_cursor)
-
-
-def _position(cursor: str | None) -> tuple[datetime, str] | None:
-    position = decode_cursor(cursor)
-    if position is None:
-        return None
-    try:
-        created_at = datetime.fromisoformat(position["t"])
-        order_id = position["id"]
-    except (KeyError, TypeError, ValueError) as error:
-        raise InvalidInput("The cursor is not valid.", code="invalid_cursor") from error
-    if created_at.tzinfo is None or not isinstance(order_id, str):
-        raise InvalidInput("The cursor is not valid.", code="invalid_cursor")
-    return created_at, order_id
 
 
 async def _views(session: AsyncSession, rows: Sequence[RowMapping]) -> list[OrderView]:
