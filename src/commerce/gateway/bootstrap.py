@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from commerce.gateway.breaker import CircuitBreaker, State
-from commerce.gateway.jwks import JwksCache
+from commerce.gateway.jwks import JwksCache, JwksFetchError
 from commerce.gateway.limits import ClientRateLimit
 from commerce.gateway.openapi import OpenApiCatalog
 from commerce.gateway.pipeline import Pipeline
@@ -31,7 +31,7 @@ from commerce.kernel.ratelimit_redis import RedisRateLimiter
 
 PROXIED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 FETCH_TIMEOUT = httpx.Timeout(2.0)
-FIRST_OPENAPI_FETCH_SECONDS = 3.0
+FIRST_FETCH_SECONDS = 3.0
 
 
 def load_settings() -> GatewaySettings:
@@ -101,9 +101,21 @@ class Gateway:
         )
 
     async def _fetch_jwks(self) -> dict[str, Any]:
-        response = await self.client.get(self.settings.resolved_jwks_url(), timeout=FETCH_TIMEOUT)
-        response.raise_for_status()
-        document: dict[str, Any] = response.json()
+        # Errors carry a message of our own: safe to log, and no internal URL in it.
+        try:
+            response = await self.client.get(
+                self.settings.resolved_jwks_url(), timeout=FETCH_TIMEOUT
+            )
+        except httpx.TimeoutException as error:
+            raise JwksFetchError(f"timed out ({type(error).__name__})") from error
+        except httpx.HTTPError as error:
+            raise JwksFetchError(f"transport error ({type(error).__name__})") from error
+        if not response.is_success:
+            raise JwksFetchError(f"auth answered HTTP {response.status_code}")
+        try:
+            document: dict[str, Any] = response.json()
+        except ValueError as error:
+            raise JwksFetchError("the answer is not JSON") from error
         return document
 
     async def _fetch_openapi(self, upstream: str) -> dict[str, Any]:
@@ -174,25 +186,34 @@ class Gateway:
             max_body_bytes=settings.max_body_bytes,
             rate_limit=self._rate_limit(),
         )
-        refresher: asyncio.Task[None] | None = None
+        refreshers: list[asyncio.Task[None]] = []
         try:
             # Warm the caches, but never refuse to start: auth may come up after us.
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.jwks.refresh(), FIRST_OPENAPI_FETCH_SECONDS)
+                await asyncio.wait_for(self.jwks.refresh(), FIRST_FETCH_SECONDS)
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.openapi.refresh(), FIRST_OPENAPI_FETCH_SECONDS)
-            refresher = asyncio.create_task(
-                self.openapi.keep_fresh(
-                    self.settings.openapi_refresh_seconds, self.settings.openapi_retry_seconds
-                ),
-                name="gateway-openapi-refresh",
+                await asyncio.wait_for(self.openapi.refresh(), FIRST_FETCH_SECONDS)
+            # Both caches are refreshed here, in the background, never inside a request.
+            refreshers.append(
+                asyncio.create_task(
+                    self.jwks.keep_fresh(settings.jwks_retry_seconds), name="gateway-jwks-refresh"
+                )
+            )
+            refreshers.append(
+                asyncio.create_task(
+                    self.openapi.keep_fresh(
+                        settings.openapi_refresh_seconds, settings.openapi_retry_seconds
+                    ),
+                    name="gateway-openapi-refresh",
+                )
             )
             yield
         finally:
-            if refresher is not None:
+            for refresher in refreshers:
                 refresher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await refresher
+            await self.jwks.aclose()
             self._pipeline = None
             await self._client.aclose()
             self._client = None

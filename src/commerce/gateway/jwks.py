@@ -1,7 +1,8 @@
 """The auth service's public keys, fetched from its JWKS and cached.
 
-Keys are looked up by ``kid``. An unknown ``kid`` triggers a refetch (a key rotation has
-just published a new key), but at most once per ``min_refetch_seconds`` whatever the
+Keys are looked up by ``kid`` in a dict; a background task refetches the JWKS every
+``max_age_seconds`` (docs/adr/0030). An unknown ``kid`` triggers a refetch (a key rotation
+has just published a new key), but at most once per ``min_refetch_seconds`` whatever the
 traffic, so tokens with random ``kid`` values cannot turn the gateway into a flood against
 auth. A failed fetch keeps the keys already known.
 """
@@ -9,6 +10,7 @@ auth. A failed fetch keeps the keys already known.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -83,7 +85,19 @@ def parse_jwks(document: Mapping[str, Any]) -> dict[str, VerificationKey]:
     return keys
 
 
+class JwksFetchError(Exception):
+    """The JWKS could not be fetched; the message is safe to log (no URL, no body)."""
+
+
 class JwksCache:
+    """The known keys by ``kid``: a plain dict read on the request path.
+
+    Keys are kept fresh by :meth:`keep_fresh`, a background task of the gateway's lifespan,
+    so a request never waits for a scheduled fetch, however slow auth is. Only a token whose
+    ``kid`` is not known may make a request wait for a fetch: one fetch at a time (callers
+    join the one in flight) and at most one per ``min_refetch_seconds`` whatever the traffic.
+    """
+
     def __init__(
         self,
         fetch: JwksFetcher,
@@ -99,54 +113,96 @@ class JwksCache:
         self._keys: dict[str, VerificationKey] = {}
         self._fetched_at: float | None = None
         self._attempted_at: float | None = None
-        self._lock = asyncio.Lock()
+        self._in_flight: asyncio.Task[bool] | None = None
         self.fetch_count = 0
 
     @property
     def has_keys(self) -> bool:
         return self._fetched_at is not None
 
+    def known(self, kid: str) -> VerificationKey | None:
+        """The key for ``kid`` as last fetched; never waits, never fetches."""
+        return self._keys.get(kid)
+
     async def key(self, kid: str) -> VerificationKey | None:
-        """The key for ``kid``, refetching when stale or when ``kid`` is new to us."""
-        if self._is_stale():
-            await self.refresh()
+        """The key for ``kid``; a ``kid`` new to us may refetch (a rotation published it).
+
+        Raises :class:`KeysUnavailable` while no JWKS was ever fetched.
+        """
         key = self._keys.get(kid)
-        if key is None and self._may_refetch():
-            await self.refresh()
+        if key is not None:
+            return key
+        if self._in_flight is not None or self._may_refetch():
+            await self._fetch_once()
             key = self._keys.get(kid)
         if key is None and not self.has_keys:
             raise KeysUnavailable("the JWKS could not be fetched")
         return key
 
     async def ensure(self) -> None:
-        """For readiness: succeed when keys are known (fetching them if need be)."""
-        # Not forced: /readyz is reachable by anyone and must not become a way to flood auth.
-        if not self.has_keys or self._is_stale():
-            await self.refresh()
+        """For readiness: succeed when keys are known (trying a fetch if none are)."""
+        # Rate-limited: /readyz is reachable by anyone and must not become a way to flood auth.
+        if not self.has_keys and (self._in_flight is not None or self._may_refetch()):
+            await self._fetch_once()
         if not self.has_keys:
             raise KeysUnavailable("the JWKS could not be fetched")
 
-    async def refresh(self) -> None:
-        """Fetch the JWKS now, unless a fetch was attempted less than the minimum ago."""
-        attempted_before = self._attempted_at
-        async with self._lock:
-            # Someone else fetched while we waited for the lock: theirs is as good as ours.
-            if self._attempted_at != attempted_before or not self._may_refetch():
-                return
-            self._attempted_at = self._clock()
-            self.fetch_count += 1
-            try:
-                keys = parse_jwks(await self._fetch())
-            except Exception as error:  # keep the old keys; the reason goes to the log
-                log.warning("JWKS fetch failed: %s", type(error).__name__)
-                return
-            self._keys = keys
-            self._fetched_at = self._clock()
+    async def refresh(self) -> bool:
+        """Fetch the JWKS now (or join the fetch in flight); ``True`` if it succeeded."""
+        return await self._fetch_once()
 
-    def _is_stale(self) -> bool:
-        if self._fetched_at is None:
-            return self._may_refetch()
-        return self._clock() - self._fetched_at > self._max_age and self._may_refetch()
+    async def keep_fresh(
+        self,
+        retry_seconds: float,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        """Refetch every ``max_age_seconds`` forever, every ``retry_seconds`` after a failure.
+
+        Meant to run as a task for the life of the process; cancel it to stop.
+        """
+        succeeded = self.has_keys
+        while True:
+            await sleep(self._max_age if succeeded else retry_seconds)
+            succeeded = await self._fetch_once()
+
+    async def aclose(self) -> None:
+        """Cancel a fetch still in flight (at shutdown, before the HTTP client closes)."""
+        task, self._in_flight = self._in_flight, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _fetch_once(self) -> bool:
+        # Single flight: the fetch runs in its own task that every caller awaits, shielded,
+        # so a caller that goes away (client disconnect, readiness timeout) never cancels it
+        # for the others.
+        task = self._in_flight
+        if task is None:
+            task = asyncio.create_task(self._fetch_and_store(), name="gateway-jwks-fetch")
+            self._in_flight = task
+            task.add_done_callback(self._forget)
+        return await asyncio.shield(task)
+
+    def _forget(self, task: asyncio.Task[bool]) -> None:
+        if self._in_flight is task:
+            self._in_flight = None
+
+    async def _fetch_and_store(self) -> bool:
+        self._attempted_at = self._clock()
+        self.fetch_count += 1
+        try:
+            keys = parse_jwks(await self._fetch())
+        except (JwksFetchError, ValueError) as error:  # keep the old keys
+            log.warning("JWKS fetch failed, keeping the known keys: %s", error)
+            return False
+        except Exception:  # a bug, not an outage: keep the old keys but show the traceback
+            log.exception("JWKS fetch failed unexpectedly, keeping the known keys")
+            return False
+        self._keys = keys
+        self._fetched_at = self._clock()
+        return True
 
     def _may_refetch(self) -> bool:
         if self._attempted_at is None:

@@ -34,7 +34,12 @@ class GatewaySettings(ServiceSettings):
     issuer: str = "commerce-auth"
     audience: str = "commerce"
     leeway_seconds: float = Field(default=5.0, ge=0, le=60)
-    jwks_max_age_seconds: float = Field(default=300.0, gt=0)
+    jwks_max_age_seconds: float = Field(
+        default=300.0, gt=0, description="The JWKS is refetched in the background this often."
+    )
+    jwks_retry_seconds: float = Field(
+        default=5.0, gt=0, description="After a failed background fetch, the next one."
+    )
     token_cache_size: int = Field(
         default=10_000, ge=0, description="Verified tokens remembered; 0 turns the cache off."
     )

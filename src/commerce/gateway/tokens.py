@@ -83,7 +83,9 @@ class TokenVerifier:
             raise InvalidToken("empty or oversized token")
         cached = self._verified.get(token)
         if cached is not None:
-            current = await self._keys.key(cached.key.kid)
+            # A dict lookup, no await: the JWKS is refreshed in the background, and a new
+            # key object (a refetch) means checking the token in full once more.
+            current = self._keys.known(cached.key.kid)
             if current is cached.key and self._clock() <= cached.expires_at + self._leeway:
                 self._verified.move_to_end(token)
                 return cached.identity

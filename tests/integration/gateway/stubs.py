@@ -2,11 +2,13 @@
 
 Each stub echoes what it received (so tests can see exactly what the gateway forwarded)
 and counts the hits; ``down``, ``slow`` and ``broken`` make a service fail the way a real
-one does on the wire.
+one does on the wire. ``hold_jwks()`` makes auth's JWKS endpoint hang until
+``release_jwks()``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from collections.abc import Mapping
@@ -50,7 +52,21 @@ class Stubs:
         self.down: set[str] = set()
         self.slow: set[str] = set()
         self.broken: set[str] = set()
+        self.jwks_status = 200
+        self.jwks_calls = 0
+        self.jwks_answers = 0
+        self.jwks_entered = asyncio.Event()  # set when a call starts waiting at the gate
+        self._jwks_gate: asyncio.Event | None = None
         self.transports = {name: httpx.ASGITransport(app=self._app(name)) for name in SERVICES}
+
+    def hold_jwks(self) -> None:
+        self.jwks_entered.clear()
+        self._jwks_gate = asyncio.Event()
+
+    def release_jwks(self) -> None:
+        if self._jwks_gate is not None:
+            self._jwks_gate.set()
+        self._jwks_gate = None
 
     @property
     def last(self) -> dict[str, Any]:
@@ -78,7 +94,13 @@ class Stubs:
             )
 
         async def jwks(_: Request) -> Response:
-            return JSONResponse(self.jwks)
+            self.jwks_calls += 1
+            gate = self._jwks_gate
+            if gate is not None:
+                self.jwks_entered.set()
+                await gate.wait()
+            self.jwks_answers += 1
+            return JSONResponse(self.jwks, status_code=self.jwks_status)
 
         async def openapi(_: Request) -> Response:
             return JSONResponse(openapi_document(service))

@@ -33,8 +33,12 @@ def endpoint(keys: dict[str, SigningKey]) -> FakeJwksEndpoint:
 
 
 @pytest.fixture
-def verifier(endpoint: FakeJwksEndpoint, clock: FakeClock) -> TokenVerifier:
-    cache = JwksCache(endpoint, max_age_seconds=300, min_refetch_seconds=5, clock=clock)
+def cache(endpoint: FakeJwksEndpoint, clock: FakeClock) -> JwksCache:
+    return JwksCache(endpoint, max_age_seconds=300, min_refetch_seconds=5, clock=clock)
+
+
+@pytest.fixture
+def verifier(cache: JwksCache) -> TokenVerifier:
     return TokenVerifier(cache, issuer=ISSUER, audience=AUDIENCE, leeway_seconds=5)
 
 
@@ -176,16 +180,35 @@ async def test_random_kids_refetch_at_most_once_per_interval(
 
 async def test_known_keys_survive_a_failed_refetch(
     verifier: TokenVerifier,
+    cache: JwksCache,
     endpoint: FakeJwksEndpoint,
     keys: dict[str, SigningKey],
     clock: FakeClock,
 ) -> None:
     await verifier.verify(keys["ES256"].sign())
     endpoint.down = True
-    clock.advance(301)  # stale: the next request tries to refetch, and fails
+    clock.advance(301)
+
+    assert await cache.refresh() is False  # the background refresh fails
 
     assert (await verifier.verify(keys["ES256"].sign())).user_id == "user-1"
     assert endpoint.fetches == 2
+
+
+async def test_old_keys_never_make_a_request_fetch(
+    verifier: TokenVerifier,
+    endpoint: FakeJwksEndpoint,
+    keys: dict[str, SigningKey],
+    clock: FakeClock,
+) -> None:
+    token = keys["EdDSA"].sign()
+    await verifier.verify(token)
+    clock.advance(3600)  # far past max_age: refreshing is the background task's job
+
+    await verifier.verify(token)  # remembered
+    await verifier.verify(keys["ES256"].sign())  # checked in full with a known key
+
+    assert endpoint.fetches == 1
 
 
 async def test_without_any_key_the_verifier_says_it_cannot_tell(
@@ -217,8 +240,7 @@ def wall() -> FakeClock:
 
 
 @pytest.fixture
-def cached_verifier(endpoint: FakeJwksEndpoint, clock: FakeClock, wall: FakeClock) -> TokenVerifier:
-    cache = JwksCache(endpoint, max_age_seconds=300, min_refetch_seconds=5, clock=clock)
+def cached_verifier(cache: JwksCache, wall: FakeClock) -> TokenVerifier:
     return TokenVerifier(
         cache, issuer=ISSUER, audience=AUDIENCE, leeway_seconds=5, cache_size=2, clock=wall
     )
@@ -247,16 +269,39 @@ async def test_a_verified_token_is_remembered_until_it_expires(
     assert len(full_checks) == 2
 
 
+async def test_a_remembered_token_is_checked_in_full_once_after_a_refetch(
+    cached_verifier: TokenVerifier, cache: JwksCache, keys: dict[str, SigningKey]
+) -> None:
+    full_checks = []
+    check = cached_verifier._verify_signed
+
+    async def counting(token: str):  # type: ignore[no-untyped-def]
+        full_checks.append(token)
+        return await check(token)
+
+    cached_verifier._verify_signed = counting  # type: ignore[method-assign]
+    token = keys["EdDSA"].sign()
+    await cached_verifier.verify(token)
+    await cached_verifier.verify(token)
+    assert len(full_checks) == 1
+
+    await cache.refresh()
+    await cached_verifier.verify(token)
+    await cached_verifier.verify(token)
+
+    assert len(full_checks) == 2
+
+
 async def test_a_remembered_token_is_refused_once_its_key_left_the_jwks(
     cached_verifier: TokenVerifier,
+    cache: JwksCache,
     endpoint: FakeJwksEndpoint,
     keys: dict[str, SigningKey],
-    clock: FakeClock,
 ) -> None:
     token = keys["EdDSA"].sign()
     await cached_verifier.verify(token)
     endpoint.document = jwks(keys["ES256"])  # the Ed25519 key was withdrawn
-    clock.advance(301)  # the JWKS is stale: the next lookup fetches it again
+    await cache.refresh()  # the background refresh sees it gone
 
     with pytest.raises(InvalidToken):
         await cached_verifier.verify(token)
