@@ -152,7 +152,14 @@ async def test_idempotency_key_with_another_body_is_422(
         headers={**ALICE, "Idempotency-Key": "checkout-42"},
     )
     body = assert_problem(response, 422)
-    assert body["errors"][0]["field"] == "header.Idempotency-Key"
+    assert body["type"].endswith("/idempotency-key-reused")
+    assert body["errors"] == [
+        {
+            "field": "header.Idempotency-Key",
+            "message": body["detail"],
+            "type": "idempotency_key_reused",
+        }
+    ]
     assert len(await outbox_events(database)) == 1
 
 

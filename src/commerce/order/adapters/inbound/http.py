@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from commerce.kernel.domain import InvalidInput
 from commerce.kernel.http.identity import CurrentIdentity
-from commerce.kernel.http.problems import ProblemResponse, problem
 from commerce.kernel.http.schemas import Cursor, Limit, Page
 from commerce.kernel.observability.platform_metrics import record_saga_outcome
 from commerce.kernel.pagination import DEFAULT_LIMIT
@@ -56,15 +55,6 @@ def _location(response: Response, order_id: str) -> None:
     response.headers["Location"] = f"/v1/orders/{order_id}"
 
 
-def _invalid(field: str, error: InvalidInput) -> ProblemResponse:
-    return problem(
-        422,
-        error.message,
-        slug=error.code.replace("_", "-"),
-        errors=[{"field": field, "message": error.message, "type": error.code}],
-    )
-
-
 @router.post(
     "",
     status_code=202,
@@ -83,7 +73,7 @@ async def place(
     use_cases: UseCases,
     response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> OrderOut | ProblemResponse:
+) -> OrderOut:
     """Accept an order as PENDING; the catalog confirms or rejects it within seconds."""
     command = PlaceOrder(
         user_id=identity.user_id,
@@ -93,7 +83,10 @@ async def place(
     try:
         placement = await use_cases.place(command)
     except IdempotencyKeyReused as error:
-        return _invalid("header.Idempotency-Key", error)
+        # The use case knows no headers; the client is told which of its inputs was wrong.
+        raise InvalidInput(
+            error.message, code=error.code, field="header.Idempotency-Key"
+        ) from error
     if not placement.created:
         response.status_code = 200  # nothing new was accepted: here is what was, as it is now
     _location(response, placement.order.id)
@@ -107,17 +100,10 @@ async def list_(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
     status: StatusFilter = None,
-) -> Page[OrderOut] | ProblemResponse:
+) -> Page[OrderOut]:
     """The caller's orders, newest first."""
-    try:
-        page = await use_cases.read.list(
-            identity.user_id,
-            limit=limit,
-            cursor=cursor,
-            status=status,
-        )
-    except InvalidInput as error:
-        return _invalid("query.cursor", error)
+    # A cursor we could not have issued is a 422 on query.cursor, raised by the kernel.
+    page = await use_cases.read.list(identity.user_id, limit=limit, cursor=cursor, status=status)
     return Page[OrderOut](
         items=[OrderOut.of(view) for view in page.items], next_cursor=page.next_cursor
     )
