@@ -7,7 +7,8 @@ bounded memory; the embedded default) and ``commerce.kernel.ratelimit_redis.Redi
 
 A bucket holds at most ``rate.burst`` tokens and refills at ``rate.limit`` tokens per
 ``rate.period_seconds``. A refused hit spends nothing, so a caller that keeps knocking is
-let in again as soon as the refill allows.
+let in again as soon as the refill allows. ``hit_many`` checks several buckets in one step
+(one Redis round trip), all or nothing: a refused batch spends nothing in any bucket.
 
 Limits per client address should key on :func:`client_key`, not on the raw address.
 """
@@ -18,7 +19,7 @@ import ipaddress
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -100,12 +101,37 @@ class RateLimiter(Protocol):
         """Spend one token of ``key``'s bucket if there is one; say when to retry if not."""
         ...
 
+    async def hit_many(self, hits: Sequence[tuple[str, Rate]]) -> list[Decision]:
+        """Spend one token of every key's bucket, all or nothing, in one atomic step.
+
+        Returns one decision per hit, in order. When every bucket has a token, all are spent
+        and every decision allows. Otherwise *nothing* is spent anywhere: each key without a
+        token is denied with its own wait, and the keys that had one still read as allowed
+        (they would have let this hit in). So the batch went through exactly when every
+        decision allows. Keys must be distinct (``ValueError`` otherwise).
+        """
+        ...
+
+
+def require_distinct_keys(hits: Sequence[tuple[str, Rate]]) -> None:
+    """Refuse a batch that names one key twice (its two hits would need two tokens)."""
+    if len({key for key, _ in hits}) != len(hits):
+        raise ValueError("hit_many needs distinct keys")
+
 
 @dataclass
 class _Bucket:
     tokens: float
     updated: float
     full_at: float  # when the bucket will be full again if nobody hits it
+
+
+def _level(bucket: _Bucket | None, rate: Rate, now: float) -> float:
+    """The tokens in a bucket now, refilled since its last update (a new bucket is full)."""
+    if bucket is None:
+        return rate.capacity
+    refilled = bucket.tokens + max(0.0, now - bucket.updated) * rate.refill_per_second
+    return min(rate.capacity, refilled)
 
 
 class InMemoryRateLimiter:
@@ -132,29 +158,34 @@ class InMemoryRateLimiter:
         return len(self._buckets)
 
     async def hit(self, key: str, rate: Rate) -> Decision:
+        return (await self.hit_many([(key, rate)]))[0]
+
+    async def hit_many(self, hits: Sequence[tuple[str, Rate]]) -> list[Decision]:
+        require_distinct_keys(hits)
         # No await inside: under asyncio this whole method is atomic.
         now = self._clock()
-        bucket = self._buckets.pop(key, None)
-        self._evict(now)
-        capacity, refill = rate.capacity, rate.refill_per_second
-        tokens = capacity
-        if bucket is not None:
-            tokens = min(capacity, bucket.tokens + max(0.0, now - bucket.updated) * refill)
-        decision = Decision.allow()
-        if tokens >= 1.0:
-            tokens -= 1.0
-        else:
-            decision = Decision.deny((1.0 - tokens) / refill)
-        if tokens < capacity:
-            full_at = now + (capacity - tokens) / refill
-            self._buckets[key] = _Bucket(tokens=tokens, updated=now, full_at=full_at)
-        return decision
+        levels = [_level(self._buckets.pop(key, None), rate, now) for key, rate in hits]
+        self._evict(now, room=len(hits))
+        decisions = [
+            Decision.allow()
+            if tokens >= 1.0
+            else Decision.deny((1.0 - tokens) / rate.refill_per_second)
+            for (_, rate), tokens in zip(hits, levels, strict=True)
+        ]
+        spent = 1.0 if all(decision.allowed for decision in decisions) else 0.0
+        for (key, rate), tokens in zip(hits, levels, strict=True):
+            left = tokens - spent
+            if left < rate.capacity:  # a full bucket says nothing: forget it
+                full_at = now + (rate.capacity - left) / rate.refill_per_second
+                self._buckets[key] = _Bucket(tokens=left, updated=now, full_at=full_at)
+        return decisions
 
-    def _evict(self, now: float) -> None:
+    def _evict(self, now: float, *, room: int) -> None:
         buckets = self._buckets
-        # Oldest-used first: drop those that are full again, then any beyond the bound.
+        # Oldest-used first: drop those that are full again, then any beyond the bound
+        # (leaving room for the ``room`` buckets about to be put back).
         while buckets:
             oldest = next(iter(buckets.values()))
-            if oldest.full_at > now and len(buckets) < self._max_keys:
+            if oldest.full_at > now and len(buckets) + room <= self._max_keys:
                 break
             buckets.popitem(last=False)

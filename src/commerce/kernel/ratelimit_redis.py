@@ -1,65 +1,95 @@
 """The token bucket in Redis, shared by every replica of a service.
 
-One Lua script reads, refills, spends and writes a bucket atomically, with Redis's own clock
-(``TIME``), so replicas with skewed clocks still agree. Each bucket key expires once it would
-be full again, so idle keys cost no memory.
+One Lua script reads, refills, spends and writes the buckets of a hit atomically, with
+Redis's own clock (``TIME``), so replicas with skewed clocks still agree. It takes several
+buckets at once (``hit_many``, all or nothing) so a caller with two limits pays one round
+trip; ``hit`` is the one-bucket case. Each bucket key expires once it would be full again,
+so idle keys cost no memory.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio import Redis
 
-from commerce.kernel.ratelimit import Decision, Rate
+from commerce.kernel.ratelimit import Decision, Rate, require_distinct_keys
 
 DEFAULT_PREFIX = "ratelimit:"
 
-# KEYS[1] bucket; ARGV: capacity, refill per second.
-# Returns {allowed (0|1), seconds to wait as a string} (Lua numbers would be truncated).
-_BUCKET_SCRIPT = """
-local capacity = tonumber(ARGV[1])
-local refill = tonumber(ARGV[2])
+# KEYS: the buckets; ARGV: capacity and refill per second of each bucket, in KEYS order.
+# Returns {allowed (0|1), seconds to wait as a string} per bucket (Lua numbers would be
+# truncated). Spends one token of every bucket if each has one, else writes nothing (a
+# refused hit spends nothing: the stored state refills on its own).
+_BUCKETS_SCRIPT = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = tonumber(state[1])
-local ts = tonumber(state[2])
-if tokens == nil or ts == nil then
-  tokens = capacity
-else
-  tokens = math.min(capacity, tokens + math.max(0, now - ts) * refill)
+local levels = {}
+local reply = {}
+local all_allowed = true
+for i, key in ipairs(KEYS) do
+  local capacity = tonumber(ARGV[2 * i - 1])
+  local refill = tonumber(ARGV[2 * i])
+  local state = redis.call('HMGET', key, 'tokens', 'ts')
+  local tokens = tonumber(state[1])
+  local ts = tonumber(state[2])
+  if tokens == nil or ts == nil then
+    tokens = capacity
+  else
+    tokens = math.min(capacity, tokens + math.max(0, now - ts) * refill)
+  end
+  levels[i] = tokens
+  if tokens >= 1 then
+    reply[2 * i - 1] = 1
+    reply[2 * i] = '0'
+  else
+    all_allowed = false
+    reply[2 * i - 1] = 0
+    reply[2 * i] = tostring((1 - tokens) / refill)
+  end
 end
-local allowed = 0
-local wait = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-  allowed = 1
-else
-  wait = (1 - tokens) / refill
+if all_allowed then
+  for i, key in ipairs(KEYS) do
+    local capacity = tonumber(ARGV[2 * i - 1])
+    local refill = tonumber(ARGV[2 * i])
+    local tokens = levels[i] - 1
+    redis.call('HSET', key, 'tokens', tostring(tokens), 'ts', tostring(now))
+    redis.call('PEXPIRE', key, math.ceil((capacity - tokens) / refill * 1000) + 1000)
+  end
 end
-if tokens < capacity then
-  redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
-  redis.call('PEXPIRE', KEYS[1], math.ceil((capacity - tokens) / refill * 1000) + 1000)
-else
-  redis.call('DEL', KEYS[1])
-end
-return {allowed, tostring(wait)}
+return reply
 """
 
 
 class RedisRateLimiter:
-    """Token buckets under ``prefix`` in Redis; safe across processes and hosts."""
+    """Token buckets under ``prefix`` in Redis; safe across processes and hosts.
+
+    The keys of one ``hit_many`` go to one script, so on a Redis Cluster they would need one
+    hash slot (a ``{tag}`` in the prefix); the services run a single Redis.
+    """
 
     def __init__(self, redis: Redis, *, prefix: str = DEFAULT_PREFIX) -> None:
         self._redis = redis
         self._prefix = prefix
-        self._script = redis.register_script(_BUCKET_SCRIPT)
+        self._script = redis.register_script(_BUCKETS_SCRIPT)
 
     async def hit(self, key: str, rate: Rate) -> Decision:
+        return (await self.hit_many([(key, rate)]))[0]
+
+    async def hit_many(self, hits: Sequence[tuple[str, Rate]]) -> list[Decision]:
+        require_distinct_keys(hits)
+        if not hits:
+            return []
         reply: Any = await self._script(
-            keys=[self._prefix + key],
-            args=[repr(rate.capacity), repr(rate.refill_per_second)],
+            keys=[self._prefix + key for key, _ in hits],
+            args=[
+                value
+                for _, rate in hits
+                for value in (repr(rate.capacity), repr(rate.refill_per_second))
+            ],
         )
-        allowed, wait = int(reply[0]), float(reply[1])
-        return Decision.allow() if allowed else Decision.deny(wait)
+        return [
+            Decision.allow() if int(allowed) else Decision.deny(float(wait))
+            for allowed, wait in zip(reply[::2], reply[1::2], strict=True)
+        ]

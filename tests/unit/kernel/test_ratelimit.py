@@ -132,3 +132,48 @@ def test_addresses_of_one_ipv6_64_share_a_key_and_neighbours_do_not() -> None:
     assert len(same) == 1
     assert client_key("2001:db8:0:7::1") != client_key("2001:db8:0:8::1")
     assert client_key("192.0.2.1") != client_key("192.0.2.2")
+
+
+async def test_hit_many_spends_a_token_of_every_key_when_all_have_one(
+    clock: FakeMonotonic,
+) -> None:
+    limiter = InMemoryRateLimiter(clock=clock)
+    one, two = Rate.per_minute(6, burst=1), Rate.per_minute(6, burst=2)
+    assert await limiter.hit_many([("a", one), ("b", two)]) == [Decision.allow()] * 2
+    assert await hits(limiter, "a", one, 1) == [False]
+    assert await hits(limiter, "b", two, 2) == [True, False]
+
+
+async def test_hit_many_is_all_or_nothing(clock: FakeMonotonic) -> None:
+    limiter = InMemoryRateLimiter(clock=clock)
+    rate = Rate.per_minute(6, burst=1)  # one token every 10 s
+    assert (await limiter.hit("full", rate)).allowed
+    clock.advance(4)
+    decisions = await limiter.hit_many([("fresh", rate), ("full", rate)])
+    # The key with a token reads as allowed, the other says when; the batch spent nothing.
+    assert decisions == [Decision.allow(), Decision(allowed=False, retry_after_seconds=6)]
+    assert (await limiter.hit("fresh", rate)).allowed
+
+
+async def test_hit_many_reports_every_key_without_a_token(clock: FakeMonotonic) -> None:
+    limiter = InMemoryRateLimiter(clock=clock)
+    slow, fast = Rate.per_minute(1, burst=1), Rate.per_minute(30, burst=1)
+    await limiter.hit_many([("a", slow), ("b", fast)])
+    decisions = await limiter.hit_many([("a", slow), ("b", fast)])
+    assert decisions == [Decision.deny(60), Decision.deny(2)]
+
+
+async def test_hit_many_refuses_a_key_named_twice(clock: FakeMonotonic) -> None:
+    limiter = InMemoryRateLimiter(clock=clock)
+    with pytest.raises(ValueError):
+        await limiter.hit_many([("a", Rate.per_minute(5)), ("a", Rate.per_minute(5))])
+    assert await limiter.hit_many([]) == []
+
+
+async def test_hit_many_keeps_memory_within_max_keys(clock: FakeMonotonic) -> None:
+    limiter = InMemoryRateLimiter(max_keys=3, clock=clock)
+    rate = Rate.per_minute(1, burst=1)
+    await limiter.hit_many([("a", rate), ("b", rate)])
+    await limiter.hit_many([("c", rate), ("d", rate)])
+    assert len(limiter) == 3
+    assert not (await limiter.hit("d", rate)).allowed
