@@ -60,6 +60,16 @@ class RateLimited(DomainError):
         self.retry_after_seconds = max(1, retry_after_seconds)
 
 
+class DependencyUnavailable(DomainError):
+    """Something this service relies on (a peer service, a store) cannot answer right now.
+
+    Not the caller's fault and worth retrying shortly: a 503 with ``Retry-After``. Adapters
+    raise a subclass naming the dependency (e.g. the user service, for auth's sign-in).
+    """
+
+    code = "dependency_unavailable"
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 

@@ -6,10 +6,22 @@ import httpx
 import pytest
 from fastapi import APIRouter
 
-from commerce.kernel.domain import Conflict, InvalidInput, NotFound, RateLimited
+from commerce.kernel.domain import (
+    Conflict,
+    DependencyUnavailable,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+)
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.identity import CurrentIdentity
 from commerce.kernel.http.schemas import RequestBody
+
+
+class PeerDown(DependencyUnavailable):
+    """How a service names its own outage (the auth service's user-service client, say)."""
+
+    code = "peer_unavailable"
 
 
 class Widget(RequestBody):
@@ -32,6 +44,10 @@ def build_app(ready: bool = True) -> httpx.AsyncClient:
             raise InvalidInput("Sizes are even.", code="odd_size", field="size")
         if widget.name == "vague":
             raise InvalidInput("Something is off.")
+        if widget.name == "unavailable":
+            raise DependencyUnavailable("A dependency is down.")
+        if widget.name == "peer-down":
+            raise PeerDown("The peer is down.")
         return {"name": widget.name}
 
     @router.get("/widgets/{widget_id}")
@@ -102,6 +118,21 @@ async def test_other_domain_errors_carry_no_field_errors() -> None:
     async with build_app() as client:
         response = await client.post("/widgets", json={"name": "taken", "size": 1})
     assert response.status_code == 409 and "errors" not in response.json()
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [("unavailable", "dependency-unavailable"), ("peer-down", "peer-unavailable")],
+)
+async def test_an_unavailable_dependency_is_a_503_to_retry(name: str, slug: str) -> None:
+    async with build_app() as client:
+        response = await client.post("/widgets", json={"name": name, "size": 1})
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == "1"
+    body = response.json()
+    assert body["type"].endswith("/" + slug) and body["status"] == 503
+    assert "errors" not in body
 
 
 async def test_unexpected_error_is_500_without_internals() -> None:

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commerce.kernel.domain import (
     Conflict,
+    DependencyUnavailable,
     DomainError,
     Forbidden,
     InvalidInput,
@@ -40,6 +41,7 @@ DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (Unauthorized, 401),
     (InvalidInput, 422),
     (RateLimited, 429),
+    (DependencyUnavailable, 503),
 )
 
 
@@ -83,6 +85,8 @@ async def _domain_error(_: Request, exc: Exception) -> ProblemResponse:
         headers["Retry-After"] = str(exc.retry_after_seconds)
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, DependencyUnavailable):
+        headers["Retry-After"] = "1"  # as for an infrastructure outage below
     status = status_for(exc)
     # The contract promises "errors" on every 422, not only on those the schema raised.
     errors = None
