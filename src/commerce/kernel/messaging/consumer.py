@@ -4,6 +4,9 @@ Offsets are committed by hand, only after the handler returned (its unit of work
 so a crash means redelivery, never loss; the inbox makes the redelivery harmless. Partitions
 of a batch are processed concurrently, each strictly in order. A failing message is retried,
 then parked in ``<topic>.dlq`` and committed, so one poison message never stops a partition.
+A message that meets a dependency outage is not parked: after a bounded while retrying in
+place its partition seeks back to it, and the loop polls (so the member stays in its group)
+and tries it again, until the database or Redis is back.
 The loop survives broker outages and restarts: it reconnects, recreates its topics and rejoins.
 """
 
@@ -15,17 +18,19 @@ import logging
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from commerce.kernel.messaging.admin import TopicAdmin, client_options, with_dead_letters
 from commerce.kernel.messaging.processing import (
     EventHandler,
     IncomingMessage,
     MessageProcessor,
+    Outcome,
     RetryPolicy,
 )
 from commerce.kernel.messaging.publisher import KafkaPublisher, Publisher
 from commerce.kernel.messaging.settings import MessagingSettings
+from commerce.kernel.observability.platform_metrics import record_consumer_commit_failure
 
 __all__ = ["EventConsumer", "EventHandler"]
 
@@ -79,6 +84,7 @@ class EventConsumer:
         self.topics = list(topics)
         self._admin = admin
         self._own_publisher = KafkaPublisher(settings, admin) if publisher is None else None
+        self._stopping = asyncio.Event()
         self.processor = MessageProcessor(
             handler,
             publisher or self._own_publisher,  # type: ignore[arg-type]
@@ -87,15 +93,16 @@ class EventConsumer:
                 max_attempts=settings.consumer_max_attempts,
                 backoff_seconds=settings.consumer_retry_backoff_seconds,
                 max_backoff_seconds=settings.consumer_max_backoff_seconds,
+                outage_retry_seconds=settings.consumer_outage_retry_seconds,
             ),
+            sleep=self._pause,
+            stopping=self._stopping.is_set,
         )
         self._task: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
         self._assigned = asyncio.Event()
         self._next_offsets: dict[TopicPartition, int] = {}
         self.lag_by_partition: dict[TopicPartition, int] = {}
-        self.commit_failures_total = 0
 
     # -- metrics ------------------------------------------------------------------------------
 
@@ -159,6 +166,7 @@ class EventConsumer:
                 session_timeout_ms=session_ms,
                 heartbeat_interval_ms=max(100, session_ms // 5),
                 fetch_max_wait_ms=int(self._settings.consumer_fetch_max_wait_seconds * 1000),
+                max_poll_interval_ms=int(self._settings.consumer_max_poll_interval_seconds * 1000),
             )
             try:
                 if self._admin is not None:
@@ -198,7 +206,7 @@ class EventConsumer:
             )
             if batch:
                 outcomes = await asyncio.gather(
-                    *(self._process_partition(records) for records in batch.values())
+                    *(self._process_partition(consumer, records) for records in batch.values())
                 )
                 done = {
                     tp: offset
@@ -212,7 +220,7 @@ class EventConsumer:
             self._update_lag(consumer)
 
     async def _process_partition(
-        self, records: list[ConsumerRecord[bytes, bytes]]
+        self, consumer: AIOKafkaConsumer, records: list[ConsumerRecord[bytes, bytes]]
     ) -> tuple[int | None, Exception | None]:
         """Process ``records`` in order; returns the offset to commit and the error that
         stopped the partition early, if any."""
@@ -221,9 +229,15 @@ class EventConsumer:
             if self._stopping.is_set():
                 break
             try:
-                await self.processor.process(_incoming(record))
+                outcome = await self.processor.process(_incoming(record))
             except Exception as error:
                 return next_offset, error
+            if outcome is Outcome.DEFERRED:
+                # A dependency is down: leave this record uncommitted and fetch it (and the
+                # rest of the partition) again on the next poll.
+                with contextlib.suppress(IllegalStateError):  # revoked meanwhile: fine too
+                    consumer.seek(TopicPartition(record.topic, record.partition), record.offset)
+                break
             next_offset = record.offset + 1
             self._next_offsets[TopicPartition(record.topic, record.partition)] = next_offset
         return next_offset, None
@@ -238,7 +252,7 @@ class EventConsumer:
         except (CommitFailedError, KafkaError) as error:
             # A rebalance (or a restarted broker) took the partitions away; their new owner
             # gets these messages again, and the inbox makes that a no-op.
-            self.commit_failures_total += 1
+            record_consumer_commit_failure(self.group_id)
             log.warning("consumer %s could not commit: %s", self.group_id, error)
 
     def _update_lag(self, consumer: AIOKafkaConsumer) -> None:

@@ -3,6 +3,12 @@
 Kept apart from the Kafka loop so the decisions can be tested with fakes:
 - a value that is not an event envelope goes to the dead-letter topic at once;
 - a handler error is retried with exponential backoff, up to ``max_attempts`` in all;
+- a dependency outage (:data:`~commerce.kernel.outages.DEPENDENCY_OUTAGES`: the database or
+  Redis is down) is never dead-lettered: the message is retried with capped backoff for up to
+  ``outage_retry_seconds`` in place, then handed back as :attr:`Outcome.DEFERRED` so the
+  consumer seeks back to it, polls (staying in its group) and tries again, until the outage
+  ends. Parking every in-flight event because a database restart took a few seconds would
+  only move the recovery to slower paths (the DLQ, the saga's re-drive);
 - a :class:`PermanentError` (or a payload that does not fit its schema, or an unknown type)
   is dead-lettered without retrying, since retrying cannot change the outcome;
 - the dead-letter record is the original one (key, value, headers) plus ``dlq.*`` headers
@@ -13,10 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
+from typing import Literal
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
@@ -25,13 +33,19 @@ from pydantic import ValidationError
 from commerce.contracts.envelope import EventEnvelope, UnknownEvent
 from commerce.contracts.topics import dlq_topic
 from commerce.kernel.messaging.publisher import OutgoingMessage, Publisher
-from commerce.kernel.observability.platform_metrics import record_dead_letter
+from commerce.kernel.observability.platform_metrics import (
+    record_consumer_handled,
+    record_consumer_retry,
+    record_dead_letter,
+)
+from commerce.kernel.outages import is_dependency_outage
 
 log = logging.getLogger("commerce.messaging.consumer")
 tracer = trace.get_tracer("commerce.kernel.messaging")
 
 EventHandler = Callable[[EventEnvelope], Awaitable[None]]
 Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
 
 DLQ_HEADER_PREFIX = "dlq."
 
@@ -64,6 +78,9 @@ class RetryPolicy:
     max_attempts: int = 5
     backoff_seconds: float = 0.2
     max_backoff_seconds: float = 5.0
+    # How long a message that meets a dependency outage is retried in place before it is
+    # handed back (DEFERRED); the consumer must poll again well within max_poll_interval.
+    outage_retry_seconds: float = 30.0
 
     def delay(self, failed_attempts: int) -> float:
         """The pause after the ``failed_attempts``-th failure (1, 2, ...): doubling, capped."""
@@ -75,6 +92,8 @@ class RetryPolicy:
 class Outcome(Enum):
     HANDLED = "handled"
     DEAD_LETTERED = "dead_lettered"
+    # A dependency is still down: do not commit, fetch the message again and retry.
+    DEFERRED = "deferred"
 
 
 def is_permanent(error: BaseException) -> bool:
@@ -109,7 +128,7 @@ def dead_letter(
 
 
 class MessageProcessor:
-    """Applies one consumer group's handler to messages, one at a time."""
+    """Applies one consumer group's handler to messages, one at a time per partition."""
 
     def __init__(
         self,
@@ -119,20 +138,25 @@ class MessageProcessor:
         group_id: str,
         policy: RetryPolicy,
         sleep: Sleep = asyncio.sleep,
+        clock: Clock = time.monotonic,
+        stopping: Callable[[], bool] = lambda: False,
     ) -> None:
         self._handler = handler
         self._dead_letters = dead_letters
         self._group_id = group_id
         self._policy = policy
         self._sleep = sleep
-        # Read by metrics.
+        self._clock = clock
+        self._stopping = stopping
+        # (topic, partition) -> (offset, outage failures so far) of a deferred message, so its
+        # backoff goes on growing when it comes back instead of starting over.
+        self._outage_streaks: dict[tuple[str, int], tuple[int, int]] = {}
         self.handled_total = 0
-        self.retried_total = 0
         self.dead_lettered_total = 0
 
     async def process(self, message: IncomingMessage) -> Outcome:
-        """Handle ``message`` or park it in the dead-letter topic; raises only when even
-        parking failed (then the caller must not commit the offset)."""
+        """Handle ``message``, park it in the dead-letter topic, or defer it while a dependency
+        is down; raises only when even parking failed (then the caller must not commit)."""
         try:
             envelope = EventEnvelope.from_json(message.value or b"")
         except ValueError as error:
@@ -146,59 +170,102 @@ class MessageProcessor:
             otel_context.detach(token)
         if failure is None:
             self.handled_total += 1
+            record_consumer_handled(self._group_id, message.topic)
             return Outcome.HANDLED
+        if failure is Outcome.DEFERRED:
+            return Outcome.DEFERRED
         last_error, attempts = failure
         await self._dead_letter(message, last_error, attempts=attempts)
         return Outcome.DEAD_LETTERED
 
     async def _attempt(
         self, message: IncomingMessage, envelope: EventEnvelope
-    ) -> tuple[BaseException, int] | None:
-        attempt = 0
+    ) -> tuple[BaseException, int] | Literal[Outcome.DEFERRED] | None:
+        """None when handled, DEFERRED during an outage, else the error and attempts made."""
+        where = (message.topic, message.partition)
+        offset, outages = self._outage_streaks.pop(where, (message.offset, 0))
+        if offset != message.offset:
+            outages = 0
+        deadline = self._clock() + self._policy.outage_retry_seconds
+        attempt = errors = 0
         while True:
             attempt += 1
             try:
-                with tracer.start_as_current_span(
-                    f"{message.topic} process",
-                    kind=trace.SpanKind.CONSUMER,
-                    attributes={
-                        "messaging.system": "kafka",
-                        "messaging.operation": "process",
-                        "messaging.destination.name": message.topic,
-                        "messaging.destination.partition.id": str(message.partition),
-                        "messaging.kafka.message.offset": message.offset,
-                        "messaging.kafka.consumer.group": self._group_id,
-                        "messaging.message.id": envelope.id,
-                        "commerce.event.type": envelope.type,
-                        "commerce.delivery.attempt": attempt,
-                    },
-                ):
-                    await self._handler(envelope)
-                    log.info("handled %s %s from %s", envelope.type, envelope.id, message.topic)
+                await self._run_handler(message, envelope, attempt)
                 return None
             except Exception as error:
-                if is_permanent(error) or attempt >= self._policy.max_attempts:
-                    log.error(
-                        "event %s (%s) failed for good after %d attempt(s): %s: %s",
-                        envelope.id,
-                        envelope.type,
-                        attempt,
-                        type(error).__name__,
-                        error,
-                        exc_info=error,
-                    )
+                if is_permanent(error):
+                    self._log_given_up(envelope, attempt, error)
                     return error, attempt
-                self.retried_total += 1
-                log.warning(
-                    "event %s (%s) failed (attempt %d of %d), retrying: %s: %s",
-                    envelope.id,
-                    envelope.type,
-                    attempt,
-                    self._policy.max_attempts,
-                    type(error).__name__,
-                    error,
-                )
-                await self._sleep(self._policy.delay(attempt))
+                outage = is_dependency_outage(error)
+                if outage:
+                    outages += 1  # not the message's fault: never dead-lettered for it
+                else:
+                    errors += 1
+                    if errors >= self._policy.max_attempts:
+                        self._log_given_up(envelope, attempt, error)
+                        return error, attempt
+                if self._stopping():
+                    return Outcome.DEFERRED  # uncommitted: redelivered after the restart
+                failures = outages if outage else errors
+                self._log_retry(message, envelope, error, outage, failures)
+                await self._sleep(self._policy.delay(failures))
+                if self._stopping() or (outage and self._clock() >= deadline):
+                    # Let the consumer poll (and so stay in its group), then come back.
+                    self._outage_streaks[where] = (message.offset, outages)
+                    return Outcome.DEFERRED
+
+    async def _run_handler(
+        self, message: IncomingMessage, envelope: EventEnvelope, attempt: int
+    ) -> None:
+        with tracer.start_as_current_span(
+            f"{message.topic} process",
+            kind=trace.SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation": "process",
+                "messaging.destination.name": message.topic,
+                "messaging.destination.partition.id": str(message.partition),
+                "messaging.kafka.message.offset": message.offset,
+                "messaging.kafka.consumer.group": self._group_id,
+                "messaging.message.id": envelope.id,
+                "commerce.event.type": envelope.type,
+                "commerce.delivery.attempt": attempt,
+            },
+        ):
+            await self._handler(envelope)
+            log.info("handled %s %s from %s", envelope.type, envelope.id, message.topic)
+
+    def _log_retry(
+        self,
+        message: IncomingMessage,
+        envelope: EventEnvelope,
+        error: BaseException,
+        outage: bool,
+        failures: int,
+    ) -> None:
+        record_consumer_retry(self._group_id, message.topic, "outage" if outage else "error")
+        log.warning(
+            "event %s (%s) failed (%s), retrying: %s: %s",
+            envelope.id,
+            envelope.type,
+            f"dependency outage, failure {failures}"
+            if outage
+            else f"attempt {failures} of {self._policy.max_attempts}",
+            type(error).__name__,
+            error,
+        )
+
+    def _log_given_up(self, envelope: EventEnvelope, attempt: int, error: BaseException) -> None:
+        log.error(
+            "event %s (%s) failed for good after %d attempt(s): %s: %s",
+            envelope.id,
+            envelope.type,
+            attempt,
+            type(error).__name__,
+            error,
+            exc_info=error,
+        )
 
     async def _dead_letter(
         self, message: IncomingMessage, error: BaseException, *, attempts: int

@@ -6,7 +6,7 @@ own prefix (``ORDER_KAFKA_BOOTSTRAP_SERVERS``, ...). Defaults suit the embedded 
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 
 class MessagingSettings(BaseModel):
@@ -32,6 +32,13 @@ class MessagingSettings(BaseModel):
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff_seconds: float = Field(default=0.2, ge=0)
     consumer_max_backoff_seconds: float = Field(default=5.0, ge=0)
+    # A message whose handler meets a dependency outage (database, Redis down) is never
+    # dead-lettered: it is retried in place this long, then the consumer polls (to stay in its
+    # group) and tries it again, for as long as the outage lasts.
+    consumer_outage_retry_seconds: float = Field(default=30.0, gt=0)
+    # A member that does not poll for this long is put out of its group (aiokafka's
+    # max_poll_interval_ms); the in-place retries above stay well within it.
+    consumer_max_poll_interval_seconds: float = Field(default=300.0, gt=0)
     consumer_batch_size: int = Field(default=100, ge=1)
     # How long the group waits for a silent member before giving its partitions to others.
     consumer_session_timeout_seconds: float = Field(default=10.0, gt=0)
@@ -42,3 +49,14 @@ class MessagingSettings(BaseModel):
     # then deleted every purge interval.
     inbox_retention_seconds: float = Field(default=14 * 24 * 3600.0, gt=0)
     inbox_purge_interval_seconds: float = Field(default=3600.0, gt=0)
+
+    @model_validator(mode="after")
+    def _retries_fit_between_polls(self) -> MessagingSettings:
+        # Half the poll interval at most, leaving the other half to the rest of a batch.
+        in_place = self.consumer_outage_retry_seconds + self.consumer_max_backoff_seconds
+        if in_place > self.consumer_max_poll_interval_seconds / 2:
+            raise ValueError(
+                "consumer_outage_retry_seconds + consumer_max_backoff_seconds must be at most "
+                "half of consumer_max_poll_interval_seconds"
+            )
+        return self

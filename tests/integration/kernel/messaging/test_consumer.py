@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from prometheus_client import REGISTRY
+from sqlalchemy.exc import OperationalError
 
 from commerce.contracts import EventEnvelope, dlq_topic
 from commerce.kernel.db import Database
@@ -60,9 +62,10 @@ class Kafka:
         finally:
             await reader.stop()
 
-    def consumer(self, handler: object) -> EventConsumer:
+    def consumer(self, handler: object, **overrides: object) -> EventConsumer:
+        settings = MessagingSettings.model_validate(self.settings.model_dump() | overrides)
         return EventConsumer(
-            self.settings,
+            settings,
             self.group,
             [self.topic],
             handler,  # type: ignore[arg-type]
@@ -176,3 +179,47 @@ async def test_a_poison_message_goes_to_the_dlq_and_the_partition_moves_on(kafka
     assert headers[1]["dlq.original.offset"] == "1"
     assert headers[1]["dlq.consumer.group"] == kafka.group
     assert all(record.key == b"k" for record in dead)
+
+
+async def test_a_database_outage_outlasting_the_retries_is_waited_out_not_dead_lettered(
+    kafka: Kafka, database: Database, schema: Schema
+) -> None:
+    slow, bad, after = event("slow"), event("bad"), event("after")
+    await kafka.send(slow, bad, after)  # one key: one partition, in this order
+    outage_failures = 25  # the old budget gave up after consumer_max_attempts (3) tries
+    calls = {slow.id: 0, bad.id: 0, after.id: 0}
+
+    async def handler(envelope: EventEnvelope) -> None:
+        calls[envelope.id] += 1
+        if envelope.id == slow.id and calls[slow.id] <= outage_failures:
+            raise OperationalError("INSERT", {}, ConnectionRefusedError("database restarting"))
+        if envelope.id == bad.id:
+            raise ValueError("not a valid amount")
+        await apply_once(database, schema.inbox, schema.effects, envelope)
+
+    # In-place retries of 0.2 s, so the outage (more than a second of backoff) is also handed
+    # back to the poll loop several times; a member that stopped polling for a second would
+    # be put out of its group.
+    consumer = kafka.consumer(
+        handler, consumer_outage_retry_seconds=0.2, consumer_max_poll_interval_seconds=1.0
+    )
+    await consumer.start()
+    try:
+        await eventually(lambda: calls[after.id] == 1)
+        await eventually(lambda: consumer.lag == 0)
+    finally:
+        await consumer.stop()
+    assert calls[slow.id] == outage_failures + 1
+    assert calls[bad.id] == kafka.settings.consumer_max_attempts
+    assert await count(database, schema.effects) == 2  # slow and after, once each
+    assert await kafka.committed() == 3
+    assert consumer.dead_lettered_total == 1
+    commit_failures = REGISTRY.get_sample_value(
+        "commerce_consumer_commit_failures_total", {"group": kafka.group}
+    )
+    assert not commit_failures
+
+    dead = await read_topic(kafka.settings.kafka_bootstrap_servers, dlq_topic(kafka.topic))
+    assert [record.value for record in dead] == [bad.to_json()]
+    headers = {k: v.decode() for k, v in dead[0].headers}
+    assert headers["dlq.error.type"] == "ValueError"
