@@ -96,7 +96,7 @@ async def test_two_concurrent_rotations_of_one_token_have_one_winner(
     results = await asyncio.gather(
         *(store.rotate(c.token, s) for c, s in zip(copies, successors, strict=True) if c)
     )
-    assert sorted(r.value for r in results) == ["rotated", "already_used"]
+    assert sorted(r.value for r in results) == ["already_used", "rotated"]
     stored = [await store.find(s.token_hash) is not None for s in successors]
     assert stored == [r is Rotation.ROTATED for r in results]
 
