@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
@@ -18,7 +19,7 @@ from commerce.auth.domain.errors import (
 )
 from commerce.auth.domain.tokens import hash_token
 from commerce.kernel.domain import RateLimited
-from commerce.kernel.ratelimit import InMemoryRateLimiter, Rate
+from commerce.kernel.ratelimit import Decision, InMemoryRateLimiter, Rate
 from tests.unit.auth.fakes import (
     ALICE,
     ALICE_PASSWORD,
@@ -138,6 +139,58 @@ async def test_ipv6_addresses_of_one_64_share_the_address_limit() -> None:
     assert caught.value.limit == "login_address"
     # The neighbouring /64 is another client.
     assert (await world.log_in(address="2001:db8:5:7::1")).access_token
+
+
+class CountingLimiter(InMemoryRateLimiter):
+    """Counts calls: each is one round trip on the Redis limiter."""
+
+    calls = 0
+
+    async def hit(self, key: str, rate: Rate) -> Decision:
+        self.calls += 1
+        return await super().hit(key, rate)
+
+    async def hit_many(self, hits: Sequence[tuple[str, Rate]]) -> list[Decision]:
+        self.calls += 1
+        return await super().hit_many(hits)
+
+
+async def test_both_limits_are_checked_in_one_limiter_call() -> None:
+    limiter = CountingLimiter()
+    throttle = LoginThrottle(
+        limiter, per_account=Rate.per_minute(1), per_address=Rate.per_minute(100)
+    )
+    await throttle.check(ALICE.email, "10.0.0.1")
+    with pytest.raises(LoginRateLimited):
+        await throttle.check(ALICE.email, "10.0.0.1")
+    assert limiter.calls == 2
+
+
+async def test_a_refused_attempt_spends_neither_budget() -> None:
+    world = World(per_account=1, per_address=3)
+    await world.log_in()
+    for _ in range(5):  # the account is at its limit: these spend nothing of the address's
+        with pytest.raises(LoginRateLimited):
+            await world.log_in()
+    for i in range(2):
+        with pytest.raises(InvalidCredentials):
+            await world.log_in(email=f"user{i}@example.com")
+    with pytest.raises(LoginRateLimited) as caught:
+        await world.log_in(email="user9@example.com")
+    assert caught.value.limit == "login_address"
+
+
+async def test_when_both_limits_say_no_the_wait_satisfies_both() -> None:
+    world = World(per_account=1, per_address=2)
+    await world.log_in()
+    with pytest.raises(InvalidCredentials):  # address: 2 of 2 spent, account: 1 of 1
+        await world.log_in(email="bob@example.com")
+    with pytest.raises(LoginRateLimited) as caught:
+        await world.log_in()
+    assert caught.value.limit == "login_address"
+    assert caught.value.retry_after_seconds == 60  # the account's wait, the longer one
+    world.clock.advance(seconds=caught.value.retry_after_seconds)
+    assert (await world.log_in()).access_token
 
 
 async def test_successful_attempts_count_too() -> None:

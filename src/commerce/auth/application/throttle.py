@@ -25,10 +25,11 @@ def normalise_email(email: str) -> str:
 
 
 class LoginThrottle:
-    """Every attempt spends a token, before the password is checked.
+    """Every attempt spends a token of both budgets, before the password is checked.
 
-    The address is checked first, so an address that is over its limit cannot drain the
-    budget of the accounts it targets.
+    Both are checked in one limiter call (one Redis round trip), all or nothing: a refused
+    attempt spends neither, so an address over its limit cannot drain the budgets of the
+    accounts it targets, and attempts on a locked account do not use up the address's.
     """
 
     def __init__(self, limiter: RateLimiter, *, per_account: Rate, per_address: Rate) -> None:
@@ -40,11 +41,17 @@ class LoginThrottle:
         """Raise :class:`RateLimited` (with the wait) when either limit is reached."""
         # Hashed so that no e-mail address sits in the limiter's keys (Redis, memory dumps).
         account = hashlib.sha256(normalise_email(email).encode("utf-8")).hexdigest()[:32]
-        for limit, key, rate in (
-            # An IPv6 client counts per /64, or it could rotate past the limit within its /64.
-            ("login_address", f"login:address:{client_key(address)}", self._per_address),
-            ("login_account", f"login:account:{account}", self._per_account),
-        ):
-            decision = await self._limiter.hit(key, rate)
-            if not decision.allowed:
-                raise LoginRateLimited(limit, decision.retry_after_seconds)
+        limits = ("login_address", "login_account")
+        decisions = await self._limiter.hit_many(
+            [
+                # An IPv6 client counts per /64, or it could rotate past the limit in its /64.
+                (f"login:address:{client_key(address)}", self._per_address),
+                (f"login:account:{account}", self._per_account),
+            ]
+        )
+        refused = [(limit, d) for limit, d in zip(limits, decisions, strict=True) if not d.allowed]
+        if refused:
+            # Named after the first rule that said no; the longest wait, so a client that
+            # obeys Retry-After is not turned away by the other rule.
+            wait = max(decision.retry_after_seconds for _, decision in refused)
+            raise LoginRateLimited(refused[0][0], wait)
