@@ -49,21 +49,21 @@ _REPLACED_ON_REQUEST = frozenset(
 # tokens out of every service's logs and memory (docs/adr/0031).
 _CREDENTIALS = frozenset({b"authorization", b"cookie"})
 _RECOMPUTED_ON_RESPONSE = frozenset({b"content-length", b"date", b"server", b"x-request-id"})
+# Computed once: per message only the names a Connection header lists are added.
+_DROPPED_ON_REQUEST = HOP_BY_HOP | _REPLACED_ON_REQUEST | _CREDENTIALS
+_DROPPED_ON_RESPONSE = HOP_BY_HOP | _RECOMPUTED_ON_RESPONSE
 IDENTITY_PREFIX = b"x-user-"
 _TRACEPARENT = re.compile(rb"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
 
 
-def _connection_tokens(headers: Iterable[tuple[bytes, bytes]]) -> frozenset[bytes]:
-    """Header names listed in ``Connection`` are hop-by-hop too."""
+def _connection_tokens(headers: Iterable[tuple[bytes, bytes]]) -> set[bytes]:
+    """Header names listed in ``Connection`` are hop-by-hop too (usually none)."""
     tokens: set[bytes] = set()
     for name, value in headers:
         if name.lower() == b"connection":
             tokens.update(token.strip().lower() for token in value.split(b","))
-    return frozenset(token for token in tokens if token)
-
-
-def is_identity_header(name: bytes) -> bool:
-    return name.lower().startswith(IDENTITY_PREFIX)
+    tokens.discard(b"")
+    return tokens
 
 
 def upstream_request_headers(
@@ -78,7 +78,8 @@ def upstream_request_headers(
     Every client-sent ``X-User-*`` header is removed whatever its case; identity headers are
     added only from a verified token.
     """
-    dropped = HOP_BY_HOP | _REPLACED_ON_REQUEST | _CREDENTIALS | _connection_tokens(incoming)
+    listed = _connection_tokens(incoming)
+    dropped = _DROPPED_ON_REQUEST | listed if listed else _DROPPED_ON_REQUEST
     out: RawHeaders = []
     traceparent: bytes | None = None
     tracestate: bytes | None = None
@@ -112,7 +113,8 @@ def client_response_headers(
     Hop-by-hop headers go, length/date/server are the gateway's own, and a ``Location`` that
     points at the upstream's internal address is made relative (no internal host names).
     """
-    dropped = HOP_BY_HOP | _RECOMPUTED_ON_RESPONSE | _connection_tokens(upstream)
+    listed = _connection_tokens(upstream)
+    dropped = _DROPPED_ON_RESPONSE | listed if listed else _DROPPED_ON_RESPONSE
     base = upstream_base_url.encode("ascii")
     out: RawHeaders = []
     for raw_name, value in upstream:

@@ -55,11 +55,11 @@ class Pipeline:
         self._rate_limit = rate_limit
 
     async def handle(self, request: Request) -> Response:
-        path = request.url.path
+        scope = request.scope
+        path: str = scope["path"]  # decoded; request.url.path would build a whole URL for it
         route = route_for(path)
         if route is None:
             return problems.not_routed()
-        scope = request.scope
         raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
         peer = request.client.host if request.client else None
         address = client_address(peer, raw_headers, self._trusted_hops)

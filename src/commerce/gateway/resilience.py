@@ -1,24 +1,17 @@
 """Calling an upstream through its circuit breaker, with retries where they are safe.
 
-Retries (tenacity: exponential backoff plus random jitter) happen only for idempotent methods
-and only when the request surely did not run or the service said it could not take it:
-a connection that could not be made, or a 502/503 answer. A read timeout is never retried
-(the request may have run), and a POST or PATCH is never sent twice (docs/adr/0034).
+Retries (exponential backoff plus random jitter) happen only for idempotent methods and only
+when the request surely did not run or the service said it could not take it: a connection
+that could not be made, or a 502/503 answer. A read timeout is never retried (the request may
+have run), and a POST or PATCH is never sent twice (docs/adr/0034).
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-
-from tenacity import (
-    AsyncRetrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential,
-    wait_random,
-)
 
 from commerce.gateway.breaker import CircuitBreaker
 from commerce.gateway.headers import RawHeaders
@@ -38,22 +31,10 @@ class RetryPolicy:
     backoff_max_seconds: float = 1.0
 
 
-class _RetryableReply(Exception):
-    def __init__(self, reply: UpstreamReply) -> None:
-        super().__init__(reply.status)
-        self.reply = reply
-
-
 def _error_kind(failure: UpstreamFailure) -> UpstreamErrorKind:
     if failure.connect_failed:
         return "connect"
     return "timeout" if failure.status == 504 else "bad_status"
-
-
-def _retryable(error: BaseException) -> bool:
-    if isinstance(error, _RetryableReply):
-        return True
-    return isinstance(error, UpstreamFailure) and error.connect_failed
 
 
 class ResilientCaller:
@@ -73,30 +54,35 @@ class ResilientCaller:
     async def call(
         self, upstream: str, method: str, target: bytes, headers: RawHeaders, body: bytes
     ) -> UpstreamReply:
-        """The upstream's answer; raises ``UpstreamFailure`` or ``CircuitOpen``."""
-        idempotent = method in IDEMPOTENT_METHODS
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._retry.attempts if idempotent else 1),
-            # backoff * 2^n (capped) plus up to one backoff of jitter: never an instant retry
-            # into a refused connection, and replicas do not retry in lockstep.
-            wait=wait_exponential(
-                multiplier=self._retry.backoff_seconds, max=self._retry.backoff_max_seconds
-            )
-            + wait_random(0, self._retry.backoff_seconds),
-            retry=retry_if_exception(_retryable),
-            sleep=self._sleep,
-            reraise=True,
-        )
-        try:
-            async for attempt in retrying:
-                with attempt:
-                    reply = await self._attempt(upstream, method, target, headers, body)
-                    if idempotent and reply.status in RETRIED_STATUSES:
-                        raise _RetryableReply(reply)
+        """The upstream's answer; raises ``UpstreamFailure`` or ``CircuitOpen``.
+
+        A plain loop rather than tenacity's ``AsyncRetrying``: that one cost about 0.1 ms of
+        CPU per call even when the first try succeeds (docs/adr/0034), here nothing is built
+        unless a retry is due. ``CircuitOpen`` is never retried: the breaker said no.
+        """
+        if method not in IDEMPOTENT_METHODS:
+            return await self._attempt(upstream, method, target, headers, body)
+        attempts = self._retry.attempts
+        tries = 1
+        while True:
+            try:
+                reply = await self._attempt(upstream, method, target, headers, body)
+            except UpstreamFailure as failure:
+                if not failure.connect_failed or tries >= attempts:
+                    raise
+            else:
+                # Out of tries, the service's own 502/503 goes to the client.
+                if reply.status not in RETRIED_STATUSES or tries >= attempts:
                     return reply
-        except _RetryableReply as last:
-            return last.reply  # out of tries: the service's own 502/503 goes to the client
-        raise AssertionError("unreachable: tenacity either returns or reraises")
+            await self._sleep(self._backoff(tries))
+            tries += 1
+
+    def _backoff(self, tries: int) -> float:
+        """backoff * 2^(tries-1), capped, plus up to one backoff of jitter: never an instant
+        retry into a refused connection, and replicas do not retry in lockstep."""
+        policy = self._retry
+        exponential = min(policy.backoff_seconds * 2 ** (tries - 1), policy.backoff_max_seconds)
+        return exponential + random.uniform(0, policy.backoff_seconds)  # noqa: S311 (jitter)
 
     async def _attempt(
         self, upstream: str, method: str, target: bytes, headers: RawHeaders, body: bytes

@@ -152,3 +152,17 @@ def test_relative_locations_are_kept() -> None:
     )
 
     assert result == [(b"location", b"/v1/orders/o-1")]
+
+
+def test_names_listed_in_connection_are_dropped_for_that_message_only() -> None:
+    first = outgoing(h(connection="X-Hop-One", x_hop_one="1", x_hop_two="2"))
+    second = outgoing(h(x_hop_one="1", x_hop_two="2"))
+    back = client_response_headers(
+        h(connection="X-Hop-Two", x_hop_one="1", x_hop_two="2"), upstream_base_url="http://u"
+    )
+    again = client_response_headers(h(x_hop_one="1", x_hop_two="2"), upstream_base_url="http://u")
+
+    assert "x-hop-one" not in first and first["x-hop-two"] == ["2"]
+    assert second["x-hop-one"] == ["1"] and second["x-hop-two"] == ["2"]
+    assert back == [(b"x-hop-one", b"1")]
+    assert again == [(b"x-hop-one", b"1"), (b"x-hop-two", b"2")]

@@ -176,3 +176,39 @@ async def test_the_breaker_recovers_through_a_probe(
 
     assert (await call(c)).status == 200
     assert breaker.state is State.CLOSED
+
+
+async def test_the_backoff_doubles_up_to_its_cap_with_jitter(
+    breaker: CircuitBreaker, sleeps: Sleeps
+) -> None:
+    upstream = ScriptedUpstream(REFUSED, REFUSED, REFUSED, REFUSED, reply(200))
+
+    assert (await call(caller(upstream, breaker, sleeps, attempts=5))).status == 200
+
+    bases = [0.1, 0.2, 0.3, 0.3]  # 0.1 * 2^n, capped at 0.3
+    assert len(sleeps.waits) == 4
+    for base, wait in zip(bases, sleeps.waits, strict=True):
+        assert base <= wait <= base + 0.1
+
+
+@pytest.mark.parametrize("status", [502, 503])
+async def test_out_of_tries_the_last_answer_is_kept_without_a_last_wait(
+    breaker: CircuitBreaker, sleeps: Sleeps, status: int
+) -> None:
+    upstream = ScriptedUpstream(reply(status))
+
+    assert (await call(caller(upstream, breaker, sleeps, attempts=2))).status == status
+    assert len(upstream.sends) == 2
+    assert len(sleeps.waits) == 1
+
+
+async def test_each_call_has_its_own_retry_budget(breaker: CircuitBreaker, sleeps: Sleeps) -> None:
+    # The strategies are shared by every call; the count of tries is per call.
+    upstream = ScriptedUpstream(REFUSED, REFUSED, reply(200), REFUSED, reply(200))
+    c = caller(upstream, breaker, sleeps)
+
+    first = await call(c)
+    second = await call(c)
+
+    assert (first.status, second.status) == (200, 200)
+    assert len(upstream.sends) == 5
