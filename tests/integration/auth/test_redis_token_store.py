@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -74,3 +75,28 @@ async def test_only_the_hash_is_stored(redis: Redis, redis_prefix: str) -> None:
     async for key in redis.scan_iter(match=redis_prefix + "*"):
         assert secret.encode() not in key
         assert all(secret.encode() not in value for value in (await redis.hgetall(key)).values())
+
+
+async def test_find_is_one_round_trip(redis_url: str, redis: Redis, redis_prefix: str) -> None:
+    class CountingRedis(Redis):
+        commands: list[str] = []
+
+        async def execute_command(self, *args: Any, **options: Any) -> Any:
+            self.commands.append(str(args[0]))
+            return await super().execute_command(*args, **options)
+
+    client = CountingRedis.from_url(redis_url)
+    try:
+        store = RedisRefreshTokenStore(client, prefix=redis_prefix)
+        family, first = TokenFamily.start(USER, hash_token("d"), datetime.now(UTC), timedelta(1))
+        await store.add_family(family, first)
+        await store.find(hash_token("warm-up"))  # loads a script, if find uses one
+        client.commands.clear()
+        found = await store.find(first.token_hash)
+        assert len(client.commands) == 1
+        assert found is not None and found.family.claims == USER
+        client.commands.clear()
+        assert await store.find(hash_token("unknown")) is None
+        assert len(client.commands) == 1
+    finally:
+        await client.aclose()

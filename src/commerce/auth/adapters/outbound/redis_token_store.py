@@ -7,8 +7,8 @@ Layout under the key prefix (``auth:`` by default)::
 
 Times are epoch milliseconds. Every key expires with the token (or, for a family, with its
 newest token), so Redis forgets what no longer matters. Used tokens stay until they expire:
-that memory is what detects their reuse. The compare-and-set of a refresh and the revocation
-each run as one Lua script, so they are atomic against every other client.
+that memory is what detects their reuse. The lookup, the compare-and-set of a refresh and the
+revocation each run as one Lua script: one round trip each, atomic against every other client.
 """
 
 from __future__ import annotations
@@ -21,6 +21,21 @@ from redis.asyncio import Redis
 
 from commerce.auth.application.ports import Rotation, StoredToken
 from commerce.auth.domain.tokens import RefreshToken, TokenFamily, UserClaims
+
+_TOKEN_FIELDS = ("family_id", "issued_at", "expires_at", "used_at")
+_FAMILY_FIELDS = ("user_id", "email", "roles", "created_at", "revoked_at")
+
+# KEYS: token. ARGV: family key prefix, then the token's and the family's field names.
+# Returns {} for an unknown token, else {token fields, family fields} (nil where missing).
+# The family key is derived from the token, so it cannot be declared in KEYS: fine on one
+# Redis; a Redis Cluster would need both keys in one slot, as the rotation script does anyway.
+_FIND = """
+local token = redis.call('HMGET', KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+if not token[1] then return {} end
+local family = redis.call('HMGET', ARGV[1] .. token[1], ARGV[6], ARGV[7], ARGV[8], ARGV[9],
+                          ARGV[10])
+return {token, family}
+"""
 
 # KEYS: used token, successor token, family. ARGV: used_at, family_id, issued_at, expires_at.
 # Returns 1 rotated, 0 token used (or gone), -1 family revoked (or gone); the family first,
@@ -66,6 +81,7 @@ class RedisRefreshTokenStore:
     def __init__(self, redis: Redis, *, prefix: str = "auth:") -> None:
         self._redis = redis
         self._prefix = prefix
+        self._find = redis.register_script(_FIND)
         self._rotate = redis.register_script(_ROTATE)
         self._revoke = redis.register_script(_REVOKE)
 
@@ -103,29 +119,30 @@ class RedisRefreshTokenStore:
             await pipe.execute()
 
     async def find(self, token_hash: str) -> StoredToken | None:
-        token_fields: dict[bytes, bytes] = await self._redis.hgetall(self._token_key(token_hash))
-        if not token_fields:
+        reply: Any = await self._find(
+            keys=[self._token_key(token_hash)],
+            args=[self._family_key(""), *_TOKEN_FIELDS, *_FAMILY_FIELDS],
+        )
+        if not reply:
             return None
-        family_id = token_fields[b"family_id"].decode()
-        family_fields: dict[bytes, bytes] = await self._redis.hgetall(self._family_key(family_id))
-        if not family_fields:
+        (family_id, issued_at, expires_at, used_at), family_fields = reply
+        user_id, email, roles, created_at, revoked_at = family_fields
+        if user_id is None:  # the family expired before this token: nothing to refresh
             return None
         token = RefreshToken(
             token_hash=token_hash,
-            family_id=family_id,
-            issued_at=_moment(token_fields[b"issued_at"]),
-            expires_at=_moment(token_fields[b"expires_at"]),
-            used_at=_optional_moment(token_fields[b"used_at"]),
+            family_id=family_id.decode(),
+            issued_at=_moment(issued_at),
+            expires_at=_moment(expires_at),
+            used_at=_optional_moment(used_at),
         )
         family = TokenFamily(
-            id=family_id,
+            id=token.family_id,
             claims=UserClaims(
-                user_id=family_fields[b"user_id"].decode(),
-                email=family_fields[b"email"].decode(),
-                roles=tuple(json.loads(family_fields[b"roles"])),
+                user_id=user_id.decode(), email=email.decode(), roles=tuple(json.loads(roles))
             ),
-            created_at=_moment(family_fields[b"created_at"]),
-            revoked_at=_optional_moment(family_fields[b"revoked_at"]),
+            created_at=_moment(created_at),
+            revoked_at=_optional_moment(revoked_at),
         )
         return StoredToken(token=token, family=family)
 
