@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from redis.exceptions import RedisError
 from starlette.requests import Request
 
 from commerce.kernel.observability.platform_metrics import record_rate_limit_hit
@@ -35,11 +36,19 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
+# What "the limiter's store is unavailable" looks like (asyncio's TimeoutError is the
+# builtin since 3.11, and ConnectionError is an OSError). Anything else is a bug, and must
+# not quietly turn the limit off.
+STORE_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError, TimeoutError)
+
+
 class ClientRateLimit:
     """One token bucket per client address.
 
     If the limiter's store fails (Redis down) the request is let through: the limit
     protects the platform from one noisy client, and must not take the platform down itself.
+    Only store failures are forgiven: any other exception propagates (a 500, logged with its
+    traceback), so a bug cannot silently disable rate limiting.
     """
 
     def __init__(self, limiter: RateLimiter, rate: Rate) -> None:
@@ -49,9 +58,11 @@ class ClientRateLimit:
     async def check(self, client_address: str) -> Decision:
         try:
             decision = await self._limiter.hit(f"request:{client_address}", self._rate)
-        except Exception as error:
+        except STORE_ERRORS as error:
             log.warning(
-                "rate limiter unavailable, letting the request in: %s", type(error).__name__
+                "rate limiter unavailable, letting the request in: %s: %s",
+                type(error).__name__,
+                error,
             )
             return Decision.allow()
         if not decision.allowed:
