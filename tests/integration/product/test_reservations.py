@@ -130,6 +130,30 @@ async def test_redriven_rejection_is_rejected_again(
     ] * 2
 
 
+async def test_an_order_without_usable_lines_is_rejected_as_invalid_and_stays_so(
+    catalog: SqlaCatalog, database: Database, handle: OrderEventsHandler
+) -> None:
+    product = await new_product(catalog, stock=4)
+    order = new_order_id()
+    unusable = placed(order, (product, 1))
+    await handle(
+        EventEnvelope.model_validate(
+            {**unusable.model_dump(), "data": {**unusable.data, "items": []}}
+        )
+    )
+    await handle(placed(order, (product, 1)))  # a re-drive gets the recorded answer
+    assert await stock_of(database, product) == 4
+    rejected = await outbox_events(database, "StockRejected")
+    assert [e.data for e in rejected] == [
+        {"order_id": order, "reason": "INVALID_ORDER", "product_ids": []}
+    ] * 2
+    async with database.sessions() as session:
+        status = await session.execute(
+            select(reservations.c.status).where(reservations.c.order_id == order)
+        )
+        assert status.scalar_one() == "REJECTED"
+
+
 async def test_cancel_releases_exactly_once(
     catalog: SqlaCatalog, database: Database, handle: OrderEventsHandler
 ) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from commerce.kernel.domain import InvalidInput
 from commerce.product.application.catalog import create_product, edit_product
 from commerce.product.application.commands import (
     CreateProduct,
@@ -164,8 +163,23 @@ async def test_concurrent_orders_never_take_more_than_the_stock(store: FakeCatal
     assert store.stock(a) == 0
 
 
-async def test_invalid_order_writes_nothing(store: FakeCatalogStore) -> None:
-    with pytest.raises(InvalidInput):
-        await reserve_stock(store.uow(), placed("o1"))
-    assert store.state.inbox == set()
-    assert store.state.reservations == {}
+@pytest.mark.parametrize("lines", [(), (("p", 0),), (("p", -2), ("q", 1))])
+async def test_an_order_without_usable_lines_is_rejected_as_invalid(
+    store: FakeCatalogStore, lines: tuple[tuple[str, int], ...]
+) -> None:
+    a = await new_product(store, stock=5)
+    await reserve_stock(store.uow(), placed("o1", *lines))
+    [event] = reservation_events(store)
+    assert event == StockRejected(
+        order_id="o1",
+        reason=RejectionReason.INVALID_ORDER,
+        product_ids=(),
+        occurred_at=event.occurred_at,
+    )
+    assert store.state.inbox == {"placed-o1"}
+    assert store.state.reservations["o1"].status is ReservationStatus.REJECTED
+    # A re-drive gets the same answer, whatever it carries now, and holds nothing.
+    await reserve_stock(store.uow(), placed("o1", (a, 1), event_id="again"))
+    again = reservation_events(store)[-1]
+    assert isinstance(again, StockRejected) and again.reason is RejectionReason.INVALID_ORDER
+    assert store.stock(a) == 5

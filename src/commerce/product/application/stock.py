@@ -6,15 +6,23 @@ reservation), because the order service re-drives stuck orders with new event id
 
 from __future__ import annotations
 
+from commerce.kernel.domain import InvalidInput
 from commerce.product.application.commands import ReleaseStock, ReserveStock
 from commerce.product.application.ports import ProductUnitOfWork
-from commerce.product.domain.allocation import allocate, wanted_quantities
+from commerce.product.domain.allocation import allocate, invalid_order, wanted_quantities
 from commerce.product.domain.reservation import Reservation
 
 
 async def reserve_stock(uow: ProductUnitOfWork, command: ReserveStock) -> None:
-    """Hold every line of the order or none; answer StockReserved or StockRejected."""
-    wanted = wanted_quantities(command.lines)
+    """Hold every line of the order or none; answer StockReserved or StockRejected.
+
+    An order without usable lines (none, a quantity below 1) is answered too, rejected as
+    ``INVALID_ORDER``: otherwise the order would wait for an answer forever.
+    """
+    try:
+        wanted: dict[str, int] | None = wanted_quantities(command.lines)
+    except InvalidInput:
+        wanted = None
     async with uow:
         if not await uow.first_delivery(command.event_id):
             return
@@ -22,6 +30,8 @@ async def reserve_stock(uow: ProductUnitOfWork, command: ReserveStock) -> None:
         if reservation is not None:
             # Seen this order before (a re-drive, or cancelled first): same answer, no new hold.
             reservation.announce()
+        elif wanted is None:
+            await uow.reservations.add(invalid_order(command.order_id))
         else:
             products = await uow.products.lock_many(wanted)
             reservation = allocate(command.order_id, wanted, products)

@@ -25,6 +25,15 @@ def wanted_quantities(lines: Iterable[tuple[str, int]]) -> dict[str, int]:
     return dict(sorted(wanted.items()))
 
 
+def invalid_order(order_id: str) -> Reservation:
+    """The answer to an order that names no usable lines: rejected, nothing held.
+
+    Answering (instead of refusing the message) is what lets the order service finish the
+    order; recorded like any answer, so a re-driven request gets it again.
+    """
+    return Reservation.rejected(order_id, RejectionReason.INVALID_ORDER, ())
+
+
 def allocate(
     order_id: str, wanted: Mapping[str, int], products: Mapping[str, Product]
 ) -> Reservation:

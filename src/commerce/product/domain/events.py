@@ -11,6 +11,7 @@ from commerce.kernel.domain import DomainEvent
 class RejectionReason(StrEnum):
     OUT_OF_STOCK = "OUT_OF_STOCK"
     PRODUCT_NOT_FOUND = "PRODUCT_NOT_FOUND"
+    INVALID_ORDER = "INVALID_ORDER"  # the order names no usable lines (none, bad quantities)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,9 @@ from commerce.product.domain.events import (
     StockReserved,
 )
 
+# The widest order id a reservation records (the order service's ids are 36-character UUIDs).
+MAX_ORDER_ID_LENGTH = 64
+
 
 class ReservationStatus(StrEnum):
     RESERVED = "RESERVED"  # every line is held

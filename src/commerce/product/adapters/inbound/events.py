@@ -2,9 +2,13 @@
 
 The kernel's consumer runner delivers each message of ``commerce.order.events`` here and
 commits its offset only after we return; raising makes it retry and, in the end, park the
-message in the dead-letter topic. Lock conflicts between concurrent transactions (a MariaDB
-deadlock or lock wait timeout, SQLite's busy database, two answers racing for one order) are
-expected under load, so they are retried here first, each time in a fresh transaction.
+message in the dead-letter topic. An ``OrderPlaced`` that names an order but no usable lines
+is answered (``StockRejected``, ``INVALID_ORDER``) rather than parked, so that the order ends;
+only what names no order at all is dead-lettered.
+
+Lock conflicts between concurrent transactions (a MariaDB deadlock or lock wait timeout,
+SQLite's busy database, two answers racing for one order) are expected under load, so they
+are retried here first, each time in a fresh transaction.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from commerce.contracts.envelope import EventEnvelope, UnknownEvent, parse_payload
@@ -25,6 +30,7 @@ from commerce.product.application.commands import ReleaseStock, ReserveStock
 from commerce.product.application.errors import StockChanged
 from commerce.product.application.ports import ProductUnitOfWork
 from commerce.product.application.stock import release_stock, reserve_stock
+from commerce.product.domain.reservation import MAX_ORDER_ID_LENGTH
 
 log = logging.getLogger("commerce.product.events")
 # MySQL/MariaDB: 1205 lock wait timeout exceeded, 1213 deadlock found (transaction rolled back).
@@ -44,6 +50,17 @@ def is_transient(error: BaseException) -> bool:
             return True
         return "database is locked" in str(error.orig)
     return False
+
+
+def unusable_order(envelope: EventEnvelope) -> str | None:
+    """The id of the order an ``OrderPlaced`` that does not fit its schema is about, if it
+    names one we can answer (its lines are the problem); ``None`` otherwise."""
+    if envelope.type != OrderPlaced.event_type:
+        return None
+    order_id = envelope.data.get("order_id")
+    if isinstance(order_id, str) and 1 <= len(order_id) <= MAX_ORDER_ID_LENGTH:
+        return order_id
+    return None
 
 
 class OrderEventsHandler:
@@ -67,6 +84,15 @@ class OrderEventsHandler:
             # A newer order service may publish types we do not know: tolerant reader.
             log.info("ignoring order event of unknown type %s", envelope.type)
             return
+        except ValidationError:
+            order_id = unusable_order(envelope)
+            if order_id is None:
+                raise  # nobody to answer: the consumer dead-letters it at once
+            # Answered, not dead-lettered: the order must end, not wait for us forever.
+            log.warning("OrderPlaced %s for order %s has no usable lines", envelope.id, order_id)
+            command = ReserveStock(event_id=envelope.id, order_id=order_id, lines=())
+            await self._run(reserve_stock, command)
+            return
         if isinstance(payload, OrderPlaced):
             lines = tuple((item.product_id, item.quantity) for item in payload.items)
             command = ReserveStock(event_id=envelope.id, order_id=payload.order_id, lines=lines)
@@ -85,7 +111,7 @@ class OrderEventsHandler:
                 await use_case(self._new_uow(), command)
                 return
             except InvalidInput as error:
-                # The order itself is malformed: no retry can help, dead-letter it.
+                # A rule the use case cannot answer for: no retry can help, dead-letter it.
                 raise PermanentError(error.message) from error
             except Exception as error:
                 if attempt == self._attempts or not is_transient(error):

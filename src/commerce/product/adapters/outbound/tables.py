@@ -19,6 +19,7 @@ from sqlalchemy import (
 from commerce.kernel.db.types import UtcDateTime
 from commerce.kernel.messaging.inbox import inbox_table
 from commerce.kernel.messaging.outbox import outbox_table
+from commerce.product.domain.reservation import MAX_ORDER_ID_LENGTH
 
 metadata = MetaData()
 
@@ -45,7 +46,7 @@ products = Table(
 reservations = Table(
     "reservations",
     metadata,
-    Column("order_id", String(64), primary_key=True),
+    Column("order_id", String(MAX_ORDER_ID_LENGTH), primary_key=True),
     Column("status", String(16), nullable=False),
     Column("reason", String(32), nullable=True),
     Column("rejected_product_ids", JSON, nullable=True),
@@ -58,7 +59,7 @@ reservation_lines = Table(
     metadata,
     Column(
         "order_id",
-        String(64),
+        String(MAX_ORDER_ID_LENGTH),
         ForeignKey("reservations.order_id", ondelete="CASCADE"),
         primary_key=True,
     ),
