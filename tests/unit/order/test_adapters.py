@@ -74,6 +74,20 @@ async def test_stock_rejected_rejects_with_its_reason() -> None:
     assert saga.store.orders[order_id].reason == "PRODUCT_NOT_FOUND"
 
 
+async def test_an_invalid_order_rejected_by_the_catalog_ends_rejected() -> None:
+    saga = Saga()
+    order_id = await saga.order()
+    rejected = {"order_id": order_id, "reason": "INVALID_ORDER", "product_ids": []}
+    await saga.handle(
+        EventEnvelope(
+            id="e-1", type="StockRejected", occurred_at=T0, source="product", data=rejected
+        )
+    )
+    assert saga.status(order_id) is OrderStatus.REJECTED
+    assert saga.store.orders[order_id].reason == "INVALID_ORDER"
+    assert saga.store.orders[order_id].awaiting is None  # no more re-drives
+
+
 async def test_stock_released_ends_the_wait_for_a_release() -> None:
     saga = Saga()
     order_id = await saga.order()
