@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from commerce.gateway import problems
@@ -97,6 +97,11 @@ class Pipeline:
             return await read_body(request, self._max_body_bytes)
         except BodyTooLarge:
             raise Denied(problems.body_too_large(self._max_body_bytes)) from None
+        except ClientDisconnect:
+            # The client went away mid-body: nothing to forward and nobody to answer. Not an
+            # error of ours (formerly an unhandled exception, logged and counted as a 500).
+            log.debug("client disconnected while sending the body of %s", request.method)
+            raise Denied(problems.client_closed_request()) from None
 
     async def _authenticate(self, method: str, path: str, request: Request) -> Identity | None:
         access = access_for(method, path)

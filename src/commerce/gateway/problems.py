@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from starlette.responses import Response
+
 from commerce.kernel.http.problems import ProblemResponse, problem
+
+# nginx's "client closed request": not an HTTP status anyone receives, a record of how the
+# exchange ended (docs/adr/0032).
+CLIENT_CLOSED_REQUEST = 499
 
 _UPSTREAM_DETAIL = {
     502: "The {name} service gave an invalid answer.",
@@ -72,3 +78,8 @@ def body_too_large(limit: int) -> ProblemResponse:
         f"The request body is larger than {limit} bytes.",
         slug="payload-too-large",
     )
+
+
+def client_closed_request() -> Response:
+    """The end of an exchange whose client went away: no body, nobody reads it."""
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
