@@ -16,16 +16,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
-import redis.exceptions
-import sqlalchemy.exc
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
-from commerce.auth.adapters.inbound.http import (
-    AuthHttpContext,
-    install_dependency_handlers,
-    router,
-)
+from commerce.auth.adapters.inbound.http import AuthHttpContext, router
 from commerce.auth.adapters.outbound.clock import SystemClock
 from commerce.auth.adapters.outbound.jwt_issuer import JwtAccessTokenIssuer
 from commerce.auth.adapters.outbound.keys import load_key_set
@@ -48,14 +42,6 @@ from commerce.kernel.ratelimit_redis import RedisRateLimiter
 SERVICE_PACKAGE = "commerce.auth"
 log = logging.getLogger("commerce.auth")
 REDIS_TIMEOUT_SECONDS = 2.0
-# Errors that mean a store is down, not that the request was wrong: 503, not 500.
-STORE_DOWN_ERRORS: tuple[type[Exception], ...] = (
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-    sqlalchemy.exc.TimeoutError,
-)
 
 
 async def _purge(store: SqlaRefreshTokenStore, clock: Clock) -> None:
@@ -184,8 +170,9 @@ def create_app(
     readiness: dict[str, ReadinessCheck] = {"database": resources.ping_database}
     if settings.redis_url:
         readiness["redis"] = resources.ping_redis
-    app = create_service_app(
+    # A store or the user service being down is a 503 with Retry-After, from the kernel's
+    # problems table (store errors are kernel outages, UserServiceUnavailable a
+    # DependencyUnavailable): nothing auth-specific to install.
+    return create_service_app(
         title="Auth service", routers=[router], readiness=readiness, lifespan=lifespan
     )
-    install_dependency_handlers(app, STORE_DOWN_ERRORS)
-    return app

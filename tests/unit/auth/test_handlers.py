@@ -18,7 +18,8 @@ from commerce.auth.domain.errors import (
     TokenFamilyRevoked,
 )
 from commerce.auth.domain.tokens import hash_token
-from commerce.kernel.domain import RateLimited
+from commerce.kernel.domain import DependencyUnavailable, RateLimited
+from commerce.kernel.http.problems import status_for
 from commerce.kernel.ratelimit import Decision, InMemoryRateLimiter, Rate
 from tests.unit.auth.fakes import (
     ALICE,
@@ -100,8 +101,11 @@ async def test_wrong_password_and_unknown_email_are_one_error(
 
 async def test_user_service_down_is_not_a_wrong_password(world: World) -> None:
     world.verifier.down = True
-    with pytest.raises(UserServiceUnavailable):
+    with pytest.raises(UserServiceUnavailable) as caught:
         await world.log_in()
+    # The kernel's error family: answered 503 with Retry-After from its one table.
+    assert isinstance(caught.value, DependencyUnavailable)
+    assert status_for(caught.value) == 503
 
 
 async def test_attempts_per_account_are_limited_across_addresses() -> None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from commerce.auth.domain.tokens import RefreshToken, TokenFamily, UserClaims
+from commerce.kernel.domain import DependencyUnavailable
 
 
 class Clock(Protocol):
@@ -16,8 +17,17 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
-class UserServiceUnavailable(Exception):
-    """The user service could not answer (down, timing out or failing): not the caller's fault."""
+class UserServiceUnavailable(DependencyUnavailable):
+    """The user service could not answer (down, timing out or failing): not the caller's fault.
+
+    The kernel answers it like any unavailable dependency: 503 with ``Retry-After``. The
+    detail does not name the service: callers need not know how sign-in is built.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A service needed to answer is temporarily unavailable; try again shortly."
+        )
 
 
 class CredentialVerifier(Protocol):

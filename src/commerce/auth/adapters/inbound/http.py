@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from commerce.auth.application.handlers import AuthHandlers, LogIn, LogOut, Refresh
-from commerce.auth.application.ports import UserServiceUnavailable
 from commerce.auth.application.throttle import LoginRateLimited
 from commerce.auth.application.tokens import TokenPair
 from commerce.auth.domain.errors import InvalidCredentials
-from commerce.kernel.http.problems import ProblemResponse, problem
 from commerce.kernel.http.schemas import RequestBody
 from commerce.kernel.observability.platform_metrics import (
     record_login_failure,
     record_rate_limit_hit,
 )
 
-log = logging.getLogger("commerce.auth.http")
 MAX_ADDRESS_LENGTH = 64
 
 
@@ -151,19 +147,3 @@ async def jwks(context: Context) -> JSONResponse:
         context.jwks,
         headers={"Cache-Control": f"public, max-age={context.jwks_max_age_seconds}"},
     )
-
-
-async def _dependency_down(_: Request, exc: Exception) -> ProblemResponse:
-    log.warning("dependency unavailable: %s", type(exc).__name__)
-    return problem(
-        503,
-        "A service needed to answer is temporarily unavailable; try again shortly.",
-        slug="dependency-unavailable",
-        headers={"Retry-After": "5"},
-    )
-
-
-def install_dependency_handlers(app: FastAPI, errors: tuple[type[Exception], ...]) -> None:
-    """Answer 503 (not 500) when the user service or a store is down."""
-    for error in (UserServiceUnavailable, *errors):
-        app.add_exception_handler(error, _dependency_down)
