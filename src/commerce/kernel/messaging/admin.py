@@ -1,8 +1,11 @@
 """Topics are created at start-up, and again whenever the broker has lost them.
 
 The embedded broker keeps nothing across a restart, and it accepts writes to a topic that no
-longer exists without storing them where a consumer can read them. So the relay checks its
-topics before each batch, and the runtime re-checks every few seconds; creating is idempotent.
+longer exists without storing them where a consumer can read them. So the runtime re-checks
+every few seconds (creating is idempotent), and the publisher makes sure of a batch's topics
+through :meth:`TopicAdmin.ensure_known`: a metadata round trip only for topics not known to
+exist. What is known is forgotten when the broker reports a new cluster id (a restarted
+embedded broker, whose log is gone) or when a produce says a topic or its leader is missing.
 """
 
 from __future__ import annotations
@@ -51,6 +54,9 @@ class TopicAdmin:
         self._settings = settings
         self._client: AIOKafkaAdminClient | None = None
         self._lock = asyncio.Lock()
+        # Topics seen on the broker (or created) since the last sign it may have lost them.
+        self._known: set[str] = set()
+        self._cluster_id: str | None = None
 
     async def _admin(self) -> AIOKafkaAdminClient:
         if self._client is None:
@@ -90,12 +96,28 @@ class TopicAdmin:
     async def existing_topics(self) -> set[str]:
         return set(await self._call(lambda admin: admin.list_topics()))
 
+    async def ensure_known(self, topics: Iterable[str]) -> list[str]:
+        """:meth:`ensure_topics` for those of ``topics`` not known to exist; no request at
+        all when every one is known (the publisher's path, once per batch)."""
+        unknown = [name for name in dict.fromkeys(topics) if name not in self._known]
+        if not unknown:
+            return []
+        return await self.ensure_topics(unknown)
+
+    def forget_topics(self, topics: Iterable[str] | None = None) -> None:
+        """Stop trusting that ``topics`` (default: all) exist; the next use checks again."""
+        if topics is None:
+            self._known.clear()
+        else:
+            self._known.difference_update(topics)
+
     async def ensure_topics(self, topics: Iterable[str]) -> list[str]:
         """Create those of ``topics`` the broker does not have; returns the ones created."""
         wanted = list(dict.fromkeys(topics))
 
         async def create_missing(admin: AIOKafkaAdminClient) -> Any:
             existing = set(await admin.list_topics())
+            self._known.update(name for name in wanted if name in existing)
             missing = [name for name in wanted if name not in existing]
             if not missing:
                 return None
@@ -114,15 +136,22 @@ class TopicAdmin:
                 created.append(name)
             elif code != TOPIC_ALREADY_EXISTS:  # someone else created it meanwhile: fine
                 raise RuntimeError(f"creating topic {name!r} failed: error {code} {message}")
+            self._known.add(name)
         if created:
             log.info("created topics %s", ", ".join(created))
         return created
 
     async def cluster_id(self) -> str | None:
-        """The id the broker reports for its cluster; a new one means a new, empty cluster."""
+        """The id the broker reports for its cluster; a new one means a new, empty cluster
+        (then no topic is known to exist any more)."""
         description = await self._call(lambda admin: admin.describe_cluster())
         value = description.get("cluster_id")
-        return str(value) if value else None
+        cluster_id = str(value) if value else None
+        if cluster_id != self._cluster_id:
+            if self._cluster_id is not None:
+                self.forget_topics()
+            self._cluster_id = cluster_id
+        return cluster_id
 
     async def ping(self) -> None:
         """Raise unless the broker answers a metadata request (for ``/readyz``)."""

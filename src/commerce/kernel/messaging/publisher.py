@@ -9,11 +9,19 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import (
+    LeaderNotAvailableError,
+    NotLeaderForPartitionError,
+    UnknownTopicOrPartitionError,
+)
 
 from commerce.kernel.messaging.admin import TopicAdmin, client_options
 from commerce.kernel.messaging.settings import MessagingSettings
 
 log = logging.getLogger("commerce.messaging.publisher")
+
+# Produce errors that mean "the broker does not have this topic (or its leader) as we thought".
+TOPIC_GONE = (UnknownTopicOrPartitionError, NotLeaderForPartitionError, LeaderNotAvailableError)
 
 
 @dataclass(frozen=True)
@@ -39,7 +47,9 @@ class KafkaPublisher:
     """:class:`Publisher` over one aiokafka producer, started on first use (it reconnects itself).
 
     Before each batch it makes sure the batch's topics exist: after a restart the embedded
-    broker has none, and it would silently drop writes to a missing topic.
+    broker has none, and it would silently drop writes to a missing topic. Topics known to
+    exist cost nothing (:meth:`TopicAdmin.ensure_known`); a produce error saying a topic or its
+    leader is missing makes the admin check that topic again before the next batch.
     """
 
     def __init__(self, settings: MessagingSettings, admin: TopicAdmin | None = None) -> None:
@@ -69,7 +79,7 @@ class KafkaPublisher:
     async def publish(self, messages: Sequence[OutgoingMessage]) -> list[BaseException | None]:
         if not messages:
             return []
-        await self._admin.ensure_topics(m.topic for m in messages)
+        await self._admin.ensure_known(m.topic for m in messages)
         producer = await self._started()
         # Enqueue one after another (so a key's records keep their order in the batch), then
         # wait for every acknowledgement together.
@@ -92,6 +102,9 @@ class KafkaPublisher:
         for item in pending:
             outcome = item if isinstance(item, BaseException) else next(outcomes)
             results.append(outcome if isinstance(outcome, BaseException) else None)
+        pairs = zip(messages, results, strict=True)
+        if gone := {message.topic for message, r in pairs if isinstance(r, TOPIC_GONE)}:
+            self._admin.forget_topics(gone)
         return results
 
     async def stop(self) -> None:
