@@ -8,7 +8,7 @@ from redis.exceptions import RedisError
 from starlette.requests import Request
 
 from commerce.kernel.observability.platform_metrics import record_rate_limit_hit
-from commerce.kernel.ratelimit import Decision, Rate, RateLimiter
+from commerce.kernel.ratelimit import Decision, Rate, RateLimiter, client_key
 
 log = logging.getLogger("commerce.gateway.limits")
 
@@ -43,7 +43,8 @@ STORE_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError, TimeoutError)
 
 
 class ClientRateLimit:
-    """One token bucket per client address.
+    """One token bucket per client: per IPv4 address, per IPv6 /64 (``client_key``; a
+    subscriber picks any address of its /64, so per-address buckets would be no limit).
 
     If the limiter's store fails (Redis down) the request is let through: the limit
     protects the platform from one noisy client, and must not take the platform down itself.
@@ -57,7 +58,7 @@ class ClientRateLimit:
 
     async def check(self, client_address: str) -> Decision:
         try:
-            decision = await self._limiter.hit(f"request:{client_address}", self._rate)
+            decision = await self._limiter.hit(f"request:{client_key(client_address)}", self._rate)
         except STORE_ERRORS as error:
             log.warning(
                 "rate limiter unavailable, letting the request in: %s: %s",

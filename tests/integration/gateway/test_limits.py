@@ -42,12 +42,14 @@ async def test_a_body_over_the_limit_is_413_and_never_forwarded(
 
 @asynccontextmanager
 async def two_clients(
-    stubs: Stubs, **overrides: Any
+    stubs: Stubs,
+    addresses: tuple[str, str] = ("198.51.100.1", "198.51.100.2"),
+    **overrides: Any,
 ) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
     app = create_app(gateway_settings(**overrides), transport=StubTransport(stubs))
     async with app.router.lifespan_context(app):
-        first = httpx.ASGITransport(app=app, client=("198.51.100.1", 1000))
-        second = httpx.ASGITransport(app=app, client=("198.51.100.2", 1000))
+        first = httpx.ASGITransport(app=app, client=(addresses[0], 1000))
+        second = httpx.ASGITransport(app=app, client=(addresses[1], 1000))
         async with (
             httpx.AsyncClient(transport=first, base_url="http://gateway") as a,
             httpx.AsyncClient(transport=second, base_url="http://gateway") as b,
@@ -69,6 +71,24 @@ async def test_over_the_rate_limit_is_429_with_retry_after_per_client(stubs: Stu
         assert int(refused.headers["retry-after"]) >= 1
         assert (await second.get("/v1/products")).status_code == 200
     assert len(stubs.received) == 4
+
+
+@pytest.mark.parametrize("store", ["memory", "redis"])
+async def test_ipv6_clients_of_one_slash_64_share_a_bucket(
+    stubs: Stubs, request: pytest.FixtureRequest, store: str
+) -> None:
+    overrides: dict[str, Any] = dict(LOW_LIMIT)
+    if store == "redis":
+        overrides["redis_url"] = request.getfixturevalue("redis_url")
+        overrides["redis_key_prefix"] = request.getfixturevalue("redis_prefix")
+    one_subscriber = ("2001:db8:7:1::10", "2001:db8:7:1:9999::abcd")
+    async with two_clients(stubs, one_subscriber, **overrides) as (first, second):
+        assert (await first.get("/v1/products")).status_code == 200
+        assert (await second.get("/v1/products")).status_code == 200
+        assert (await first.get("/v1/products")).status_code == 200
+
+        # Per address, each would still have tokens left: rotating within the /64 is no escape.
+        assert_problem(await second.get("/v1/products"), 429)
 
 
 async def test_under_the_default_limit_a_busy_client_never_sees_429(stubs: Stubs) -> None:
