@@ -81,7 +81,7 @@ class ResilientCaller:
         """backoff * 2^(tries-1), capped, plus up to one backoff of jitter: never an instant
         retry into a refused connection, and replicas do not retry in lockstep."""
         policy = self._retry
-        exponential = min(policy.backoff_seconds * 2 ** (tries - 1), policy.backoff_max_seconds)
+        exponential = min(policy.backoff_seconds * 2.0 ** (tries - 1), policy.backoff_max_seconds)
         return exponential + random.uniform(0, policy.backoff_seconds)  # noqa: S311 (jitter)
 
     async def _attempt(
