@@ -8,12 +8,12 @@ replica), else in SQL and in process memory (one process, no servers needed).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 import httpx
 from fastapi import FastAPI
@@ -33,6 +33,7 @@ from commerce.auth.application.handlers import AuthHandlers
 from commerce.auth.application.ports import Clock, RefreshTokenStore
 from commerce.auth.application.throttle import LoginThrottle
 from commerce.auth.settings import AuthSettings
+from commerce.kernel.background import PeriodicTask
 from commerce.kernel.db import Database
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.health import ReadinessCheck
@@ -45,26 +46,10 @@ REDIS_TIMEOUT_SECONDS = 2.0
 
 
 async def _purge(store: SqlaRefreshTokenStore, clock: Clock) -> None:
-    try:
-        removed = await store.purge_expired(clock.now())
-    except Exception as error:  # a failed purge is retried next time; the service goes on
-        log.warning("refresh token purge failed: %s", type(error).__name__)
-        return
+    """Delete expired SQL refresh tokens (Redis expires its keys itself)."""
+    removed = await store.purge_expired(clock.now())
     if removed:
         log.info("purged %d expired refresh tokens", removed)
-
-
-async def _purge_periodically(store: SqlaRefreshTokenStore, clock: Clock, every: float) -> None:
-    """Delete expired SQL refresh tokens now and then (Redis expires its keys itself)."""
-    while True:
-        await asyncio.sleep(every)
-        await _purge(store, clock)
-
-
-async def _stop(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with suppress(asyncio.CancelledError):
-        await task
 
 
 def load_settings() -> AuthSettings:
@@ -155,11 +140,15 @@ def create_app(
                 refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
             )
             if store is sql_store and settings.purge_interval_seconds > 0:
-                await _purge(sql_store, the_clock)
-                purge = asyncio.create_task(
-                    _purge_periodically(sql_store, the_clock, settings.purge_interval_seconds)
+                purge = PeriodicTask(
+                    "refresh-token-purge",
+                    partial(_purge, sql_store, the_clock),
+                    settings.purge_interval_seconds,
+                    run_at_start=False,
                 )
-                stack.push_async_callback(_stop, purge)
+                await purge.run_once()
+                purge.start()
+                stack.push_async_callback(purge.stop)
             app.state.auth = AuthHttpContext(
                 handlers=handlers,
                 jwks=keys.jwks(),

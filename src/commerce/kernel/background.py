@@ -43,12 +43,16 @@ class PeriodicTask:
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
+    async def run_once(self) -> None:
+        """One pass now, under the same rule: a failure is logged, not raised."""
+        try:
+            await self._work()
+        except Exception:
+            log.exception("%s: pass failed; trying again in %.0f s", self.name, self._every)
+
     async def _loop(self) -> None:
         if not self._run_at_start:
             await asyncio.sleep(self._every)
         while True:
-            try:
-                await self._work()
-            except Exception:
-                log.exception("%s: pass failed; trying again in %.0f s", self.name, self._every)
+            await self.run_once()
             await asyncio.sleep(self._every)
