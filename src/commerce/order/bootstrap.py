@@ -32,6 +32,7 @@ from commerce.order.application.ports import Clock, RedrivePolicy
 from commerce.order.application.queries import OrderReader
 from commerce.order.application.redrive import RedrivePendingOrders
 from commerce.order.application.use_cases import OrderUseCases
+from commerce.order.domain.order import RedriveSchedule
 from commerce.order.settings import Settings
 
 SERVICE_PACKAGE = "commerce.order"
@@ -56,8 +57,11 @@ def build_use_cases(
         return SqlaOrderUnitOfWork(database.sessions, outbox_written=outbox_written)
 
     policy = RedrivePolicy(
-        after=timedelta(seconds=settings.redrive_after_seconds),
-        interval=timedelta(seconds=settings.redrive_interval_seconds),
+        RedriveSchedule(
+            after=timedelta(seconds=settings.redrive_after_seconds),
+            interval=timedelta(seconds=settings.redrive_interval_seconds),
+            max_interval=timedelta(seconds=settings.redrive_max_interval_seconds),
+        ),
         batch_size=settings.redrive_batch_size,
     )
     return OrderUseCases(

@@ -21,7 +21,14 @@ class Settings(ServiceSettings, MessagingSettings):
         description="An order waiting this long for the catalog's answer asks again.",
     )
     redrive_interval_seconds: float = Field(
-        default=10.0, gt=0, description="At most one repeated request per order this often."
+        default=10.0,
+        gt=0,
+        description="Wait before the second repetition; it doubles with each further one.",
+    )
+    redrive_max_interval_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="The doubling stops here: an unanswered order still asks this often.",
     )
     redrive_batch_size: int = Field(default=200, ge=1, description="Orders re-driven per pass.")
     redrive_poll_seconds: float = Field(

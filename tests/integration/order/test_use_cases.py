@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
@@ -19,8 +21,10 @@ from commerce.order.application.commands import (
 )
 from commerce.order.application.ports import StaleOrder
 from commerce.order.application.use_cases import OrderUseCases
+from commerce.order.bootstrap import build_use_cases
 from commerce.order.domain.lines import PricedLine
-from commerce.order.domain.order import OrderStatus, Reply
+from commerce.order.domain.order import OrderStatus, RedriveSchedule, Reply
+from commerce.order.settings import Settings
 from tests.integration.order.helpers import outbox_events
 from tests.unit.order.fakes import FakeClock
 
@@ -140,6 +144,48 @@ async def test_redrive_republishes_due_orders_with_new_event_ids(
     async with database.sessions() as session:
         counts = dict((await session.execute(select(orders.c.id, orders.c.publish_count))).all())
     assert counts == {stuck: 3, young: 2}
+
+
+async def test_redrive_backs_off_per_order_in_sql_as_in_the_domain(
+    database: Database, clock: FakeClock
+) -> None:
+    settings = Settings(
+        redrive_after_seconds=10, redrive_interval_seconds=5, redrive_max_interval_seconds=20
+    )
+    use_cases = build_use_cases(database, settings, clock)
+    schedule = RedriveSchedule(
+        after=timedelta(seconds=10),
+        interval=timedelta(seconds=5),
+        max_interval=timedelta(seconds=20),
+    )
+    first = (await use_cases.place(PlaceOrder("u-1", LINES))).order.id
+    asked: dict[str, list[int]] = {first: []}
+    for second in range(1, 91):  # 90 s in 1 s steps; a second order joins after 30 s
+        clock.advance(1)
+        if second == 30:
+            asked[(await use_cases.place(PlaceOrder("u-1", LINES))).order.id] = []
+        before = await publish_counts(database)
+        await use_cases.redrive()
+        after = await publish_counts(database)
+        for order_id in asked:
+            if after[order_id] != before.get(order_id, after[order_id]):
+                asked[order_id].append(second)
+        # The query selects exactly the due orders: none is left, none too early.
+        async with database.sessions() as session:
+            due = await SqlaOrderRepository(session).due_for_redrive(
+                clock.now, schedule=schedule, limit=10
+            )
+        assert due == []
+    second_id = next(order_id for order_id in asked if order_id != first)
+    # after 10 s, then every 5 s doubling up to 20 s
+    assert asked[first] == [10, 15, 25, 45, 65, 85]
+    assert asked[second_id] == [40, 45, 55, 75]
+    assert (await publish_counts(database))[first] == 7
+
+
+async def publish_counts(database: Database) -> dict[str, int]:
+    async with database.sessions() as session:
+        return dict((await session.execute(select(orders.c.id, orders.c.publish_count))).all())  # type: ignore[arg-type]
 
 
 async def test_a_stale_save_is_refused(use_cases: OrderUseCases, database: Database) -> None:

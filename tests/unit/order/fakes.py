@@ -12,7 +12,7 @@ from typing import Self
 
 from commerce.kernel.domain import DomainEvent
 from commerce.order.application.ports import DuplicatePlacement, PlacementRequest, StaleOrder
-from commerce.order.domain.order import Order, OrderStatus
+from commerce.order.domain.order import Order, OrderStatus, RedriveSchedule
 
 
 @dataclass
@@ -60,12 +60,12 @@ class FakeOrderRepository:
         self.saved.append(order)
 
     async def due_for_redrive(
-        self, now: datetime, *, after: timedelta, interval: timedelta, limit: int
+        self, now: datetime, *, schedule: RedriveSchedule, limit: int
     ) -> Sequence[str]:
         due = [
             order
             for order in self._store.orders.values()
-            if order.is_due_for_redrive(now, after=after, interval=interval)
+            if order.is_due_for_redrive(now, schedule)
         ]
         due.sort(key=lambda order: order.last_published_at)
         return [order.id for order in due[:limit]]

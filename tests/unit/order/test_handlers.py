@@ -27,7 +27,13 @@ from commerce.order.application.redrive import RedrivePendingOrders
 from commerce.order.application.retry import ATTEMPTS
 from commerce.order.domain.events import OrderCancelled, OrderConfirmed, OrderPlaced, OrderRejected
 from commerce.order.domain.lines import PricedLine
-from commerce.order.domain.order import Awaiting, OrderNotCancellable, OrderStatus, Reply
+from commerce.order.domain.order import (
+    Awaiting,
+    OrderNotCancellable,
+    OrderStatus,
+    RedriveSchedule,
+    Reply,
+)
 from tests.unit.order.fakes import FakeClock, FakeUnitOfWork, SequentialIds, Store
 
 LINES = (("p-1", 2), ("p-2", 1))
@@ -46,7 +52,12 @@ class Service:
             uow,
             self.clock,
             RedrivePolicy(
-                after=timedelta(seconds=10), interval=timedelta(seconds=5), batch_size=10
+                RedriveSchedule(
+                    after=timedelta(seconds=10),
+                    interval=timedelta(seconds=5),
+                    max_interval=timedelta(seconds=20),
+                ),
+                batch_size=10,
             ),
         )
 
@@ -268,6 +279,20 @@ async def test_redrive_republishes_only_due_pending_orders_at_the_interval(
         stuck.order.id,
     ]
     assert service.store.orders[stuck.order.id].publish_count == 3
+
+
+async def test_an_order_nobody_answers_is_asked_again_less_and_less_often(
+    service: Service,
+) -> None:
+    placed = await service.place(PlaceOrder("u-1", LINES))
+    asked_at = []
+    for _ in range(90):  # 90 s in 1 s steps
+        service.clock.advance(1)
+        if await service.redrive():
+            asked_at.append(int((service.clock.now - placed.order.created_at).total_seconds()))
+    # after 10 s, then every 5 s doubling up to 20 s
+    assert asked_at == [10, 15, 25, 45, 65, 85]
+    assert service.store.orders[placed.order.id].publish_count == 7
 
 
 async def test_a_redriven_order_still_finishes_once(service: Service) -> None:

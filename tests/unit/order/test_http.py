@@ -19,7 +19,7 @@ from commerce.order.application.queries import OrderReader
 from commerce.order.application.redrive import RedrivePendingOrders
 from commerce.order.application.use_cases import OrderUseCases
 from commerce.order.application.views import OrderPage, OrderView
-from commerce.order.domain.order import Order, OrderStatus
+from commerce.order.domain.order import Order, OrderStatus, RedriveSchedule
 from tests.unit.order import fakes
 from tests.unit.order.fakes import FakeClock, FakeUnitOfWork, SequentialIds, Store
 
@@ -56,7 +56,15 @@ def use_cases(store: Store) -> OrderUseCases:
         read=OrderReader(NoQueries()),
         catalog_replies=CatalogReplyHandler(uow, clock),
         redrive=RedrivePendingOrders(
-            uow, clock, RedrivePolicy(after=timedelta(seconds=10), interval=timedelta(seconds=10))
+            uow,
+            clock,
+            RedrivePolicy(
+                RedriveSchedule(
+                    after=timedelta(seconds=10),
+                    interval=timedelta(seconds=10),
+                    max_interval=timedelta(seconds=10),
+                )
+            ),
         ),
     )
 

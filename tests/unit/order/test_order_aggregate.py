@@ -20,12 +20,21 @@ from commerce.order.domain.order import (
     Order,
     OrderNotCancellable,
     OrderStatus,
+    RedriveSchedule,
     Reply,
 )
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 LATER = T0 + timedelta(seconds=5)
 PRICES = (PricedLine("p-1", 2, 1500), PricedLine("p-2", 1, 700))
+
+
+def schedule(after: float, interval: float, max_interval: float | None = None) -> RedriveSchedule:
+    return RedriveSchedule(
+        after=timedelta(seconds=after),
+        interval=timedelta(seconds=interval),
+        max_interval=timedelta(seconds=interval if max_interval is None else max_interval),
+    )
 
 
 def placed() -> Order:
@@ -202,15 +211,53 @@ def test_a_late_rejection_never_moves_a_settled_order(status: OrderStatus) -> No
 
 
 def test_redrive_timing_first_after_then_every_interval() -> None:
-    after, interval = timedelta(seconds=10), timedelta(seconds=3)
+    plan = schedule(10, 3)
     order = placed()
-    assert not order.is_due_for_redrive(T0 + timedelta(seconds=9), after=after, interval=interval)
+    assert not order.is_due_for_redrive(T0 + timedelta(seconds=9), plan)
     at = T0 + timedelta(seconds=10)
-    assert order.is_due_for_redrive(at, after=after, interval=interval)
+    assert order.is_due_for_redrive(at, plan)
     order.redrive(at)
     assert order.publish_count == 2 and order.last_published_at == at
-    assert not order.is_due_for_redrive(at + timedelta(seconds=2), after=after, interval=interval)
-    assert order.is_due_for_redrive(at + timedelta(seconds=3), after=after, interval=interval)
+    assert not order.is_due_for_redrive(at + timedelta(seconds=2), plan)
+    assert order.is_due_for_redrive(at + timedelta(seconds=3), plan)
+
+
+def test_redrive_backs_off_doubling_the_interval_up_to_the_maximum() -> None:
+    plan = schedule(10, 10, 300)
+    # publish count -> quiet time needed before the next request
+    assert [plan.wait(count).total_seconds() for count in range(1, 10)] == [
+        10,
+        10,
+        20,
+        40,
+        80,
+        160,
+        300,
+        300,
+        300,
+    ]
+    assert plan.wait(10_000) == timedelta(seconds=300)
+    order, at = placed(), T0
+    waits = []
+    for _ in range(8):
+        wait = next(
+            s for s in range(1, 1000) if order.is_due_for_redrive(at + timedelta(seconds=s), plan)
+        )
+        waits.append(wait)
+        at += timedelta(seconds=wait)
+        order.redrive(at)
+    assert waits == [10, 10, 20, 40, 80, 160, 300, 300]
+
+
+def test_the_schedule_lists_each_distinct_wait_once_the_last_holds_beyond() -> None:
+    assert schedule(10, 10, 300).steps() == tuple(
+        (count, timedelta(seconds=wait))
+        for count, wait in ((1, 10), (2, 10), (3, 20), (4, 40), (5, 80), (6, 160), (7, 300))
+    )
+    # No back-off at all: one wait after the first request, one for every repetition.
+    assert schedule(2, 5).steps() == ((1, timedelta(seconds=2)), (2, timedelta(seconds=5)))
+    assert schedule(2, 5, 1).steps() == ((1, timedelta(seconds=2)), (2, timedelta(seconds=1)))
+    assert schedule(0, 0, 0).steps() == ((1, timedelta(0)), (2, timedelta(0)))
 
 
 def test_redrive_asks_again_with_the_same_request() -> None:
@@ -227,7 +274,7 @@ def test_an_answered_order_is_never_redriven(status: OrderStatus) -> None:
     order = in_status(status)
     assert order.awaiting is None
     far = T0 + timedelta(days=1)
-    assert not order.is_due_for_redrive(far, after=timedelta(0), interval=timedelta(0))
+    assert not order.is_due_for_redrive(far, schedule(0, 0))
     order.redrive(far)
     assert order.pull_events() == []
     assert order.publish_count == 1
@@ -237,21 +284,19 @@ def test_an_answered_order_is_never_redriven(status: OrderStatus) -> None:
 def test_a_cancellation_is_redriven_until_the_catalog_confirms_the_release(
     status: OrderStatus,
 ) -> None:
-    after, interval = timedelta(seconds=10), timedelta(seconds=3)
+    plan = schedule(10, 3)
     order = in_status(status)
     order.cancel(LATER)
     order.pull_events()
     assert order.awaiting is Awaiting.RELEASE and order.publish_count == 1
-    assert not order.is_due_for_redrive(
-        LATER + timedelta(seconds=9), after=after, interval=interval
-    )
+    assert not order.is_due_for_redrive(LATER + timedelta(seconds=9), plan)
     at = LATER + timedelta(seconds=10)
     order.redrive(at)
     assert order.pull_events() == [OrderCancelled(order_id="o-1", occurred_at=at)]
     assert order.publish_count == 2
     assert order.release_confirmed() is Reply.APPLIED
     assert order.awaiting is None and order.status is OrderStatus.CANCELLED
-    assert not order.is_due_for_redrive(at + timedelta(days=1), after=after, interval=interval)
+    assert not order.is_due_for_redrive(at + timedelta(days=1), plan)
     assert order.release_confirmed() is Reply.IGNORED
 
 

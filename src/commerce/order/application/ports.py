@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from commerce.kernel.ports import InboxUnitOfWork
 from commerce.order.application.views import OrderPage, OrderView
-from commerce.order.domain.order import Order, OrderStatus
+from commerce.order.domain.order import Order, OrderStatus, RedriveSchedule
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,10 @@ class OrderRepository(Protocol):
         """Write a loaded order back; raises :class:`StaleOrder` if someone changed it first."""
 
     async def due_for_redrive(
-        self, now: datetime, *, after: timedelta, interval: timedelta, limit: int
+        self, now: datetime, *, schedule: RedriveSchedule, limit: int
     ) -> Sequence[str]:
-        """Ids of orders still awaiting the catalog's answer and quiet for ``after`` (after the
-        first request) or ``interval`` (after a repeated one) at ``now``, longest-waiting first."""
+        """Ids of orders still awaiting the catalog's answer and quiet at ``now`` for as long as
+        ``schedule`` asks after their number of sends, longest-waiting first."""
 
 
 class OrderUnitOfWork(InboxUnitOfWork, Protocol):
@@ -84,8 +84,7 @@ class IdFactory(Protocol):
 
 @dataclass(frozen=True)
 class RedrivePolicy:
-    """When a PENDING order asks the catalog again."""
+    """When an order still awaiting the catalog asks again, and how many orders per pass."""
 
-    after: timedelta
-    interval: timedelta
+    schedule: RedriveSchedule
     batch_size: int = 100

@@ -3,7 +3,7 @@
 A PENDING order repeats OrderPlaced, a cancelled one OrderCancelled until StockReleased came.
 The first request, or the catalog's reply, may be gone (the embedded broker keeps nothing
 across a restart). The catalog handles a repeated request per order idempotently, so asking
-again is always safe; the interval bounds how often.
+again is always safe; the schedule bounds how often, backing off while nobody answers.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class RedrivePendingOrders:
         policy = self._policy
         async with self._uow() as uow:
             due = await uow.orders.due_for_redrive(
-                self._clock(), after=policy.after, interval=policy.interval, limit=policy.batch_size
+                self._clock(), schedule=policy.schedule, limit=policy.batch_size
             )
         redriven = 0
         for order_id in due:
@@ -46,10 +46,7 @@ class RedrivePendingOrders:
         now = self._clock()
         async with self._uow() as uow:
             order = await uow.orders.get(order_id)
-            policy = self._policy
-            if order is None or not order.is_due_for_redrive(
-                now, after=policy.after, interval=policy.interval
-            ):
+            if order is None or not order.is_due_for_redrive(now, self._policy.schedule):
                 return 0
             order.redrive(now)
             await uow.orders.save(order)

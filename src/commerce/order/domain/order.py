@@ -11,12 +11,13 @@ release it again, so no stock stays held by a dead order.
 
 Every request to the catalog (reserve, release) stays "awaiting" until the catalog answered
 it; an order quiet for too long asks again (re-drive), because the first request or its
-answer may have been lost with the broker's log.
+answer may have been lost with the broker's log, less and less often (``RedriveSchedule``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -60,6 +61,42 @@ class Reply(StrEnum):
     APPLIED = "applied"
     IGNORED = "ignored"  # a duplicate or a late reply: nothing to do
     COMPENSATED = "compensated"  # a reservation the order cannot use: released again
+
+
+@dataclass(frozen=True)
+class RedriveSchedule:
+    """How long an order waits for the catalog's answer before it asks again.
+
+    ``after`` follows the first request; the first repetition waits ``interval``, and each
+    further one twice as long as the one before, up to ``max_interval``: a catalog that is
+    down for long is asked less and less often, never less than once per ``max_interval``.
+    """
+
+    after: timedelta
+    interval: timedelta
+    max_interval: timedelta
+
+    def wait(self, publish_count: int) -> timedelta:
+        """The quiet time after the ``publish_count``-th send of a request."""
+        if publish_count <= 1:
+            return self.after
+        wait = min(self.interval, self.max_interval)
+        for _ in range(publish_count - 2):  # stops at the cap: no huge powers of two
+            if wait >= self.max_interval or wait <= timedelta(0):
+                break
+            wait = min(wait * 2, self.max_interval)
+        return wait
+
+    def steps(self) -> tuple[tuple[int, timedelta], ...]:
+        """``(publish_count, wait)`` for each count whose wait differs from the previous
+        count's, from 1 on; the last one holds for every higher count (for queries)."""
+        steps = [(1, self.after), (2, self.wait(2))]
+        while True:
+            count = steps[-1][0] + 1
+            wait = self.wait(count)
+            if wait == steps[-1][1]:
+                return tuple(steps)
+            steps.append((count, wait))
 
 
 class OrderNotCancellable(Conflict):
@@ -159,12 +196,11 @@ class Order(AggregateRoot):
         self.awaiting = None
         return Reply.APPLIED
 
-    def is_due_for_redrive(self, now: datetime, *, after: timedelta, interval: timedelta) -> bool:
+    def is_due_for_redrive(self, now: datetime, schedule: RedriveSchedule) -> bool:
         """Still waiting for the catalog, and quiet long enough to ask again."""
         if self.awaiting is None:
             return False
-        wait = after if self.publish_count <= 1 else interval
-        return now - self.last_published_at >= wait
+        return now - self.last_published_at >= schedule.wait(self.publish_count)
 
     def redrive(self, now: datetime) -> None:
         """Ask the catalog again (the first request, or its answer, may have been lost)."""

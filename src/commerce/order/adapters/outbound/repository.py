@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, insert, or_, select, true, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from commerce.order.adapters.outbound.tables import order_lines, orders
 from commerce.order.application.ports import DuplicatePlacement, PlacementRequest, StaleOrder
 from commerce.order.domain.lines import OrderLine
-from commerce.order.domain.order import Awaiting, Order, OrderStatus
+from commerce.order.domain.order import Awaiting, Order, OrderStatus, RedriveSchedule
 
 
 class SqlaOrderRepository:
@@ -106,11 +106,19 @@ class SqlaOrderRepository:
         order.version += 1
 
     async def due_for_redrive(
-        self, now: datetime, *, after: timedelta, interval: timedelta, limit: int
+        self, now: datetime, *, schedule: RedriveSchedule, limit: int
     ) -> Sequence[str]:
+        # One condition per distinct wait of the schedule (a handful: it doubles up to its cap),
+        # so the database compares plain timestamps alike on SQLite and MariaDB.
+        steps = schedule.steps()
         quiet = or_(
-            and_(orders.c.publish_count <= 1, orders.c.last_published_at <= now - after),
-            and_(orders.c.publish_count > 1, orders.c.last_published_at <= now - interval),
+            *(
+                and_(
+                    _sends_between(count, steps[i + 1][0] if i + 1 < len(steps) else None),
+                    orders.c.last_published_at <= now - wait,
+                )
+                for i, (count, wait) in enumerate(steps)
+            )
         )
         rows = await self._session.execute(
             select(orders.c.id)
@@ -119,6 +127,13 @@ class SqlaOrderRepository:
             .limit(limit)
         )
         return list(rows.scalars())
+
+
+def _sends_between(first: int, next_step: int | None) -> ColumnElement[bool]:
+    """``publish_count`` in ``[first, next_step)``; the first step also takes counts below it."""
+    lower = orders.c.publish_count >= first if first > 1 else true()
+    upper = orders.c.publish_count < next_step if next_step is not None else true()
+    return and_(lower, upper)
 
 
 def _order_values(order: Order) -> dict[str, Any]:
