@@ -44,7 +44,10 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     400: {"description": "The body is not valid JSON."},
     401: {"description": "No valid bearer token."},
     404: {"description": "No such order of the caller (another user's order is not found too)."},
-    409: {"description": "The order is already REJECTED or CANCELLED."},
+    409: {
+        "description": "The order is already REJECTED or CANCELLED (`order-not-cancellable`), "
+        "or it changed meanwhile (`order-changed-meanwhile`): repeat the request."
+    },
     422: {"description": "Invalid body, header or query (also: a key reused with another body)."},
 }
 
