@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PlainSerializer
 
 T = TypeVar("T")
 
@@ -27,3 +28,12 @@ Limit = Annotated[int, Query(ge=1, le=100, description="Page size, 1..100.")]
 Cursor = Annotated[
     str | None, Query(max_length=512, description="Opaque cursor from a previous page.")
 ]
+
+
+def utc_iso(value: datetime) -> str:
+    """An aware time as ISO 8601 in UTC with a ``Z``: ``2026-01-01T12:00:00.5Z``."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# A response field's time: the one format every service answers with.
+UtcTimestamp = Annotated[datetime, PlainSerializer(utc_iso, return_type=str)]
