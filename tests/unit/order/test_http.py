@@ -97,3 +97,26 @@ async def test_a_cancel_that_never_wins_the_race_is_a_409_problem_to_retry(
     assert body["type"].endswith("/order-changed-meanwhile")
     assert "retry" in body["detail"].lower()
     assert store.orders[order_id].status is OrderStatus.PENDING
+
+
+def test_times_are_answered_in_utc_with_a_z() -> None:
+    from datetime import datetime, timezone
+
+    from commerce.order.adapters.inbound.schemas import OrderOut
+
+    seoul = timezone(timedelta(hours=9))
+    view = OrderView(
+        id="o-1",
+        user_id="alice",
+        status="PENDING",
+        items=(),
+        total=None,
+        reason=None,
+        created_at=datetime(2026, 1, 1, 9, 0, tzinfo=seoul),
+        updated_at=datetime(2026, 1, 1, 9, 0, 0, 250_000, tzinfo=seoul),
+    )
+    body = OrderOut.of(view).model_dump(mode="json")
+    assert (body["created_at"], body["updated_at"]) == (
+        "2026-01-01T00:00:00Z",
+        "2026-01-01T00:00:00.250000Z",
+    )

@@ -122,6 +122,15 @@ async def test_limits_themselves_are_accepted(client: httpx.AsyncClient) -> None
     assert (created.json()["description"], created.json()["sku"]) == ("", "A.b-9_z")
 
 
+async def test_times_are_answered_in_utc_with_a_z(client: httpx.AsyncClient) -> None:
+    from datetime import UTC, datetime
+
+    created = (await client.post("/v1/products", json=VALID, headers=SELLER)).json()
+    for field in ("created_at", "updated_at"):
+        assert created[field].endswith("Z") and "+" not in created[field]
+        assert datetime.fromisoformat(created[field]).tzinfo == UTC
+
+
 async def test_malformed_json_is_400(client: httpx.AsyncClient) -> None:
     response = await client.post(
         "/v1/products", content=b"{not json", headers={**SELLER, "Content-Type": "application/json"}

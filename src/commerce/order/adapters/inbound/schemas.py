@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, PlainSerializer, StringConstraints, field_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
-from commerce.kernel.http.schemas import RequestBody
+from commerce.kernel.http.schemas import RequestBody, UtcTimestamp
 from commerce.order.application.views import OrderView
 from commerce.order.domain.lines import MAX_LINES, MAX_QUANTITY
 from commerce.order.domain.order import OrderStatus
@@ -15,12 +14,6 @@ from commerce.order.domain.order import OrderStatus
 # strict: "2", 2.0 and true are not quantities (wrong types are 422, never coerced).
 Quantity = Annotated[int, Field(strict=True, ge=1, le=MAX_QUANTITY)]
 ProductId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Timestamp = Annotated[
-    datetime,
-    PlainSerializer(
-        lambda value: value.astimezone(UTC).isoformat().replace("+00:00", "Z"), return_type=str
-    ),
-]
 # RFC 9110 field value characters, no control characters; 1..255 of them.
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$"
 
@@ -56,8 +49,8 @@ class OrderOut(BaseModel):
     items: list[OrderLineOut]
     total: int | None = Field(description="KRW; null until the catalog priced the order.")
     reason: str | None = Field(description="Why the order was rejected, e.g. OUT_OF_STOCK.")
-    created_at: Timestamp
-    updated_at: Timestamp
+    created_at: UtcTimestamp
+    updated_at: UtcTimestamp
 
     @classmethod
     def of(cls, view: OrderView) -> OrderOut:

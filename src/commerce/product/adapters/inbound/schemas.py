@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, Self
 
 from pydantic import (
     BaseModel,
     Field,
-    PlainSerializer,
     StringConstraints,
     field_validator,
     model_validator,
 )
 
-from commerce.kernel.http.schemas import RequestBody
+from commerce.kernel.http.schemas import RequestBody, UtcTimestamp
 from commerce.product.application.queries import ProductView
 from commerce.product.domain import limits
 from commerce.product.domain.product import Product, ProductChanges
@@ -34,12 +32,6 @@ Sku = Annotated[
         min_length=1,
         max_length=limits.MAX_SKU_LENGTH,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]*$",
-    ),
-]
-Timestamp = Annotated[
-    datetime,
-    PlainSerializer(
-        lambda value: value.astimezone(UTC).isoformat().replace("+00:00", "Z"), return_type=str
     ),
 ]
 
@@ -90,8 +82,8 @@ class ProductOut(BaseModel):
     price: int
     stock: int = Field(description="Units available to new orders (reserved ones excluded).")
     sku: str | None
-    created_at: Timestamp
-    updated_at: Timestamp
+    created_at: UtcTimestamp
+    updated_at: UtcTimestamp
 
     @classmethod
     def of(cls, product: Product | ProductView) -> ProductOut:
