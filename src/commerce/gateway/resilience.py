@@ -56,9 +56,10 @@ class ResilientCaller:
     ) -> UpstreamReply:
         """The upstream's answer; raises ``UpstreamFailure`` or ``CircuitOpen``.
 
-        A plain loop rather than tenacity's ``AsyncRetrying``: that one cost about 0.1 ms of
-        CPU per call even when the first try succeeds (docs/adr/0034), here nothing is built
-        unless a retry is due. ``CircuitOpen`` is never retried: the breaker said no.
+        A plain loop rather than tenacity's ``AsyncRetrying``, which was built per call and
+        cost about 18 µs of CPU even when the first try succeeded (docs/adr/0034); here
+        nothing is built unless a retry is due. ``CircuitOpen`` is never retried: the
+        breaker said no.
         """
         if method not in IDEMPOTENT_METHODS:
             return await self._attempt(upstream, method, target, headers, body)
