@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Row, and_, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from commerce.product.adapters.outbound.rows import product_fields
 from commerce.product.adapters.outbound.tables import products
 from commerce.product.application.queries import Position, ProductView
 
@@ -24,20 +23,6 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def view_from_row(row: Row[Any]) -> ProductView:
-    return ProductView(
-        id=row.id,
-        seller_id=row.seller_id,
-        name=row.name,
-        description=row.description,
-        price=row.price,
-        stock=row.stock,
-        sku=row.sku,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
-
-
 class SqlaProductQueries:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -49,7 +34,7 @@ class SqlaProductQueries:
             row = (
                 await session.execute(select(products).where(products.c.id == product_id))
             ).first()
-        return None if row is None else view_from_row(row)
+        return None if row is None else ProductView(**product_fields(row))
 
     async def page(self, *, limit: int, after: Position | None, q: str | None) -> list[ProductView]:
         statement = (
@@ -70,4 +55,4 @@ class SqlaProductQueries:
             )
         async with self._sessions() as session:
             rows = (await session.execute(statement)).all()
-        return [view_from_row(row) for row in rows]
+        return [ProductView(**product_fields(row)) for row in rows]

@@ -8,13 +8,13 @@ write) and stock only ever moves through conditional updates that can never go b
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commerce.kernel.domain import AggregateRoot
+from commerce.product.adapters.outbound.rows import product_fields, product_row
 from commerce.product.adapters.outbound.tables import products, reservation_lines, reservations
 from commerce.product.application.errors import StockChanged
 from commerce.product.domain.errors import DuplicateSku
@@ -23,35 +23,6 @@ from commerce.product.domain.product import Product
 from commerce.product.domain.reservation import Reservation, ReservationStatus
 
 MAX_PRODUCT_ID_LENGTH = 36
-
-
-def product_row(product: Product) -> dict[str, Any]:
-    return {
-        "id": product.id,
-        "seller_id": product.seller_id,
-        "name": product.name,
-        "search_name": product.name.casefold(),
-        "description": product.description,
-        "price": product.price,
-        "stock": product.stock,
-        "sku": product.sku,
-        "created_at": product.created_at,
-        "updated_at": product.updated_at,
-    }
-
-
-def product_from_row(row: Row[Any]) -> Product:
-    return Product(
-        id=row.id,
-        seller_id=row.seller_id,
-        name=row.name,
-        description=row.description,
-        price=row.price,
-        stock=row.stock,
-        sku=row.sku,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
 
 
 class SqlaProductRepository:
@@ -90,7 +61,7 @@ class SqlaProductRepository:
             select(products).where(products.c.id.in_(ids)).order_by(products.c.id).with_for_update()
         )
         rows = (await self._session.execute(statement)).all()
-        found = {row.id: product_from_row(row) for row in rows}
+        found = {row.id: Product(**product_fields(row)) for row in rows}
         self.seen.extend(found.values())
         return found
 
