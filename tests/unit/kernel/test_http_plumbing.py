@@ -221,3 +221,17 @@ async def test_outgoing_calls_carry_the_id_of_the_request_being_served() -> None
         finally:
             current_request_id.reset(token)
     assert seen == [None, "req-42"]
+
+
+async def test_the_openapi_document_describes_errors_as_problems() -> None:
+    async with build_app() as client:
+        document = (await client.get("/openapi.json")).json()
+    responses = document["paths"]["/widgets"]["post"]["responses"]
+    assert list(responses["422"]["content"]) == ["application/problem+json"]
+    assert document["components"]["schemas"]["Problem"]["required"] == [
+        "type",
+        "title",
+        "status",
+        "detail",
+    ]
+    assert "HTTPValidationError" not in document["components"]["schemas"]

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from commerce.kernel.http.health import ReadinessCheck, health_router
+from commerce.kernel.http.openapi import describe_errors_as_problems
 from commerce.kernel.http.problems import UnhandledErrorMiddleware, install_problem_handlers
 from commerce.kernel.http.request_id import RequestIdMiddleware
 from commerce.kernel.observability.metrics import metrics_router
@@ -39,6 +40,7 @@ def create_service_app(
     and per request a server span, request metrics and an access-log line."""
     app = FastAPI(title=title, version=version, lifespan=lifespan, **_NATIVE_TELEMETRY)
     install_problem_handlers(app)
+    describe_errors_as_problems(app)
     # Platform endpoints first, so that no service route (say a proxy's catch-all) hides them.
     app.include_router(health_router(readiness))
     app.include_router(metrics_router())
