@@ -21,7 +21,7 @@ from commerce.kernel.http.app import create_service_app
 from commerce.kernel.messaging.runtime import Messaging
 from commerce.order.adapters.inbound.catalog_events import CatalogEventsHandler
 from commerce.order.adapters.inbound.http import router
-from commerce.order.adapters.inbound.redrive_task import RedriveTask
+from commerce.order.adapters.inbound.redrive_task import redrive_task
 from commerce.order.adapters.outbound.queries import SqlaOrderQueries
 from commerce.order.adapters.outbound.tables import inbox, outbox
 from commerce.order.adapters.outbound.unit_of_work import CONSUMER, SqlaOrderUnitOfWork
@@ -97,7 +97,7 @@ def create_app(settings: Settings) -> FastAPI:
         )
         messaging = Messaging(settings, database, outbox, inbox=inbox)
         use_cases = build_use_cases(database, settings, outbox_written=messaging.notify_outbox)
-        redrive = RedriveTask(use_cases.redrive, settings.redrive_poll_seconds)
+        redrive = redrive_task(use_cases.redrive, settings.redrive_poll_seconds)
         app.state.order_use_cases = use_cases
         try:
             handler = CatalogEventsHandler(use_cases.catalog_replies)

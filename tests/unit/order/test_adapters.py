@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from commerce.contracts import catalog, ordering
 from commerce.contracts.envelope import EventEnvelope, EventPayload, parse_payload
 from commerce.order.adapters.inbound.catalog_events import CatalogEventsHandler
-from commerce.order.adapters.inbound.redrive_task import RedriveTask
+from commerce.order.adapters.inbound.redrive_task import redrive_task
 from commerce.order.adapters.outbound.events import envelope_of
 from commerce.order.application.catalog_replies import CatalogReplyHandler
 from commerce.order.application.commands import PlaceOrder
@@ -172,7 +172,7 @@ async def test_the_redrive_task_keeps_going_after_a_failure() -> None:
             raise RuntimeError("database away")
         return 1
 
-    task = RedriveTask(flaky, poll_seconds=0.001)
+    task = redrive_task(flaky, poll_seconds=0.001)
     task.start()
     try:
         await asyncio.wait_for(third.wait(), timeout=10)
