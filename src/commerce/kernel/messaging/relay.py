@@ -3,9 +3,16 @@
 One round: claim a batch (a short transaction that stamps ``claimed_until``), publish it, then
 mark the acknowledged rows published. The database decides who gets which row:
 ``SELECT ... FOR UPDATE SKIP LOCKED`` on MySQL/MariaDB, a single ``UPDATE ... RETURNING`` on
-SQLite (one writer at a time). No transaction stays open while Kafka is slow, and a relay that
-dies after claiming only delays its rows until the claim runs out; then another relay (or the
-same one, restarted) publishes them again. Kafka may therefore see a row twice; never zero times.
+SQLite (one writer at a time), preceded there by a plain read of one claimable id so that an
+idle poll never takes the writer lock. No transaction stays open while Kafka is slow, and a
+relay that dies after claiming only delays its rows until the claim runs out; then another
+relay (or the same one, restarted) publishes them again. Kafka may therefore see a row twice;
+never zero times.
+
+A commit that wrote to the outbox wakes the relay (:meth:`OutboxRelay.notify`), so the poll
+interval (1 s by default) only bounds how late rows written by other processes are seen; a
+round that found rows is followed at once by another, and a failed row is retried when its
+backoff ends, not at the next poll.
 
 A row is claimed only when no earlier row with the same key is still unpublished, so each key's
 events reach Kafka in the order they were written, however many relays run.
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -40,6 +48,8 @@ log = logging.getLogger("commerce.messaging.relay")
 
 RETRY_BASE_SECONDS = 0.2
 RETRY_MAX_SECONDS = 10.0
+# Wake a little after a failed row's backoff ends, so the database already sees it claimable.
+RETRY_SLACK_SECONDS = 0.01
 BACKLOG_REFRESH_SECONDS = 1.0
 PURGE_BATCH = 1000
 
@@ -80,6 +90,10 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
+        # When (loop time) rows that failed become claimable again, soonest first (a heap),
+        # so they are retried then and not at the next poll; a wake-up cannot lose them.
+        self._retry_times: list[float] = []
+        self._round_failed = False
         # Read by metrics; updated by the running relay.
         self.published_total = 0
         self.failed_total = 0
@@ -114,6 +128,7 @@ class OutboxRelay:
         loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
             handled = 0
+            self._round_failed = False
             try:
                 handled = await self.run_once()
                 if loop.time() >= next_maintenance:
@@ -125,12 +140,27 @@ class OutboxRelay:
             except Exception as error:
                 failures += 1
                 log.warning("outbox relay round failed (%s): %s", type(error).__name__, error)
-            if handled >= self._settings.outbox_batch_size:
-                continue  # more rows are waiting
+            if handled and not self._round_failed:
+                # More may be waiting: the rest of a big batch, or a key's next event, which
+                # becomes claimable only once the one before it is published.
+                continue
             pause = self._settings.outbox_poll_interval_seconds
             if failures:
                 pause = min(RETRY_MAX_SECONDS, pause * 2**failures)
+            retry_in = self._next_retry_in(loop.time())
+            if retry_in is not None:
+                pause = min(pause, retry_in)
             await self._sleep(pause)
+
+    def _next_retry_in(self, now: float) -> float | None:
+        """Seconds until failed rows may be retried (0: some already may), or None."""
+        due = False
+        while self._retry_times and self._retry_times[0] <= now:
+            heapq.heappop(self._retry_times)
+            due = True
+        if due:
+            return 0.0
+        return self._retry_times[0] - now if self._retry_times else None
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -174,6 +204,8 @@ class OutboxRelay:
         limit = self._settings.outbox_batch_size
         candidate = table.alias("candidate")
         names = ("id", "topic", "message_key", "payload", "headers", "attempts")
+        if await self._nothing_to_claim_on_sqlite(candidate, now):
+            return []
         async with self._sessions() as session, session.begin():
             if session.get_bind().dialect.name == "sqlite":
                 # One statement takes SQLite's write lock before reading, so two relays can
@@ -209,6 +241,15 @@ class OutboxRelay:
                     )
         return sorted(rows, key=lambda row: row.id)
 
+    async def _nothing_to_claim_on_sqlite(self, candidate: Any, now: datetime) -> bool:
+        """On SQLite, whether a plain read finds no claimable row (then skip the claim, whose
+        UPDATE would queue for the writer lock behind every request's transaction)."""
+        async with self._sessions() as session:
+            if session.get_bind().dialect.name != "sqlite":
+                return False
+            first = select(candidate.c.id).where(self._claimable(candidate, now)).limit(1)
+            return (await session.execute(first)).first() is None
+
     @staticmethod
     def _message(row: Row[Any]) -> OutgoingMessage:
         try:
@@ -240,15 +281,21 @@ class OutboxRelay:
                 )
             for row, error in failed:
                 attempts = row.attempts + 1
+                delay = retry_delay(attempts)
                 await session.execute(
                     update(table)
                     .where(table.c.id == row.id, table.c.published_at.is_(None))
                     .values(
                         attempts=attempts,
                         last_error=f"{type(error).__name__}: {error}"[:500],
-                        claimed_until=now + timedelta(seconds=retry_delay(attempts)),
+                        claimed_until=now + timedelta(seconds=delay),
                     )
                 )
+        if failed:
+            self._round_failed = True
+            ready = asyncio.get_running_loop().time() + RETRY_SLACK_SECONDS
+            for delay in {retry_delay(row.attempts + 1) for row, _ in failed}:
+                heapq.heappush(self._retry_times, ready + delay)
         self.published_total += len(acked)
         self.failed_total += len(failed)
         if failed:

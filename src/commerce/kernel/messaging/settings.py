@@ -22,7 +22,9 @@ class MessagingSettings(BaseModel):
     # How soon a client notices topics that were (re)created, e.g. after a broker restart.
     kafka_metadata_max_age_seconds: float = Field(default=3.0, gt=0)
 
-    outbox_poll_interval_seconds: float = Field(default=0.05, gt=0)
+    # Commits that write to the outbox wake the relay at once; the poll only picks up rows
+    # written by other processes (and each idle poll is a query), so it need not be short.
+    outbox_poll_interval_seconds: float = Field(default=1.0, gt=0)
     outbox_batch_size: int = Field(default=100, ge=1)
     # A relay that claimed rows and died frees them after this long (then another publishes).
     outbox_claim_seconds: float = Field(default=30.0, gt=0)

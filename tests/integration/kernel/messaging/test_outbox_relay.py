@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -237,3 +240,71 @@ async def test_retained_rows_are_published_again_when_the_broker_lost_its_log(
         await relay.stop()
     ids = [e.id for e in publisher.envelopes()]
     assert ids == [e.id for e in written] * 2
+
+
+async def test_commits_wake_the_relay_and_it_keeps_going_without_waiting_for_the_poll(
+    database: Database, schema: Schema
+) -> None:
+    settings = MessagingSettings(outbox_poll_interval_seconds=3600.0)  # the poll never comes
+    publisher = WakingPublisher()
+    relay = OutboxRelay(database.sessions, schema.outbox, publisher, settings)
+    publisher.relay = relay
+    await relay.start()
+    try:
+        # Two events of one key: the second is claimable only after the first is published,
+        # so it needs a second round right after the first.
+        written = await write_events(database, schema.outbox, "t", ["k", "k"])
+        relay.notify()
+        await eventually(lambda: len(publisher.messages) == 2)
+
+        # The next one fails and must be retried when its backoff ends, although a wake-up
+        # (another commit) during the failed round cuts the relay's next sleep short.
+        publisher.fail_next = 1
+        written += await write_events(database, schema.outbox, "t", ["k"])
+        relay.notify()
+        await eventually(lambda: len(publisher.messages) == 3)
+    finally:
+        await relay.stop()
+    assert [e.id for e in publisher.envelopes()] == [e.id for e in written]
+
+
+class WakingPublisher(InMemoryPublisher):
+    """Wakes the relay while it publishes, as a commit landing mid-round does."""
+
+    relay: OutboxRelay | None = None
+
+    async def publish(self, messages: Sequence[OutgoingMessage]) -> list[BaseException | None]:
+        if self.relay is not None:
+            self.relay.notify()
+        return await super().publish(messages)
+
+
+async def test_on_sqlite_an_idle_poll_reads_only_and_never_waits_for_the_writer_lock(
+    tmp_path: Path, schema: Schema
+) -> None:
+    path = tmp_path / "idle.db"
+    database = await Database.open(
+        f"sqlite+aiosqlite:///{path}", service_package="unused", migrate=False
+    )
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(schema.metadata.create_all)
+        await write_events(database, schema.outbox, "t", ["a"])
+        relay = OutboxRelay(
+            database.sessions, schema.outbox, InMemoryPublisher(), MessagingSettings()
+        )
+        assert await relay.run_once() == 1  # published: nothing is pending any more
+
+        writer = sqlite3.connect(path, isolation_level=None)
+        try:
+            writer.execute("BEGIN IMMEDIATE")  # a request's transaction holds the writer lock
+            # A claim (UPDATE) would wait the busy timeout and then fail "database is locked".
+            assert await relay.run_once() == 0
+        finally:
+            writer.rollback()
+            writer.close()
+
+        await write_events(database, schema.outbox, "t", ["b"])
+        assert await relay.run_once() == 1  # with a row pending the claim still happens
+    finally:
+        await database.close()

@@ -35,6 +35,8 @@ def test_defaults_suit_the_embedded_broker() -> None:
     assert settings.kafka_enable_idempotence is False  # Tansu refuses InitProducerId
     assert settings.kafka_topic_partitions == 3
     assert settings.consumer_max_attempts == 5
+    # Commits wake the relay; the poll is only the fallback, so it is not a busy loop.
+    assert settings.outbox_poll_interval_seconds >= 1.0
 
 
 def test_client_options_carry_the_service_name_and_timeouts() -> None:
