@@ -38,6 +38,32 @@ log = logging.getLogger("commerce.messaging")
 ConsumerSpec = tuple[str, Sequence[str], EventHandler]
 
 
+async def keep_topics(admin: TopicAdmin, topics: Sequence[str], interval: float) -> None:
+    """Every ``interval`` seconds, create those of ``topics`` the broker lost (a restarted
+    embedded broker has none) before anyone needs them. A failure is a warning once per
+    streak (a broker down for an hour is one line, and one more when it is back)."""
+    failing = False
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await admin.ensure_topics(topics)
+        except Exception as error:
+            if not failing:
+                log.warning(
+                    "topic check failed (%s: %s); retrying every %.0f s",
+                    type(error).__name__,
+                    error,
+                    interval,
+                )
+            else:
+                log.debug("topic check failed again: %s", error)
+            failing = True
+            continue
+        if failing:
+            log.info("topic check works again")
+        failing = False
+
+
 class Messaging:
     """Owns the service's Kafka clients, its outbox relay and its consumers."""
 
@@ -91,18 +117,10 @@ class Messaging:
             self.consumers.append(consumer)
             observe_consumer_lag(group_id, lambda c=consumer: c.lag_by_partition)
             await consumer.start()
-        self._housekeeping.append(asyncio.create_task(self._keep_topics(), name="topic-keeper"))
+        keeper = keep_topics(self.admin, self.topics, self.settings.kafka_metadata_max_age_seconds)
+        self._housekeeping.append(asyncio.create_task(keeper, name="topic-keeper"))
         if self.inbox is not None:
             self._housekeeping.append(asyncio.create_task(self._purge_inbox(), name="inbox-purge"))
-
-    async def _keep_topics(self) -> None:
-        # A restarted embedded broker has no topics; recreate them before anyone needs them.
-        while True:
-            await asyncio.sleep(self.settings.kafka_metadata_max_age_seconds)
-            try:
-                await self.admin.ensure_topics(self.topics)
-            except Exception as error:
-                log.debug("topic check failed: %s", error)
 
     async def _purge_inbox(self) -> None:
         # The inbox only has to outlive redelivery (Kafka retention, re-drives); past that its
