@@ -60,10 +60,7 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
             self._owner.lag_by_partition.pop(tp, None)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        if assigned:
-            self._owner._assigned.set()
-        else:
-            self._owner._assigned.clear()
+        return None
 
 
 class EventConsumer:
@@ -100,7 +97,6 @@ class EventConsumer:
         )
         self._task: asyncio.Task[None] | None = None
         self._consumer: AIOKafkaConsumer | None = None
-        self._assigned = asyncio.Event()
         self._next_offsets: dict[TopicPartition, int] = {}
         self.lag_by_partition: dict[TopicPartition, int] = {}
 
@@ -111,21 +107,9 @@ class EventConsumer:
         """Messages on the assigned partitions not yet processed (as of the last poll)."""
         return sum(self.lag_by_partition.values())
 
-    @property
-    def dead_lettered_total(self) -> int:
-        return self.processor.dead_lettered_total
-
-    @property
-    def handled_total(self) -> int:
-        return self.processor.handled_total
-
     def assignment(self) -> set[TopicPartition]:
         consumer = self._consumer
         return set(consumer.assignment()) if consumer is not None else set()
-
-    async def wait_assigned(self) -> None:
-        """Return once this member owns partitions (wrap it in ``asyncio.timeout``)."""
-        await self._assigned.wait()
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -188,7 +172,6 @@ class EventConsumer:
                 )
             finally:
                 self._consumer = None
-                self._assigned.clear()
                 self._next_offsets.clear()
                 with contextlib.suppress(Exception):
                     await consumer.stop()

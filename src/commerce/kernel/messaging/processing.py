@@ -151,8 +151,6 @@ class MessageProcessor:
         # (topic, partition) -> (offset, outage failures so far) of a deferred message, so its
         # backoff goes on growing when it comes back instead of starting over.
         self._outage_streaks: dict[tuple[str, int], tuple[int, int]] = {}
-        self.handled_total = 0
-        self.dead_lettered_total = 0
 
     async def process(self, message: IncomingMessage) -> Outcome:
         """Handle ``message``, park it in the dead-letter topic, or defer it while a dependency
@@ -169,7 +167,6 @@ class MessageProcessor:
         finally:
             otel_context.detach(token)
         if failure is None:
-            self.handled_total += 1
             record_consumer_handled(self._group_id, message.topic)
             return Outcome.HANDLED
         if failure is Outcome.DEFERRED:
@@ -274,7 +271,6 @@ class MessageProcessor:
         (result,) = await self._dead_letters.publish([record])
         if result is not None:
             raise DeadLetterFailed(f"could not publish to {record.topic}: {result}") from result
-        self.dead_lettered_total += 1
         record_dead_letter(self._group_id, message.topic)
         log.error(
             "message %s/%d@%d moved to %s (%s)",

@@ -43,6 +43,10 @@ from commerce.kernel.messaging.admin import TopicAdmin
 from commerce.kernel.messaging.columns import db_now
 from commerce.kernel.messaging.publisher import OutgoingMessage, Publisher
 from commerce.kernel.messaging.settings import MessagingSettings
+from commerce.kernel.observability.platform_metrics import (
+    record_outbox_publish_failures,
+    record_outbox_published,
+)
 
 log = logging.getLogger("commerce.messaging.relay")
 
@@ -94,9 +98,7 @@ class OutboxRelay:
         # so they are retried then and not at the next poll; a wake-up cannot lose them.
         self._retry_times: list[float] = []
         self._round_failed = False
-        # Read by metrics; updated by the running relay.
-        self.published_total = 0
-        self.failed_total = 0
+        # Read by the backlog gauges at scrape time; refreshed by the running relay.
         self.last_backlog = Backlog(0, 0.0)
 
     # -- life cycle -------------------------------------------------------------------------
@@ -296,8 +298,9 @@ class OutboxRelay:
             ready = asyncio.get_running_loop().time() + RETRY_SLACK_SECONDS
             for delay in {retry_delay(row.attempts + 1) for row, _ in failed}:
                 heapq.heappush(self._retry_times, ready + delay)
-        self.published_total += len(acked)
-        self.failed_total += len(failed)
+        record_outbox_published(len(acked))
+        if failed:
+            record_outbox_publish_failures(len(failed))
         if failed:
             row, error = failed[0]
             log.warning(

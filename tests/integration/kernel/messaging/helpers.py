@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from prometheus_client import REGISTRY
 from sqlalchemy import Table, func, select
 
 from commerce.contracts import EventEnvelope, OrderCancelled
@@ -26,6 +27,11 @@ async def write_events(
             await session.commit()
         written.append(envelope)
     return written
+
+
+def metric(name: str, **labels: str) -> float:
+    """A platform metric's value in this process (0 before its first increment)."""
+    return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
 async def count(database: Database, table: Table, *where: object) -> int:

@@ -22,9 +22,13 @@ from commerce.kernel.messaging.relay import OutboxRelay
 from commerce.kernel.messaging.settings import MessagingSettings
 from tests.broker import eventually, fast_settings, read_topic, unique_topic
 from tests.integration.kernel.messaging.conftest import Schema
-from tests.integration.kernel.messaging.helpers import count, event, write_events
+from tests.integration.kernel.messaging.helpers import count, event, metric, write_events
 
 pytestmark = pytest.mark.integration
+
+
+PUBLISHED = "commerce_outbox_published_total"
+PUBLISH_FAILURES = "commerce_outbox_publish_failures_total"
 
 
 class Clock:
@@ -151,8 +155,11 @@ async def test_a_failed_publication_is_retried_later_and_holds_back_its_key(
     publisher = InMemoryPublisher()
     publisher.fail_next = 1  # the first row ("k") fails, "x" goes through
     relay = OutboxRelay(database.sessions, schema.outbox, publisher, settings, clock=clock)
+    failures, published = PUBLISH_FAILURES, PUBLISHED
+    before = (metric(failures), metric(published))
 
     assert await relay.run_once() == 2  # "k" #1 and "x"; "k" #2 waits behind "k" #1
+    assert (metric(failures), metric(published)) == (before[0] + 1, before[1] + 1)
     assert [e.id for e in publisher.envelopes()] == [other.id]
     async with database.sessions() as session:
         row = (
@@ -167,6 +174,7 @@ async def test_a_failed_publication_is_retried_later_and_holds_back_its_key(
     assert await relay.run_once() == 1
     assert await relay.run_once() == 1
     assert [e.id for e in publisher.envelopes()] == [other.id, first.id, second.id]
+    assert (metric(failures), metric(published)) == (before[0] + 1, before[1] + 3)
     backlog = await relay.backlog()
     assert backlog.pending == 0
 

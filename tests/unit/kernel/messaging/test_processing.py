@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import pytest
 from opentelemetry import trace
+from prometheus_client import REGISTRY
 
 from commerce.contracts import EventEnvelope, OrderCancelled, UnknownEvent
 from commerce.kernel.messaging.fakes import InMemoryPublisher
@@ -18,6 +19,15 @@ from commerce.kernel.messaging.processing import (
     RetryPolicy,
 )
 from commerce.kernel.messaging.publisher import OutgoingMessage
+
+
+def metric(kind: str) -> float:
+    """This test group's consumer counter (handled, retries, dead_letters), in this process."""
+    labels = {"group": "product", "topic": "commerce.order.events"}
+    if kind == "retries":
+        labels["reason"] = "error"
+    return REGISTRY.get_sample_value(f"commerce_consumer_{kind}_total", labels) or 0.0
+
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
@@ -80,16 +90,19 @@ async def test_a_good_message_is_handled_once_without_dead_letters() -> None:
 
 
 async def test_transient_failures_are_retried_with_growing_capped_backoff() -> None:
+    before = {name: metric(name) for name in ("handled", "retries", "dead_letters")}
     handler, dlq, sleeps = Handler(failures=3), InMemoryPublisher(), Sleeps()
     worker = processor(handler, dlq, sleeps, attempts=4)
     assert await worker.process(message(envelope().to_json())) is Outcome.HANDLED
     assert len(handler.calls) == 4
     assert sleeps.delays == [0.1, 0.2, 0.25]
     assert dlq.messages == []
-    assert (worker.handled_total, worker.dead_lettered_total) == (1, 0)
+    moved = {name: metric(name) - before[name] for name in before}
+    assert moved == {"handled": 1, "retries": 3, "dead_letters": 0}
 
 
 async def test_after_the_last_attempt_the_raw_message_goes_to_the_dlq_with_the_error() -> None:
+    before = metric("dead_letters")
     handler, dlq, sleeps = Handler(failures=99), InMemoryPublisher(), Sleeps()
     raw = envelope().to_json()
     worker = processor(handler, dlq, sleeps, attempts=3)
@@ -109,7 +122,7 @@ async def test_after_the_last_attempt_the_raw_message_goes_to_the_dlq_with_the_e
     assert parked.headers["dlq.original.offset"] == "41"
     assert parked.headers["dlq.consumer.group"] == "product"
     assert "dlq.failed_at" in parked.headers
-    assert worker.dead_lettered_total == 1
+    assert metric("dead_letters") == before + 1
 
 
 @pytest.mark.parametrize("raw", [b"", b"{not json", b'{"id":"1"}', b"\xff\xfe"])
