@@ -69,7 +69,7 @@ async def test_two_relays_publish_every_row_exactly_once_in_key_order(
         while True:
             round_handled = await relay.run_once()
             handled += round_handled
-            if not round_handled and (await relay.backlog()).pending == 0:
+            if not round_handled and (await relay.housekeeping.backlog()).pending == 0:
                 return handled
             if not round_handled:
                 await asyncio.sleep(0.01)
@@ -143,7 +143,7 @@ async def test_a_relay_that_dies_after_claiming_loses_nothing(
     clock.advance(31)
     assert await survivor.run_once() == 3
     assert [e.id for e in publisher.envelopes()] == [e.id for e in written]
-    assert (await survivor.backlog()).pending == 0
+    assert (await survivor.housekeeping.backlog()).pending == 0
 
 
 async def test_a_failed_publication_is_retried_later_and_holds_back_its_key(
@@ -175,7 +175,7 @@ async def test_a_failed_publication_is_retried_later_and_holds_back_its_key(
     assert await relay.run_once() == 1
     assert [e.id for e in publisher.envelopes()] == [other.id, first.id, second.id]
     assert (metric(failures), metric(published)) == (before[0] + 1, before[1] + 3)
-    backlog = await relay.backlog()
+    backlog = await relay.housekeeping.backlog()
     assert backlog.pending == 0
 
 
@@ -192,16 +192,16 @@ async def test_backlog_reports_count_and_age_and_purge_keeps_recent_rows(
         await session.execute(schema.outbox.update().values(created_at=clock.now))
         await session.commit()
     clock.advance(42)
-    backlog = await relay.backlog()
+    backlog = await relay.housekeeping.backlog()
     assert backlog.pending == 2
     assert backlog.oldest_age_seconds == pytest.approx(42)
 
     assert await relay.run_once() == 2
-    assert await relay.backlog() == type(backlog)(0, 0.0)
-    assert await relay.purge() == 0  # published, but kept for the retention period
+    assert await relay.housekeeping.backlog() == type(backlog)(0, 0.0)
+    assert await relay.housekeeping.purge() == 0  # published, but kept for the retention period
     assert await count(database, schema.outbox) == 2
     clock.advance(601)
-    assert await relay.purge() == 2
+    assert await relay.housekeeping.purge() == 2
     assert await count(database, schema.outbox) == 0
 
 
@@ -241,7 +241,7 @@ async def test_retained_rows_are_published_again_when_the_broker_lost_its_log(
     await relay.start()
     try:
         await eventually(lambda: len(publisher.messages) == 2)
-        await eventually(lambda: relay._cluster_id == "first")
+        await eventually(lambda: relay.housekeeping.cluster_id == "first")
         admin.cluster = "second"  # the broker came back empty
         await eventually(lambda: len(publisher.messages) == 4)
     finally:

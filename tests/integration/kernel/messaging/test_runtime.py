@@ -83,7 +83,7 @@ async def test_a_service_starts_while_the_broker_is_down_and_catches_up(
         with pytest.raises(Exception):  # noqa: B017 - any failure means "not ready"
             await messaging.ping()
         written = await write_events(database, schema.outbox, topic, ["a", "b", "c"])
-        assert (await messaging.relay.backlog()).pending == 3  # kept safe meanwhile
+        assert (await messaging.relay.housekeeping.backlog()).pending == 3  # kept safe meanwhile
 
         own_broker.start()
         await eventually(lambda: len(handled) >= 3)

@@ -7,7 +7,7 @@ from pydantic_settings import SettingsConfigDict
 
 from commerce.contracts import ALL_TOPICS
 from commerce.kernel.messaging.admin import client_options, with_dead_letters
-from commerce.kernel.messaging.relay import RETRY_MAX_SECONDS, retry_delay
+from commerce.kernel.messaging.outbox_claims import RETRY_MAX_SECONDS, retry_delay
 from commerce.kernel.messaging.settings import MessagingSettings
 from commerce.kernel.settings import ServiceSettings
 
