@@ -17,10 +17,11 @@ import contextlib
 import logging
 from collections.abc import Sequence
 
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from commerce.kernel.messaging.admin import TopicAdmin, client_options, with_dead_letters
+from commerce.kernel.messaging.partitions import PartitionProgress
 from commerce.kernel.messaging.processing import (
     EventHandler,
     IncomingMessage,
@@ -49,18 +50,6 @@ def _incoming(record: ConsumerRecord[bytes, bytes]) -> IncomingMessage:
         value=record.value,
         headers=tuple(record.headers or ()),
     )
-
-
-class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, owner: EventConsumer) -> None:
-        self._owner = owner
-
-    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        for tp in revoked:
-            self._owner.lag_by_partition.pop(tp, None)
-
-    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        return None
 
 
 class EventConsumer:
@@ -96,20 +85,14 @@ class EventConsumer:
             stopping=self._stopping.is_set,
         )
         self._task: asyncio.Task[None] | None = None
-        self._consumer: AIOKafkaConsumer | None = None
-        self._next_offsets: dict[TopicPartition, int] = {}
-        self.lag_by_partition: dict[TopicPartition, int] = {}
+        self.progress = PartitionProgress()
 
     # -- metrics ------------------------------------------------------------------------------
 
     @property
     def lag(self) -> int:
         """Messages on the assigned partitions not yet processed (as of the last poll)."""
-        return sum(self.lag_by_partition.values())
-
-    def assignment(self) -> set[TopicPartition]:
-        consumer = self._consumer
-        return set(consumer.assignment()) if consumer is not None else set()
+        return self.progress.lag
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -155,9 +138,8 @@ class EventConsumer:
             try:
                 if self._admin is not None:
                     await self._admin.ensure_topics(with_dead_letters(self.topics))
-                consumer.subscribe(self.topics, listener=_Listener(self))
+                consumer.subscribe(self.topics, listener=self.progress)
                 await consumer.start()
-                self._consumer = consumer
                 failures = 0
                 await self._consume(consumer)
             except asyncio.CancelledError:
@@ -171,8 +153,7 @@ class EventConsumer:
                     error,
                 )
             finally:
-                self._consumer = None
-                self._next_offsets.clear()
+                self.progress.reset()
                 with contextlib.suppress(Exception):
                     await consumer.stop()
             if failures and not self._stopping.is_set():
@@ -200,7 +181,7 @@ class EventConsumer:
                 for _, error in outcomes:
                     if error is not None:
                         raise error  # the rest of that partition is redelivered after reconnecting
-            self._update_lag(consumer)
+            self.progress.refresh(consumer)
 
     async def _process_partition(
         self, consumer: AIOKafkaConsumer, records: list[ConsumerRecord[bytes, bytes]]
@@ -222,7 +203,7 @@ class EventConsumer:
                     consumer.seek(TopicPartition(record.topic, record.partition), record.offset)
                 break
             next_offset = record.offset + 1
-            self._next_offsets[TopicPartition(record.topic, record.partition)] = next_offset
+            self.progress.processed(TopicPartition(record.topic, record.partition), next_offset)
         return next_offset, None
 
     async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
@@ -237,14 +218,3 @@ class EventConsumer:
             # gets these messages again, and the inbox makes that a no-op.
             record_consumer_commit_failure(self.group_id)
             log.warning("consumer %s could not commit: %s", self.group_id, error)
-
-    def _update_lag(self, consumer: AIOKafkaConsumer) -> None:
-        lag: dict[TopicPartition, int] = {}
-        for tp in consumer.assignment():
-            highwater = consumer.highwater(tp)
-            position = self._next_offsets.get(tp)
-            if highwater is not None and position is not None:
-                lag[tp] = max(0, highwater - position)
-            elif highwater is not None:
-                lag[tp] = self.lag_by_partition.get(tp, 0)
-        self.lag_by_partition = lag

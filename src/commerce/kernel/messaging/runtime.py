@@ -115,7 +115,7 @@ class Messaging:
                 admin=self.admin,
             )
             self.consumers.append(consumer)
-            observe_consumer_lag(group_id, lambda c=consumer: c.lag_by_partition)
+            observe_consumer_lag(group_id, consumer.progress.lag_by_partition)
             await consumer.start()
         keeper = keep_topics(self.admin, self.topics, self.settings.kafka_metadata_max_age_seconds)
         self._housekeeping.append(asyncio.create_task(keeper, name="topic-keeper"))

@@ -8,6 +8,7 @@ from aiokafka.errors import CommitFailedError
 from prometheus_client import REGISTRY
 
 from commerce.kernel.messaging.consumer import EventConsumer
+from commerce.kernel.messaging.partitions import PartitionProgress
 from commerce.kernel.messaging.settings import MessagingSettings
 
 GROUP = "bookkeeping-test"
@@ -48,3 +49,33 @@ async def test_a_failed_commit_is_counted_and_only_owned_partitions_are_committe
     kafka.fail = True
     await consumer._commit(kafka, {owned: 6})  # type: ignore[arg-type]
     assert commit_failures() == before + 1
+
+
+class FakeFetchState:
+    def __init__(self, owned: set[TopicPartition], highwater: dict[TopicPartition, int]) -> None:
+        self.owned = owned
+        self.highwaters = highwater
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self.owned)
+
+    def highwater(self, tp: TopicPartition) -> int | None:
+        return self.highwaters.get(tp)
+
+
+async def test_lag_follows_progress_and_revoked_partitions_drop_out() -> None:
+    first, second = TopicPartition("t", 0), TopicPartition("t", 1)
+    progress = PartitionProgress()
+    kafka = FakeFetchState({first, second}, {first: 10, second: 4})
+    progress.processed(first, 7)
+    progress.processed(second, 4)
+    progress.refresh(kafka)  # type: ignore[arg-type]
+    assert progress.lag_by_partition() == {("t", 0): 3, ("t", 1): 0}
+    assert progress.lag == 3
+
+    await progress.on_partitions_revoked([first])
+    assert progress.lag_by_partition() == {("t", 1): 0}  # gone at once, not stale
+    kafka.owned = {second}
+    kafka.highwaters[second] = 9
+    progress.refresh(kafka)  # type: ignore[arg-type]
+    assert progress.lag == 5
