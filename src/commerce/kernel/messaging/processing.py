@@ -11,8 +11,9 @@ Kept apart from the Kafka loop so the decisions can be tested with fakes:
   only move the recovery to slower paths (the DLQ, the saga's re-drive);
 - a :class:`PermanentError` (or a payload that does not fit its schema, or an unknown type)
   is dead-lettered without retrying, since retrying cannot change the outcome;
-- the dead-letter record is the original one (key, value, headers) plus ``dlq.*`` headers
-  saying why. If even that cannot be published, the error propagates and nothing is committed.
+- the dead-letter record is the original one plus ``dlq.*`` headers
+  (:mod:`~commerce.kernel.messaging.dead_letters`); if even that cannot be published, the
+  error propagates and nothing is committed.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import Enum
 from typing import Literal
 
@@ -31,14 +31,24 @@ from opentelemetry import propagate, trace
 from pydantic import ValidationError
 
 from commerce.contracts.envelope import EventEnvelope, UnknownEvent
-from commerce.contracts.topics import dlq_topic
-from commerce.kernel.messaging.publisher import OutgoingMessage, Publisher
+from commerce.kernel.messaging.dead_letters import DeadLetterFailed, IncomingMessage, park
+from commerce.kernel.messaging.publisher import Publisher
 from commerce.kernel.observability.platform_metrics import (
     record_consumer_handled,
     record_consumer_retry,
-    record_dead_letter,
 )
 from commerce.kernel.outages import is_dependency_outage
+
+__all__ = [
+    "DeadLetterFailed",
+    "EventHandler",
+    "IncomingMessage",
+    "MessageProcessor",
+    "Outcome",
+    "PermanentError",
+    "RetryPolicy",
+    "is_permanent",
+]
 
 log = logging.getLogger("commerce.messaging.consumer")
 tracer = trace.get_tracer("commerce.kernel.messaging")
@@ -47,30 +57,9 @@ EventHandler = Callable[[EventEnvelope], Awaitable[None]]
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 
-DLQ_HEADER_PREFIX = "dlq."
-
 
 class PermanentError(Exception):
     """Raised by a handler for a message that can never succeed: dead-letter it, don't retry."""
-
-
-class DeadLetterFailed(Exception):
-    """The dead-letter topic did not acknowledge the record; the message must not be committed."""
-
-
-@dataclass(frozen=True)
-class IncomingMessage:
-    """A record as read from Kafka."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: tuple[tuple[str, bytes], ...] = ()
-
-    def text_headers(self) -> dict[str, str]:
-        return {k: v.decode("utf-8", "replace") for k, v in self.headers if v is not None}
 
 
 @dataclass(frozen=True)
@@ -98,33 +87,6 @@ class Outcome(Enum):
 
 def is_permanent(error: BaseException) -> bool:
     return isinstance(error, PermanentError | ValidationError | UnknownEvent)
-
-
-def dead_letter(
-    message: IncomingMessage, *, group_id: str, error: BaseException, attempts: int
-) -> OutgoingMessage:
-    """The record for ``<topic>.dlq``: the original, plus headers saying what went wrong."""
-    headers = {
-        k: v for k, v in message.text_headers().items() if not k.startswith(DLQ_HEADER_PREFIX)
-    }
-    headers.update(
-        {
-            "dlq.error.type": type(error).__name__,
-            "dlq.error.message": str(error)[:1000],
-            "dlq.original.topic": message.topic,
-            "dlq.original.partition": str(message.partition),
-            "dlq.original.offset": str(message.offset),
-            "dlq.consumer.group": group_id,
-            "dlq.attempts": str(attempts),
-            "dlq.failed_at": datetime.now(UTC).isoformat(),
-        }
-    )
-    return OutgoingMessage(
-        topic=dlq_topic(message.topic),
-        key=message.key.decode("utf-8", "replace") if message.key is not None else None,
-        value=message.value or b"",
-        headers=headers,
-    )
 
 
 class MessageProcessor:
@@ -158,7 +120,7 @@ class MessageProcessor:
         try:
             envelope = EventEnvelope.from_json(message.value or b"")
         except ValueError as error:
-            await self._dead_letter(message, error, attempts=0)
+            await self._park(message, error, attempts=0)
             return Outcome.DEAD_LETTERED
         parent = propagate.extract(message.text_headers())
         token = otel_context.attach(parent)
@@ -172,7 +134,7 @@ class MessageProcessor:
         if failure is Outcome.DEFERRED:
             return Outcome.DEFERRED
         last_error, attempts = failure
-        await self._dead_letter(message, last_error, attempts=attempts)
+        await self._park(message, last_error, attempts=attempts)
         return Outcome.DEAD_LETTERED
 
     async def _attempt(
@@ -264,19 +226,7 @@ class MessageProcessor:
             exc_info=error,
         )
 
-    async def _dead_letter(
-        self, message: IncomingMessage, error: BaseException, *, attempts: int
-    ) -> None:
-        record = dead_letter(message, group_id=self._group_id, error=error, attempts=attempts)
-        (result,) = await self._dead_letters.publish([record])
-        if result is not None:
-            raise DeadLetterFailed(f"could not publish to {record.topic}: {result}") from result
-        record_dead_letter(self._group_id, message.topic)
-        log.error(
-            "message %s/%d@%d moved to %s (%s)",
-            message.topic,
-            message.partition,
-            message.offset,
-            record.topic,
-            type(error).__name__,
+    async def _park(self, message: IncomingMessage, error: BaseException, *, attempts: int) -> None:
+        await park(
+            self._dead_letters, message, group_id=self._group_id, error=error, attempts=attempts
         )
