@@ -10,7 +10,6 @@ Kafka-protocol broker and stops it last.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import subprocess
@@ -24,6 +23,7 @@ from typing import IO
 import httpx
 
 from commerce.kernel.messaging.embedded_broker import EmbeddedBroker
+from commerce.kernel.processes import die_with_parent
 
 SERVICES = ("user", "auth", "product", "order")
 DEFAULT_PORTS = {"gateway": 8000, "user": 8001, "auth": 8002, "product": 8003, "order": 8004}
@@ -62,13 +62,6 @@ def service_environments(config: PlatformConfig) -> dict[str, dict[str, str]]:
     for name in SERVICES:
         envs["gateway"][f"GATEWAY_{name.upper()}_URL"] = config.url(name)
     return envs
-
-
-def _die_with_parent() -> None:
-    # Linux: deliver SIGKILL to the child when the supervisor dies, however it dies.
-    if sys.platform.startswith("linux"):
-        pr_set_pdeathsig = 1
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 class Platform:
@@ -127,7 +120,7 @@ class Platform:
             env={**os.environ, **self.config.extra_env, **env},
             stdout=output,
             stderr=subprocess.STDOUT if output else None,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
 
     def wait_ready(self, names: tuple[str, ...], timeout: float = READY_TIMEOUT_SECONDS) -> None:

