@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
 from commerce.kernel.db import create_engine
-from commerce.kernel.db.migrations import alembic_config, downgrade, ensure_database, upgrade
+from commerce.kernel.db.migrations import downgrade, ensure_database, upgrade
 from commerce.product.adapters.outbound.tables import metadata
 from commerce.product.bootstrap import SERVICE_PACKAGE
+from tests.integration.migrations import revisions, schema_drift, table_names
 
 pytestmark = pytest.mark.integration
-
-
-def revisions() -> list[str]:
-    script = ScriptDirectory.from_config(alembic_config(SERVICE_PACKAGE))
-    return [revision.revision for revision in reversed(list(script.walk_revisions()))]
-
-
-def table_names(connection: Connection) -> set[str]:
-    return set(inspect(connection).get_table_names()) - {"alembic_version"}
 
 
 def index_names(connection: Connection) -> set[str]:
@@ -36,13 +25,8 @@ def check_names(connection: Connection) -> set[str]:
     return {c["name"] for c in inspect(connection).get_check_constraints("products")}
 
 
-def schema_drift(connection: Connection) -> list[object]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return list(compare_metadata(context, metadata))
-
-
 def test_history_is_linear() -> None:
-    assert revisions() == ["product_0001", "product_0002", "product_0003"]
+    assert revisions(SERVICE_PACKAGE) == ["product_0001", "product_0002", "product_0003"]
 
 
 async def test_stairway(database_url: str) -> None:
@@ -50,14 +34,14 @@ async def test_stairway(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
         tables_after: list[set[str]] = []
-        for revision in revisions():
+        for revision in revisions(SERVICE_PACKAGE):
             await upgrade(engine, SERVICE_PACKAGE, revision)
             async with engine.connect() as connection:
                 tables_after.append(await connection.run_sync(table_names))
             await downgrade(engine, SERVICE_PACKAGE, "-1")
             await upgrade(engine, SERVICE_PACKAGE, revision)
         async with engine.connect() as connection:
-            assert await connection.run_sync(schema_drift) == []
+            assert await connection.run_sync(schema_drift(metadata)) == []
         everything = {"products", "outbox", "inbox", "reservations", "reservation_lines"}
         assert tables_after == [{"products", "outbox", "inbox"}, everything, everything]
         async with engine.connect() as connection:

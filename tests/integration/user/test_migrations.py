@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
@@ -12,17 +10,9 @@ from commerce.kernel.db import create_engine
 from commerce.kernel.db.migrations import downgrade, ensure_database, upgrade
 from commerce.user.adapters.outbound.tables import metadata
 from commerce.user.bootstrap import SERVICE_PACKAGE
+from tests.integration.migrations import schema_drift, table_names
 
 pytestmark = pytest.mark.integration
-
-
-def table_names(connection: Connection) -> set[str]:
-    return set(inspect(connection).get_table_names()) - {"alembic_version"}
-
-
-def schema_drift(connection: Connection) -> list[object]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return list(compare_metadata(context, metadata))
 
 
 def unique_constraints(connection: Connection) -> list[dict[str, object]]:
@@ -36,7 +26,7 @@ async def test_stairway_upgrade_downgrade_upgrade(database_url: str) -> None:
         await upgrade(engine, SERVICE_PACKAGE)
         async with engine.connect() as connection:
             assert await connection.run_sync(table_names) == {"users", "outbox"}
-            assert await connection.run_sync(schema_drift) == []
+            assert await connection.run_sync(schema_drift(metadata)) == []
             constraints = await connection.run_sync(unique_constraints)
         assert any(constraint["column_names"] == ["email"] for constraint in constraints)
 
@@ -50,6 +40,6 @@ async def test_stairway_upgrade_downgrade_upgrade(database_url: str) -> None:
 
         await upgrade(engine, SERVICE_PACKAGE)
         async with engine.connect() as connection:
-            assert await connection.run_sync(schema_drift) == []
+            assert await connection.run_sync(schema_drift(metadata)) == []
     finally:
         await engine.dispose()
