@@ -4,33 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+import json
+from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
-from fastapi import APIRouter, FastAPI
+import aiohttp
+from fastapi import FastAPI
 from redis.asyncio import Redis
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
+from commerce.gateway import problems
 from commerce.gateway.breaker import CircuitBreaker, State
 from commerce.gateway.jwks import JwksCache, JwksFetchError
 from commerce.gateway.limits import ClientRateLimit
 from commerce.gateway.openapi import OpenApiCatalog
 from commerce.gateway.pipeline import Pipeline
 from commerce.gateway.resilience import ResilientCaller, RetryPolicy
-from commerce.gateway.routing import ROUTES, UPSTREAMS
+from commerce.gateway.routing import UPSTREAMS, has_dot_segments, route_by_prefix
 from commerce.gateway.settings import GatewaySettings
+from commerce.gateway.shared_limit import SharedBuckets
 from commerce.gateway.tokens import TokenVerifier
-from commerce.gateway.upstream import Forwarder
+from commerce.gateway.upstream import Forwarder, build_session
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.health import ReadinessCheck
+from commerce.kernel.observability.middleware import ServiceMiddleware
 from commerce.kernel.observability.platform_metrics import set_circuit_state
-from commerce.kernel.ratelimit import InMemoryRateLimiter, Rate, RateLimiter
-from commerce.kernel.ratelimit_redis import RedisRateLimiter
+from commerce.kernel.ratelimit import Rate
 
-PROXIED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-FETCH_TIMEOUT = httpx.Timeout(2.0)
+FETCH_TIMEOUT = aiohttp.ClientTimeout(total=2.0)
 FIRST_FETCH_SECONDS = 3.0
 
 
@@ -39,17 +40,11 @@ def load_settings() -> GatewaySettings:
 
 
 class Gateway:
-    """Holds what lives as long as the process: the connection pool and the caches.
+    """Holds what lives as long as the process: the connection pool and the caches."""
 
-    ``transport`` lets tests put in-process stub upstreams behind the same client.
-    """
-
-    def __init__(
-        self, settings: GatewaySettings, transport: httpx.AsyncBaseTransport | None = None
-    ) -> None:
+    def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
-        self._transport = transport
-        self._client: httpx.AsyncClient | None = None
+        self._session: aiohttp.ClientSession | None = None
         self.upstream_urls = settings.upstream_urls()
         self.jwks = JwksCache(
             self._fetch_jwks,
@@ -76,81 +71,76 @@ class Gateway:
         for name in UPSTREAMS:
             set_circuit_state(name, "closed")
         self._redis: Redis | None = None
+        self.shared_limit: SharedBuckets | None = None
         self._pipeline: Pipeline | None = None
 
     @property
-    def client(self) -> httpx.AsyncClient:
-        if self._client is None:
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
             raise RuntimeError("the gateway is not running (lifespan not started)")
-        return self._client
+        return self._session
 
-    def _build_client(self) -> httpx.AsyncClient:
+    def _build_session(self) -> aiohttp.ClientSession:
         settings = self.settings
-        return httpx.AsyncClient(
-            transport=self._transport,
-            limits=httpx.Limits(
-                max_connections=settings.max_connections,
-                max_keepalive_connections=settings.max_keepalive_connections,
-                keepalive_expiry=settings.keepalive_expiry_seconds,
-            ),
-            timeout=httpx.Timeout(
-                settings.read_timeout_seconds, connect=settings.connect_timeout_seconds
-            ),
-            follow_redirects=False,
-            trust_env=False,  # never send internal traffic through an environment proxy
+        return build_session(
+            max_connections=settings.max_connections,
+            keepalive_seconds=settings.keepalive_expiry_seconds,
+            connect_seconds=settings.connect_timeout_seconds,
+            read_seconds=settings.read_timeout_seconds,
         )
 
     async def _fetch_jwks(self) -> dict[str, Any]:
         # Errors carry a message of our own: safe to log, and no internal URL in it.
         try:
-            response = await self.client.get(
+            async with self.session.get(
                 self.settings.resolved_jwks_url(), timeout=FETCH_TIMEOUT
-            )
-        except httpx.TimeoutException as error:
+            ) as response:
+                if response.status >= 300:
+                    raise JwksFetchError(f"auth answered HTTP {response.status}")
+                body = await response.read()
+        except TimeoutError as error:
             raise JwksFetchError(f"timed out ({type(error).__name__})") from error
-        except httpx.HTTPError as error:
+        except aiohttp.ClientError as error:
             raise JwksFetchError(f"transport error ({type(error).__name__})") from error
-        if not response.is_success:
-            raise JwksFetchError(f"auth answered HTTP {response.status_code}")
         try:
-            document: dict[str, Any] = response.json()
+            document: dict[str, Any] = json.loads(body)
         except ValueError as error:
             raise JwksFetchError("the answer is not JSON") from error
         return document
 
     async def _fetch_openapi(self, upstream: str) -> dict[str, Any]:
         url = self.upstream_urls[upstream] + "/openapi.json"
-        response = await self.client.get(url, timeout=FETCH_TIMEOUT)
-        response.raise_for_status()
-        document: dict[str, Any] = response.json()
+        async with self.session.get(url, timeout=FETCH_TIMEOUT) as response:
+            response.raise_for_status()
+            document: dict[str, Any] = json.loads(await response.read())
         return document
 
-    def _timeouts(self) -> dict[str, httpx.Timeout]:
+    def _timeouts(self) -> dict[str, aiohttp.ClientTimeout]:
         timeouts = {}
         for name in UPSTREAMS:
             connect, read = self.settings.timeouts_for(name)
-            # write and pool waits are bounded by the read timeout too.
-            timeouts[name] = httpx.Timeout(read, connect=connect)
+            # connect covers the wait for a pooled connection too; read is between reads.
+            timeouts[name] = aiohttp.ClientTimeout(total=None, connect=connect, sock_read=read)
         return timeouts
 
     def _rate_limit(self) -> ClientRateLimit | None:
         settings = self.settings
         if not settings.rate_limit_enabled:
             return None
-        limiter: RateLimiter
-        if settings.redis_url:
-            self._redis = Redis.from_url(
-                settings.redis_url, socket_connect_timeout=1.0, socket_timeout=1.0
-            )
-            limiter = RedisRateLimiter(self._redis, prefix=settings.redis_key_prefix + "ratelimit:")
-        else:
-            limiter = InMemoryRateLimiter()
         rate = Rate(
             limit=settings.rate_limit_requests,
             period_seconds=settings.rate_limit_period_seconds,
             burst=settings.rate_limit_burst,
         )
-        return ClientRateLimit(limiter, rate)
+        limit = ClientRateLimit(rate, shared=bool(settings.redis_url))
+        if settings.redis_url:
+            self._redis = Redis.from_url(
+                settings.redis_url, socket_connect_timeout=1.0, socket_timeout=1.0
+            )
+            self.shared_limit = SharedBuckets(
+                limit, self._redis, prefix=settings.redis_key_prefix + "ratelimit:"
+            )
+        return limit
 
     def readiness(self) -> dict[str, ReadinessCheck]:
         checks: dict[str, ReadinessCheck] = {"jwks": self.jwks.ensure}
@@ -163,16 +153,23 @@ class Gateway:
             raise RuntimeError("not running")
         await self._redis.ping()
 
-    async def handle(self, request: Request) -> Response:
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """One client request on a proxied path."""
         if self._pipeline is None:
             raise RuntimeError("the gateway is not running (lifespan not started)")
-        return await self._pipeline.handle(request)
+        path: str = scope["path"]
+        route = route_by_prefix(path)
+        if route is None or has_dot_segments(path):
+            await problems.not_routed()(scope, receive, send)
+            return
+        scope["route_template"] = route.template_for(path)
+        await self._pipeline(scope, receive, send, route)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        self._client = self._build_client()
+        self._session = self._build_session()
         settings = self.settings
-        forwarder = Forwarder(self._client, self.upstream_urls, self._timeouts())
+        forwarder = Forwarder(self._session, self.upstream_urls, self._timeouts())
         retry = RetryPolicy(
             attempts=settings.retry_attempts,
             backoff_seconds=settings.retry_backoff_seconds,
@@ -207,6 +204,13 @@ class Gateway:
                     name="gateway-openapi-refresh",
                 )
             )
+            if self.shared_limit is not None:
+                refreshers.append(
+                    asyncio.create_task(
+                        self.shared_limit.keep_reconciling(settings.rate_limit_sync_seconds),
+                        name="gateway-rate-limit-sync",
+                    )
+                )
             yield
         finally:
             for refresher in refreshers:
@@ -215,8 +219,8 @@ class Gateway:
                     await refresher
             await self.jwks.aclose()
             self._pipeline = None
-            await self._client.aclose()
-            self._client = None
+            await self._session.close()
+            self._session = None
             if self._redis is not None:
                 await self._redis.aclose()
                 self._redis = None
@@ -226,37 +230,45 @@ def _publish_circuit_state(upstream: str, state: State) -> None:
     set_circuit_state(upstream, state.value)
 
 
-def _proxy_router(handle: Callable[[Request], Awaitable[Response]]) -> APIRouter:
-    # One route per table entry (its template labels metrics and spans); not in the schema,
-    # which is the merged one of the services.
-    async def proxy(request: Request) -> Response:
-        return await handle(request)
+class GatewayApp:
+    """The gateway's ASGI app: proxied paths go straight to the pipeline (no framework
+    routing on the hot path); health, metrics, the merged OpenAPI and docs are FastAPI's.
+    One :class:`ServiceMiddleware` wraps both."""
 
-    router = APIRouter()
-    for route in ROUTES:
-        paths = [route.prefix] if route.exact else [route.prefix, route.prefix + "/{rest:path}"]
-        for path in paths:
-            router.add_api_route(path, proxy, methods=PROXIED_METHODS, include_in_schema=False)
-    return router
+    def __init__(self, gateway: Gateway, platform: FastAPI) -> None:
+        self.gateway = gateway
+        self.platform = platform
+        # What the tests and the runner expect of a service app.
+        self.state = platform.state
+        self.router = platform.router
+        self._app = ServiceMiddleware(self._dispatch)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and route_by_prefix(scope["path"]) is not None:
+            await self.gateway.handle(scope, receive, send)
+        else:
+            await self.platform(scope, receive, send)
 
 
-def create_app(
-    settings: GatewaySettings, *, transport: httpx.AsyncBaseTransport | None = None
-) -> FastAPI:
-    gateway = Gateway(settings, transport)
+def create_app(settings: GatewaySettings) -> GatewayApp:
+    gateway = Gateway(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with gateway.running():
             yield
 
-    app = create_service_app(
+    platform = create_service_app(
         title="Commerce API gateway",
-        routers=[_proxy_router(gateway.handle)],
+        routers=[],
         readiness=gateway.readiness(),
         lifespan=lifespan,
+        wrapped=False,
     )
     # The documented FastAPI hook for a custom schema: /openapi.json and /docs serve the merge.
-    app.openapi = gateway.openapi.document  # type: ignore[method-assign]
-    app.state.gateway = gateway
-    return app
+    platform.openapi = gateway.openapi.document  # type: ignore[method-assign]
+    platform.state.gateway = gateway
+    return GatewayApp(gateway, platform)

@@ -48,12 +48,22 @@ _REPLACED_ON_REQUEST = frozenset(
 # Services never need the bearer token: identity arrives as X-User-*; dropping it keeps
 # tokens out of every service's logs and memory (docs/adr/0031).
 _CREDENTIALS = frozenset({b"authorization", b"cookie"})
-_RECOMPUTED_ON_RESPONSE = frozenset({b"content-length", b"date", b"server", b"x-request-id"})
+# The body is passed on byte for byte (never decoded), so the upstream's Content-Length
+# stays true and is kept.
+_RECOMPUTED_ON_RESPONSE = frozenset({b"date", b"server", b"x-request-id"})
 # Computed once: per message only the names a Connection header lists are added.
 _DROPPED_ON_REQUEST = HOP_BY_HOP | _REPLACED_ON_REQUEST | _CREDENTIALS
 _DROPPED_ON_RESPONSE = HOP_BY_HOP | _RECOMPUTED_ON_RESPONSE
 IDENTITY_PREFIX = b"x-user-"
 _TRACEPARENT = re.compile(rb"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
+
+
+def header_value(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    """The first value of header ``name`` (lower-case), if any."""
+    for key, value in headers:
+        if key == name:
+            return value
+    return None
 
 
 def _connection_tokens(headers: Iterable[tuple[bytes, bytes]]) -> set[bytes]:

@@ -1,23 +1,35 @@
-"""What happens to one client request: route, limit, authenticate, rewrite headers, forward."""
+"""What happens to one proxied request, as plain ASGI: limit, authenticate, rewrite headers,
+forward, stream the answer back (docs/adr/0036)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from contextlib import suppress
 
-from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from commerce.gateway import problems
 from commerce.gateway.breaker import CircuitOpen
 from commerce.gateway.headers import (
+    RawHeaders,
     client_address,
     client_response_headers,
+    header_value,
     upstream_request_headers,
 )
 from commerce.gateway.jwks import KeysUnavailable
-from commerce.gateway.limits import BodyTooLarge, ClientRateLimit, read_body
+from commerce.gateway.limits import (
+    BodyTooLarge,
+    ClientGone,
+    ClientRateLimit,
+    RequestBody,
+    declared_length,
+    has_body,
+)
 from commerce.gateway.resilience import ResilientCaller
-from commerce.gateway.routing import Access, access_for, route_for
+from commerce.gateway.routing import Access, Route, access_for
 from commerce.gateway.tokens import InvalidToken, TokenVerifier, bearer_token
 from commerce.gateway.upstream import UpstreamFailure, UpstreamReply, encode_target
 from commerce.kernel.http.identity import Identity
@@ -54,83 +66,113 @@ class Pipeline:
         self._max_body_bytes = max_body_bytes
         self._rate_limit = rate_limit
 
-    async def handle(self, request: Request) -> Response:
-        scope = request.scope
-        path: str = scope["path"]  # decoded; request.url.path would build a whole URL for it
-        route = route_for(path)
-        if route is None:
-            return problems.not_routed()
-        raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
-        peer = request.client.host if request.client else None
-        address = client_address(peer, raw_headers, self._trusted_hops)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, route: Route) -> None:
         try:
-            # Cheapest refusals first: the rate limit also shields the token check.
-            await self._check_rate(address)
-            identity = await self._authenticate(request.method, path, request)
-            body = await self._read_body(request)
+            reply = await self._forward(scope, receive, route)
         except Denied as denied:
-            return denied.response
+            await denied.response(scope, receive, send)
+            return
+        await self._relay(scope, receive, send, route.upstream, reply)
+
+    async def _forward(self, scope: Scope, receive: Receive, route: Route) -> UpstreamReply:
+        method: str = scope["method"]
+        path: str = scope["path"]
+        raw_headers: RawHeaders = scope["headers"]
+        client = scope.get("client")
+        address = client_address(client[0] if client else None, raw_headers, self._trusted_hops)
+        # Cheapest refusals first: the rate limit also shields the token check.
+        self._check_rate(address)
+        identity = await self._authenticate(method, path, raw_headers)
+        declared = declared_length(raw_headers)
+        if declared is not None and declared > self._max_body_bytes:
+            raise Denied(problems.body_too_large(self._max_body_bytes))
+        body = RequestBody(receive, self._max_body_bytes) if has_body(raw_headers) else None
         headers = upstream_request_headers(
             raw_headers,
             identity=identity,
             client_address=address,
             request_id=current_request_id.get() or sane_request_id(None),
         )
+        if body is not None and declared is not None:
+            headers.append((b"content-length", str(declared).encode()))
         target = encode_target(scope.get("raw_path") or path.encode(), scope["query_string"])
         try:
-            reply = await self._caller.call(route.upstream, request.method, target, headers, body)
+            return await self._caller.call(route.upstream, method, target, headers, body)
         except CircuitOpen as open_circuit:
-            return problems.circuit_open(route.upstream, open_circuit.retry_after_seconds)
-        except UpstreamFailure as failure:
-            return problems.upstream_problem(route.upstream, failure.status)
-        return self._client_response(route.upstream, request.method, reply)
+            raise Denied(
+                problems.circuit_open(route.upstream, open_circuit.retry_after_seconds)
+            ) from None
+        except (UpstreamFailure, BodyTooLarge, ClientGone) as failure:
+            refused = body.refused if body is not None else None
+            if isinstance(refused, BodyTooLarge) or isinstance(failure, BodyTooLarge):
+                raise Denied(problems.body_too_large(self._max_body_bytes)) from None
+            if isinstance(refused, ClientGone) or isinstance(failure, ClientGone):
+                # The client went away mid-body: nobody to answer, not an error of ours.
+                log.debug("client disconnected while sending the body of %s", method)
+                raise Denied(problems.client_closed_request()) from None
+            assert isinstance(failure, UpstreamFailure)
+            raise Denied(problems.upstream_problem(route.upstream, failure.status)) from None
 
-    async def _check_rate(self, address: str) -> None:
+    def _check_rate(self, address: str) -> None:
         if self._rate_limit is None:
             return
-        decision = await self._rate_limit.check(address)
+        decision = self._rate_limit.check(address)
         if not decision.allowed:
             raise Denied(problems.too_many_requests(decision.retry_after_seconds))
 
-    async def _read_body(self, request: Request) -> bytes:
-        try:
-            return await read_body(request, self._max_body_bytes)
-        except BodyTooLarge:
-            raise Denied(problems.body_too_large(self._max_body_bytes)) from None
-        except ClientDisconnect:
-            # The client went away mid-body: nothing to forward and nobody to answer. Not an
-            # error of ours (formerly an unhandled exception, logged and counted as a 500).
-            log.debug("client disconnected while sending the body of %s", request.method)
-            raise Denied(problems.client_closed_request()) from None
-
-    async def _authenticate(self, method: str, path: str, request: Request) -> Identity | None:
+    async def _authenticate(self, method: str, path: str, headers: RawHeaders) -> Identity | None:
         access = access_for(method, path)
         if access is Access.OWN_CREDENTIALS:
             return None  # the Authorization header is dropped unread (docs/adr/0030)
-        token = bearer_token(request.headers.get("authorization"))
+        authorization = header_value(headers, b"authorization")
+        token = bearer_token(authorization.decode("latin-1") if authorization else None)
         if token is None:
             if access is Access.PROTECTED:
                 raise Denied(problems.unauthorized(invalid=False))
             return None
         try:
-            return await self._verifier.verify(token)
+            return self._verifier.cached(token) or await self._verifier.verify(token)
         except InvalidToken as error:
             log.info("token refused on %s %s: %s", method, path, error)
             raise Denied(problems.unauthorized(invalid=True)) from None
         except KeysUnavailable:
             raise Denied(problems.keys_unavailable()) from None
 
-    def _client_response(self, upstream: str, method: str, reply: UpstreamReply) -> Response:
+    async def _relay(
+        self, scope: Scope, receive: Receive, send: Send, upstream: str, reply: UpstreamReply
+    ) -> None:
+        """The answer to the client as it arrives: headers first, then each chunk."""
         headers = client_response_headers(
             reply.headers, upstream_base_url=self._base_urls[upstream]
         )
-        response = Response(status_code=reply.status)
-        if reply.status >= 200 and reply.status not in _NO_BODY_STATUSES:
-            if method == "HEAD":
-                length = next((v for n, v in reply.headers if n.lower() == b"content-length"), b"0")
-            else:
-                length = str(len(reply.body)).encode()
-            headers.append((b"content-length", length))
-        response.raw_headers = headers
-        response.body = b"" if method == "HEAD" else reply.body
-        return response
+        await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+        if scope["method"] == "HEAD" or reply.status in _NO_BODY_STATUSES or reply.status < 200:
+            reply.body.release()
+            await send({"type": "http.response.body", "body": b""})
+            return
+        # A body without a length (Server-Sent Events, chunked) may last: watch for the
+        # client leaving, and then drop the upstream connection too.
+        watcher = None
+        if header_value(reply.headers, b"content-length") is None:
+            watcher = asyncio.create_task(_closed_when_client_leaves(receive, reply))
+        try:
+            async for chunk in reply.body.chunks():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except UpstreamFailure as failure:
+            if watcher is not None and watcher.done():
+                return  # the client left first, and its leaving closed the upstream stream
+            # Too late for a problem: end the exchange short, so the client sees it broke.
+            log.warning("upstream %s broke off its answer: %s", upstream, failure.reason)
+            raise
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+                with suppress(asyncio.CancelledError):
+                    await watcher
+        await send({"type": "http.response.body", "body": b""})
+
+
+async def _closed_when_client_leaves(receive: Receive, reply: UpstreamReply) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    reply.body.release()

@@ -3,7 +3,8 @@
 Retries (tenacity: exponential backoff plus random jitter) happen only for idempotent methods
 and only when the request surely did not run or the service said it could not take it: a connection
 that could not be made, or a 502/503 answer. A read timeout is never retried (the request may
-have run), and a POST or PATCH is never sent twice (docs/adr/0034).
+have run), a POST or PATCH is never sent twice (docs/adr/0034), and neither is a request
+whose streamed body was already read (it cannot be read twice, docs/adr/0036).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 from tenacity import (
     AsyncRetrying,
+    RetryCallState,
     retry_if_exception,
     stop_after_attempt,
     wait_exponential,
@@ -22,6 +24,7 @@ from tenacity import (
 
 from commerce.gateway.breaker import CircuitBreaker
 from commerce.gateway.headers import RawHeaders
+from commerce.gateway.limits import RequestBody
 from commerce.gateway.upstream import Sender, UpstreamFailure, UpstreamReply
 from commerce.kernel.observability.platform_metrics import UpstreamErrorKind, record_upstream_error
 
@@ -50,6 +53,13 @@ def _retryable(error: BaseException) -> bool:
     return isinstance(error, UpstreamFailure) and error.connect_failed
 
 
+def _release_refused_reply(state: RetryCallState) -> None:
+    """Before the next try, give back the connection of a 502/503 that will not be used."""
+    error = state.outcome.exception() if state.outcome is not None else None
+    if isinstance(error, _RetryableReply):
+        error.reply.body.release()
+
+
 def _error_kind(failure: UpstreamFailure) -> UpstreamErrorKind:
     if failure.connect_failed:
         return "connect"
@@ -71,7 +81,12 @@ class ResilientCaller:
         self._sleep = sleep
 
     async def call(
-        self, upstream: str, method: str, target: bytes, headers: RawHeaders, body: bytes
+        self,
+        upstream: str,
+        method: str,
+        target: bytes,
+        headers: RawHeaders,
+        body: RequestBody | None,
     ) -> UpstreamReply:
         """The upstream's answer; raises ``UpstreamFailure`` or ``CircuitOpen``.
 
@@ -81,7 +96,7 @@ class ResilientCaller:
         if method not in IDEMPOTENT_METHODS:
             return await self._attempt(upstream, method, target, headers, body)
         try:
-            async for attempt in self._retrying():
+            async for attempt in self._retrying(body):
                 with attempt:
                     reply = await self._attempt(upstream, method, target, headers, body)
                     if reply.status in RETRIED_STATUSES:
@@ -91,21 +106,31 @@ class ResilientCaller:
             return last.reply  # out of tries: the service's own 502/503 goes to the client
         raise AssertionError("unreachable: tenacity either returns or reraises")
 
-    def _retrying(self) -> AsyncRetrying:
+    def _retrying(self, body: RequestBody | None) -> AsyncRetrying:
         policy = self._retry
+
+        def retryable(error: BaseException) -> bool:
+            return _retryable(error) and (body is None or not body.started)
+
         return AsyncRetrying(
             stop=stop_after_attempt(policy.attempts),
             # backoff * 2^n (capped) plus up to one backoff of jitter: never an instant retry
             # into a refused connection, and replicas do not retry in lockstep.
             wait=wait_exponential(multiplier=policy.backoff_seconds, max=policy.backoff_max_seconds)
             + wait_random(0, policy.backoff_seconds),
-            retry=retry_if_exception(_retryable),
+            retry=retry_if_exception(retryable),
+            before_sleep=_release_refused_reply,
             sleep=self._sleep,
             reraise=True,
         )
 
     async def _attempt(
-        self, upstream: str, method: str, target: bytes, headers: RawHeaders, body: bytes
+        self,
+        upstream: str,
+        method: str,
+        target: bytes,
+        headers: RawHeaders,
+        body: RequestBody | None,
     ) -> UpstreamReply:
         breaker = self._breakers[upstream]
         try:

@@ -25,6 +25,10 @@ class Route:
             return True
         return not self.exact and path.startswith(self.prefix + "/")
 
+    def template_for(self, path: str) -> str:
+        """The label of ``path`` in metrics and spans: bounded, never the raw path."""
+        return self.prefix if path == self.prefix else self.prefix + "/{rest:path}"
+
 
 ROUTES: tuple[Route, ...] = (
     Route("/v1/users", "user"),
@@ -46,14 +50,19 @@ def has_dot_segments(path: str) -> bool:
     return any(segment in (".", "..") for segment in decoded.replace("\\", "/").split("/"))
 
 
-def route_for(path: str, routes: tuple[Route, ...] = ROUTES) -> Route | None:
-    """The route serving ``path`` (the decoded request path), if any."""
-    if has_dot_segments(path):
-        return None
+def route_by_prefix(path: str, routes: tuple[Route, ...] = ROUTES) -> Route | None:
+    """The route whose prefix covers ``path``, dot segments or not."""
     for route in routes:
         if route.matches(path):
             return route
     return None
+
+
+def route_for(path: str, routes: tuple[Route, ...] = ROUTES) -> Route | None:
+    """The route serving ``path`` (the decoded request path), if any."""
+    if has_dot_segments(path):
+        return None
+    return route_by_prefix(path, routes)
 
 
 class Access(Enum):

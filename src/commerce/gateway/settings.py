@@ -75,10 +75,14 @@ class GatewaySettings(ServiceSettings):
     rate_limit_requests: int = Field(default=2000, ge=1)
     rate_limit_period_seconds: float = Field(default=1.0, gt=0)
     rate_limit_burst: int = Field(default=4000, ge=1)
+    rate_limit_sync_seconds: float = Field(
+        default=0.2, gt=0, description="With Redis: how often replicas reconcile their buckets."
+    )
 
     # Upstream connection pool.
     max_connections: int = Field(default=200, ge=1)
-    max_keepalive_connections: int = Field(default=50, ge=0)
+    # Below the services' own keep-alive (75 s), so the gateway closes an idle connection
+    # before the service does and never sends on one being closed.
     keepalive_expiry_seconds: float = Field(default=30.0, ge=0)
 
     def upstream_urls(self) -> dict[str, str]:

@@ -1,4 +1,8 @@
-"""Sending one request to an upstream over the shared connection pool.
+"""Sending one request to an upstream over the shared aiohttp connection pool, streaming.
+
+The request body is read from the client as the upstream takes it, and the answer is handed
+back as soon as its headers arrive, its body still on the wire (docs/adr/0036): nothing is
+buffered whole, so Server-Sent Events pass through as they are written.
 
 Transport failures become :class:`UpstreamFailure` with the status the client gets:
 503 when the upstream cannot be reached, 504 when it does not answer in time, 502 when it
@@ -7,23 +11,77 @@ answers with something that is not HTTP. Nothing about hosts or exceptions leaks
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from typing import Protocol
 
-import httpx
+import aiohttp
+from multidict import CIMultiDict
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from yarl import URL
 
 from commerce.gateway.headers import RawHeaders
+from commerce.kernel.observability.tracing import tracing_enabled
 
 log = logging.getLogger("commerce.gateway.upstream")
 
 
-@dataclass(frozen=True)
+class ReplyBody(Protocol):
+    """An answer's body, read once as it arrives; ``release`` when done or not wanted."""
+
+    def chunks(self) -> AsyncIterator[bytes]: ...
+
+    def release(self) -> None: ...
+
+
+class BytesBody:
+    """A body already in memory (the gateway's own answers, fakes in tests)."""
+
+    def __init__(self, content: bytes = b"") -> None:
+        self.content = content
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        if self.content:
+            yield self.content
+
+    def release(self) -> None:
+        return None
+
+
+class StreamedBody:
+    """The body of an aiohttp response, chunk by chunk as the upstream writes it."""
+
+    __slots__ = ("_response",)
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.content.iter_any():
+                yield chunk
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise UpstreamFailure("stream", 502, f"broken body ({type(error).__name__})") from error
+        finally:
+            self._response.release()
+
+    def release(self) -> None:
+        # An unread body cannot go back to the pool: close that connection.
+        if not self._response.content.at_eof():
+            self._response.close()
+        else:
+            self._response.release()
+
+
 class UpstreamReply:
-    status: int
-    headers: RawHeaders
-    body: bytes
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: RawHeaders, body: ReplyBody | bytes = b"") -> None:
+        self.status = status
+        self.headers = headers
+        self.body: ReplyBody = BytesBody(body) if isinstance(body, bytes) else body
 
 
 class UpstreamFailure(Exception):
@@ -38,16 +96,21 @@ class UpstreamFailure(Exception):
     @property
     def connect_failed(self) -> bool:
         """Nothing reached the upstream, so even a non-idempotent request may be resent."""
-        return self.reason in ("connect", "connect-timeout", "pool-timeout")
+        return self.reason in ("connect", "connect-timeout")
 
 
 class Sender(Protocol):
     """Sends one request to a named upstream, once."""
 
     async def send(
-        self, upstream: str, method: str, target: bytes, headers: RawHeaders, body: bytes
+        self,
+        upstream: str,
+        method: str,
+        target: bytes,
+        headers: RawHeaders,
+        body: AsyncIterable[bytes] | None,
     ) -> UpstreamReply:
-        """The upstream's HTTP answer, or :class:`UpstreamFailure`."""
+        """The upstream's HTTP answer (body still streaming), or :class:`UpstreamFailure`."""
         ...
 
 
@@ -59,30 +122,54 @@ def encode_target(raw_path: bytes, query: bytes) -> bytes:
     return b"".join(bytes([byte]) if 0x20 < byte < 0x7F else b"%%%02X" % byte for byte in target)
 
 
-def _failure(upstream: str, error: httpx.HTTPError | httpx.StreamError) -> UpstreamFailure:
-    if isinstance(error, httpx.ConnectTimeout):
+def _failure(upstream: str, error: BaseException) -> UpstreamFailure:
+    # aiohttp's connect timeout also covers the wait for a free pooled connection: either
+    # way nothing was sent, so both are "connect-timeout".
+    if isinstance(error, aiohttp.ConnectionTimeoutError):
         return UpstreamFailure(upstream, 503, "connect-timeout")
-    if isinstance(error, httpx.PoolTimeout):
-        return UpstreamFailure(upstream, 503, "pool-timeout")
-    if isinstance(error, httpx.ConnectError):
+    if isinstance(error, aiohttp.ClientConnectorError):
         return UpstreamFailure(upstream, 503, "connect")
-    if isinstance(error, httpx.TimeoutException):
+    if isinstance(error, asyncio.TimeoutError):  # sock_read: the upstream went quiet
         return UpstreamFailure(upstream, 504, "timeout")
     return UpstreamFailure(upstream, 502, "protocol")
 
 
+def build_session(
+    *, max_connections: int, keepalive_seconds: float, connect_seconds: float, read_seconds: float
+) -> aiohttp.ClientSession:
+    """One pool for every upstream: no per-request scan of idle connections, raw bytes in
+    and out (no decompression, no cookies, no environment proxy)."""
+    connector = aiohttp.TCPConnector(
+        limit=max_connections,
+        limit_per_host=0,
+        keepalive_timeout=keepalive_seconds,
+        use_dns_cache=True,
+        ttl_dns_cache=300,
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=aiohttp.ClientTimeout(total=None, connect=connect_seconds, sock_read=read_seconds),
+        auto_decompress=False,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        trust_env=False,
+        skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
+        raise_for_status=False,
+    )
+
+
 class Forwarder:
-    """One shared :class:`httpx.AsyncClient` (a keep-alive pool) for every upstream."""
+    """Sends requests over one shared :class:`aiohttp.ClientSession` (a keep-alive pool)."""
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        session: aiohttp.ClientSession,
         base_urls: Mapping[str, str],
-        timeouts: Mapping[str, httpx.Timeout],
+        timeouts: Mapping[str, aiohttp.ClientTimeout],
     ) -> None:
-        self._client = client
-        self._base_urls = {name: httpx.URL(url) for name, url in base_urls.items()}
+        self._session = session
+        self._base_urls = {name: url.rstrip("/") for name, url in base_urls.items()}
         self._timeouts = dict(timeouts)
+        self._tracer = trace.get_tracer("commerce.gateway")
 
     async def send(
         self,
@@ -90,23 +177,50 @@ class Forwarder:
         method: str,
         target: bytes,
         headers: RawHeaders,
-        body: bytes,
+        body: AsyncIterable[bytes] | None,
     ) -> UpstreamReply:
-        url = self._base_urls[upstream].copy_with(raw_path=target)
-        request = self._client.build_request(
-            method, url, headers=headers, content=body, timeout=self._timeouts[upstream]
+        # encoded=True: the client's path goes out byte for byte (already ASCII-safe).
+        url = URL(self._base_urls[upstream] + target.decode("ascii"), encoded=True)
+        outgoing = CIMultiDict(
+            (name.decode("latin-1"), value.decode("latin-1")) for name, value in headers
         )
+        span = None
+        if tracing_enabled():
+            # A client span per attempt, whose context the upstream continues (it replaces
+            # the client's traceparent, which is this span's ancestor).
+            span = self._tracer.start_span(
+                method,
+                kind=SpanKind.CLIENT,
+                attributes={"http.request.method": method, "server.address": upstream},
+            )
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier, context=trace.set_span_in_context(span))
+            outgoing.update(carrier)
         try:
-            response = await self._client.send(request, stream=True)
-            try:
-                # Raw bytes: whatever encoding the upstream chose is passed on untouched.
-                content = b"".join([chunk async for chunk in response.aiter_raw()])
-            finally:
-                await response.aclose()
-        except (httpx.HTTPError, httpx.StreamError) as error:
+            response = await self._session.request(
+                method,
+                url,
+                headers=outgoing,
+                data=body,
+                allow_redirects=False,
+                timeout=self._timeouts[upstream],
+            )
+        except (TimeoutError, aiohttp.ClientError) as error:
             failure = _failure(upstream, error)
             log.warning(
                 "upstream %s failed: %s (%s)", upstream, failure.reason, type(error).__name__
             )
+            if span is not None:
+                span.set_status(Status(StatusCode.ERROR, failure.reason))
+                span.end()
             raise failure from error
-        return UpstreamReply(response.status_code, list(response.headers.raw), content)
+        except BaseException:
+            if span is not None:
+                span.end()
+            raise
+        if span is not None:
+            span.set_attribute("http.response.status_code", response.status)
+            if response.status >= 500:
+                span.set_status(Status(StatusCode.ERROR))
+            span.end()
+        return UpstreamReply(response.status, list(response.raw_headers), StreamedBody(response))

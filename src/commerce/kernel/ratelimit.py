@@ -158,11 +158,18 @@ class InMemoryRateLimiter:
         return len(self._buckets)
 
     async def hit(self, key: str, rate: Rate) -> Decision:
-        return (await self.hit_many([(key, rate)]))[0]
+        return self.take(key, rate)
 
     async def hit_many(self, hits: Sequence[tuple[str, Rate]]) -> list[Decision]:
+        return self.take_many(hits)
+
+    def take(self, key: str, rate: Rate) -> Decision:
+        """``hit`` without a coroutine, for callers on a hot path (the gateway)."""
+        return self.take_many([(key, rate)])[0]
+
+    def take_many(self, hits: Sequence[tuple[str, Rate]]) -> list[Decision]:
+        """``hit_many`` without a coroutine; plain code, so atomic under asyncio."""
         require_distinct_keys(hits)
-        # No await inside: under asyncio this whole method is atomic.
         now = self._clock()
         levels = [_level(self._buckets.pop(key, None), rate, now) for key, rate in hits]
         self._evict(now, room=len(hits))
@@ -174,11 +181,21 @@ class InMemoryRateLimiter:
         ]
         spent = 1.0 if all(decision.allowed for decision in decisions) else 0.0
         for (key, rate), tokens in zip(hits, levels, strict=True):
-            left = tokens - spent
-            if left < rate.capacity:  # a full bucket says nothing: forget it
-                full_at = now + (rate.capacity - left) / rate.refill_per_second
-                self._buckets[key] = _Bucket(tokens=left, updated=now, full_at=full_at)
+            self._store(key, rate, tokens - spent, now)
         return decisions
+
+    def set_level(self, key: str, rate: Rate, tokens: float) -> None:
+        """Overwrite a bucket's level (a shared store said what it holds); may be negative,
+        down to minus the capacity: hits counted elsewhere are paid back by waiting."""
+        now = self._clock()
+        self._buckets.pop(key, None)
+        self._evict(now, room=1)
+        self._store(key, rate, max(-rate.capacity, min(rate.capacity, tokens)), now)
+
+    def _store(self, key: str, rate: Rate, tokens: float, now: float) -> None:
+        if tokens < rate.capacity:  # a full bucket says nothing: forget it
+            full_at = now + (rate.capacity - tokens) / rate.refill_per_second
+            self._buckets[key] = _Bucket(tokens=tokens, updated=now, full_at=full_at)
 
     def _evict(self, now: float, *, room: int) -> None:
         buckets = self._buckets

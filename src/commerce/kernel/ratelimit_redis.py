@@ -18,19 +18,9 @@ from commerce.kernel.ratelimit import Decision, Rate, require_distinct_keys
 
 DEFAULT_PREFIX = "ratelimit:"
 
-# KEYS: the buckets; ARGV: capacity and refill per second of each bucket, in KEYS order.
-# Returns {allowed (0|1), seconds to wait as a string} per bucket (Lua numbers would be
-# truncated). Spends one token of every bucket if each has one, else writes nothing (a
-# refused hit spends nothing: the stored state refills on its own).
-_BUCKETS_SCRIPT = """
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local levels = {}
-local reply = {}
-local all_allowed = true
-for i, key in ipairs(KEYS) do
-  local capacity = tonumber(ARGV[2 * i - 1])
-  local refill = tonumber(ARGV[2 * i])
+# The level of bucket ``key`` now: its stored tokens refilled since its timestamp (by Redis's
+# clock, ``now``), or full when it has none. Shared by both scripts below.
+_REFILLED_LEVEL = """
   local state = redis.call('HMGET', key, 'tokens', 'ts')
   local tokens = tonumber(state[1])
   local ts = tonumber(state[2])
@@ -39,6 +29,28 @@ for i, key in ipairs(KEYS) do
   else
     tokens = math.min(capacity, tokens + math.max(0, now - ts) * refill)
   end
+"""
+_NOW = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+"""
+
+# KEYS: the buckets; ARGV: capacity and refill per second of each bucket, in KEYS order.
+# Returns {allowed (0|1), seconds to wait as a string} per bucket (Lua numbers would be
+# truncated). Spends one token of every bucket if each has one, else writes nothing (a
+# refused hit spends nothing: the stored state refills on its own).
+_BUCKETS_SCRIPT = (
+    _NOW
+    + """
+local levels = {}
+local reply = {}
+local all_allowed = true
+for i, key in ipairs(KEYS) do
+  local capacity = tonumber(ARGV[2 * i - 1])
+  local refill = tonumber(ARGV[2 * i])
+"""
+    + _REFILLED_LEVEL
+    + """
   levels[i] = tokens
   if tokens >= 1 then
     reply[2 * i - 1] = 1
@@ -60,6 +72,30 @@ if all_allowed then
 end
 return reply
 """
+)
+
+# KEYS: buckets of one rate; ARGV: capacity, refill per second, then the tokens to spend
+# from each bucket. Spends them whatever the level (which may go below zero, to minus the
+# capacity: hits already let in elsewhere are paid back by waiting), stores, expires once
+# full again; returns the levels as strings.
+_SPEND_SCRIPT = (
+    _NOW
+    + """
+local capacity = tonumber(ARGV[1])
+local refill = tonumber(ARGV[2])
+local levels = {}
+for i, key in ipairs(KEYS) do
+"""
+    + _REFILLED_LEVEL
+    + """
+  tokens = math.max(-capacity, tokens - tonumber(ARGV[2 + i]))
+  redis.call('HSET', key, 'tokens', tostring(tokens), 'ts', tostring(now))
+  redis.call('PEXPIRE', key, math.ceil((capacity - tokens) / refill * 1000) + 1000)
+  levels[i] = tostring(tokens)
+end
+return levels
+"""
+)
 
 
 class RedisRateLimiter:
@@ -73,6 +109,7 @@ class RedisRateLimiter:
         self._redis = redis
         self._prefix = prefix
         self._script = redis.register_script(_BUCKETS_SCRIPT)
+        self._spend_script = redis.register_script(_SPEND_SCRIPT)
 
     async def hit(self, key: str, rate: Rate) -> Decision:
         return (await self.hit_many([(key, rate)]))[0]
@@ -93,3 +130,14 @@ class RedisRateLimiter:
             Decision.allow() if int(allowed) else Decision.deny(float(wait))
             for allowed, wait in zip(reply[::2], reply[1::2], strict=True)
         ]
+
+    async def spend(self, spent: Sequence[tuple[str, int]], rate: Rate) -> list[float]:
+        """Take ``n`` tokens from each key's bucket unconditionally (hits already let in by
+        a replica deciding locally); the levels afterwards, in order."""
+        if not spent:
+            return []
+        levels: Any = await self._spend_script(
+            keys=[self._prefix + key for key, _ in spent],
+            args=[repr(rate.capacity), repr(rate.refill_per_second), *(n for _, n in spent)],
+        )
+        return [float(level) for level in levels]

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uvicorn
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from commerce.kernel.logging import configure_logging
 from commerce.kernel.observability.tracing import configure_tracing
 from commerce.kernel.settings import ServiceSettings
 
 
-def run_service(app: FastAPI, settings: ServiceSettings) -> None:
+def run_service(app: ASGIApp, settings: ServiceSettings) -> None:
     configure_logging(settings.service_name, settings.log_level)
     configure_tracing(settings)
     uvicorn.run(

@@ -67,7 +67,7 @@ def build_use_cases(
     return OrderUseCases(
         place=PlaceOrderHandler(new_uow, clock, new_order_id),
         cancel=CancelOrderHandler(new_uow, clock),
-        read=OrderReader(SqlaOrderQueries(database.sessions)),
+        read=OrderReader(SqlaOrderQueries(database.engine)),
         catalog_replies=CatalogReplyHandler(new_uow, clock),
         redrive=RedrivePendingOrders(new_uow, clock, policy),
     )

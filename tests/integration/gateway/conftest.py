@@ -10,7 +10,7 @@ import pytest
 from commerce.gateway.bootstrap import create_app
 from commerce.gateway.settings import GatewaySettings
 from tests.integration.conftest import serving
-from tests.integration.gateway.stubs import URLS, Stubs, StubTransport
+from tests.integration.gateway.stubs import Stubs
 from tests.unit.gateway.keys import AUDIENCE, ISSUER, SigningKey, jwks
 
 pytestmark = pytest.mark.integration
@@ -25,16 +25,17 @@ def signing_key() -> SigningKey:
 
 
 @pytest.fixture
-def stubs(signing_key: SigningKey) -> Stubs:
-    return Stubs(jwks(signing_key))
+async def stubs(signing_key: SigningKey) -> AsyncIterator[Stubs]:
+    running = Stubs(jwks(signing_key))
+    await running.start()
+    yield running
+    await running.stop()
 
 
-def gateway_settings(**overrides: Any) -> GatewaySettings:
+def gateway_settings(stubs: Stubs | None = None, **overrides: Any) -> GatewaySettings:
+    urls = {f"{name}_url": url for name, url in stubs.urls.items()} if stubs else {}
     values: dict[str, Any] = {
-        "user_url": URLS["user"],
-        "auth_url": URLS["auth"],
-        "product_url": URLS["product"],
-        "order_url": URLS["order"],
+        **urls,
         "issuer": ISSUER,
         "audience": AUDIENCE,
         **overrides,
@@ -48,7 +49,7 @@ def start_gateway(stubs: Stubs) -> GatewayFactory:
 
     @asynccontextmanager
     async def start(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
-        app = create_app(gateway_settings(**overrides), transport=StubTransport(stubs))
+        app = create_app(gateway_settings(stubs, **overrides))
         async with serving(app, client_address=(CLIENT_ADDRESS, 50000)) as client:
             yield client
 

@@ -11,7 +11,7 @@ from prometheus_client import REGISTRY
 
 from commerce.gateway.bootstrap import create_app
 from tests.integration.gateway.conftest import gateway_settings
-from tests.integration.gateway.stubs import Stubs, StubTransport
+from tests.integration.gateway.stubs import Stubs
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +63,7 @@ def receiving(*messages: dict[str, Any]):  # type: ignore[no-untyped-def]
 async def test_a_client_gone_mid_body_ends_quietly_and_nothing_is_forwarded(
     stubs: Stubs, caplog: pytest.LogCaptureFixture, messages: list[dict[str, Any]]
 ) -> None:
-    app = create_app(gateway_settings(), transport=StubTransport(stubs))
+    app = create_app(gateway_settings(stubs))
     sent: list[dict[str, Any]] = []
 
     async def send(message: dict[str, Any]) -> None:

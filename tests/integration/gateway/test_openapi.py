@@ -26,13 +26,13 @@ async def test_openapi_merges_the_routed_paths_of_every_service(
 async def test_a_service_that_is_down_is_missing_and_comes_back(
     start_gateway: GatewayFactory, stubs: Stubs
 ) -> None:
-    stubs.down.add("order")
+    await stubs.take_down("order")
     async with start_gateway(openapi_retry_seconds=0.01) as gateway:
         document = (await gateway.get("/openapi.json")).json()
         assert "/v1/orders" not in document["paths"]
         assert "/v1/users" in document["paths"]
 
-        stubs.down.clear()
+        await stubs.bring_back()
         app = gateway._transport.app  # type: ignore[attr-defined]
         await app.state.gateway.openapi.refresh()
         document = (await gateway.get("/openapi.json")).json()

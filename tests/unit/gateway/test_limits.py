@@ -1,80 +1,83 @@
-import logging
-
 import pytest
-import redis.exceptions
 
-from commerce.gateway.limits import ClientRateLimit
-from commerce.kernel.ratelimit import Decision, InMemoryRateLimiter, Rate
-
-RATE = Rate(limit=1, period_seconds=60)
-
-
-class FailingLimiter:
-    def __init__(self, error: Exception) -> None:
-        self.error = error
-
-    async def hit(self, key: str, rate: Rate) -> Decision:
-        raise self.error
-
-
-@pytest.mark.parametrize(
-    "error",
-    [
-        redis.exceptions.ConnectionError("Connection refused"),
-        redis.exceptions.TimeoutError("Timeout reading from socket"),
-        redis.exceptions.ResponseError("NOSCRIPT"),
-        ConnectionRefusedError(111, "Connection refused"),
-        OSError("network is unreachable"),
-        TimeoutError(),
-    ],
-    ids=lambda error: type(error).__name__,
-)
-async def test_a_store_failure_lets_the_request_in_and_is_logged(
-    error: Exception, caplog: pytest.LogCaptureFixture
-) -> None:
-    limit = ClientRateLimit(FailingLimiter(error), RATE)
-
-    with caplog.at_level(logging.WARNING, logger="commerce.gateway.limits"):
-        decision = await limit.check("203.0.113.7")
-
-    assert decision.allowed
-    (record,) = [r for r in caplog.records if r.name == "commerce.gateway.limits"]
-    assert type(error).__name__ in record.getMessage()
-
-
-@pytest.mark.parametrize(
-    "error", [KeyError("bucket"), TypeError("bad arguments"), ValueError("bad rate")]
-)
-async def test_a_bug_in_the_limiter_is_not_taken_for_an_outage(error: Exception) -> None:
-    limit = ClientRateLimit(FailingLimiter(error), RATE)
-
-    with pytest.raises(type(error)):
-        await limit.check("203.0.113.7")
-
+from commerce.gateway.limits import BodyTooLarge, ClientGone, ClientRateLimit, RequestBody
+from commerce.kernel.ratelimit import Rate
 
 LOW = Rate(limit=2, period_seconds=3600, burst=2)
 
 
-async def statuses(limit: ClientRateLimit, *addresses: str) -> list[bool]:
-    return [(await limit.check(address)).allowed for address in addresses]
+def statuses(limit: ClientRateLimit, *addresses: str) -> list[bool]:
+    return [limit.check(address).allowed for address in addresses]
 
 
-async def test_addresses_in_one_ipv6_slash_64_share_a_bucket() -> None:
-    limit = ClientRateLimit(InMemoryRateLimiter(), LOW)
+def test_addresses_in_one_ipv6_slash_64_share_a_bucket() -> None:
+    limit = ClientRateLimit(LOW)
 
-    allowed = await statuses(limit, "2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe")
+    allowed = statuses(limit, "2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe")
 
     assert allowed == [True, True]
-    assert await statuses(limit, "2001:db8:1:2:1234::9") == [False]  # the /64 is spent
-    assert await statuses(limit, "2001:db8:1:3::1") == [True]  # the next /64 is not
+    assert statuses(limit, "2001:db8:1:2:1234::9") == [False]  # the /64 is spent
+    assert statuses(limit, "2001:db8:1:3::1") == [True]  # the next /64 is not
 
 
-async def test_ipv4_clients_keep_a_bucket_each_also_when_ipv4_mapped() -> None:
-    limit = ClientRateLimit(InMemoryRateLimiter(), LOW)
+def test_ipv4_clients_keep_a_bucket_each_also_when_ipv4_mapped() -> None:
+    limit = ClientRateLimit(LOW)
 
-    assert await statuses(limit, "192.0.2.1", "::ffff:192.0.2.1", "192.0.2.1") == [
+    assert statuses(limit, "192.0.2.1", "::ffff:192.0.2.1", "192.0.2.1") == [
         True,
         True,
         False,
     ]
-    assert await statuses(limit, "192.0.2.2", "::ffff:192.0.2.3") == [True, True]
+    assert statuses(limit, "192.0.2.2", "::ffff:192.0.2.3") == [True, True]
+
+
+def test_only_a_shared_limit_counts_what_it_let_in_for_the_next_reconciliation() -> None:
+    local, shared = ClientRateLimit(LOW), ClientRateLimit(LOW, shared=True)
+
+    statuses(local, "192.0.2.1")
+    statuses(shared, "192.0.2.1", "192.0.2.1", "192.0.2.1")  # the third is refused
+
+    assert local.pending == {}
+    assert shared.pending == {"request:192.0.2.1": 2}
+
+
+def receiving(*chunks: bytes, then: str = "end"):  # type: ignore[no-untyped-def]
+    messages = [{"type": "http.request", "body": c, "more_body": True} for c in chunks]
+    if then == "end":
+        messages.append({"type": "http.request", "body": b"", "more_body": False})
+    else:
+        messages.append({"type": "http.disconnect"})
+    queue = iter(messages)
+
+    async def receive() -> dict[str, object]:
+        return next(queue)
+
+    return receive
+
+
+async def read(body: RequestBody) -> bytes:
+    return b"".join([chunk async for chunk in body])
+
+
+async def test_a_body_streams_as_it_arrives_within_the_limit() -> None:
+    body = RequestBody(receiving(b"ab", b"cd"), max_bytes=4)
+
+    assert not body.started
+    assert await read(body) == b"abcd"
+    assert body.started and body.size == 4 and body.refused is None
+
+
+async def test_a_body_over_the_limit_stops_the_stream_and_says_why() -> None:
+    body = RequestBody(receiving(b"ab", b"cde"), max_bytes=4)
+
+    with pytest.raises(BodyTooLarge):
+        await read(body)
+    assert isinstance(body.refused, BodyTooLarge)
+
+
+async def test_a_client_leaving_mid_body_stops_the_stream_and_says_why() -> None:
+    body = RequestBody(receiving(b"ab", then="disconnect"), max_bytes=4)
+
+    with pytest.raises(ClientGone):
+        await read(body)
+    assert isinstance(body.refused, ClientGone)

@@ -3,16 +3,28 @@ from __future__ import annotations
 import pytest
 
 from commerce.gateway.breaker import CircuitBreaker, CircuitOpen, State
+from commerce.gateway.limits import RequestBody
 from commerce.gateway.resilience import ResilientCaller, RetryPolicy
-from commerce.gateway.upstream import UpstreamFailure, UpstreamReply
+from commerce.gateway.upstream import BytesBody, UpstreamFailure, UpstreamReply
 from tests.unit.gateway.fakes import FakeClock
 
 REFUSED = UpstreamFailure("product", 503, "connect")
 READ_TIMEOUT = UpstreamFailure("product", 504, "timeout")
 
 
+class TrackedBody(BytesBody):
+    """A body that remembers being given back (its connection returned to the pool)."""
+
+    def __init__(self) -> None:
+        super().__init__(b"{}")
+        self.released = False
+
+    def release(self) -> None:
+        self.released = True
+
+
 def reply(status: int) -> UpstreamReply:
-    return UpstreamReply(status, [], b"")
+    return UpstreamReply(status, [], TrackedBody())
 
 
 class ScriptedUpstream:
@@ -60,8 +72,19 @@ def caller(
     return ResilientCaller(upstream, {"product": breaker}, policy, sleep=sleeps)
 
 
-async def call(c: ResilientCaller, method: str = "GET") -> UpstreamReply:
-    return await c.call("product", method, b"/v1/products/p", [], b"")
+async def call(
+    c: ResilientCaller, method: str = "GET", body: RequestBody | None = None
+) -> UpstreamReply:
+    return await c.call("product", method, b"/v1/products/p", [], body)
+
+
+def started_body() -> RequestBody:
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    body = RequestBody(receive, 1024)
+    body.started = True  # the HTTP client has read some of it already
+    return body
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"])
@@ -82,12 +105,29 @@ async def test_idempotent_requests_are_retried_after_a_refused_connection(
 async def test_idempotent_requests_are_retried_on_502_and_503_and_the_last_answer_kept(
     breaker: CircuitBreaker, sleeps: Sleeps
 ) -> None:
-    upstream = ScriptedUpstream(reply(502), reply(503))
+    first, second, last = reply(502), reply(503), reply(503)
+    upstream = ScriptedUpstream(first, second, last)
 
     result = await call(caller(upstream, breaker, sleeps))
 
-    assert result.status == 503
+    assert result is last
     assert len(upstream.sends) == 3
+    # The refused answers gave their connections back; the one passed on is still open.
+    assert [r.body.released for r in (first, second, last)] == [True, True, False]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("first", [REFUSED, reply(503)], ids=["refused", "503"])
+async def test_a_request_whose_body_was_read_is_not_sent_again(
+    breaker: CircuitBreaker, sleeps: Sleeps, first: UpstreamReply | UpstreamFailure
+) -> None:
+    upstream = ScriptedUpstream(first, reply(200))
+
+    if isinstance(first, UpstreamFailure):
+        with pytest.raises(UpstreamFailure):
+            await call(caller(upstream, breaker, sleeps), "PUT", started_body())
+    else:
+        assert (await call(caller(upstream, breaker, sleeps), "PUT", started_body())) is first
+    assert upstream.sends == ["PUT"]
 
 
 @pytest.mark.parametrize("status", [200, 404, 500, 504])
@@ -117,11 +157,11 @@ async def test_non_idempotent_requests_are_never_retried(
 ) -> None:
     upstream = ScriptedUpstream(first, reply(201))
 
-    try:
-        result = await call(caller(upstream, breaker, sleeps), method)
-        assert result.status == 503
-    except UpstreamFailure:
-        pass
+    if isinstance(first, UpstreamFailure):
+        with pytest.raises(UpstreamFailure):
+            await call(caller(upstream, breaker, sleeps), method)
+    else:
+        assert (await call(caller(upstream, breaker, sleeps), method)) is first
     assert upstream.sends == [method]
     assert sleeps.waits == []
 

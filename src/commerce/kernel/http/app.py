@@ -11,10 +11,9 @@ from fastapi import APIRouter, FastAPI
 
 from commerce.kernel.http.health import ReadinessCheck, health_router
 from commerce.kernel.http.openapi import describe_errors_as_problems
-from commerce.kernel.http.problems import UnhandledErrorMiddleware, install_problem_handlers
-from commerce.kernel.http.request_id import RequestIdMiddleware
+from commerce.kernel.http.problems import install_problem_handlers
 from commerce.kernel.observability.metrics import metrics_router
-from commerce.kernel.observability.middleware import RequestTelemetryMiddleware
+from commerce.kernel.observability.middleware import ServiceMiddleware
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]] | None
 
@@ -35,9 +34,13 @@ def create_service_app(
     readiness: Mapping[str, ReadinessCheck],
     lifespan: Lifespan = None,
     version: str = "1.0.0",
+    wrapped: bool = True,
 ) -> FastAPI:
     """FastAPI app with problem+json errors, request ids, health endpoints, ``/metrics``,
-    and per request a server span, request metrics and an access-log line."""
+    and per request a server span, request metrics and an access-log line.
+
+    ``wrapped=False`` leaves out the :class:`ServiceMiddleware`, for an app that puts it
+    around more than this one (the gateway's proxy path)."""
     app = FastAPI(title=title, version=version, lifespan=lifespan, **_NATIVE_TELEMETRY)
     install_problem_handlers(app)
     describe_errors_as_problems(app)
@@ -46,9 +49,6 @@ def create_service_app(
     app.include_router(metrics_router())
     for router in routers:
         app.include_router(router)
-    # The last added runs first: request id outermost, so the telemetry's logs carry it;
-    # unexpected errors become a 500 problem innermost, so that answer has both too.
-    app.add_middleware(UnhandledErrorMiddleware)
-    app.add_middleware(RequestTelemetryMiddleware)
-    app.add_middleware(RequestIdMiddleware)
+    if wrapped:
+        app.add_middleware(ServiceMiddleware)
     return app

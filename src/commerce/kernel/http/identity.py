@@ -32,7 +32,7 @@ class Identity:
         }
 
 
-def identity_from_headers(
+async def identity_from_headers(
     x_user_id: Annotated[str | None, Header(include_in_schema=False)] = None,
     x_user_email: Annotated[str | None, Header(include_in_schema=False)] = None,
     x_user_roles: Annotated[str | None, Header(include_in_schema=False)] = None,

@@ -15,7 +15,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commerce.kernel.domain import (
     Conflict,
@@ -134,7 +133,7 @@ async def _http_error(_: Request, exc: Exception) -> ProblemResponse:
 
 # A dependency that is down (database, Redis, a peer's socket) is a 503 the client may retry,
 # not a 500: the request was fine, the platform could not serve it right now.
-async def _unexpected_error(request: Request, exc: Exception) -> ProblemResponse:
+async def unexpected_error(request: Request, exc: Exception) -> ProblemResponse:
     if isinstance(exc, DEPENDENCY_OUTAGES):
         log.error(
             "dependency unavailable on %s %s: %s",
@@ -152,39 +151,8 @@ async def _unexpected_error(request: Request, exc: Exception) -> ProblemResponse
     return problem(500, "An unexpected error occurred.", slug="internal-error")
 
 
-class UnhandledErrorMiddleware:
-    """Answers an unexpected exception with the 500 problem *inside* the app's middlewares.
-
-    Starlette's own last-resort handler sits outside every middleware, so its response would
-    miss ``X-Request-Id`` and its log line the request and trace ids. Add this one first
-    (innermost); the exception handler below stays as the fallback for the rest.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except Exception as exc:
-            if started:  # too late for a problem body; let the server close the connection
-                raise
-            response = await _unexpected_error(Request(scope), exc)
-            await response(scope, receive, send)
-
-
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected_error)
+    app.add_exception_handler(Exception, unexpected_error)

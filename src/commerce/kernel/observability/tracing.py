@@ -18,6 +18,13 @@ from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from commerce.kernel.settings import ServiceSettings
 
 log = logging.getLogger("commerce.tracing")
+# Off only when the process was configured with a sample ratio of 0: then requests make no
+# span at all (no per-request work); otherwise spans are made, and sampled by the ratio.
+_enabled = True
+
+
+def tracing_enabled() -> bool:
+    return _enabled
 
 
 def build_exporter(settings: ServiceSettings) -> SpanExporter | None:
@@ -54,6 +61,8 @@ def configure_tracing(settings: ServiceSettings) -> TracerProvider:
     with ``traceparent`` injected). Call once per process, before serving."""
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
+    global _enabled
+    _enabled = settings.tracing_sample_ratio > 0
     provider = build_tracer_provider(settings)
     trace.set_tracer_provider(provider)
     instrumentor = HTTPXClientInstrumentor()

@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from commerce.kernel.observability.middleware import RequestTelemetryMiddleware
+from commerce.kernel.observability.middleware import ServiceMiddleware
 from commerce.kernel.observability.tracing import (
     build_exporter,
     build_tracer_provider,
@@ -46,7 +46,7 @@ def traced_app(exporter: InMemorySpanExporter) -> httpx.AsyncClient:
 
     app = FastAPI()
     app.include_router(router)
-    app.add_middleware(RequestTelemetryMiddleware, tracer_provider=provider)
+    app.add_middleware(ServiceMiddleware, tracer_provider=provider)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     return httpx.AsyncClient(transport=transport, base_url="http://test")
 

@@ -31,7 +31,7 @@ class AuthHttpContext:
     jwks_max_age_seconds: int
 
 
-def _context(request: Request) -> AuthHttpContext:
+async def _context(request: Request) -> AuthHttpContext:
     context: AuthHttpContext = request.app.state.auth
     return context
 

@@ -22,7 +22,7 @@ from commerce.order.application.use_cases import OrderUseCases
 from commerce.order.domain.order import OrderStatus
 
 
-def _use_cases(request: Request) -> OrderUseCases:
+async def _use_cases(request: Request) -> OrderUseCases:
     use_cases: OrderUseCases = request.app.state.order_use_cases
     return use_cases
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from commerce.kernel.pagination import decode_keyset, encode_keyset
 from commerce.order.adapters.outbound.tables import order_lines, orders
@@ -16,11 +16,13 @@ from commerce.order.domain.order import OrderStatus
 
 
 class SqlaOrderQueries:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
+    """Reads on a plain connection: Core statements need no ORM session (cheaper per read)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
 
     async def get(self, order_id: str) -> OrderView | None:
-        async with self._sessions() as session:
+        async with self._engine.connect() as session:
             row = (await session.execute(select(orders).where(orders.c.id == order_id))).first()
             if row is None:
                 return None
@@ -43,7 +45,7 @@ class SqlaOrderQueries:
                 )
             )
         query = query.order_by(orders.c.created_at.desc(), orders.c.id.desc()).limit(limit + 1)
-        async with self._sessions() as session:
+        async with self._engine.connect() as session:
             rows = [row._mapping for row in await session.execute(query)]
             views = await _views(session, rows[:limit])
         next_cursor = None
@@ -53,7 +55,7 @@ class SqlaOrderQueries:
         return OrderPage(items=tuple(views), next_cursor=next_cursor)
 
 
-async def _views(session: AsyncSession, rows: Sequence[RowMapping]) -> list[OrderView]:
+async def _views(session: AsyncConnection, rows: Sequence[RowMapping]) -> list[OrderView]:
     if not rows:
         return []
     ids = [row["id"] for row in rows]

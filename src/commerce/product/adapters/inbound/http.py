@@ -25,7 +25,7 @@ class CatalogServices(Protocol):
     def queries(self) -> ProductQueries: ...
 
 
-def _services(request: Request) -> CatalogServices:
+async def _services(request: Request) -> CatalogServices:
     services: CatalogServices = request.app.state.catalog
     return services
 

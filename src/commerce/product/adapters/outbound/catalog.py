@@ -18,7 +18,7 @@ class SqlaCatalog:
     queries: SqlaProductQueries = field(init=False)
 
     def __post_init__(self) -> None:
-        self.queries = SqlaProductQueries(self.database.sessions)
+        self.queries = SqlaProductQueries(self.database.engine)
 
     def unit_of_work(self) -> SqlaProductUnitOfWork:
         return SqlaProductUnitOfWork(self.database.sessions, outbox_written=self.outbox_written)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from commerce.product.adapters.outbound.rows import product_fields
 from commerce.product.adapters.outbound.tables import products
@@ -24,13 +24,15 @@ def like_pattern(text: str) -> str:
 
 
 class SqlaProductQueries:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
+    """Reads on a plain connection: Core statements need no ORM session (cheaper per read)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
 
     async def get(self, product_id: str) -> ProductView | None:
         if len(product_id) > products.c.id.type.length:  # type: ignore[attr-defined]
             return None
-        async with self._sessions() as session:
+        async with self._engine.connect() as session:
             row = (
                 await session.execute(select(products).where(products.c.id == product_id))
             ).first()
@@ -53,6 +55,6 @@ class SqlaProductQueries:
             statement = statement.where(
                 products.c.search_name.like(like_pattern(q), escape=LIKE_ESCAPE)
             )
-        async with self._sessions() as session:
+        async with self._engine.connect() as session:
             rows = (await session.execute(statement)).all()
         return [ProductView(**product_fields(row)) for row in rows]

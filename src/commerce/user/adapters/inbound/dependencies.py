@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from commerce.user.application.use_cases import UserUseCases
 
 
-def use_cases(request: Request) -> UserUseCases:
+async def use_cases(request: Request) -> UserUseCases:
     built: UserUseCases | None = getattr(request.app.state, "user_use_cases", None)
     if built is None:
         raise RuntimeError("the user service's lifespan has not run")

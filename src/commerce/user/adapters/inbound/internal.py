@@ -23,7 +23,7 @@ PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 def internal_router(token: str | None) -> APIRouter:
     """The ``/internal/v1`` routes; with ``token`` set, callers must present it."""
 
-    def caller_is_trusted(
+    async def caller_is_trusted(
         x_internal_token: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> None:
         if token is None:

@@ -1,0 +1,229 @@
+"""What every benchmark needs: the platform on free ports, CPU seconds from /proc, wrk, nginx.
+
+Not a test and not part of the package: bench scripts import it as a sibling module.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from commerce.kernel.messaging.embedded_broker import free_port
+from commerce.platform import DEFAULT_PORTS, Platform, PlatformConfig
+
+SERVICE_NAMES = ("gateway", "user", "auth", "product", "order")
+QUIET = {f"{name.upper()}_LOG_LEVEL": "warning" for name in SERVICE_NAMES}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by process ``pid`` (Linux /proc)."""
+    # The command name (field 2) may hold spaces; count the fields after its ")".
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of process ``pid`` (Linux /proc)."""
+    pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+class CpuMeter:
+    """CPU seconds used by named processes between ``start()`` and ``stop()``."""
+
+    def __init__(self, pids: Mapping[str, int]) -> None:
+        self.pids = dict(pids)
+        self._before: dict[str, float] = {}
+        self.used: dict[str, float] = {}
+
+    def start(self) -> None:
+        self._before = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+
+    def stop(self) -> dict[str, float]:
+        self.used = {name: cpu_seconds(pid) - self._before[name] for name, pid in self.pids.items()}
+        return self.used
+
+
+def mariadb_pid() -> int | None:
+    """The local MariaDB/MySQL server's pid, when one runs on this machine."""
+    for name in ("mariadbd", "mysqld"):
+        found = subprocess.run(["pidof", name], capture_output=True, text=True, check=False)
+        if found.returncode == 0 and found.stdout.split():
+            return int(found.stdout.split()[0])
+    return None
+
+
+@dataclass
+class RunningPlatform:
+    platform: Platform
+    config: PlatformConfig
+
+    def url(self, name: str) -> str:
+        return self.config.url(name)
+
+    def pids(self) -> dict[str, int]:
+        pids = {name: process.pid for name, process in self.platform.processes.items()}
+        broker = self.platform.broker
+        if broker is not None and broker.pid is not None:
+            pids["broker"] = broker.pid
+        return pids
+
+
+@contextmanager
+def started_platform(
+    workdir: Path, extra_env: Mapping[str, str] | None = None
+) -> Iterator[RunningPlatform]:
+    """A fresh platform on free ports (embedded broker), stopped afterwards."""
+    config = PlatformConfig(
+        ports={name: free_port() for name in DEFAULT_PORTS},
+        var_dir=workdir / "var",
+        log_dir=workdir / "logs",
+        extra_env={**QUIET, **(extra_env or {})},
+    )
+    platform = Platform(config)
+    try:
+        platform.start()
+        yield RunningPlatform(platform, config)
+    finally:
+        platform.stop()
+
+
+# --- wrk and nginx (Debian packages) ----------------------------------------------------
+
+WRK = shutil.which("wrk")
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+
+
+@dataclass
+class WrkResult:
+    requests: int
+    seconds: float
+    per_second: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    socket_errors: int
+
+    def line(self, label: str) -> str:
+        errors = ""
+        if self.non_2xx or self.socket_errors:
+            errors = f"   non-2xx {self.non_2xx}, socket errors {self.socket_errors}"
+        return (
+            f"{label:<46} {self.per_second:8.1f} req/s   p50 {self.p50_ms:7.2f} ms"
+            f"   p99 {self.p99_ms:7.2f} ms   (n={self.requests}){errors}"
+        )
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if match is None:
+        raise ValueError(f"not a wrk duration: {text!r}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def wrk(
+    url: str, *, connections: int, seconds: float, headers: Mapping[str, str] | None = None
+) -> WrkResult:
+    """One wrk run (2 threads) with latency percentiles."""
+    if WRK is None:
+        raise RuntimeError("wrk is not installed (Debian package wrk)")
+    threads = min(2, connections)
+    command = [WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    out = subprocess.run(
+        [*command, url], capture_output=True, text=True, check=True, timeout=seconds + 60
+    ).stdout
+    done = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", out)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE)
+    if not (done and rate and p50 and p99):
+        raise RuntimeError(f"unexpected wrk output:\n{out}")
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return WrkResult(
+        requests=int(done.group(1)),
+        seconds=_ms(done.group(2) + done.group(3)) / 1000,
+        per_second=float(rate.group(1)),
+        p50_ms=_ms(p50.group(1)),
+        p99_ms=_ms(p99.group(1)),
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=sum(int(n) for n in errors.groups()) if errors else 0,
+    )
+
+
+NGINX_CONF = """\
+worker_processes 1;
+error_log {dir}/error.log warn;
+pid {dir}/nginx.pid;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {dir}/body;
+  proxy_temp_path {dir}/proxy;
+  fastcgi_temp_path {dir}/fastcgi;
+  uwsgi_temp_path {dir}/uwsgi;
+  scgi_temp_path {dir}/scgi;
+  upstream backend {{ server {upstream}; keepalive 256; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }}
+  }}
+}}
+"""
+
+
+@contextmanager
+def nginx_proxy(upstream: str) -> Iterator[tuple[str, int]]:
+    """nginx (one worker, keep-alive upstream pool) as a plain reverse proxy in front of
+    ``upstream`` (host:port); yields its base URL and pid."""
+    if NGINX is None:
+        raise RuntimeError("nginx is not installed (Debian package nginx-light)")
+    with tempfile.TemporaryDirectory(prefix="bench-nginx-") as directory:
+        port = free_port()
+        conf = Path(directory) / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(dir=directory, upstream=upstream, port=port))
+        process = subprocess.Popen(
+            [NGINX, "-p", directory, "-c", str(conf), "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 10
+            while not (Path(directory) / "nginx.pid").exists():
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"nginx did not start: {(Path(directory) / 'error.log')}")
+                time.sleep(0.05)
+            worker = _nginx_worker(process.pid)
+            yield f"http://127.0.0.1:{port}", worker
+        finally:
+            process.terminate()
+            process.wait(10)
+
+
+def _nginx_worker(master: int) -> int:
+    """The pid of the master's single worker (the one doing the proxying)."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        children = Path(f"/proc/{master}/task/{master}/children")
+        if children.exists() and children.read_text().split():
+            return int(children.read_text().split()[0])
+        time.sleep(0.05)
+    return master
