@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-integration test-system lint bench clean
+.PHONY: run test test-unit test-integration test-system lint bench bench-tools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,10 +32,13 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-bench: $(STAMP)  ## printed figures, each against a baseline measured in the same run
-	$(BIN)/python bench/login.py
+bench: $(STAMP) bench-tools  ## printed figures, each against a baseline measured in the same run
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/orders.py
+	$(BIN)/python bench/login.py
+
+bench-tools:  ## wrk and nginx (Debian packages) for bench/gateway.py, when missing
+	bash bench/tools.sh
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

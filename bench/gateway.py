@@ -24,7 +24,7 @@ import uuid
 from pathlib import Path
 
 import httpx
-from stack import CpuMeter, WrkResult, nginx_proxy, started_platform, wrk
+from stack import NGINX, WRK, CpuMeter, WrkResult, nginx_proxy, profile_platform, wrk
 
 PASSWORD = "correct horse battery staple"
 # The bench is one client hammering: the per-client rate limit stays on (its cost counts)
@@ -65,19 +65,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="wrk duration per run")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 256])
+    parser.add_argument("--profile", default="mariadb", choices=["mariadb", "embedded"])
     args = parser.parse_args(argv)
     command = [
         ".venv/bin/python",
         "bench/gateway.py",
         f"--seconds={args.seconds:g}",
+        f"--profile={args.profile}",
         "--concurrency",
         *map(str, args.concurrency),
     ]
     print(f"# {shlex.join(command)}")
-    print(f"# {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, wrk -t2, embedded profile")
+    if WRK is None or NGINX is None:
+        missing = " and ".join(name for name, path in (("wrk", WRK), ("nginx", NGINX)) if not path)
+        print(f"skipped: {missing} not installed (make bench-tools installs them as root)")
+        return 0
+    print(
+        f"# {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, wrk -t2, {args.profile} profile"
+    )
     with (
         tempfile.TemporaryDirectory(prefix="bench-gateway-") as workdir,
-        started_platform(Path(workdir), ENV) as running,
+        profile_platform(args.profile, Path(workdir), ENV) as (running, _),
     ):
         token, product_id = asyncio.run(prepare(running.url("gateway")))
         path = f"/v1/products/{product_id}"

@@ -24,26 +24,32 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shlex
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import httpx
+import aiohttp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
-from stack import CpuMeter, RunningPlatform, mariadb_pid, rss_bytes, started_platform
+from stack import (
+    DEFAULT_MYSQL,
+    DEFAULT_REDIS,
+    CpuMeter,
+    RunningPlatform,
+    mariadb_pid,
+    profile_platform,
+    rss_bytes,
+)
 
 PASSWORD = "correct horse battery staple"
-DEFAULT_MYSQL = "mysql+asyncmy://root@127.0.0.1:3306"
-DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 FINAL_DEADLINE_SECONDS = 300.0
 ENV = {
     "AUTH_LOGIN_RATE_PER_ACCOUNT": "100000",
@@ -79,53 +85,17 @@ class Figures:
 # --- the platform ----------------------------------------------------------------------
 
 
-async def _mysql(server_url: str, statements: list[str]) -> None:
-    engine = create_async_engine(server_url)
-    try:
-        async with engine.begin() as connection:
-            for statement in statements:
-                await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
-@contextmanager
-def platform(
-    profile: str, mysql_url: str, redis_url: str, workdir: Path
-) -> Iterator[tuple[RunningPlatform, str]]:
-    """The running platform and the URL of its order database; dropped afterwards."""
-    env = dict(ENV)
-    databases: list[str] = []
-    order_db = f"sqlite+aiosqlite:///{workdir / 'var' / 'order.db'}"
-    if profile == "mariadb":
-        run = uuid.uuid4().hex[:8]
-        for name in ("user", "auth", "product", "order"):
-            database = f"commerce_bench_{run}_{name}"
-            databases.append(database)
-            env[f"{name.upper()}_DATABASE_URL"] = f"{mysql_url}/{database}"
-        order_db = f"{mysql_url}/commerce_bench_{run}_order"
-        env["AUTH_REDIS_URL"] = redis_url
-        env["GATEWAY_REDIS_URL"] = redis_url
-        env["AUTH_REDIS_KEY_PREFIX"] = env["GATEWAY_REDIS_KEY_PREFIX"] = f"bench-{run}:"
-        asyncio.run(_mysql(mysql_url, [f"CREATE DATABASE `{d}`" for d in databases]))
-    try:
-        with started_platform(workdir, env) as running:
-            yield running, order_db
-    finally:
-        if databases:
-            asyncio.run(_mysql(mysql_url, [f"DROP DATABASE IF EXISTS `{d}`" for d in databases]))
-
-
 # --- the workload ----------------------------------------------------------------------
 
 
-async def account(client: httpx.AsyncClient, label: str) -> dict[str, str]:
+async def account(client: aiohttp.ClientSession, label: str) -> dict[str, str]:
     email = f"bench-{label}-{uuid.uuid4().hex[:10]}@example.com"
-    response = await client.post("/v1/users", json={"email": email, "password": PASSWORD})
-    response.raise_for_status()
-    login = await client.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
-    login.raise_for_status()
-    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+    credentials = {"email": email, "password": PASSWORD}
+    async with client.post("/v1/users", json=credentials) as response:
+        response.raise_for_status()
+    async with client.post("/v1/auth/login", json=credentials) as login:
+        login.raise_for_status()
+        return {"Authorization": f"Bearer {(await login.json())['access_token']}"}
 
 
 async def run_workers(
@@ -146,32 +116,36 @@ async def run_workers(
     return Figures(count, time.perf_counter() - started, latencies)
 
 
-async def wait_until_final(order_db: str, count: int) -> tuple[list[float], dict[str, int]]:
-    """Waits until ``count`` orders exist and none is PENDING; saga seconds of each, and how
-    many ended in each status."""
+async def wait_until_final(order_db: str, ids: list[str]) -> tuple[list[float], dict[str, int]]:
+    """Waits until none of the orders ``ids`` is PENDING; the saga seconds of each
+    (``updated_at - created_at``, committed) and how many ended in each status."""
     engine = create_async_engine(order_db)
     deadline = time.monotonic() + FINAL_DEADLINE_SECONDS
+    wanted = set(ids)
     try:
         while True:
             async with engine.connect() as connection:
-                rows = (
-                    await connection.execute(
-                        text("SELECT status, COUNT(*) FROM orders GROUP BY status")
-                    )
+                pending = (
+                    await connection.execute(text("SELECT id FROM orders WHERE status = 'PENDING'"))
                 ).all()
-            statuses = {status: int(n) for status, n in rows}
-            if sum(statuses.values()) >= count and not statuses.get("PENDING"):
+            if not wanted.intersection(row[0] for row in pending):
                 break
             if time.monotonic() > deadline:
-                raise RuntimeError(f"orders still not final: {statuses}")
+                raise RuntimeError(f"{len(pending)} orders still PENDING")
             await asyncio.sleep(0.05)
         async with engine.connect() as connection:
-            times = (
-                await connection.execute(text("SELECT created_at, updated_at FROM orders"))
+            rows = (
+                await connection.execute(
+                    text("SELECT id, status, created_at, updated_at FROM orders")
+                )
             ).all()
     finally:
         await engine.dispose()
-    return [(_at(updated) - _at(created)).total_seconds() for created, updated in times], statuses
+    mine = [row for row in rows if row[0] in wanted]
+    statuses: dict[str, int] = {}
+    for row in mine:
+        statuses[row[1]] = statuses.get(row[1], 0) + 1
+    return [(_at(row[3]) - _at(row[2])).total_seconds() for row in mine], statuses
 
 
 def _at(value: datetime | str) -> datetime:
@@ -186,44 +160,72 @@ class OrderRun:
     saga: Figures
     statuses: dict[str, int]
     cpu: dict[str, float]
+    rss_idle: dict[str, int]
     rss: dict[str, int]
+    paced_rate: float = 0.0
+    paced_saga: Figures | None = None
 
 
 async def measure(
     running: RunningPlatform, order_db: str, orders: int, concurrency: int
 ) -> OrderRun:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    gateway = running.url("gateway")
-    async with httpx.AsyncClient(base_url=gateway, timeout=60.0, limits=limits) as client:
+    # aiohttp: a client whose pool does not cost more CPU as concurrency grows (httpx's
+    # does), so the client does not become the bottleneck it measures.
+    async with aiohttp.ClientSession(
+        base_url=running.url("gateway"),
+        connector=aiohttp.TCPConnector(limit=concurrency),
+        timeout=aiohttp.ClientTimeout(total=60),
+    ) as client:
         seller = await account(client, "seller")
-        product = await client.post(
+        async with client.post(
             "/v1/products",
             json={"name": "Bench item", "price": 1_000, "stock": orders * 2},
             headers=seller,
-        )
-        product.raise_for_status()
-        product_id = product.json()["id"]
+        ) as product:
+            product.raise_for_status()
+            product_id = (await product.json())["id"]
         buyers = [await account(client, f"buyer{i}") for i in range(min(concurrency, 32))]
         body = {"items": [{"product_id": product_id, "quantity": 1}]}
 
         async def read(_: int) -> float:
             started = time.perf_counter()
-            (await client.get(f"/v1/products/{product_id}")).raise_for_status()
+            async with client.get(f"/v1/products/{product_id}") as response:
+                response.raise_for_status()
+                await response.read()
             return time.perf_counter() - started
+
+        placed: list[str] = []
 
         async def place(i: int) -> float:
             started = time.perf_counter()
-            response = await client.post("/v1/orders", json=body, headers=buyers[i % len(buyers)])
-            if response.status_code != 202:
-                raise RuntimeError(f"POST /v1/orders: {response.status_code} {response.text}")
+            headers = buyers[i % len(buyers)]
+            async with client.post("/v1/orders", json=body, headers=headers) as response:
+                answer = await response.text()
+                if response.status != 202:
+                    raise RuntimeError(f"POST /v1/orders: {response.status} {answer}")
+                placed.append(json.loads(answer)["id"])
             return time.perf_counter() - started
+
+        async def paced(count: int, rate: float) -> list[str]:
+            """``count`` orders at ``rate`` per second, each sent on time whatever the
+            others do; their ids."""
+            placed.clear()
+            start = time.perf_counter()
+            tasks = []
+            for i in range(count):
+                await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
+                tasks.append(asyncio.create_task(place(i)))
+            await asyncio.gather(*tasks)
+            return list(placed)
 
         await run_workers(concurrency * 5, concurrency, read)  # warm up connections, caches
         baseline = await run_workers(max(orders, 1000), concurrency, read)
         await run_workers(concurrency, concurrency, place)  # warm up the saga's consumers
-        await wait_until_final(order_db, concurrency)
+        await wait_until_final(order_db, list(placed))
+        placed.clear()
 
         pids = running.pids()
+        rss_idle = {name: rss_bytes(pid) for name, pid in pids.items()}
         database = mariadb_pid() if "mysql" in order_db else None
         if database is not None:
             pids["mariadb"] = database
@@ -231,18 +233,28 @@ async def measure(
         meter.start()
         started = time.perf_counter()
         await run_workers(orders, concurrency, place)
-        saga_seconds, statuses = await wait_until_final(order_db, orders + concurrency)
+        saga_seconds, statuses = await wait_until_final(order_db, list(placed))
         elapsed = time.perf_counter() - started
         cpu = meter.stop()
-        rss = {name: rss_bytes(pid) for name, pid in pids.items() if name != "mariadb"}
-    return OrderRun(
-        baseline=baseline,
-        orders=Figures(orders, elapsed),
-        saga=Figures(len(saga_seconds), elapsed, saga_seconds),
-        statuses=statuses,
-        cpu={name: seconds * 1000 / orders for name, seconds in cpu.items()},
-        rss=rss,
-    )
+        rss = {name: rss_bytes(pid) for name, pid in pids.items()}
+        run = OrderRun(
+            baseline=baseline,
+            orders=Figures(orders, elapsed),
+            saga=Figures(len(saga_seconds), elapsed, saga_seconds),
+            statuses=statuses,
+            cpu={name: seconds * 1000 / orders for name, seconds in cpu.items()},
+            rss_idle={k: v for k, v in rss_idle.items() if k != "mariadb"},
+            rss={k: v for k, v in rss.items() if k != "mariadb"},
+        )
+        # Latency is only meaningful below saturation: half the rate just measured.
+        run.paced_rate = run.orders.per_second / 2
+        count = max(50, orders // 4)
+        ids = await paced(count, run.paced_rate)
+        paced_seconds, paced_statuses = await wait_until_final(order_db, ids)
+        run.paced_saga = Figures(count, count / run.paced_rate, paced_seconds)
+        for status, n in paced_statuses.items():
+            run.statuses[status] = run.statuses.get(status, 0) + n
+    return run
 
 
 def report(profile: str, concurrency: int, run: OrderRun) -> None:
@@ -256,9 +268,12 @@ def report(profile: str, concurrency: int, run: OrderRun) -> None:
     total = sum(run.cpu.values())
     parts = ", ".join(f"{name} {ms:.1f}" for name, ms in sorted(run.cpu.items()))
     print(f"CPU per order: {total:.1f} ms ({parts})")
-    rss_mb = sum(run.rss.values()) / 2**20
-    parts = ", ".join(f"{name} {b / 2**20:.0f}" for name, b in sorted(run.rss.items()))
-    print(f"RSS of the stack: {rss_mb:.0f} MB ({parts})")
+    if run.paced_saga is not None:
+        label = f"  saga at half that rate ({run.paced_rate:.0f}/s)"
+        print(run.paced_saga.line(label).replace("/s", " ", 1))
+    for label, rss in (("idle after warm-up", run.rss_idle), ("after the run", run.rss)):
+        parts = ", ".join(f"{name} {b / 2**20:.0f}" for name, b in sorted(rss.items()))
+        print(f"RSS of the stack, {label}: {sum(rss.values()) / 2**20:.0f} MB ({parts})")
     if run.statuses.get("CONFIRMED", 0) != sum(run.statuses.values()):
         raise SystemExit(f"not every order was confirmed: {run.statuses}")
 
@@ -289,7 +304,9 @@ def main(argv: list[str] | None = None) -> int:
     for profile in args.profiles.split(","):
         with (
             tempfile.TemporaryDirectory(prefix=f"bench-{profile}-") as workdir,
-            platform(profile, args.mysql_url, args.redis_url, Path(workdir)) as (running, db),
+            profile_platform(
+                profile, Path(workdir), ENV, mysql_url=args.mysql_url, redis_url=args.redis_url
+            ) as (running, db),
         ):
             run = asyncio.run(measure(running, db, args.orders, args.concurrency))
         report(profile, args.concurrency, run)

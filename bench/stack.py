@@ -5,21 +5,28 @@ Not a test and not part of the package: bench scripts import it as a sibling mod
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
 from commerce.kernel.messaging.embedded_broker import free_port
 from commerce.platform import DEFAULT_PORTS, Platform, PlatformConfig
 
 SERVICE_NAMES = ("gateway", "user", "auth", "product", "order")
+DEFAULT_MYSQL = "mysql+asyncmy://root@127.0.0.1:3306"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 QUIET = {f"{name.upper()}_LOG_LEVEL": "warning" for name in SERVICE_NAMES}
 
 
@@ -94,6 +101,51 @@ def started_platform(
         yield RunningPlatform(platform, config)
     finally:
         platform.stop()
+
+
+async def _mysql(server_url: str, statements: list[str]) -> None:
+    engine = create_async_engine(server_url)
+    try:
+        async with engine.begin() as connection:
+            for statement in statements:
+                await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@contextmanager
+def profile_platform(
+    profile: str,
+    workdir: Path,
+    extra_env: Mapping[str, str] | None = None,
+    *,
+    mysql_url: str = DEFAULT_MYSQL,
+    redis_url: str = DEFAULT_REDIS,
+) -> Iterator[tuple[RunningPlatform, str]]:
+    """The platform on ``profile`` (``embedded``: SQLite files; ``mariadb``: a fresh database
+    per service on the MariaDB server, dropped afterwards, and Redis for auth and the
+    gateway, as the README's production-like set-up); with the order database's URL."""
+    env = dict(extra_env or {})
+    databases: list[str] = []
+    order_db = f"sqlite+aiosqlite:///{workdir / 'var' / 'order.db'}"
+    if profile == "mariadb":
+        run = uuid.uuid4().hex[:8]
+        for name in ("user", "auth", "product", "order"):
+            database = f"commerce_bench_{run}_{name}"
+            databases.append(database)
+            env[f"{name.upper()}_DATABASE_URL"] = f"{mysql_url}/{database}"
+        order_db = f"{mysql_url}/commerce_bench_{run}_order"
+        env["AUTH_REDIS_URL"] = env["GATEWAY_REDIS_URL"] = redis_url
+        env["AUTH_REDIS_KEY_PREFIX"] = env["GATEWAY_REDIS_KEY_PREFIX"] = f"bench-{run}:"
+        asyncio.run(_mysql(mysql_url, [f"CREATE DATABASE `{d}`" for d in databases]))
+    elif profile != "embedded":
+        raise ValueError(f"unknown profile {profile!r} (embedded or mariadb)")
+    try:
+        with started_platform(workdir, env) as running:
+            yield running, order_db
+    finally:
+        if databases:
+            asyncio.run(_mysql(mysql_url, [f"DROP DATABASE IF EXISTS `{d}`" for d in databases]))
 
 
 # --- wrk and nginx (Debian packages) ----------------------------------------------------

@@ -46,6 +46,8 @@ def has_dot_segments(path: str) -> bool:
     An HTTP client normalises ``/v1/users/../internal/x`` to ``/internal/x``; refusing such
     paths keeps the routing decision and the upstream's view of the path the same.
     """
+    if "." not in path and "%" not in path:
+        return False  # the common case, without decoding anything
     decoded = unquote(path)
     return any(segment in (".", "..") for segment in decoded.replace("\\", "/").split("/"))
 

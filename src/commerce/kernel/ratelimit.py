@@ -113,6 +113,9 @@ class RateLimiter(Protocol):
         ...
 
 
+_ALLOWED = Decision.allow()
+
+
 def require_distinct_keys(hits: Sequence[tuple[str, Rate]]) -> None:
     """Refuse a batch that names one key twice (its two hits would need two tokens)."""
     if len({key for key, _ in hits}) != len(hits):
@@ -165,7 +168,14 @@ class InMemoryRateLimiter:
 
     def take(self, key: str, rate: Rate) -> Decision:
         """``hit`` without a coroutine, for callers on a hot path (the gateway)."""
-        return self.take_many([(key, rate)])[0]
+        now = self._clock()
+        tokens = _level(self._buckets.pop(key, None), rate, now)
+        self._evict(now, room=1)
+        if tokens >= 1.0:
+            self._store(key, rate, tokens - 1.0, now)
+            return _ALLOWED
+        self._store(key, rate, tokens, now)
+        return Decision.deny((1.0 - tokens) / rate.refill_per_second)
 
     def take_many(self, hits: Sequence[tuple[str, Rate]]) -> list[Decision]:
         """``hit_many`` without a coroutine; plain code, so atomic under asyncio."""

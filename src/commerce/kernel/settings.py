@@ -40,8 +40,14 @@ class ServiceSettings(BaseSettings):
     tracing_exporter: Literal["none", "zipkin", "otlp"] = "none"
     zipkin_endpoint: str = "http://127.0.0.1:9411/api/v2/spans"
     otlp_endpoint: str = "http://127.0.0.1:4318/v1/traces"
+    tracing_enabled: bool = Field(
+        default=True,
+        description="false: no spans at all (no trace ids in logs), no per-request work.",
+    )
     tracing_sample_ratio: float = Field(
-        default=1.0,
+        # Unsampled spans still carry ids (logs keep their trace ids) at a fraction of the
+        # cost of recorded ones; a caller's sampled traceparent is always followed.
+        default=0.1,
         ge=0.0,
         le=1.0,
         description="Share of new traces recorded; a caller's sampling decision is followed.",

@@ -37,7 +37,10 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         hide_parameters=True,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # No pre-ping: it is a round trip on every checkout. A connection broken by a
+        # database restart fails one statement instead (a 503, an outage retry for a
+        # consumer), and SQLAlchemy then drops every pooled connection older than that
+        # (docs/adr/0006). Recycling stays well under the server's wait_timeout.
         pool_recycle=1800,
         isolation_level="READ COMMITTED",
     )

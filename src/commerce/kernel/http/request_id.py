@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import random
 import re
-import uuid
 from contextvars import ContextVar
 
 import httpx
@@ -17,7 +17,9 @@ def sane_request_id(value: str | None) -> str:
     """The client's id when it is short and plain, else a fresh one."""
     if value and _SANE.match(value):
         return value
-    return uuid.uuid4().hex
+    # Unique, not secret: a request id is echoed to the client and written in logs. The
+    # process's PRNG (reseeded in forked children) avoids a getrandom syscall per request.
+    return f"{random.getrandbits(128):032x}"
 
 
 async def forward_request_id(request: httpx.Request) -> None:

@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from commerce.kernel.settings import ServiceSettings
 
 log = logging.getLogger("commerce.tracing")
-# Off only when the process was configured with a sample ratio of 0: then requests make no
+# Off only when the process was configured with tracing_enabled=false: then requests make no
 # span at all (no per-request work); otherwise spans are made, and sampled by the ratio.
 _enabled = True
 
@@ -62,7 +62,7 @@ def configure_tracing(settings: ServiceSettings) -> TracerProvider:
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
     global _enabled
-    _enabled = settings.tracing_sample_ratio > 0
+    _enabled = settings.tracing_enabled
     provider = build_tracer_provider(settings)
     trace.set_tracer_provider(provider)
     instrumentor = HTTPXClientInstrumentor()

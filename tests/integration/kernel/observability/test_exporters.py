@@ -18,6 +18,7 @@ def test_zipkin_exporter_posts_v2_json_spans_to_the_endpoint() -> None:
     with running_collector() as collector:
         settings = ServiceSettings(
             service_name="order",
+            tracing_sample_ratio=1.0,
             tracing_exporter="zipkin",
             zipkin_endpoint=collector.url + "/api/v2/spans",
         )
@@ -39,6 +40,7 @@ def test_otlp_exporter_posts_protobuf_spans_to_the_endpoint() -> None:
     with running_collector(status=200) as collector:
         settings = ServiceSettings(
             service_name="product",
+            tracing_sample_ratio=1.0,
             tracing_exporter="otlp",
             otlp_endpoint=collector.url + "/v1/traces",
         )
@@ -60,7 +62,9 @@ def test_otlp_exporter_posts_protobuf_spans_to_the_endpoint() -> None:
 
 def test_no_exporter_sends_nothing() -> None:
     with running_collector() as collector:
-        provider = build_tracer_provider(ServiceSettings(zipkin_endpoint=collector.url))
+        provider = build_tracer_provider(
+            ServiceSettings(zipkin_endpoint=collector.url, tracing_sample_ratio=1.0)
+        )
         with provider.get_tracer("test").start_as_current_span("quiet"):
             pass
         provider.force_flush(1_000)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from commerce.product.adapters.outbound.rows import product_fields
@@ -10,6 +10,8 @@ from commerce.product.adapters.outbound.tables import products
 from commerce.product.application.queries import Position, ProductView
 
 LIKE_ESCAPE = "\\"
+# Built once: a statement made per call pays for its construction and its cache key.
+_BY_ID = select(products).where(products.c.id == bindparam("product_id"))
 
 
 def like_pattern(text: str) -> str:
@@ -33,9 +35,7 @@ class SqlaProductQueries:
         if len(product_id) > products.c.id.type.length:  # type: ignore[attr-defined]
             return None
         async with self._engine.connect() as session:
-            row = (
-                await session.execute(select(products).where(products.c.id == product_id))
-            ).first()
+            row = (await session.execute(_BY_ID, {"product_id": product_id})).first()
         return None if row is None else ProductView(**product_fields(row))
 
     async def page(self, *, limit: int, after: Position | None, q: str | None) -> list[ProductView]:
