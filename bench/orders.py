@@ -76,9 +76,15 @@ class Figures:
         return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
     def line(self, label: str) -> str:
+        return f"{label:<38} {self.per_second:8.1f}/s   {self.latencies_text()}"
+
+    def latency_line(self, label: str) -> str:
+        return f"{label:<38} {'':10}   {self.latencies_text()}"
+
+    def latencies_text(self) -> str:
         return (
-            f"{label:<38} {self.per_second:8.1f}/s   p50 {self.percentile(50) * 1000:7.1f} ms"
-            f"   p99 {self.percentile(99) * 1000:7.1f} ms   (n={self.count})"
+            f"p50 {self.percentile(50) * 1000:7.1f} ms   p99 {self.percentile(99) * 1000:7.1f} ms"
+            f"   (n={len(self.latencies)})"
         )
 
 
@@ -179,7 +185,8 @@ async def measure(
         seller = await account(client, "seller")
         async with client.post(
             "/v1/products",
-            json={"name": "Bench item", "price": 1_000, "stock": orders * 2},
+            # Enough for every phase (warm-up, full rate, half rate): none is rejected.
+            json={"name": "Bench item", "price": 1_000, "stock": orders * 3 + 200},
             headers=seller,
         ) as product:
             product.raise_for_status()
@@ -264,13 +271,13 @@ def report(profile: str, concurrency: int, run: OrderRun) -> None:
         f"{'orders placed -> final (end to end)':<38} {run.orders.per_second:8.1f}/s"
         f"   (n={run.orders.count}, {run.orders.seconds:.1f} s; final: {run.statuses})"
     )
-    print(run.saga.line("  server-side saga (accepted -> final)").replace("/s", " ", 1))
+    print(run.saga.latency_line("  server-side saga (accepted -> final)"))
     total = sum(run.cpu.values())
     parts = ", ".join(f"{name} {ms:.1f}" for name, ms in sorted(run.cpu.items()))
     print(f"CPU per order: {total:.1f} ms ({parts})")
     if run.paced_saga is not None:
         label = f"  saga at half that rate ({run.paced_rate:.0f}/s)"
-        print(run.paced_saga.line(label).replace("/s", " ", 1))
+        print(run.paced_saga.latency_line(label))
     for label, rss in (("idle after warm-up", run.rss_idle), ("after the run", run.rss)):
         parts = ", ".join(f"{name} {b / 2**20:.0f}" for name, b in sorted(rss.items()))
         print(f"RSS of the stack, {label}: {sum(rss.values()) / 2**20:.0f} MB ({parts})")

@@ -300,10 +300,14 @@ def test_the_same_idempotency_key_returns_the_first_order(
     assert stock_of(gateway, tea["id"]) == 8
 
 
+@pytest.mark.parametrize(
+    ("stock", "orders"),
+    # The second: the consumers apply their polls in batches (ADR 0043) of many orders.
+    [(10, 120), pytest.param(100, 500, marks=pytest.mark.slow)],
+)
 def test_concurrent_orders_confirm_exactly_the_stock(
-    gateway: httpx.Client, running: RunningPlatform, seller: Account
+    gateway: httpx.Client, running: RunningPlatform, seller: Account, stock: int, orders: int
 ) -> None:
-    stock, orders = 10, 120
     product = new_product(gateway, seller, price=3_000, stock=stock)
     buyers = [new_account(gateway, f"crowd{i}") for i in range(4)]
     jobs = [(buyers[i % len(buyers)], [(product["id"], 1)]) for i in range(orders)]

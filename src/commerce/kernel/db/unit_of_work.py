@@ -3,6 +3,9 @@
 A service subclasses :class:`SqlaUnitOfWork` and builds its repositories in
 ``_build_repositories`` from the open session. Leaving the ``async with`` block without
 ``commit()`` rolls everything back, so a failed use case writes nothing.
+
+Inside a batch's shared transaction (:mod:`commerce.kernel.db.shared_transaction`) the unit
+of work joins that transaction instead: ``commit()`` marks it done and the batch commits.
 """
 
 from __future__ import annotations
@@ -12,6 +15,12 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from commerce.kernel.db.shared_transaction import (
+    SharedTransaction,
+    SharedTransactionAborted,
+    current_shared_transaction,
+)
+
 
 class SqlaUnitOfWork:
     """One database transaction around one use case."""
@@ -19,6 +28,8 @@ class SqlaUnitOfWork:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
         self._session: AsyncSession | None = None
+        self._shared: SharedTransaction | None = None
+        self._committed = False
 
     @property
     def session(self) -> AsyncSession:
@@ -26,8 +37,15 @@ class SqlaUnitOfWork:
             raise RuntimeError("unit of work used outside 'async with'")
         return self._session
 
+    @property
+    def shared(self) -> SharedTransaction | None:
+        """The batch transaction this unit of work joined, if any."""
+        return self._shared
+
     async def __aenter__(self) -> Self:
-        self._session = self._session_factory()
+        self._shared = current_shared_transaction()
+        self._committed = False
+        self._session = self._shared.session if self._shared else self._session_factory()
         self._build_repositories(self._session)
         return self
 
@@ -38,6 +56,12 @@ class SqlaUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         assert self._session is not None
+        if self._shared is not None:
+            self._session, self._shared = None, None
+            if exc is None and not self._committed:
+                # Its writes cannot be undone alone: undo the batch instead.
+                raise SharedTransactionAborted("a use case ended without committing")
+            return
         try:
             await self._session.rollback()
         finally:
@@ -48,6 +72,9 @@ class SqlaUnitOfWork:
         """Hook for subclasses: attach repositories bound to ``session``."""
 
     async def commit(self) -> None:
+        if self._shared is not None:
+            self._committed = True  # the batch commits
+            return
         await self.session.commit()
 
     async def rollback(self) -> None:

@@ -23,6 +23,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from commerce.kernel.messaging.admin import TopicAdmin, client_options, with_dead_letters
 from commerce.kernel.messaging.partitions import PartitionProgress
 from commerce.kernel.messaging.processing import (
+    BatchTransaction,
     EventHandler,
     IncomingMessage,
     MessageProcessor,
@@ -64,8 +65,11 @@ class EventConsumer:
         *,
         publisher: Publisher | None = None,
         admin: TopicAdmin | None = None,
+        batch_transaction: BatchTransaction | None = None,
     ) -> None:
         self._settings = settings
+        # With it, a poll's messages of one partition are applied in one transaction.
+        self._batch_transaction = batch_transaction
         self.group_id = group_id
         self.topics = list(topics)
         self._admin = admin
@@ -187,7 +191,22 @@ class EventConsumer:
         self, consumer: AIOKafkaConsumer, records: list[ConsumerRecord[bytes, bytes]]
     ) -> tuple[int | None, Exception | None]:
         """Process ``records`` in order; returns the offset to commit and the error that
-        stopped the partition early, if any."""
+        stopped the partition early, if any.
+
+        Together in one transaction first (when the service gave one); if that fails,
+        nothing of it was committed and the records go one by one, each retried, deferred
+        or dead-lettered on its own (docs/adr/0043)."""
+        if (
+            self._batch_transaction is not None
+            and len(records) > 1
+            and not self._stopping.is_set()
+            and await self.processor.process_batch(
+                [_incoming(record) for record in records], self._batch_transaction
+            )
+        ):
+            last = records[-1]
+            self.progress.processed(TopicPartition(last.topic, last.partition), last.offset + 1)
+            return last.offset + 1, None
         next_offset: int | None = None
         for record in records:
             if self._stopping.is_set():

@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
@@ -54,6 +55,8 @@ log = logging.getLogger("commerce.messaging.consumer")
 tracer = trace.get_tracer("commerce.kernel.messaging")
 
 EventHandler = Callable[[EventEnvelope], Awaitable[None]]
+# Opens one transaction for a whole batch (commerce.kernel.db.shared_transaction).
+BatchTransaction = Callable[[], AbstractAsyncContextManager[object]]
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 
@@ -136,6 +139,41 @@ class MessageProcessor:
         last_error, attempts = failure
         await self._park(message, last_error, attempts=attempts)
         return Outcome.DEAD_LETTERED
+
+    async def process_batch(
+        self, messages: Sequence[IncomingMessage], transaction: BatchTransaction
+    ) -> bool:
+        """Apply ``messages`` (one partition's, in order) in one transaction, once each.
+
+        True when all were applied and committed together. False when anything went wrong
+        (a value that is not an event, a handler error, a duplicate, an outage): then
+        nothing of the batch was committed, and the caller processes the messages one by
+        one with :meth:`process`, which retries, defers or dead-letters each as it should.
+        """
+        try:
+            envelopes = [EventEnvelope.from_json(message.value or b"") for message in messages]
+        except ValueError:
+            return False
+        try:
+            async with transaction():
+                for message, envelope in zip(messages, envelopes, strict=True):
+                    token = otel_context.attach(propagate.extract(message.text_headers()))
+                    try:
+                        await self._run_handler(message, envelope, 1)
+                    finally:
+                        otel_context.detach(token)
+        except Exception as error:
+            log.info(
+                "batch of %d from %s[%d] applied one by one instead: %s",
+                len(messages),
+                messages[0].topic,
+                messages[0].partition,
+                type(error).__name__,
+            )
+            return False
+        for message in messages:
+            record_consumer_handled(self._group_id, message.topic)
+        return True
 
     async def _attempt(
         self, message: IncomingMessage, envelope: EventEnvelope

@@ -23,11 +23,12 @@ from sqlalchemy import Table
 
 from commerce.contracts.topics import ALL_TOPICS
 from commerce.kernel.db import Database
+from commerce.kernel.db.shared_transaction import shared_transaction
 from commerce.kernel.messaging.admin import TopicAdmin, with_dead_letters
 from commerce.kernel.messaging.columns import db_now
 from commerce.kernel.messaging.consumer import EventConsumer
 from commerce.kernel.messaging.inbox import purge_inbox
-from commerce.kernel.messaging.processing import EventHandler
+from commerce.kernel.messaging.processing import BatchTransaction, EventHandler
 from commerce.kernel.messaging.publisher import KafkaPublisher
 from commerce.kernel.messaging.relay import OutboxRelay
 from commerce.kernel.messaging.settings import MessagingSettings
@@ -113,6 +114,7 @@ class Messaging:
                 handler,
                 publisher=self.publisher,
                 admin=self.admin,
+                batch_transaction=self._batch_transaction(),
             )
             self.consumers.append(consumer)
             observe_consumer_lag(group_id, consumer.progress.lag_by_partition)
@@ -121,6 +123,12 @@ class Messaging:
         self._housekeeping.append(asyncio.create_task(keeper, name="topic-keeper"))
         if self.inbox is not None:
             self._housekeeping.append(asyncio.create_task(self._purge_inbox(), name="inbox-purge"))
+
+    def _batch_transaction(self) -> BatchTransaction | None:
+        if not self.settings.consumer_batch_transactions:
+            return None
+        sessions = self.database.sessions
+        return lambda: shared_transaction(sessions)
 
     async def _purge_inbox(self) -> None:
         # The inbox only has to outlive redelivery (Kafka retention, re-drives); past that its

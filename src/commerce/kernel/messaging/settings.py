@@ -42,6 +42,9 @@ class MessagingSettings(BaseModel):
     # max_poll_interval_ms); the in-place retries above stay well within it.
     consumer_max_poll_interval_seconds: float = Field(default=300.0, gt=0)
     consumer_batch_size: int = Field(default=100, ge=1)
+    # A poll's messages of one partition in one transaction (docs/adr/0043); false: one
+    # transaction per message.
+    consumer_batch_transactions: bool = True
     # How long the group waits for a silent member before giving its partitions to others.
     consumer_session_timeout_seconds: float = Field(default=10.0, gt=0)
     # How long the broker may hold a fetch open waiting for data. aiokafka's 500 ms default

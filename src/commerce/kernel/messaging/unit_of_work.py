@@ -15,6 +15,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from commerce.contracts.envelope import EventEnvelope
+from commerce.kernel.db.shared_transaction import SharedTransactionAborted
 from commerce.kernel.db.unit_of_work import SqlaUnitOfWork
 from commerce.kernel.domain import AggregateRoot, DomainEvent
 from commerce.kernel.messaging.inbox import first_delivery
@@ -58,9 +59,14 @@ class MessagingUnitOfWork(SqlaUnitOfWork):
         """Record an incoming event id in this transaction; ``False`` if it was seen before."""
         if self._inbox is None:
             raise RuntimeError(f"{type(self).__name__} consumes no events (no inbox table)")
-        return await first_delivery(
+        first = await first_delivery(
             self.session, self._inbox, consumer=self._consumer, event_id=event_id
         )
+        if not first and self.shared is not None:
+            # A redelivery (after a crash): the batch's transaction saw a failed insert; the
+            # messages are applied one by one instead, where this one is skipped cleanly.
+            raise SharedTransactionAborted(f"event {event_id} was delivered before")
+        return first
 
     async def commit(self) -> None:
         queued = 0
@@ -77,4 +83,7 @@ class MessagingUnitOfWork(SqlaUnitOfWork):
                 queued += 1
         await super().commit()
         if queued and self._outbox_written is not None:
-            self._outbox_written()
+            if self.shared is not None:
+                self.shared.after_commit(self._outbox_written)
+            else:
+                self._outbox_written()

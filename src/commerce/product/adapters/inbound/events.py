@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from commerce.contracts.envelope import EventEnvelope, UnknownEvent, parse_payload
 from commerce.contracts.ordering import OrderCancelled, OrderPlaced
+from commerce.kernel.batching import in_shared_transaction
 from commerce.kernel.domain import InvalidInput
 from commerce.kernel.messaging.processing import PermanentError
 from commerce.product.application.commands import ReleaseStock, ReserveStock
@@ -106,7 +107,10 @@ class OrderEventsHandler:
     async def _run(
         self, use_case: Callable[[ProductUnitOfWork, C], Awaitable[None]], command: C
     ) -> None:
-        for attempt in range(1, self._attempts + 1):
+        # Inside a batch's shared transaction, one attempt: a retry there would keep the failed
+        # attempt's writes; the batch is undone instead and this runs again on its own.
+        attempts = 1 if in_shared_transaction() else self._attempts
+        for attempt in range(1, attempts + 1):
             try:
                 await use_case(self._new_uow(), command)
                 return
@@ -114,7 +118,7 @@ class OrderEventsHandler:
                 # A rule the use case cannot answer for: no retry can help, dead-letter it.
                 raise PermanentError(error.message) from error
             except Exception as error:
-                if attempt == self._attempts or not is_transient(error):
+                if attempt == attempts or not is_transient(error):
                     raise
                 log.info(
                     "retrying %s for order %s after %s (attempt %d)",

@@ -1,0 +1,63 @@
+"""One database transaction shared by the units of work of a batch (docs/adr/0043).
+
+Inside :func:`shared_transaction`, every :class:`~commerce.kernel.db.unit_of_work.
+SqlaUnitOfWork` entered in the same task uses the batch's session: its ``commit()`` only marks
+the use case done, and the batch commits once at the end, or not at all. A use case that
+cannot go on in the shared transaction (a duplicate delivery, an exit without commit)
+raises :class:`SharedTransactionAborted`; the caller then undoes the batch and applies each
+message on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from commerce.kernel.batching import mark_shared, unmark_shared
+
+
+class SharedTransactionAborted(Exception):
+    """This use case needs a transaction of its own: undo the batch, go one by one."""
+
+
+class SharedTransaction:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the batch has committed (e.g. wake the outbox relay)."""
+        if callback not in self._after_commit:
+            self._after_commit.append(callback)
+
+
+_current: ContextVar[SharedTransaction | None] = ContextVar("shared_transaction", default=None)
+
+
+def current_shared_transaction() -> SharedTransaction | None:
+    return _current.get()
+
+
+@asynccontextmanager
+async def shared_transaction(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[SharedTransaction]:
+    """Commit what the block's units of work did, once, if the block ends normally."""
+    shared = SharedTransaction(sessions())
+    token = _current.set(shared)
+    flag = mark_shared(True)
+    try:
+        yield shared
+        await shared.session.commit()
+    finally:
+        unmark_shared(flag)
+        _current.reset(token)
+        try:
+            await shared.session.rollback()  # a no-op after the commit
+        finally:
+            await shared.session.close()
+    for callback in shared._after_commit:
+        callback()

@@ -1,0 +1,161 @@
+"""The consumer applying a poll's messages of a partition in one transaction (ADR 0043),
+against the real broker and both databases: effects once, poison isolated, order kept."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+import pytest
+from sqlalchemy import event as sa_event
+
+from commerce.contracts import EventEnvelope, dlq_topic
+from commerce.kernel.batching import in_shared_transaction
+from commerce.kernel.db import Database
+from commerce.kernel.db.shared_transaction import shared_transaction
+from commerce.kernel.domain import AggregateRoot
+from commerce.kernel.messaging.consumer import EventConsumer
+from commerce.kernel.messaging.processing import PermanentError
+from commerce.kernel.messaging.settings import MessagingSettings
+from commerce.kernel.messaging.unit_of_work import MessagingUnitOfWork
+from tests.broker import eventually, read_topic
+from tests.integration.kernel.messaging.conftest import Kafka, Schema
+from tests.integration.kernel.messaging.helpers import count, event
+
+pytestmark = pytest.mark.integration
+
+
+class EffectsUnitOfWork(MessagingUnitOfWork):
+    def _aggregates(self) -> Iterable[AggregateRoot]:
+        return ()
+
+
+class Handler:
+    """The shape every service's handler has: inbox and effect in one unit of work."""
+
+    def __init__(self, database: Database, schema: Schema, poison: str | None = None) -> None:
+        self.database, self.schema, self.poison = database, schema, poison
+        self.seen: list[tuple[str, bool]] = []  # (event id, inside a shared transaction)
+
+    async def __call__(self, envelope: EventEnvelope) -> None:
+        self.seen.append((envelope.id, in_shared_transaction()))
+        uow = EffectsUnitOfWork(
+            self.database.sessions,
+            outbox=self.schema.outbox,
+            inbox=self.schema.inbox,
+            consumer="test",
+        )
+        async with uow:
+            if not await uow.first_delivery(envelope.id):
+                return
+            await uow.session.execute(self.schema.effects.insert().values(event_id=envelope.id))
+            if envelope.id == self.poison:
+                raise PermanentError("this one can never be applied")
+            await uow.commit()
+
+
+def batched(kafka: Kafka, handler: Handler, database: Database) -> EventConsumer:
+    settings = MessagingSettings.model_validate(kafka.settings.model_dump())
+    return EventConsumer(
+        settings,
+        kafka.group,
+        [kafka.topic],
+        handler,
+        publisher=kafka.publisher,
+        admin=kafka.admin,
+        batch_transaction=lambda: shared_transaction(database.sessions),
+    )
+
+
+def commits_counted(database: Database) -> list[int]:
+    commits = [0]
+
+    def counted(*_: object) -> None:
+        commits[0] += 1
+
+    sa_event.listen(database.engine.sync_engine, "commit", counted)
+    return commits
+
+
+async def test_a_batch_is_applied_in_one_transaction_in_order(
+    kafka: Kafka, database: Database, schema: Schema
+) -> None:
+    events = [event(f"o{i}") for i in range(20)]
+    await kafka.send(*events)  # one key: one partition, one poll
+    handler = Handler(database, schema)
+    commits = commits_counted(database)
+
+    consumer = batched(kafka, handler, database)
+    await consumer.start()
+    try:
+        await eventually(lambda: consumer.lag == 0 and len(handler.seen) >= len(events))
+    finally:
+        await consumer.stop()
+
+    assert [event_id for event_id, _ in handler.seen] == [e.id for e in events]
+    assert all(shared for _, shared in handler.seen[1:])
+    assert await count(database, schema.effects) == len(events)
+    assert await count(database, schema.inbox) == len(events)
+    assert commits[0] < len(events)  # batches, not a commit per message
+    assert await kafka.committed() == len(events)
+
+
+async def test_a_poison_message_in_a_batch_is_dead_lettered_and_the_others_committed(
+    kafka: Kafka, database: Database, schema: Schema
+) -> None:
+    events = [event(f"o{i}") for i in range(6)]
+    poison = events[3]
+    await kafka.send(*events)
+    handler = Handler(database, schema, poison=poison.id)
+
+    consumer = batched(kafka, handler, database)
+    await consumer.start()
+    try:
+        # 4 in the batch (up to the poison), then all 6 one by one.
+        await eventually(lambda: consumer.lag == 0 and len(handler.seen) >= 4 + 6)
+    finally:
+        await consumer.stop()
+
+    # The batch got as far as the poison, was undone, then went one by one.
+    assert [event_id for event_id, _ in handler.seen][:4] == [e.id for e in events[:4]]
+    assert [e for e, shared in handler.seen if not shared][-6:] == [e.id for e in events]
+    assert await count(database, schema.effects) == 5
+    assert await count(database, schema.inbox) == 5  # the poison's inbox row was undone too
+    dead = await read_topic(kafka.settings.kafka_bootstrap_servers, dlq_topic(kafka.topic))
+    assert [record.value for record in dead] == [poison.to_json()]
+    assert await kafka.committed() == 6
+
+
+async def test_redelivery_after_a_crash_between_the_two_commits_applies_nothing_twice(
+    kafka: Kafka, database: Database, schema: Schema
+) -> None:
+    events = [event(f"o{i}") for i in range(8)]
+    await kafka.send(*events)
+    handler = Handler(database, schema)
+    crashing = batched(kafka, handler, database)
+    # The database commit happens; the offset commit never does (the process "dies").
+    stuck = asyncio.Event()
+
+    async def never_commits(*_: object) -> None:
+        await stuck.wait()
+
+    crashing._commit = never_commits  # type: ignore[method-assign]
+    await crashing.start()
+    await eventually(lambda: len(handler.seen) >= len(events))
+
+    async def all_applied() -> bool:
+        return await count(database, schema.effects) == len(events)
+
+    await eventually(all_applied)
+    await crashing.stop(grace_seconds=0.1)
+    assert await kafka.committed() == 0
+
+    again = Handler(database, schema)
+    restarted = batched(kafka, again, database)
+    await restarted.start()
+    try:
+        await eventually(lambda: restarted.lag == 0 and len(again.seen) >= len(events))
+    finally:
+        await restarted.stop()
+    assert await count(database, schema.effects) == len(events)
+    assert await kafka.committed() == len(events)
