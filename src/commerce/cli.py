@@ -24,9 +24,7 @@ def _bootstrap(name: str) -> ModuleType:
 def _serve(name: str) -> int:
     from commerce.kernel.runner import run_service
 
-    bootstrap = _bootstrap(name)
-    settings = bootstrap.load_settings()
-    run_service(bootstrap.create_app(settings), settings)
+    run_service(name)
     return 0
 
 

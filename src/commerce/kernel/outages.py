@@ -7,18 +7,25 @@ retrying a message that met one instead of dead-lettering it. No web framework h
 
 from __future__ import annotations
 
-import redis.exceptions
-import sqlalchemy.exc
+import sys
 
-DEPENDENCY_OUTAGES: tuple[type[BaseException], ...] = (
-    ConnectionError,
-    TimeoutError,
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-    sqlalchemy.exc.TimeoutError,
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
-)
+# By module and name, so that a process that never loads a database or Redis driver (the
+# gateway) does not import SQLAlchemy (about 20 MB) only to name its errors: an error of a
+# module that was never imported cannot have been raised.
+_DRIVER_OUTAGES = {
+    "sqlalchemy.exc": ("OperationalError", "InterfaceError", "TimeoutError"),
+    "redis.exceptions": ("ConnectionError", "TimeoutError"),
+}
+
+
+def outage_types() -> tuple[type[BaseException], ...]:
+    """Every exception class that means "a dependency is down", of the drivers loaded."""
+    types: list[type[BaseException]] = [ConnectionError, TimeoutError]
+    for module_name, names in _DRIVER_OUTAGES.items():
+        module = sys.modules.get(module_name)
+        if module is not None:
+            types.extend(getattr(module, name) for name in names)
+    return tuple(types)
 
 
 def is_dependency_outage(error: BaseException) -> bool:
@@ -26,7 +33,7 @@ def is_dependency_outage(error: BaseException) -> bool:
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
-        if isinstance(current, DEPENDENCY_OUTAGES):
+        if isinstance(current, outage_types()):
             return True
         seen.add(id(current))
         current = current.__cause__

@@ -36,6 +36,9 @@ class ServiceSettings(BaseSettings):
     # closing at that very moment, which would fail a non-retryable POST.
     http_keep_alive_seconds: int = Field(default=75, ge=1)
     migrate_on_start: bool = True
+    # Processes serving this service on its one port (docs/adr/0044): each its own app,
+    # consumer group member and outbox relay.
+    workers: int = Field(default=1, ge=1, le=64)
     # Tracing (docs/adr/0081): spans always exist so logs carry trace ids; exporting is opt-in.
     tracing_exporter: Literal["none", "zipkin", "otlp"] = "none"
     zipkin_endpoint: str = "http://127.0.0.1:9411/api/v2/spans"

@@ -26,7 +26,7 @@ from commerce.kernel.domain import (
     RateLimited,
     Unauthorized,
 )
-from commerce.kernel.outages import DEPENDENCY_OUTAGES
+from commerce.kernel.outages import outage_types
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://commerce.example/problems/"
@@ -134,7 +134,7 @@ async def _http_error(_: Request, exc: Exception) -> ProblemResponse:
 # A dependency that is down (database, Redis, a peer's socket) is a 503 the client may retry,
 # not a 500: the request was fine, the platform could not serve it right now.
 async def unexpected_error(request: Request, exc: Exception) -> ProblemResponse:
-    if isinstance(exc, DEPENDENCY_OUTAGES):
+    if isinstance(exc, outage_types()):
         log.error(
             "dependency unavailable on %s %s: %s",
             request.method,

@@ -5,8 +5,10 @@ from __future__ import annotations
 import random
 import re
 from contextvars import ContextVar
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:  # the hook is for httpx clients; the gateway, which has none, never loads it
+    import httpx
 
 REQUEST_ID_HEADER = "x-request-id"
 _SANE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")

@@ -3,7 +3,7 @@
 Kept apart from the Kafka loop so the decisions can be tested with fakes:
 - a value that is not an event envelope goes to the dead-letter topic at once;
 - a handler error is retried with exponential backoff, up to ``max_attempts`` in all;
-- a dependency outage (:data:`~commerce.kernel.outages.DEPENDENCY_OUTAGES`: the database or
+- a dependency outage (:func:`~commerce.kernel.outages.outage_types`: the database or
   Redis is down) is never dead-lettered: the message is retried with capped backoff for up to
   ``outage_retry_seconds`` in place, then handed back as :attr:`Outcome.DEFERRED` so the
   consumer seeks back to it, polls (staying in its group) and tries again, until the outage
