@@ -10,6 +10,7 @@ whose streamed body was already read (it cannot be read twice, docs/adr/0036).
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
@@ -95,6 +96,22 @@ class ResilientCaller:
         """
         if method not in IDEMPOTENT_METHODS:
             return await self._attempt(upstream, method, target, headers, body)
+        # The first try goes out directly: almost every request ends there, and building the
+        # retry machinery for it cost ~8% of the gateway's CPU per request (py-spy, ADR 0036).
+        try:
+            reply = await self._attempt(upstream, method, target, headers, body)
+        except UpstreamFailure as failure:
+            if self._retry.attempts == 1 or not self._may_resend(failure, body):
+                raise
+        else:
+            if (
+                reply.status not in RETRIED_STATUSES
+                or self._retry.attempts == 1
+                or not self._may_resend(_RetryableReply(reply), body)
+            ):
+                return reply
+            reply.body.release()
+        await self._sleep(self._first_wait())
         try:
             async for attempt in self._retrying(body):
                 with attempt:
@@ -106,17 +123,31 @@ class ResilientCaller:
             return last.reply  # out of tries: the service's own 502/503 goes to the client
         raise AssertionError("unreachable: tenacity either returns or reraises")
 
+    @staticmethod
+    def _may_resend(error: BaseException, body: RequestBody | None) -> bool:
+        return _retryable(error) and (body is None or not body.started)
+
+    def _first_wait(self) -> float:
+        """After try 1: the backoff (capped) plus up to one backoff of jitter."""
+        policy = self._retry
+        jitter = random.uniform(0, policy.backoff_seconds)  # noqa: S311 - not for secrets
+        return min(policy.backoff_seconds, policy.backoff_max_seconds) + jitter
+
     def _retrying(self, body: RequestBody | None) -> AsyncRetrying:
+        """Tries 2 and on; the waits go on doubling from where try 1's left off."""
         policy = self._retry
 
         def retryable(error: BaseException) -> bool:
-            return _retryable(error) and (body is None or not body.started)
+            return self._may_resend(error, body)
 
         return AsyncRetrying(
-            stop=stop_after_attempt(policy.attempts),
+            stop=stop_after_attempt(policy.attempts - 1),
             # backoff * 2^n (capped) plus up to one backoff of jitter: never an instant retry
-            # into a refused connection, and replicas do not retry in lockstep.
-            wait=wait_exponential(multiplier=policy.backoff_seconds, max=policy.backoff_max_seconds)
+            # into a refused connection, and replicas do not retry in lockstep. Try k of this
+            # loop is try k + 1 overall, hence the doubled multiplier.
+            wait=wait_exponential(
+                multiplier=policy.backoff_seconds * 2, max=policy.backoff_max_seconds
+            )
             + wait_random(0, policy.backoff_seconds),
             retry=retry_if_exception(retryable),
             before_sleep=_release_refused_reply,
