@@ -44,7 +44,7 @@ async def first_delivery(
     """
     try:
         await session.execute(
-            insert(table).values(consumer=consumer, event_id=event_id, processed_at=db_now())
+            insert(table), {"consumer": consumer, "event_id": event_id, "processed_at": db_now()}
         )
     except IntegrityError:
         # The primary key says someone recorded it first. MySQL/MariaDB make a concurrent

@@ -73,15 +73,18 @@ async def add_to_outbox(
     Nothing is published here: the row becomes visible to the relay when the caller's unit of
     work commits, and vanishes with it on rollback.
     """
+    # Values as parameters of one cached statement: values() would make each insert a new
+    # statement to coerce, key and compile (a tenth of the order service's CPU, py-spy).
     await session.execute(
-        insert(table).values(
-            event_id=envelope.id,
-            event_type=envelope.type,
-            topic=topic,
-            message_key=key,
-            payload=envelope.to_json().decode(),
-            headers=json.dumps(trace_headers()),
-            created_at=db_now(),
-            attempts=0,
-        )
+        insert(table),
+        {
+            "event_id": envelope.id,
+            "event_type": envelope.type,
+            "topic": topic,
+            "message_key": key,
+            "payload": envelope.to_json().decode(),
+            "headers": json.dumps(trace_headers()),
+            "created_at": db_now(),
+            "attempts": 0,
+        },
     )

@@ -16,6 +16,12 @@ from commerce.order.application.ports import DuplicatePlacement, PlacementReques
 from commerce.order.domain.lines import OrderLine
 from commerce.order.domain.order import Awaiting, Order, OrderStatus, RedriveSchedule
 
+# Built once; the row's values come as parameters (a statement per call costs its coercion,
+# cache key and compilation every time).
+_SAVE_ORDER = update(orders).where(
+    orders.c.id == bindparam("b_id"), orders.c.version == bindparam("b_version")
+)
+
 
 class SqlaOrderRepository:
     """Never commits; remembers the orders it handed out so the unit of work finds their events."""
@@ -35,7 +41,7 @@ class SqlaOrderRepository:
             request_fingerprint=request.fingerprint if request else None,
         )
         try:
-            await self._session.execute(insert(orders).values(**values))
+            await self._session.execute(insert(orders), values)
         except IntegrityError as error:
             if request is None:
                 raise
@@ -84,9 +90,13 @@ class SqlaOrderRepository:
 
     async def save(self, order: Order) -> None:
         result = await self._session.execute(
-            update(orders)
-            .where(orders.c.id == order.id, orders.c.version == order.version)
-            .values(**_order_values(order), version=order.version + 1)
+            _SAVE_ORDER,
+            {
+                **_order_values(order),
+                "version": order.version + 1,
+                "b_id": order.id,
+                "b_version": order.version,
+            },
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise StaleOrder(order.id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,19 @@ from commerce.product.domain.product import Product
 from commerce.product.domain.reservation import Reservation, ReservationStatus
 
 MAX_PRODUCT_ID_LENGTH = 36
+
+
+# Built once, values as parameters: the conditional update that keeps stock >= 0 (ADR 0051).
+_TAKE_STOCK = (
+    update(products)
+    .where(products.c.id == bindparam("b_id"), products.c.stock >= bindparam("b_quantity"))
+    .values(stock=products.c.stock - bindparam("b_quantity"))
+)
+_RETURN_STOCK = (
+    update(products)
+    .where(products.c.id == bindparam("b_id"))
+    .values(stock=products.c.stock + bindparam("b_quantity"))
+)
 
 
 class SqlaProductRepository:
@@ -68,9 +81,7 @@ class SqlaProductRepository:
     async def take_stock(self, lines: Sequence[ReservedLine]) -> None:
         for line in sorted(lines, key=lambda item: item.product_id):
             result = await self._session.execute(
-                update(products)
-                .where(products.c.id == line.product_id, products.c.stock >= line.quantity)
-                .values(stock=products.c.stock - line.quantity)
+                _TAKE_STOCK, {"b_id": line.product_id, "b_quantity": line.quantity}
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise StockChanged(line.product_id)
@@ -78,10 +89,11 @@ class SqlaProductRepository:
     async def return_stock(self, lines: Sequence[ReservedLine]) -> None:
         for line in sorted(lines, key=lambda item: item.product_id):
             await self._session.execute(
-                update(products)
-                .where(products.c.id == line.product_id)
-                .values(stock=products.c.stock + line.quantity)
+                _RETURN_STOCK, {"b_id": line.product_id, "b_quantity": line.quantity}
             )
+
+
+_SAVE_RESERVATION = update(reservations).where(reservations.c.order_id == bindparam("b_order_id"))
 
 
 class SqlaReservationRepository:
@@ -119,14 +131,15 @@ class SqlaReservationRepository:
         # A second answer for the same order (a concurrent re-drive) fails on the primary key:
         # the transaction is rolled back and the retried message finds the first answer.
         await self._session.execute(
-            insert(reservations).values(
-                order_id=reservation.order_id,
-                status=reservation.status.value,
-                reason=reservation.reason.value if reservation.reason else None,
-                rejected_product_ids=list(reservation.rejected_product_ids) or None,
-                created_at=reservation.created_at,
-                updated_at=reservation.updated_at,
-            )
+            insert(reservations),
+            {
+                "order_id": reservation.order_id,
+                "status": reservation.status.value,
+                "reason": reservation.reason.value if reservation.reason else None,
+                "rejected_product_ids": list(reservation.rejected_product_ids) or None,
+                "created_at": reservation.created_at,
+                "updated_at": reservation.updated_at,
+            },
         )
         if reservation.lines:
             await self._session.execute(
@@ -145,8 +158,11 @@ class SqlaReservationRepository:
 
     async def save(self, reservation: Reservation) -> None:
         await self._session.execute(
-            update(reservations)
-            .where(reservations.c.order_id == reservation.order_id)
-            .values(status=reservation.status.value, updated_at=reservation.updated_at)
+            _SAVE_RESERVATION,
+            {
+                "b_order_id": reservation.order_id,
+                "status": reservation.status.value,
+                "updated_at": reservation.updated_at,
+            },
         )
         self.seen.append(reservation)
