@@ -26,17 +26,15 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 from argon2 import PasswordHasher
+from stack import CpuMeter, started_platform
 
-from commerce.kernel.messaging.embedded_broker import EmbeddedBroker, free_port
-from commerce.platform import DEFAULT_PORTS, Platform, PlatformConfig
 from commerce.user.settings import Settings as UserSettings
 
 PASSWORD = "correct horse battery staple"
@@ -65,32 +63,11 @@ class Figures:
         )
 
 
-@contextmanager
-def started_platform(workdir: Path) -> Iterator[str]:
-    """A fresh embedded platform; its gateway URL. Stopped afterwards."""
-    env = {
-        "AUTH_LOGIN_RATE_PER_ACCOUNT": "1000000",
-        "AUTH_LOGIN_RATE_PER_ADDRESS": "1000000",
-        "GATEWAY_RATE_LIMIT_ENABLED": "false",
-    }
-    for name in ("user", "auth", "product", "order", "gateway"):
-        env[f"{name.upper()}_LOG_LEVEL"] = "warning"
-    broker = EmbeddedBroker(log_path=workdir / "logs" / "broker.log")
-    broker.start()
-    config = PlatformConfig(
-        ports={name: free_port() for name in DEFAULT_PORTS},
-        var_dir=workdir / "var",
-        log_dir=workdir / "logs",
-        extra_env=env,
-        kafka_bootstrap_servers=broker.bootstrap_servers,
-    )
-    running = Platform(config)
-    try:
-        running.start()
-        yield config.url("gateway")
-    finally:
-        running.stop()
-        broker.stop()
+LIMITS_OFF = {
+    "AUTH_LOGIN_RATE_PER_ACCOUNT": "1000000",
+    "AUTH_LOGIN_RATE_PER_ADDRESS": "1000000",
+    "GATEWAY_RATE_LIMIT_ENABLED": "false",
+}
 
 
 async def run_workers(
@@ -117,7 +94,9 @@ async def run_workers(
     return Figures(len(latencies), time.perf_counter() - started, latencies, refused)
 
 
-async def measure(gateway: str, logins: int, concurrency: int) -> tuple[Figures, Figures]:
+async def measure(
+    gateway: str, logins: int, concurrency: int, meter: CpuMeter | None = None
+) -> tuple[Figures, Figures]:
     limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=gateway, timeout=60.0, limits=limits) as client:
         emails = []
@@ -145,7 +124,11 @@ async def measure(gateway: str, logins: int, concurrency: int) -> tuple[Figures,
         await run_workers(concurrency * 5, concurrency, jwks)  # warm up connections
         http = await run_workers(logins, concurrency, jwks)
         await run_workers(concurrency, concurrency, login)  # warm up
+        if meter is not None:
+            meter.start()
         signed_in = await run_workers(logins, concurrency, login)
+        if meter is not None:
+            meter.stop()
         return http, signed_in
 
 
@@ -187,15 +170,19 @@ def main(argv: list[str] | None = None) -> int:
         f"max_concurrency={user.argon2_max_concurrency}"
         + (" (this environment's; the running platform's may differ)" if args.url else "")
     )
+    meter: CpuMeter | None = None
     if args.url:
         http, logins = asyncio.run(measure(args.url, args.logins, args.concurrency))
         where = f"running platform at {args.url}"
     else:
         with (
             tempfile.TemporaryDirectory(prefix="bench-login-") as workdir,
-            started_platform(Path(workdir)) as gateway,
+            started_platform(Path(workdir), LIMITS_OFF) as running,
         ):
-            http, logins = asyncio.run(measure(gateway, args.logins, args.concurrency))
+            meter = CpuMeter(running.pids())
+            http, logins = asyncio.run(
+                measure(running.url("gateway"), args.logins, args.concurrency, meter)
+            )
         where = "platform started for this run (embedded profile)"
     hasher = PasswordHasher(
         time_cost=user.argon2_time_cost,
@@ -217,6 +204,10 @@ def main(argv: list[str] | None = None) -> int:
         f"ratio logins / best argon2 verifies: {logins.per_second / best:.2f}"
         "  (1.00 = a sign-in costs nothing but its hash)"
     )
+    if meter is not None and logins.count:
+        used = {name: seconds * 1000 / logins.count for name, seconds in meter.used.items()}
+        parts = ", ".join(f"{name} {ms:.1f}" for name, ms in sorted(used.items()))
+        print(f"CPU per sign-in: {sum(used.values()):.1f} ms ({parts})")
     print(f"rerun: {shlex.join(command)}")
     return 0
 
