@@ -48,6 +48,8 @@ def fast_settings(bootstrap_servers: str, **overrides: object) -> MessagingSetti
         "consumer_session_timeout_seconds": 1.0,
         "outbox_poll_interval_seconds": 0.02,
         "outbox_claim_seconds": 10.0,
+        # The tests' broker is the embedded one, which loses its log when restarted.
+        "kafka_broker_may_lose_log": True,
     }
     values.update(overrides)
     return MessagingSettings.model_validate(values)

@@ -91,7 +91,9 @@ class Platform:
         if self.broker is not None:
             # Tansu holds a consumer group's (re)join for about the session timeout, so the
             # embedded profile uses a short one (real Kafka refuses less than 6 s by default).
+            # And it loses its log when it restarts (messaging.lost_log).
             for name in SERVICES:
+                envs[name][f"{name.upper()}_KAFKA_BROKER_MAY_LOSE_LOG"] = "true"
                 key = f"{name.upper()}_CONSUMER_SESSION_TIMEOUT_SECONDS"
                 if key not in self.config.extra_env and key not in os.environ:
                     envs[name][key] = EMBEDDED_SESSION_TIMEOUT_SECONDS

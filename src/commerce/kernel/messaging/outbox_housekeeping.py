@@ -1,10 +1,9 @@
 """The relay's housekeeping, about once a second: the backlog the metrics show, the purge of
-published rows past their retention, and the watch for a broker that lost its log.
+published rows past their retention and, only with a broker that may lose its log (the
+embedded one), its cluster watch (:mod:`commerce.kernel.messaging.lost_log`).
 
-Published rows are kept for ``outbox_retention_seconds``. If the broker comes back as a new
-cluster (the embedded broker keeps nothing across a restart), the rows still kept are queued
-for publication again: consumers drop the duplicates in their inbox, and no event is lost
-with the broker's log.
+Published rows are kept for ``outbox_retention_seconds``: long enough for that watch to
+publish them again after such a loss.
 """
 
 from __future__ import annotations
@@ -14,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from commerce.kernel.messaging.admin import TopicAdmin
+from commerce.kernel.messaging.lost_log import ClusterWatch
 from commerce.kernel.messaging.settings import MessagingSettings
 
 log = logging.getLogger("commerce.messaging.relay")
@@ -34,7 +34,7 @@ class Backlog:
 
 
 class OutboxHousekeeping:
-    """Backlog, purge and cluster watch of one outbox table."""
+    """Backlog and purge of one outbox table (and its cluster watch, where one runs)."""
 
     def __init__(
         self,
@@ -48,43 +48,17 @@ class OutboxHousekeeping:
         self._table = table
         self._settings = settings
         self._clock = clock
-        self._admin = admin
-        self.cluster_id: str | None = None
+        may_lose_log = admin is not None and settings.kafka_broker_may_lose_log
+        self.cluster_watch = ClusterWatch(sessions, table, admin) if may_lose_log else None
         # Read by the backlog gauges at scrape time; refreshed by each run.
         self.last_backlog = Backlog(0, 0.0)
 
     async def run(self) -> None:
         """One round of everything (the relay calls it between its own rounds)."""
-        await self.watch_cluster()
+        if self.cluster_watch is not None:
+            await self.cluster_watch.check()
         self.last_backlog = await self.backlog()
         await self.purge()
-
-    async def watch_cluster(self) -> None:
-        """Queue the retained rows again when the broker reports a new cluster id."""
-        if self._admin is None:
-            return
-        cluster_id = await self._admin.cluster_id()
-        if self.cluster_id is not None and cluster_id != self.cluster_id:
-            count = await self.republish_retained()
-            log.warning(
-                "the broker is a new cluster (%s, was %s): its log is gone; publishing the %d "
-                "retained outbox rows again",
-                cluster_id,
-                self.cluster_id,
-                count,
-            )
-        self.cluster_id = cluster_id
-
-    async def republish_retained(self) -> int:
-        """Queue every published row still kept for publication again; returns how many."""
-        table = self._table
-        async with self._sessions() as session, session.begin():
-            result = await session.execute(
-                update(table)
-                .where(table.c.published_at.is_not(None))
-                .values(published_at=None, claimed_until=None)
-            )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def backlog(self) -> Backlog:
         """Unpublished rows and the age of the oldest, straight from the table."""

@@ -28,6 +28,7 @@ from commerce.kernel.messaging.admin import TopicAdmin, with_dead_letters
 from commerce.kernel.messaging.columns import db_now
 from commerce.kernel.messaging.consumer import EventConsumer
 from commerce.kernel.messaging.inbox import purge_inbox
+from commerce.kernel.messaging.lost_log import keep_topics
 from commerce.kernel.messaging.processing import BatchTransaction, EventHandler
 from commerce.kernel.messaging.publisher import KafkaPublisher
 from commerce.kernel.messaging.relay import OutboxRelay
@@ -37,32 +38,6 @@ from commerce.kernel.observability.platform_metrics import observe_consumer_lag,
 log = logging.getLogger("commerce.messaging")
 
 ConsumerSpec = tuple[str, Sequence[str], EventHandler]
-
-
-async def keep_topics(admin: TopicAdmin, topics: Sequence[str], interval: float) -> None:
-    """Every ``interval`` seconds, create those of ``topics`` the broker lost (a restarted
-    embedded broker has none) before anyone needs them. A failure is a warning once per
-    streak (a broker down for an hour is one line, and one more when it is back)."""
-    failing = False
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await admin.ensure_topics(topics)
-        except Exception as error:
-            if not failing:
-                log.warning(
-                    "topic check failed (%s: %s); retrying every %.0f s",
-                    type(error).__name__,
-                    error,
-                    interval,
-                )
-            else:
-                log.debug("topic check failed again: %s", error)
-            failing = True
-            continue
-        if failing:
-            log.info("topic check works again")
-        failing = False
 
 
 class Messaging:
@@ -119,8 +94,10 @@ class Messaging:
             self.consumers.append(consumer)
             observe_consumer_lag(group_id, consumer.progress.lag_by_partition)
             await consumer.start()
-        keeper = keep_topics(self.admin, self.topics, self.settings.kafka_metadata_max_age_seconds)
-        self._housekeeping.append(asyncio.create_task(keeper, name="topic-keeper"))
+        if self.settings.kafka_broker_may_lose_log:
+            interval = self.settings.kafka_metadata_max_age_seconds
+            keeper = keep_topics(self.admin, self.topics, interval)
+            self._housekeeping.append(asyncio.create_task(keeper, name="topic-keeper"))
         if self.inbox is not None:
             self._housekeeping.append(asyncio.create_task(self._purge_inbox(), name="inbox-purge"))
 

@@ -13,6 +13,10 @@ class MessagingSettings(BaseModel):
     """Kafka, outbox relay and consumer settings of one service."""
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # True only for a broker that keeps nothing across a restart (the embedded one, which
+    # the platform starts and then sets this for): topics are then re-created and retained
+    # outbox rows republished after a restart (messaging.lost_log). Real Kafka: false.
+    kafka_broker_may_lose_log: bool = False
     # Real Kafka: turn it on. The embedded Tansu broker (memory engine) refuses InitProducerId,
     # so an idempotent producer cannot start there; the inbox makes duplicates harmless anyway.
     kafka_enable_idempotence: bool = False

@@ -241,13 +241,31 @@ async def test_retained_rows_are_published_again_when_the_broker_lost_its_log(
     await relay.start()
     try:
         await eventually(lambda: len(publisher.messages) == 2)
-        await eventually(lambda: relay.housekeeping.cluster_id == "first")
+        watch = relay.housekeeping.cluster_watch
+        assert watch is not None  # the test settings say the broker may lose its log
+        await eventually(lambda: watch.cluster_id == "first")
         admin.cluster = "second"  # the broker came back empty
         await eventually(lambda: len(publisher.messages) == 4)
     finally:
         await relay.stop()
     ids = [e.id for e in publisher.envelopes()]
     assert ids == [e.id for e in written] * 2
+
+
+async def test_against_a_broker_that_keeps_its_log_nothing_is_republished(
+    database: Database, schema: Schema
+) -> None:
+    admin = object()  # never asked: nothing here watches the cluster
+    for may_lose_log in (False, True):
+        settings = fast_settings("unused:1", kafka_broker_may_lose_log=may_lose_log)
+        relay = OutboxRelay(
+            database.sessions,
+            schema.outbox,
+            InMemoryPublisher(),
+            settings,
+            admin=admin,  # type: ignore[arg-type]
+        )
+        assert (relay.housekeeping.cluster_watch is not None) is may_lose_log
 
 
 async def test_commits_wake_the_relay_and_it_keeps_going_without_waiting_for_the_poll(
