@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
+from commerce.kernel.backoff import backoff_seconds
 from commerce.kernel.messaging.admin import TopicAdmin, client_options, with_dead_letters
 from commerce.kernel.messaging.partitions import PartitionProgress
 from commerce.kernel.messaging.processing import (
@@ -161,7 +162,9 @@ class EventConsumer:
                 with contextlib.suppress(Exception):
                     await consumer.stop()
             if failures and not self._stopping.is_set():
-                await self._pause(min(RECONNECT_MAX_SECONDS, 0.1 * 2**failures))
+                await self._pause(
+                    backoff_seconds(failures + 1, base=0.1, cap=RECONNECT_MAX_SECONDS)
+                )
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

@@ -20,6 +20,7 @@ from sqlalchemy import Table, and_, delete, exists, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from commerce.kernel.backoff import backoff_seconds
 from commerce.kernel.messaging.publisher import OutgoingMessage
 from commerce.kernel.messaging.settings import MessagingSettings
 
@@ -30,7 +31,7 @@ CLAIMED_COLUMNS = ("id", "topic", "message_key", "payload", "headers", "attempts
 
 def retry_delay(attempts: int) -> float:
     """How long a row waits after its ``attempts``-th failed publication."""
-    return float(min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)))
+    return backoff_seconds(attempts, base=RETRY_BASE_SECONDS, cap=RETRY_MAX_SECONDS)
 
 
 def outgoing(row: Row[Any]) -> OutgoingMessage:

@@ -32,6 +32,7 @@ from opentelemetry import propagate, trace
 from pydantic import ValidationError
 
 from commerce.contracts.envelope import EventEnvelope, UnknownEvent
+from commerce.kernel.backoff import backoff_seconds
 from commerce.kernel.messaging.dead_letters import DeadLetterFailed, IncomingMessage, park
 from commerce.kernel.messaging.publisher import Publisher
 from commerce.kernel.observability.platform_metrics import (
@@ -76,8 +77,8 @@ class RetryPolicy:
 
     def delay(self, failed_attempts: int) -> float:
         """The pause after the ``failed_attempts``-th failure (1, 2, ...): doubling, capped."""
-        return float(
-            min(self.max_backoff_seconds, self.backoff_seconds * 2 ** max(0, failed_attempts - 1))
+        return backoff_seconds(
+            failed_attempts, base=self.backoff_seconds, cap=self.max_backoff_seconds
         )
 
 

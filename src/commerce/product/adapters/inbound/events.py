@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -24,6 +23,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from commerce.contracts.envelope import EventEnvelope, UnknownEvent, parse_payload
 from commerce.contracts.ordering import OrderCancelled, OrderPlaced
+from commerce.kernel.backoff import backoff_seconds
 from commerce.kernel.batching import in_shared_transaction
 from commerce.kernel.domain import InvalidInput
 from commerce.kernel.messaging.processing import PermanentError
@@ -36,6 +36,7 @@ from commerce.product.domain.reservation import MAX_ORDER_ID_LENGTH
 log = logging.getLogger("commerce.product.events")
 # MySQL/MariaDB: 1205 lock wait timeout exceeded, 1213 deadlock found (transaction rolled back).
 TRANSIENT_MYSQL_ERRORS = frozenset({1205, 1213})
+MAX_BACKOFF = 0.5  # seconds; lock conflicts clear in milliseconds
 C = TypeVar("C", ReserveStock, ReleaseStock)
 
 
@@ -128,4 +129,8 @@ class OrderEventsHandler:
                     attempt,
                 )
                 # Jitter keeps colliding transactions from colliding again in lockstep.
-                await asyncio.sleep(self._backoff * attempt * (1 + random.random()))  # noqa: S311
+                await asyncio.sleep(
+                    backoff_seconds(
+                        attempt, base=self._backoff, cap=MAX_BACKOFF, jitter=self._backoff
+                    )
+                )
