@@ -166,6 +166,7 @@ class OrderRun:
     saga: Figures
     statuses: dict[str, int]
     cpu: dict[str, float]
+    rss_start: dict[str, int]
     rss_idle: dict[str, int]
     rss: dict[str, int]
     paced_rate: float = 0.0
@@ -175,6 +176,7 @@ class OrderRun:
 async def measure(
     running: RunningPlatform, order_db: str, orders: int, concurrency: int
 ) -> OrderRun:
+    rss_start = {name: rss_bytes(pid) for name, pid in running.pids().items()}
     # aiohttp: a client whose pool does not cost more CPU as concurrency grows (httpx's
     # does), so the client does not become the bottleneck it measures.
     async with aiohttp.ClientSession(
@@ -250,6 +252,7 @@ async def measure(
             saga=Figures(len(saga_seconds), elapsed, saga_seconds),
             statuses=statuses,
             cpu={name: seconds * 1000 / orders for name, seconds in cpu.items()},
+            rss_start=rss_start,
             rss_idle={k: v for k, v in rss_idle.items() if k != "mariadb"},
             rss={k: v for k, v in rss.items() if k != "mariadb"},
         )
@@ -278,7 +281,12 @@ def report(profile: str, concurrency: int, run: OrderRun) -> None:
     if run.paced_saga is not None:
         label = f"  saga at half that rate ({run.paced_rate:.0f}/s)"
         print(run.paced_saga.latency_line(label))
-    for label, rss in (("idle after warm-up", run.rss_idle), ("after the run", run.rss)):
+    phases = (
+        ("as started", run.rss_start),
+        ("idle after warm-up", run.rss_idle),
+        ("after the run", run.rss),
+    )
+    for label, rss in phases:
         parts = ", ".join(f"{name} {b / 2**20:.0f}" for name, b in sorted(rss.items()))
         print(f"RSS of the stack, {label}: {sum(rss.values()) / 2**20:.0f} MB ({parts})")
     if run.statuses.get("CONFIRMED", 0) != sum(run.statuses.values()):
