@@ -23,6 +23,19 @@ _SAVE_ORDER = update(orders).where(
 )
 
 
+_ORDER_WITH_LINES = (
+    select(
+        orders,
+        order_lines.c.product_id.label("line_product_id"),
+        order_lines.c.quantity.label("line_quantity"),
+        order_lines.c.unit_price.label("line_unit_price"),
+    )
+    .outerjoin(order_lines, order_lines.c.order_id == orders.c.id)
+    .where(orders.c.id == bindparam("b_order_id"))
+    .order_by(order_lines.c.line_no)
+)
+
+
 class SqlaOrderRepository:
     """Never commits; remembers the orders it handed out so the unit of work finds their events."""
 
@@ -62,15 +75,19 @@ class SqlaOrderRepository:
         self.seen.append(order)
 
     async def get(self, order_id: str) -> Order | None:
-        row = (await self._session.execute(select(orders).where(orders.c.id == order_id))).first()
-        if row is None:
+        # One round trip: the order's row repeated beside each of its lines.
+        rows = [
+            row._mapping
+            for row in await self._session.execute(_ORDER_WITH_LINES, {"b_order_id": order_id})
+        ]
+        if not rows:
             return None
-        lines = await self._session.execute(
-            select(order_lines)
-            .where(order_lines.c.order_id == order_id)
-            .order_by(order_lines.c.line_no)
-        )
-        order = _order(row._mapping, [_line(line._mapping) for line in lines])
+        lines = [
+            OrderLine(row["line_product_id"], row["line_quantity"], row["line_unit_price"])
+            for row in rows
+            if row["line_product_id"] is not None
+        ]
+        order = _order(rows[0], lines)
         self.seen.append(order)
         return order
 
@@ -157,10 +174,6 @@ def _order_values(order: Order) -> dict[str, Any]:
         "publish_count": order.publish_count,
         "updated_at": order.updated_at,
     }
-
-
-def _line(row: RowMapping) -> OrderLine:
-    return OrderLine(row["product_id"], row["quantity"], row["unit_price"])
 
 
 def _order(row: RowMapping, lines: list[OrderLine]) -> Order:
