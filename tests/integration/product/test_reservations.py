@@ -1,4 +1,5 @@
-"""Reservations on a real database, through the order-events handler the consumer calls.
+"""Reservations on a real database, through the order-events handler as the consumer runs it
+(inside its message processor, the one place where a lost race or a lock conflict is retried).
 
 Concurrency is real: every reservation is its own task with its own session (and so its own
 connection), all started together; the database alone decides who gets the last units.
@@ -7,6 +8,8 @@ connection), all started together; the database alone decides who gets the last 
 from __future__ import annotations
 
 import asyncio
+import itertools
+from collections.abc import Awaitable, Callable
 
 import pytest
 from sqlalchemy import select, update
@@ -14,7 +17,15 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from commerce.contracts.envelope import EventEnvelope
 from commerce.contracts.ordering import OrderConfirmed
+from commerce.contracts.topics import ORDER_EVENTS
 from commerce.kernel.db import Database
+from commerce.kernel.messaging.fakes import InMemoryPublisher
+from commerce.kernel.messaging.processing import (
+    IncomingMessage,
+    MessageProcessor,
+    Outcome,
+    RetryPolicy,
+)
 from commerce.product.adapters.inbound.events import OrderEventsHandler
 from commerce.product.adapters.outbound.catalog import SqlaCatalog
 from commerce.product.adapters.outbound.tables import products, reservations
@@ -31,13 +42,36 @@ from tests.integration.product.helpers import (
 pytestmark = pytest.mark.integration
 
 
+Deliver = Callable[[EventEnvelope], Awaitable[None]]
+
+
 @pytest.fixture
-def handle(catalog: SqlaCatalog) -> OrderEventsHandler:
-    return OrderEventsHandler(catalog.unit_of_work)
+def handle(catalog: SqlaCatalog) -> Deliver:
+    """Delivers one event as the consumer would, and expects it handled."""
+    processor = MessageProcessor(
+        OrderEventsHandler(catalog.unit_of_work),
+        InMemoryPublisher(),
+        group_id="product",
+        policy=RetryPolicy(max_attempts=8, backoff_seconds=0.02, max_backoff_seconds=0.2),
+    )
+    offsets = itertools.count()
+
+    async def deliver(envelope: EventEnvelope) -> None:
+        message = IncomingMessage(
+            topic=ORDER_EVENTS,
+            partition=0,
+            offset=next(offsets),
+            key=b"k",
+            value=envelope.to_json(),
+        )
+        outcome = await processor.process(message)
+        assert outcome is Outcome.HANDLED, outcome
+
+    return deliver
 
 
 async def test_two_hundred_concurrent_orders_take_exactly_the_stock(
-    catalog: SqlaCatalog, database: Database, handle: OrderEventsHandler
+    catalog: SqlaCatalog, database: Database, handle: Deliver
 ) -> None:
     product = await new_product(catalog, stock=50, price=1_200)
     orders = [new_order_id() for _ in range(200)]
@@ -58,7 +92,7 @@ async def test_two_hundred_concurrent_orders_take_exactly_the_stock(
 
 
 async def test_multi_line_orders_are_all_or_nothing_under_concurrency(
-    catalog: SqlaCatalog, database: Database, handle: OrderEventsHandler
+    catalog: SqlaCatalog, database: Database, handle: Deliver
 ) -> None:
     # Each order wants one of a and one of b, listed in either order (lock ordering must not
     # depend on it). a runs out after 10, b after 15: exactly 10 orders can be served.
@@ -79,7 +113,7 @@ async def test_multi_line_orders_are_all_or_nothing_under_concurrency(
 
 
 async def test_redelivered_event_is_a_no_op(
-    catalog: SqlaCatalog, database: Database, handle: OrderEventsHandler
+    catalog: SqlaCatalog, database: Database, handle: Deliver
 ) -> None:
     product = await new_product(catalog, stock=5)
     envelope = placed(new_order_id(), (product, 2))
@@ -90,7 +124,7 @@ async def test_redelivered_event_is_a_no_op(
 
 
 async def test_concurrent_redeliveries_apply_once(
-    catalog: SqlaCatalog, database: Database, handle: OrderEventsHandler
+    catalog: SqlaCatalog, database: Database, handle: Deliver
 ) -> None:
     product = await new_product(catalog, stock=5)
     envelope = placed(new_order_id(), (product, 2))
@@ -100,7 +134,7 @@ async def test_concurrent_redeliveries_apply_once(
 
 
 async def test_redriven_order_repeats_its_answer_without_reserving_again(
-    catalog: SqlaCatalog, database: Database, handle: OrderEventsHandler
+    catalog: SqlaCatalog, database: Database, handle: Deliver
 ) -> None:
     product = await new_product(catalog, stock=5, price=700)
     order = new_order_id()
@@ -117,7 +151,7 @@ async def test_redriven_order_repeats_its_answer_without_reserving_again(
 
 
 async def test_redriven_rejection_is_rejected_again(
-    catalog: SqlaCatalog, database: Database, handle: OrderEventsHandler
+    catalog: SqlaCatalog, database: Database, handle: Deliver
 ) -> None:
     product = await new_product(catalog, stock=1)
     order = new_order_id()
@@ -131,7 +165,7 @@ async def test_redriven_rejection_is_rejected_again(
 
 
 async def test_an_order_without_usable_lines_is_rejected_as_invalid_and_stays_so(
-    catalog: SqlaCatalog, database: Database, handle: OrderEventsHandler
+    catalog: SqlaCatalog, database: Database, handle: Deliver
 ) -> None:
     product = await new_product(catalog, stock=4)
     order = new_order_id()
@@ -155,7 +189,7 @@ async def test_an_order_without_usable_lines_is_rejected_as_invalid_and_stays_so
 
 
 async def test_cancel_releases_exactly_once(
-    catalog: SqlaCatalog, database: Database, handle: OrderEventsHandler
+    catalog: SqlaCatalog, database: Database, handle: Deliver
 ) -> None:
     a = await new_product(catalog, stock=5)
     b = await new_product(catalog, stock=3)
@@ -175,7 +209,7 @@ async def test_cancel_releases_exactly_once(
 
 
 async def test_cancel_before_placed_reserves_nothing_later(
-    catalog: SqlaCatalog, database: Database, handle: OrderEventsHandler
+    catalog: SqlaCatalog, database: Database, handle: Deliver
 ) -> None:
     product = await new_product(catalog, stock=5)
     order = new_order_id()
@@ -186,7 +220,7 @@ async def test_cancel_before_placed_reserves_nothing_later(
 
 
 async def test_events_of_other_types_are_ignored(
-    catalog: SqlaCatalog, database: Database, handle: OrderEventsHandler
+    catalog: SqlaCatalog, database: Database, handle: Deliver
 ) -> None:
     await handle(EventEnvelope.wrap(OrderConfirmed(order_id="o", total=1), "order"))
     unknown = EventEnvelope.model_validate(
@@ -213,7 +247,7 @@ async def test_the_database_itself_refuses_negative_stock(
 
 
 async def test_placement_racing_its_cancellation_never_leaks_stock(
-    catalog: SqlaCatalog, database: Database, handle: OrderEventsHandler
+    catalog: SqlaCatalog, database: Database, handle: Deliver
 ) -> None:
     # Each order's OrderPlaced and OrderCancelled run at the same time (as after a broker lost
     # its log and both were re-driven): whoever wins, nothing stays held.

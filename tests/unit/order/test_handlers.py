@@ -235,7 +235,7 @@ async def test_a_reply_for_an_unknown_order_is_recorded_and_ignored(service: Ser
     assert service.store.outbox == []
 
 
-async def test_a_reply_that_loses_a_race_is_applied_again_on_fresh_state(
+async def test_a_reply_that_loses_a_race_is_left_to_the_consumer_and_applies_when_redelivered(
     service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     placed = await service.place(PlaceOrder("u-1", LINES))
@@ -252,7 +252,12 @@ async def test_a_reply_that_loses_a_race_is_applied_again_on_fresh_state(
         await original(self, order)
 
     monkeypatch.setattr(fakes.FakeOrderRepository, "save", stale_once)
-    reply = await service.replies.reserved(RecordReservation("e-1", placed.order.id, PRICED))
+    command = RecordReservation("e-1", placed.order.id, PRICED)
+    # One attempt: the race propagates (the consumer's processor retries the message)...
+    with pytest.raises(StaleOrder):
+        await service.replies.reserved(command)
+    assert "e-1" not in service.store.inbox  # ...and nothing of that attempt was kept.
+    reply = await service.replies.reserved(command)
     assert reply is Reply.APPLIED
     assert service.store.orders[placed.order.id].status is OrderStatus.CONFIRMED
     assert sum(isinstance(e, OrderConfirmed) for e in service.store.outbox) == 1

@@ -1,7 +1,9 @@
 """Use cases: apply the catalog's replies (StockReserved, StockRejected, StockReleased).
 
 Each reply is applied at most once (inbox, same transaction as the effect); replies the order
-no longer needs leave it unchanged (see the aggregate).
+no longer needs leave it unchanged (see the aggregate). A reply that loses a race with a
+concurrent change (``StaleOrder``) is not retried here: it propagates, and the consumer's
+processor, the one place that retries, delivers it again in a fresh transaction.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from commerce.order.application.commands import (
     RecordReservation,
 )
 from commerce.order.application.ports import Clock, OrderUnitOfWork
-from commerce.order.application.retry import retry_if_stale
 from commerce.order.domain.order import Order, Reply
 
 log = logging.getLogger("commerce.order.saga")
@@ -63,4 +64,4 @@ class CatalogReplyHandler:
                 await uow.commit()
                 return reply
 
-        return await retry_if_stale(attempt)
+        return await attempt()

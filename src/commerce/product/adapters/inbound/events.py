@@ -7,51 +7,30 @@ is answered (``StockRejected``, ``INVALID_ORDER``) rather than parked, so that t
 only what names no order at all is dead-lettered.
 
 Lock conflicts between concurrent transactions (a MariaDB deadlock or lock wait timeout,
-SQLite's busy database, two answers racing for one order) are expected under load, so they
-are retried here first, each time in a fresh transaction.
+SQLite's busy database) and two answers racing for one order (``AnsweredMeanwhile``, from the
+repository) are expected under load: they propagate, and the consumer's processor retries
+the message in a fresh transaction, the one place where retries happen.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError, OperationalError
 
 from commerce.contracts.envelope import EventEnvelope, UnknownEvent, parse_payload
 from commerce.contracts.ordering import OrderCancelled, OrderPlaced
-from commerce.kernel.backoff import backoff_seconds
-from commerce.kernel.batching import in_shared_transaction
 from commerce.kernel.domain import InvalidInput
 from commerce.kernel.messaging.processing import PermanentError
 from commerce.product.application.commands import ReleaseStock, ReserveStock
-from commerce.product.application.errors import StockChanged
 from commerce.product.application.ports import ProductUnitOfWork
 from commerce.product.application.stock import release_stock, reserve_stock
 from commerce.product.domain.reservation import MAX_ORDER_ID_LENGTH
 
 log = logging.getLogger("commerce.product.events")
-# MySQL/MariaDB: 1205 lock wait timeout exceeded, 1213 deadlock found (transaction rolled back).
-TRANSIENT_MYSQL_ERRORS = frozenset({1205, 1213})
-MAX_BACKOFF = 0.5  # seconds; lock conflicts clear in milliseconds
 C = TypeVar("C", ReserveStock, ReleaseStock)
-
-
-def is_transient(error: BaseException) -> bool:
-    """True for failures that a fresh transaction can succeed after."""
-    if isinstance(error, StockChanged | IntegrityError):
-        # IntegrityError: another transaction recorded this order's answer first; the retry
-        # reads that answer and repeats it.
-        return True
-    if isinstance(error, OperationalError):
-        args = getattr(error.orig, "args", ())
-        if args and args[0] in TRANSIENT_MYSQL_ERRORS:
-            return True
-        return "database is locked" in str(error.orig)
-    return False
 
 
 def unusable_order(envelope: EventEnvelope) -> str | None:
@@ -66,18 +45,14 @@ def unusable_order(envelope: EventEnvelope) -> str | None:
 
 
 class OrderEventsHandler:
-    """``EventHandler`` for the consumer group ``product`` on ``commerce.order.events``."""
+    """``EventHandler`` for the consumer group ``product`` on ``commerce.order.events``.
 
-    def __init__(
-        self,
-        new_uow: Callable[[], ProductUnitOfWork],
-        *,
-        attempts: int = 8,
-        backoff_seconds: float = 0.02,
-    ) -> None:
+    One attempt per delivery: the consumer's processor is the one place that retries (a lost
+    race, a lock conflict, an outage), each time in a fresh transaction (docs/adr/0043).
+    """
+
+    def __init__(self, new_uow: Callable[[], ProductUnitOfWork]) -> None:
         self._new_uow = new_uow
-        self._attempts = attempts
-        self._backoff = backoff_seconds
 
     async def __call__(self, envelope: EventEnvelope) -> None:
         try:
@@ -108,29 +83,8 @@ class OrderEventsHandler:
     async def _run(
         self, use_case: Callable[[ProductUnitOfWork, C], Awaitable[None]], command: C
     ) -> None:
-        # Inside a batch's shared transaction, one attempt: a retry there would keep the failed
-        # attempt's writes; the batch is undone instead and this runs again on its own.
-        attempts = 1 if in_shared_transaction() else self._attempts
-        for attempt in range(1, attempts + 1):
-            try:
-                await use_case(self._new_uow(), command)
-                return
-            except InvalidInput as error:
-                # A rule the use case cannot answer for: no retry can help, dead-letter it.
-                raise PermanentError(error.message) from error
-            except Exception as error:
-                if attempt == attempts or not is_transient(error):
-                    raise
-                log.info(
-                    "retrying %s for order %s after %s (attempt %d)",
-                    type(command).__name__,
-                    command.order_id,
-                    type(error).__name__,
-                    attempt,
-                )
-                # Jitter keeps colliding transactions from colliding again in lockstep.
-                await asyncio.sleep(
-                    backoff_seconds(
-                        attempt, base=self._backoff, cap=MAX_BACKOFF, jitter=self._backoff
-                    )
-                )
+        try:
+            await use_case(self._new_uow(), command)
+        except InvalidInput as error:
+            # A rule the use case cannot answer for: no retry can help, dead-letter it.
+            raise PermanentError(error.message) from error

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from commerce.kernel.domain import AggregateRoot
 from commerce.product.adapters.outbound.rows import product_fields, product_row
 from commerce.product.adapters.outbound.tables import products, reservation_lines, reservations
-from commerce.product.application.errors import StockChanged
+from commerce.product.application.errors import AnsweredMeanwhile, StockChanged
 from commerce.product.domain.errors import DuplicateSku
 from commerce.product.domain.events import RejectionReason, ReservedLine
 from commerce.product.domain.product import Product
@@ -130,17 +130,12 @@ class SqlaReservationRepository:
     async def add(self, reservation: Reservation) -> None:
         # A second answer for the same order (a concurrent re-drive) fails on the primary key:
         # the transaction is rolled back and the retried message finds the first answer.
-        await self._session.execute(
-            insert(reservations),
-            {
-                "order_id": reservation.order_id,
-                "status": reservation.status.value,
-                "reason": reservation.reason.value if reservation.reason else None,
-                "rejected_product_ids": list(reservation.rejected_product_ids) or None,
-                "created_at": reservation.created_at,
-                "updated_at": reservation.updated_at,
-            },
-        )
+        try:
+            await self._session.execute(insert(reservations), _reservation_row(reservation))
+        except IntegrityError as error:
+            # Classified here, where the driver's error is known: the caller sees a race it
+            # may retry (a fresh attempt repeats the first answer), not a database error.
+            raise AnsweredMeanwhile(reservation.order_id) from error
         if reservation.lines:
             await self._session.execute(
                 insert(reservation_lines),
@@ -166,3 +161,14 @@ class SqlaReservationRepository:
             },
         )
         self.seen.append(reservation)
+
+
+def _reservation_row(reservation: Reservation) -> dict[str, object]:
+    return {
+        "order_id": reservation.order_id,
+        "status": reservation.status.value,
+        "reason": reservation.reason.value if reservation.reason else None,
+        "rejected_product_ids": list(reservation.rejected_product_ids) or None,
+        "created_at": reservation.created_at,
+        "updated_at": reservation.updated_at,
+    }
