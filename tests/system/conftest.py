@@ -39,6 +39,26 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
+def free_port_run(length: int, attempts: int = 50) -> int:
+    """The first of ``length`` consecutive free ports (``commerce up --base-port`` takes a
+    run of them: gateway, then each service)."""
+    for _ in range(attempts):
+        base = free_ports(1)[0]
+        if base + length > 65535:
+            continue
+        sockets = [socket.socket() for _ in range(length)]
+        try:
+            for offset, sock in enumerate(sockets):
+                sock.bind(("127.0.0.1", base + offset))
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+        return base
+    raise RuntimeError(f"no {length} consecutive free ports found")
+
+
 @dataclass
 class RunningPlatform:
     platform: Platform

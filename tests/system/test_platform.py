@@ -12,7 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.system.conftest import free_ports
+from commerce.platform import DEFAULT_PORTS
+from tests.system.conftest import free_port_run
 
 pytestmark = pytest.mark.system
 
@@ -32,7 +33,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_up_serves_the_gateway_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    base = free_ports(1)[0]
+    base = free_port_run(len(DEFAULT_PORTS))  # the gateway and each service after it
     command = [sys.executable, "-m", "commerce", "up", "--base-port", str(base)]
     log = (tmp_path / "up.log").open("wb")  # a file, not a pipe nobody drains
     process = subprocess.Popen(
