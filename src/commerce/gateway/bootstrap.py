@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -33,6 +34,8 @@ from commerce.kernel.ratelimit import Rate
 
 FETCH_TIMEOUT = aiohttp.ClientTimeout(total=2.0)
 FIRST_FETCH_SECONDS = 3.0
+STOP_SECONDS = 5.0
+log = logging.getLogger("commerce.gateway")
 
 
 def load_settings() -> GatewaySettings:
@@ -213,10 +216,15 @@ class Gateway:
                 )
             yield
         finally:
+            if self.shared_limit is not None:
+                self.shared_limit.stop()
             for refresher in refreshers:
                 refresher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await refresher
+            if refreshers:
+                # Bounded: a refresher that does not stop must not hold the shutdown for ever.
+                _, stuck = await asyncio.wait(refreshers, timeout=STOP_SECONDS)
+                for task in stuck:
+                    log.warning("%s did not stop when cancelled", task.get_name())
             await self.jwks.aclose()
             self._pipeline = None
             await self._session.close()

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from commerce.gateway.routing import ROUTES, Access, access_for, route_for
+from commerce.kernel.background import stop_if_cancelled
 
 log = logging.getLogger("commerce.gateway.openapi")
 
@@ -161,5 +162,6 @@ class OpenApiCatalog:
             await asyncio.sleep(retry_seconds if self.missing else every_seconds)
             try:
                 await self.refresh()
-            except Exception:  # never let the refresher die; the next round tries again
+            except Exception as error:  # never let the refresher die; the next round tries
+                stop_if_cancelled(error)
                 log.exception("OpenAPI refresh failed")

@@ -12,6 +12,7 @@ unavailable, each replica goes on limiting on its own (the limit per replica sti
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from commerce.gateway.limits import ClientRateLimit
+from commerce.kernel.background import stop_if_cancelled
 from commerce.kernel.ratelimit_redis import RedisRateLimiter
 
 log = logging.getLogger("commerce.gateway.limits")
@@ -47,6 +49,12 @@ class SharedBuckets:
         # so their hits at other replicas reach this one too.
         self._recent: dict[str, float] = {}
         self._failing = False
+        self._stopped = asyncio.Event()
+
+    def stop(self) -> None:
+        """End :meth:`keep_reconciling` at its next turn (whatever the Redis client does with
+        a cancellation: some versions swallow one that lands mid-command)."""
+        self._stopped.set()
 
     @property
     def _memory_seconds(self) -> float:
@@ -79,13 +87,17 @@ class SharedBuckets:
             limit.buckets.set_level(key, rate, level - in_flight)
 
     async def keep_reconciling(self, interval_seconds: float) -> None:
-        """Rounds every ``interval_seconds`` until cancelled; failures are logged, once per
-        streak, and never stop the loop."""
-        while True:
-            await asyncio.sleep(interval_seconds)
+        """Rounds every ``interval_seconds`` until :meth:`stop` (or a cancellation); failures
+        are logged, once per streak, and never stop the loop."""
+        while not self._stopped.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), interval_seconds)
+            if self._stopped.is_set():
+                return
             try:
                 await self.reconcile()
             except STORE_ERRORS as error:
+                stop_if_cancelled(error)
                 if not self._failing:
                     log.warning(
                         "rate limit store unavailable, limiting per replica: %s: %s",
@@ -94,7 +106,8 @@ class SharedBuckets:
                     )
                 self._failing = True
                 continue
-            except Exception:
+            except Exception as error:
+                stop_if_cancelled(error)
                 log.exception("rate limit reconciliation failed")
                 continue
             if self._failing:

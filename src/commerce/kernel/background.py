@@ -14,6 +14,16 @@ from collections.abc import Awaitable, Callable
 log = logging.getLogger("commerce.background")
 
 
+def stop_if_cancelled(error: BaseException) -> None:
+    """For a loop that logs its errors and goes on: re-raise a cancellation that a client
+    library turned into an error of its own (a Redis or HTTP client dropping the connection
+    of a call cut short). Otherwise the loop would go on, and whoever cancelled it and waits
+    for it (a shutdown) would wait for ever."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError from error
+
+
 class PeriodicTask:
     """Runs ``work`` every ``every`` seconds (first right away, or after one interval)."""
 
@@ -47,7 +57,8 @@ class PeriodicTask:
         """One pass now, under the same rule: a failure is logged, not raised."""
         try:
             await self._work()
-        except Exception:
+        except Exception as error:
+            stop_if_cancelled(error)
             log.exception("%s: pass failed; trying again in %.0f s", self.name, self._every)
 
     async def _loop(self) -> None:

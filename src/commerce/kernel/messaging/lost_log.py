@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from sqlalchemy import Table, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from commerce.kernel.background import stop_if_cancelled
 from commerce.kernel.messaging.admin import TopicAdmin
 
 log = logging.getLogger("commerce.messaging")
@@ -35,6 +36,7 @@ async def keep_topics(admin: TopicAdmin, topics: Sequence[str], interval: float)
         try:
             await admin.ensure_topics(topics)
         except Exception as error:
+            stop_if_cancelled(error)
             if not failing:
                 log.warning(
                     "topic check failed (%s: %s); retrying every %.0f s",
