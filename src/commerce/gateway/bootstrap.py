@@ -21,11 +21,12 @@ from commerce.gateway.limits import ClientRateLimit
 from commerce.gateway.openapi import OpenApiCatalog
 from commerce.gateway.pipeline import Pipeline
 from commerce.gateway.resilience import ResilientCaller, RetryPolicy
-from commerce.gateway.routing import UPSTREAMS, has_dot_segments, route_by_prefix
+from commerce.gateway.routing import UPSTREAMS, Route, has_dot_segments, route_by_prefix
 from commerce.gateway.settings import GatewaySettings
 from commerce.gateway.shared_limit import SharedBuckets
 from commerce.gateway.tokens import TokenVerifier
 from commerce.gateway.upstream import Forwarder, build_session
+from commerce.kernel.background import PeriodicTask
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.health import ReadinessCheck
 from commerce.kernel.observability.middleware import ServiceMiddleware
@@ -156,13 +157,12 @@ class Gateway:
             raise RuntimeError("not running")
         await self._redis.ping()
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """One client request on a proxied path."""
+    async def handle(self, scope: Scope, receive: Receive, send: Send, route: Route) -> None:
+        """One client request on a path that ``route``'s prefix covers."""
         if self._pipeline is None:
             raise RuntimeError("the gateway is not running (lifespan not started)")
         path: str = scope["path"]
-        route = route_by_prefix(path)
-        if route is None or has_dot_segments(path):
+        if has_dot_segments(path):
             await problems.not_routed()(scope, receive, send)
             return
         scope["route_template"] = route.template_for(path)
@@ -187,6 +187,7 @@ class Gateway:
             rate_limit=self._rate_limit(),
         )
         refreshers: list[asyncio.Task[None]] = []
+        reconciling: PeriodicTask | None = None
         try:
             # Warm the caches, but never refuse to start: auth may come up after us.
             with contextlib.suppress(Exception):
@@ -208,16 +209,17 @@ class Gateway:
                 )
             )
             if self.shared_limit is not None:
-                refreshers.append(
-                    asyncio.create_task(
-                        self.shared_limit.keep_reconciling(settings.rate_limit_sync_seconds),
-                        name="gateway-rate-limit-sync",
-                    )
+                reconciling = PeriodicTask(
+                    "gateway-rate-limit-sync",
+                    self.shared_limit.reconcile_or_limit_alone,
+                    settings.rate_limit_sync_seconds,
+                    run_at_start=False,
                 )
+                reconciling.start()
             yield
         finally:
-            if self.shared_limit is not None:
-                self.shared_limit.stop()
+            if reconciling is not None:
+                await reconciling.stop()
             for refresher in refreshers:
                 refresher.cancel()
             if refreshers:
@@ -255,8 +257,9 @@ class GatewayApp:
         await self._app(scope, receive, send)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and route_by_prefix(scope["path"]) is not None:
-            await self.gateway.handle(scope, receive, send)
+        route = route_by_prefix(scope["path"]) if scope["type"] == "http" else None
+        if route is not None:
+            await self.gateway.handle(scope, receive, send, route)
         else:
             await self.platform(scope, receive, send)
 

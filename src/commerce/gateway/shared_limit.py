@@ -11,8 +11,6 @@ unavailable, each replica goes on limiting on its own (the limit per replica sti
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -49,12 +47,6 @@ class SharedBuckets:
         # so their hits at other replicas reach this one too.
         self._recent: dict[str, float] = {}
         self._failing = False
-        self._stopped = asyncio.Event()
-
-    def stop(self) -> None:
-        """End :meth:`keep_reconciling` at its next turn (whatever the Redis client does with
-        a cancellation: some versions swallow one that lands mid-command)."""
-        self._stopped.set()
 
     @property
     def _memory_seconds(self) -> float:
@@ -86,30 +78,21 @@ class SharedBuckets:
             in_flight = limit.pending.get(key, 0)  # let in while the round trip lasted
             limit.buckets.set_level(key, rate, level - in_flight)
 
-    async def keep_reconciling(self, interval_seconds: float) -> None:
-        """Rounds every ``interval_seconds`` until :meth:`stop` (or a cancellation); failures
-        are logged, once per streak, and never stop the loop."""
-        while not self._stopped.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopped.wait(), interval_seconds)
-            if self._stopped.is_set():
-                return
-            try:
-                await self.reconcile()
-            except STORE_ERRORS as error:
-                stop_if_cancelled(error)
-                if not self._failing:
-                    log.warning(
-                        "rate limit store unavailable, limiting per replica: %s: %s",
-                        type(error).__name__,
-                        error,
-                    )
-                self._failing = True
-                continue
-            except Exception as error:
-                stop_if_cancelled(error)
-                log.exception("rate limit reconciliation failed")
-                continue
-            if self._failing:
-                log.warning("rate limit store reachable again, limits shared")
-                self._failing = False
+    async def reconcile_or_limit_alone(self) -> None:
+        """A round for :class:`~commerce.kernel.background.PeriodicTask`: when Redis is
+        unavailable, say so once per outage and go on limiting per replica."""
+        try:
+            await self.reconcile()
+        except STORE_ERRORS as error:
+            stop_if_cancelled(error)
+            if not self._failing:
+                log.warning(
+                    "rate limit store unavailable, limiting per replica: %s: %s",
+                    type(error).__name__,
+                    error,
+                )
+            self._failing = True
+            return
+        if self._failing:
+            log.warning("rate limit store reachable again, limits shared")
+            self._failing = False

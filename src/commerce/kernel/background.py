@@ -40,15 +40,20 @@ class PeriodicTask:
         self._every = every
         self._run_at_start = run_at_start
         self._task: asyncio.Task[None] | None = None
+        # Checked at every turn: ends the loop even when a client library swallowed the
+        # cancellation that stop() sent while a pass was waiting on it.
+        self._stopping = asyncio.Event()
 
     def start(self) -> None:
         if self._task is None:
+            self._stopping.clear()
             self._task = asyncio.create_task(self._loop(), name=self.name)
 
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is None:
             return
+        self._stopping.set()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
@@ -62,8 +67,14 @@ class PeriodicTask:
             log.exception("%s: pass failed; trying again in %.0f s", self.name, self._every)
 
     async def _loop(self) -> None:
-        if not self._run_at_start:
-            await asyncio.sleep(self._every)
-        while True:
+        if not self._run_at_start and await self._stopped_within(self._every):
+            return
+        while not self._stopping.is_set():
             await self.run_once()
-            await asyncio.sleep(self._every)
+            if await self._stopped_within(self._every):
+                return
+
+    async def _stopped_within(self, seconds: float) -> bool:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        return self._stopping.is_set()
