@@ -82,11 +82,6 @@ class Platform:
         """Each child's environment, with the broker this platform actually uses."""
         config = replace(self.config, kafka_bootstrap_servers=self.kafka_bootstrap_servers)
         envs = service_environments(config)
-        # argon2 takes 19 MiB per hash. glibc's malloc raises its mmap threshold after the
-        # first such buffer is freed, and from then on keeps them in the heap for good
-        # (+20 MB per hashing thread); a fixed threshold gives each back when done.
-        if "MALLOC_MMAP_THRESHOLD_" not in os.environ:
-            envs["user"]["MALLOC_MMAP_THRESHOLD_"] = str(128 * 1024)
         for name in SERVICES:
             # Migrated once by a one-shot process before the services start (``migrate``),
             # so no service process keeps Alembic loaded for its whole life.

@@ -80,9 +80,10 @@ def create_app(settings: Settings) -> FastAPI:
             migrate=settings.migrate_on_start,
         )
         messaging = Messaging(settings, database, outbox, topics=[USER_EVENTS])
+        hasher = build_hasher(settings)
         try:
             app.state.user_use_cases = await build_use_cases(
-                database, build_hasher(settings), outbox_written=messaging.notify_outbox
+                database, hasher, outbox_written=messaging.notify_outbox
             )
             # Starts the outbox relay; a broker that is down only delays UserRegistered.
             await messaging.start()
@@ -93,6 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
                 databases.clear()
                 await messaging.stop()
         finally:
+            hasher.close()
             await database.close()
 
     token = settings.internal_api_token

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections.abc import Awaitable
 
 import pytest
@@ -90,3 +92,37 @@ async def test_any_unicode_password_round_trips(
     encoded = await hasher.hash(password)
     assert await hasher.verify(encoded, password) is True
     assert await hasher.verify(encoded, password[:-1]) is False
+
+
+async def test_hashes_run_on_at_most_max_concurrency_threads_of_its_own() -> None:
+    """Six concurrent checks share the hasher's two threads: a bounded, reused memory."""
+    hasher = Argon2PasswordHasher(Argon2Parameters(memory_cost=1024), max_concurrency=2)
+    threads: set[str] = set()
+    running = 0
+    most_at_once = 0
+    counting = threading.Lock()
+
+    def spy_verify(password_hash: str, password: str) -> bool:
+        nonlocal running, most_at_once
+        with counting:
+            threads.add(threading.current_thread().name)
+            running += 1
+            most_at_once = max(most_at_once, running)
+        try:
+            time.sleep(0.02)  # long enough for the six to overlap if nothing bounded them
+            return verify(password_hash, password)
+        finally:
+            with counting:
+                running -= 1
+
+    verify = hasher._verify
+    hasher._verify = spy_verify  # type: ignore[method-assign]
+    try:
+        encoded = await hasher.hash(PASSWORD)
+        results = await asyncio.gather(*(hasher.verify(encoded, PASSWORD) for _ in range(6)))
+    finally:
+        hasher.close()
+    assert results == [True] * 6
+    assert most_at_once == 2
+    assert len(threads) == 2
+    assert all(name.startswith("argon2") for name in threads)
