@@ -6,13 +6,17 @@ the use case done, and the batch commits once at the end, or not at all. A use c
 cannot go on in the shared transaction (a duplicate delivery, an exit without commit)
 raises :class:`SharedTransactionAborted`; the caller then undoes the batch and applies each
 message on its own.
+
+What every use case of a batch writes alike (the inbox rows) can be gathered into a
+:class:`BatchWriter` and written in one statement just before the commit.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,10 +27,31 @@ class SharedTransactionAborted(Exception):
     """This use case needs a transaction of its own: undo the batch, go one by one."""
 
 
+class BatchWriter(Protocol):
+    """Rows gathered from the use cases of a batch, written together before it commits."""
+
+    async def write(self, session: AsyncSession) -> None: ...
+
+
+W = TypeVar("W", bound=BatchWriter)
+
+
 class SharedTransaction:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._after_commit: list[Callable[[], None]] = []
+        self._writers: dict[Hashable, BatchWriter] = {}
+
+    def writer(self, key: Hashable, new: Callable[[], W]) -> W:
+        """The batch's writer for ``key``, made with ``new()`` on first use; it writes just
+        before the commit, and an error it raises undoes the batch like any other."""
+        if key not in self._writers:
+            self._writers[key] = new()
+        return self._writers[key]  # type: ignore[return-value]
+
+    async def write_gathered(self) -> None:
+        for writer in self._writers.values():
+            await writer.write(self.session)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the batch has committed (e.g. wake the outbox relay)."""
@@ -51,6 +76,7 @@ async def shared_transaction(
     flag = mark_shared(True)
     try:
         yield shared
+        await shared.write_gathered()
         await shared.session.commit()
     finally:
         unmark_shared(flag)

@@ -4,6 +4,11 @@ Kafka (and the relay) deliver at least once, so the same event can arrive twice.
 :func:`first_delivery` first, in the same unit of work as its effect; the primary key
 (consumer, event_id) lets only one transaction ever record an event, so a redelivery, even one
 running concurrently with the first delivery, applies nothing.
+
+In a batch's shared transaction the rows are gathered in :class:`InboxRows` and inserted in
+one statement just before the batch commits: the primary key still lets only one
+transaction holding an event id commit, and a duplicate undoes the batch, whose messages
+then go one by one through :func:`first_delivery` (docs/adr/0043).
 """
 
 from __future__ import annotations
@@ -51,6 +56,21 @@ async def first_delivery(
         # insert wait for the first transaction, so this is only reached once that committed.
         return False
     return True
+
+
+class InboxRows:
+    """The inbox rows of one batch, for one table, written by one INSERT."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+        self._rows: list[dict[str, object]] = []
+
+    def add(self, *, consumer: str, event_id: str) -> None:
+        self._rows.append({"consumer": consumer, "event_id": event_id, "processed_at": db_now()})
+
+    async def write(self, session: AsyncSession) -> None:
+        if self._rows:
+            await session.execute(insert(self._table), self._rows)
 
 
 async def purge_inbox(session: AsyncSession, table: Table, *, older_than: datetime) -> int:

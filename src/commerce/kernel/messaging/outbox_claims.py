@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, exists, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, exists, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -32,6 +32,22 @@ CLAIMED_COLUMNS = ("id", "topic", "message_key", "payload", "headers", "attempts
 def retry_delay(attempts: int) -> float:
     """How long a row waits after its ``attempts``-th failed publication."""
     return backoff_seconds(attempts, base=RETRY_BASE_SECONDS, cap=RETRY_MAX_SECONDS)
+
+
+def _claimable(table: Table, candidate: Any, now: Any) -> Any:
+    """Unpublished, unclaimed (or claimed by a relay whose claim ran out), and the first
+    unpublished row of its key."""
+    earlier = table.alias("earlier")
+    earlier_pending = exists().where(
+        earlier.c.message_key == candidate.c.message_key,
+        earlier.c.id < candidate.c.id,
+        earlier.c.published_at.is_(None),
+    )
+    return and_(
+        candidate.c.published_at.is_(None),
+        or_(candidate.c.claimed_until.is_(None), candidate.c.claimed_until < now),
+        ~earlier_pending,
+    )
 
 
 def outgoing(row: Row[Any]) -> OutgoingMessage:
@@ -51,7 +67,12 @@ def outgoing(row: Row[Any]) -> OutgoingMessage:
 
 
 class OutboxClaims:
-    """Claims and settles rows of one outbox table for a relay."""
+    """Claims and settles rows of one outbox table for a relay.
+
+    Its statements are built once, with the times and ids as parameters: a relay runs a
+    round after every commit that queued events, and building them afresh cost each round
+    their construction and cache key.
+    """
 
     def __init__(
         self,
@@ -64,72 +85,65 @@ class OutboxClaims:
         self._table = table
         self._settings = settings
         self._clock = clock
-
-    def _claimable(self, candidate: Any, now: datetime) -> Any:
-        earlier = self._table.alias("earlier")
-        earlier_pending = exists().where(
-            earlier.c.message_key == candidate.c.message_key,
-            earlier.c.id < candidate.c.id,
-            earlier.c.published_at.is_(None),
+        stamp = table.c.claimed_until.type
+        now, until = bindparam("b_now", type_=stamp), bindparam("b_until", type_=stamp)
+        ids = bindparam("b_ids", expanding=True)
+        candidate = table.alias("candidate")
+        claimable = _claimable(table, candidate, now)
+        limit = settings.outbox_batch_size
+        claimed = [candidate.c[name] for name in CLAIMED_COLUMNS]
+        # MySQL/MariaDB: rows another relay is claiming right now are locked: skip them.
+        self._lock_claimable = (
+            select(*claimed)
+            .where(claimable)
+            .order_by(candidate.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
         )
-        return and_(
-            candidate.c.published_at.is_(None),
-            or_(candidate.c.claimed_until.is_(None), candidate.c.claimed_until < now),
-            ~earlier_pending,
+        self._stamp_claimed = update(table).where(table.c.id.in_(ids)).values(claimed_until=until)
+        # SQLite: one statement takes the write lock before reading, so two relays can never
+        # pick the same rows; a plain read first keeps idle polls off that lock.
+        first_ids = select(candidate.c.id).where(claimable).order_by(candidate.c.id).limit(limit)
+        self._claim_in_one = (
+            update(table)
+            .where(table.c.id.in_(first_ids.scalar_subquery()))
+            .values(claimed_until=until)
+            .returning(*(table.c[name] for name in CLAIMED_COLUMNS))
+        )
+        self._any_claimable = select(candidate.c.id).where(claimable).limit(1)
+        self._delete_published = delete(table).where(table.c.id.in_(ids))
+        self._mark_published = (
+            update(table)
+            .where(table.c.id.in_(ids))
+            .values(published_at=now, claimed_until=None, attempts=table.c.attempts + 1)
         )
 
     async def claim(self) -> list[Row[Any]]:
         """Claim up to a batch of publishable rows (for ``outbox_claim_seconds``), by id."""
-        table = self._table
         now = self._clock()
         until = now + timedelta(seconds=self._settings.outbox_claim_seconds)
-        limit = self._settings.outbox_batch_size
-        candidate = table.alias("candidate")
-        if await self._nothing_to_claim_on_sqlite(candidate, now):
+        if await self._nothing_to_claim_on_sqlite(now):
             return []
         async with self._sessions() as session, session.begin():
             if session.get_bind().dialect.name == "sqlite":
-                # One statement takes SQLite's write lock before reading, so two relays can
-                # never pick the same rows.
-                ids = (
-                    select(candidate.c.id)
-                    .where(self._claimable(candidate, now))
-                    .order_by(candidate.c.id)
-                    .limit(limit)
-                )
-                claim = (
-                    update(table)
-                    .where(table.c.id.in_(ids.scalar_subquery()))
-                    .values(claimed_until=until)
-                    .returning(*(table.c[name] for name in CLAIMED_COLUMNS))
-                )
-                rows = list((await session.execute(claim)).all())
+                claim = self._claim_in_one
+                found = await session.execute(claim, {"b_now": now, "b_until": until})
+                rows = list(found.all())
             else:
-                # Rows another relay is claiming right now are locked: skip them, don't wait.
-                statement = (
-                    select(*(candidate.c[name] for name in CLAIMED_COLUMNS))
-                    .where(self._claimable(candidate, now))
-                    .order_by(candidate.c.id)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
-                )
-                rows = list((await session.execute(statement)).all())
+                found = await session.execute(self._lock_claimable, {"b_now": now})
+                rows = list(found.all())
                 if rows:
-                    await session.execute(
-                        update(table)
-                        .where(table.c.id.in_([row.id for row in rows]))
-                        .values(claimed_until=until)
-                    )
+                    ids = [row.id for row in rows]
+                    await session.execute(self._stamp_claimed, {"b_ids": ids, "b_until": until})
         return sorted(rows, key=lambda row: row.id)
 
-    async def _nothing_to_claim_on_sqlite(self, candidate: Any, now: datetime) -> bool:
+    async def _nothing_to_claim_on_sqlite(self, now: datetime) -> bool:
         """On SQLite, whether a plain read finds no claimable row (then skip the claim, whose
         UPDATE would queue for the writer lock behind every request's transaction)."""
         async with self._sessions() as session:
             if session.get_bind().dialect.name != "sqlite":
                 return False
-            first = select(candidate.c.id).where(self._claimable(candidate, now)).limit(1)
-            return (await session.execute(first)).first() is None
+            return (await session.execute(self._any_claimable, {"b_now": now})).first() is None
 
     async def settle(
         self, rows: Sequence[Row[Any]], results: Sequence[BaseException | None]
@@ -143,13 +157,9 @@ class OutboxClaims:
         delays = []
         async with self._sessions() as session, session.begin():
             if acked and self._settings.outbox_retention_seconds == 0:
-                await session.execute(delete(table).where(table.c.id.in_(acked)))
+                await session.execute(self._delete_published, {"b_ids": acked})
             elif acked:
-                await session.execute(
-                    update(table)
-                    .where(table.c.id.in_(acked))
-                    .values(published_at=now, claimed_until=None, attempts=table.c.attempts + 1)
-                )
+                await session.execute(self._mark_published, {"b_ids": acked, "b_now": now})
             for row, error in failed:
                 attempts = row.attempts + 1
                 delays.append(retry_delay(attempts))

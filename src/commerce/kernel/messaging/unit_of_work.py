@@ -15,10 +15,9 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from commerce.contracts.envelope import EventEnvelope
-from commerce.kernel.db.shared_transaction import SharedTransactionAborted
 from commerce.kernel.db.unit_of_work import SqlaUnitOfWork
 from commerce.kernel.domain import AggregateRoot, DomainEvent
-from commerce.kernel.messaging.inbox import first_delivery
+from commerce.kernel.messaging.inbox import InboxRows, first_delivery
 from commerce.kernel.messaging.outbox import add_to_outbox
 
 
@@ -59,14 +58,16 @@ class MessagingUnitOfWork(SqlaUnitOfWork):
         """Record an incoming event id in this transaction; ``False`` if it was seen before."""
         if self._inbox is None:
             raise RuntimeError(f"{type(self).__name__} consumes no events (no inbox table)")
-        first = await first_delivery(
+        if self.shared is not None:
+            # Gathered for the batch's one INSERT; a redelivery (after a crash) makes that
+            # insert fail, the batch is undone, and one by one this message is skipped.
+            inbox = self._inbox
+            rows = self.shared.writer(("inbox", inbox.name), lambda: InboxRows(inbox))
+            rows.add(consumer=self._consumer, event_id=event_id)
+            return True
+        return await first_delivery(
             self.session, self._inbox, consumer=self._consumer, event_id=event_id
         )
-        if not first and self.shared is not None:
-            # A redelivery (after a crash): the batch's transaction saw a failed insert; the
-            # messages are applied one by one instead, where this one is skipped cleanly.
-            raise SharedTransactionAborted(f"event {event_id} was delivered before")
-        return first
 
     async def commit(self) -> None:
         queued = 0

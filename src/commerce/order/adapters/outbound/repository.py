@@ -21,7 +21,16 @@ from commerce.order.domain.order import Awaiting, Order, OrderStatus, RedriveSch
 _SAVE_ORDER = update(orders).where(
     orders.c.id == bindparam("b_id"), orders.c.version == bindparam("b_version")
 )
-
+_PRICE_LINE = (
+    update(order_lines)
+    .where(
+        order_lines.c.order_id == bindparam("b_order_id"),
+        order_lines.c.line_no == bindparam("b_line_no"),
+    )
+    .values(unit_price=bindparam("b_unit_price"))
+)
+_ADD_ORDER = insert(orders)
+_ADD_LINES = insert(order_lines)
 
 _ORDER_WITH_LINES = (
     select(
@@ -54,13 +63,13 @@ class SqlaOrderRepository:
             request_fingerprint=request.fingerprint if request else None,
         )
         try:
-            await self._session.execute(insert(orders), values)
+            await self._session.execute(_ADD_ORDER, values)
         except IntegrityError as error:
             if request is None:
                 raise
             raise DuplicatePlacement() from error
         await self._session.execute(
-            insert(order_lines),
+            _ADD_LINES,
             [
                 {
                     "order_id": order.id,
@@ -119,12 +128,7 @@ class SqlaOrderRepository:
             raise StaleOrder(order.id)
         if order.total is not None:
             await self._session.execute(
-                update(order_lines)
-                .where(
-                    order_lines.c.order_id == bindparam("b_order_id"),
-                    order_lines.c.line_no == bindparam("b_line_no"),
-                )
-                .values(unit_price=bindparam("b_unit_price")),
+                _PRICE_LINE,
                 [
                     {"b_order_id": order.id, "b_line_no": number, "b_unit_price": line.unit_price}
                     for number, line in enumerate(order.lines)

@@ -94,6 +94,17 @@ class SqlaProductRepository:
 
 
 _SAVE_RESERVATION = update(reservations).where(reservations.c.order_id == bindparam("b_order_id"))
+# Asked once per OrderPlaced (is this order answered already?): built once as well.
+_RESERVATION_FOR_UPDATE = (
+    select(reservations).where(reservations.c.order_id == bindparam("b_order_id")).with_for_update()
+)
+_RESERVATION_LINES = (
+    select(reservation_lines)
+    .where(reservation_lines.c.order_id == bindparam("b_order_id"))
+    .order_by(reservation_lines.c.product_id)
+)
+_ADD_RESERVATION = insert(reservations)
+_ADD_RESERVATION_LINES = insert(reservation_lines)
 
 
 class SqlaReservationRepository:
@@ -102,19 +113,11 @@ class SqlaReservationRepository:
         self.seen: list[AggregateRoot] = []
 
     async def get_for_update(self, order_id: str) -> Reservation | None:
-        statement = (
-            select(reservations).where(reservations.c.order_id == order_id).with_for_update()
-        )
-        row = (await self._session.execute(statement)).first()
+        key = {"b_order_id": order_id}
+        row = (await self._session.execute(_RESERVATION_FOR_UPDATE, key)).first()
         if row is None:
             return None
-        line_rows = (
-            await self._session.execute(
-                select(reservation_lines)
-                .where(reservation_lines.c.order_id == order_id)
-                .order_by(reservation_lines.c.product_id)
-            )
-        ).all()
+        line_rows = (await self._session.execute(_RESERVATION_LINES, key)).all()
         reservation = Reservation(
             order_id=row.order_id,
             status=ReservationStatus(row.status),
@@ -131,14 +134,14 @@ class SqlaReservationRepository:
         # A second answer for the same order (a concurrent re-drive) fails on the primary key:
         # the transaction is rolled back and the retried message finds the first answer.
         try:
-            await self._session.execute(insert(reservations), _reservation_row(reservation))
+            await self._session.execute(_ADD_RESERVATION, _reservation_row(reservation))
         except IntegrityError as error:
             # Classified here, where the driver's error is known: the caller sees a race it
             # may retry (a fresh attempt repeats the first answer), not a database error.
             raise AnsweredMeanwhile(reservation.order_id) from error
         if reservation.lines:
             await self._session.execute(
-                insert(reservation_lines),
+                _ADD_RESERVATION_LINES,
                 [
                     {
                         "order_id": reservation.order_id,
