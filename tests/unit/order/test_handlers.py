@@ -108,21 +108,23 @@ async def test_keys_belong_to_one_user_and_are_case_sensitive(service: Service) 
     assert len({a.order.id, b.order.id, c.order.id}) == 3
 
 
-async def test_a_lost_race_on_the_key_answers_with_the_winners_order(service: Service) -> None:
-    """The winner commits between the loser's look-up and its insert."""
-    winner = await service.place(PlaceOrder("u-1", LINES, idempotency_key="k-1"))
+async def test_the_key_is_looked_up_only_after_its_insert_failed(service: Service) -> None:
+    """A first request costs no look-up; a replay (or a lost race) is found by the unique
+    constraint and answered with the first request's order."""
     original = service.place._earlier  # type: ignore[attr-defined]
     calls = 0
 
-    async def miss_first_time(user_id, request):  # type: ignore[no-untyped-def]
+    async def counted(user_id, request):  # type: ignore[no-untyped-def]
         nonlocal calls
         calls += 1
-        return None if calls == 1 else await original(user_id, request)
+        return await original(user_id, request)
 
-    service.place._earlier = miss_first_time  # type: ignore[attr-defined,method-assign]
-    loser = await service.place(PlaceOrder("u-1", LINES, idempotency_key="k-1"))
-    assert calls == 2
-    assert not loser.created and loser.order.id == winner.order.id
+    service.place._earlier = counted  # type: ignore[attr-defined,method-assign]
+    first = await service.place(PlaceOrder("u-1", LINES, idempotency_key="k-1"))
+    assert calls == 0 and first.created
+    again = await service.place(PlaceOrder("u-1", LINES, idempotency_key="k-1"))
+    assert calls == 1
+    assert not again.created and again.order.id == first.order.id
     assert len(service.store.orders) == 1
 
 

@@ -40,7 +40,8 @@ class PlaceOrderHandler:
     """Writes the order and its OrderPlaced event in one transaction; calls no other service.
 
     With an idempotency key, a unique constraint on (user, key) decides between concurrent
-    duplicates: the loser's insert fails and it answers with the winner's order.
+    duplicates: the loser's insert fails and it answers with the winner's order. A replay is
+    found the same way, so the usual first request costs no look-up beforehand.
     """
 
     def __init__(self, uow: Callable[[], OrderUnitOfWork], clock: Clock, new_id: IdFactory) -> None:
@@ -50,10 +51,6 @@ class PlaceOrderHandler:
 
     async def __call__(self, command: PlaceOrder) -> Placement:
         request = placement_request(command)
-        if request is not None:
-            earlier = await self._earlier(command.user_id, request)
-            if earlier is not None:
-                return earlier
         order = Order.place(
             order_id=self._new_id(), user_id=command.user_id, lines=command.lines, now=self._clock()
         )
@@ -64,7 +61,7 @@ class PlaceOrderHandler:
         except DuplicatePlacement:
             assert request is not None
             earlier = await self._earlier(command.user_id, request)
-            if earlier is None:  # the winner's row is committed before our insert fails
+            if earlier is None:  # the first request's row is committed before our insert fails
                 raise
             return earlier
         return Placement(OrderView.of(order), created=True)

@@ -36,6 +36,13 @@ _RETURN_STOCK = (
     .where(products.c.id == bindparam("b_id"))
     .values(stock=products.c.stock + bindparam("b_quantity"))
 )
+# Locks the order's products in id order, whatever their number (an expanding parameter).
+_LOCK_PRODUCTS = (
+    select(products)
+    .where(products.c.id.in_(bindparam("b_ids", expanding=True)))
+    .order_by(products.c.id)
+    .with_for_update()
+)
 
 
 class SqlaProductRepository:
@@ -70,10 +77,7 @@ class SqlaProductRepository:
         ids = sorted({pid for pid in product_ids if len(pid) <= MAX_PRODUCT_ID_LENGTH})
         if not ids:
             return {}
-        statement = (
-            select(products).where(products.c.id.in_(ids)).order_by(products.c.id).with_for_update()
-        )
-        rows = (await self._session.execute(statement)).all()
+        rows = (await self._session.execute(_LOCK_PRODUCTS, {"b_ids": ids})).all()
         found = {row.id: Product(**product_fields(row)) for row in rows}
         self.seen.extend(found.values())
         return found
