@@ -11,6 +11,7 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
+from commerce.kernel.http.corked import CorkedHttpToolsProtocol
 from commerce.kernel.logging import configure_logging
 from commerce.kernel.observability.tracing import configure_tracing
 from commerce.kernel.processes import die_with_parent
@@ -56,6 +57,8 @@ def run_service(name: str) -> None:
         # peer is 127.0.0.1, i.e. from any local client: the gateway decides the address
         # itself (GATEWAY_TRUSTED_PROXY_HOPS) and services read the header it sets.
         "proxy_headers": False,
+        # An answer's head and body leave in one segment, not two (kernel.http.corked).
+        "http": CorkedHttpToolsProtocol,
     }
     if settings.workers == 1:
         app, _ = _configured_app(name)

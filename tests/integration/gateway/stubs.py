@@ -22,6 +22,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from commerce.kernel.http.corked import CorkedHttpToolsProtocol
+
 SERVICES = ("user", "auth", "product", "order")
 SLOW_SECONDS = 1.0  # well past the 0.3 s read timeout the tests give the gateway
 
@@ -205,7 +207,10 @@ async def serve_on_loopback(
     # then body) meet Nagle and the client's delayed ACK, 40 ms per request.
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", port))
-    config = uvicorn.Config(app, lifespan=lifespan, log_level="warning")
+    # The services' own protocol (one write per turn), so streaming is tested through it.
+    config = uvicorn.Config(
+        app, lifespan=lifespan, log_level="warning", http=CorkedHttpToolsProtocol
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
