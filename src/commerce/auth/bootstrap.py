@@ -93,7 +93,7 @@ def create_app(
             )
             stack.push_async_callback(database.close)
             resources.database = database
-            sql_store = SqlaRefreshTokenStore(database.sessions)
+            sql_store = SqlaRefreshTokenStore(database.connections)
             store: RefreshTokenStore = sql_store
             the_clock = clock or SystemClock()
             limiter: RateLimiter = InMemoryRateLimiter(max_keys=settings.rate_limit_max_keys)

@@ -54,7 +54,7 @@ def build_use_cases(
     outbox_written: Callable[[], None] | None = None,
 ) -> OrderUseCases:
     def new_uow() -> SqlaOrderUnitOfWork:
-        return SqlaOrderUnitOfWork(database.sessions, outbox_written=outbox_written)
+        return SqlaOrderUnitOfWork(database.connections, outbox_written=outbox_written)
 
     policy = RedrivePolicy(
         RedriveSchedule(

@@ -52,7 +52,7 @@ async def build_use_cases(
     """The use cases over ``database``; also computes the dummy hash for unknown e-mails."""
 
     def new_uow() -> SqlaUserUnitOfWork:
-        return SqlaUserUnitOfWork(database.sessions, outbox_written=outbox_written)
+        return SqlaUserUnitOfWork(database.connections, outbox_written=outbox_written)
 
     # A hash of a random secret nobody knows, made with the current parameters, so that an
     # unknown e-mail costs exactly what a wrong password does.

@@ -71,5 +71,5 @@ async def store(store_kind: tuple[str, str], redis_prefix: str) -> AsyncIterator
         await client.aclose()
         return
     database = await Database.open(url, service_package=SERVICE_PACKAGE, migrate=False)
-    yield SqlaRefreshTokenStore(database.sessions)
+    yield SqlaRefreshTokenStore(database.connections)
     await database.close()

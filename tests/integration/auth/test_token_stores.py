@@ -240,6 +240,6 @@ async def test_sql_purge_forgets_expired_tokens_and_empty_families(
     assert await store.find(old.token_hash) is None
     assert await store.find(live.token_hash) is not None
     # The old family row went with its last token; the live one stays.
-    async with store._sessions() as session:
+    async with store._connections() as session:
         ids = set((await session.execute(select(token_families.c.id))).scalars())
     assert old_family.id not in ids and live_family.id in ids

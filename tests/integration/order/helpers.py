@@ -13,7 +13,7 @@ from commerce.order.adapters.outbound.tables import outbox
 
 async def outbox_events(database: Database) -> list[dict[str, Any]]:
     """Every queued event, oldest first, with its topic and key."""
-    async with database.sessions() as session:
+    async with database.connections() as session:
         rows = await session.execute(select(outbox).order_by(outbox.c.id))
         return [
             {"topic": row.topic, "key": row.message_key, **json.loads(row.payload)} for row in rows

@@ -20,7 +20,7 @@ LINES = (("p-1", 2),)
 
 
 async def order_count(database: Database) -> int:
-    async with database.sessions() as session:
+    async with database.connections() as session:
         return (await session.execute(select(func.count()).select_from(orders))).scalar_one()
 
 

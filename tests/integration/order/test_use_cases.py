@@ -35,7 +35,7 @@ PRICED = (PricedLine("p-1", 2, 1_500), PricedLine("p-2", 1, 700))
 
 
 async def count(database: Database, table) -> int:  # type: ignore[no-untyped-def]
-    async with database.sessions() as session:
+    async with database.connections() as session:
         return (await session.execute(select(func.count()).select_from(table))).scalar_one()
 
 
@@ -96,7 +96,7 @@ async def test_rejection_and_a_late_reservation_that_is_released_again(
     types = [e["type"] for e in await outbox_events(database)]
     assert types == ["OrderPlaced", "OrderRejected", "OrderCancelled"]
     # The release is persisted as awaited (so the re-drive repeats it) and bumps the version.
-    async with database.sessions() as session:
+    async with database.connections() as session:
         row = (
             await session.execute(
                 select(orders.c.awaiting, orders.c.publish_count, orders.c.version).where(
@@ -141,7 +141,7 @@ async def test_redrive_republishes_due_orders_with_new_event_ids(
     placed = [(e["data"]["order_id"], e["id"]) for e in events if e["type"] == "OrderPlaced"]
     assert [order_id for order_id, _ in placed] == [stuck, young, stuck, young, stuck]
     assert len({event_id for _, event_id in placed}) == 5
-    async with database.sessions() as session:
+    async with database.connections() as session:
         counts = dict((await session.execute(select(orders.c.id, orders.c.publish_count))).all())
     assert counts == {stuck: 3, young: 2}
 
@@ -171,7 +171,7 @@ async def test_redrive_backs_off_per_order_in_sql_as_in_the_domain(
             if after[order_id] != before.get(order_id, after[order_id]):
                 asked[order_id].append(second)
         # The query selects exactly the due orders: none is left, none too early.
-        async with database.sessions() as session:
+        async with database.connections() as session:
             due = await SqlaOrderRepository(session).due_for_redrive(
                 clock.now, schedule=schedule, limit=10
             )
@@ -184,13 +184,13 @@ async def test_redrive_backs_off_per_order_in_sql_as_in_the_domain(
 
 
 async def publish_counts(database: Database) -> dict[str, int]:
-    async with database.sessions() as session:
+    async with database.connections() as session:
         return dict((await session.execute(select(orders.c.id, orders.c.publish_count))).all())  # type: ignore[arg-type]
 
 
 async def test_a_stale_save_is_refused(use_cases: OrderUseCases, database: Database) -> None:
     order_id = (await use_cases.place(PlaceOrder("u-1", LINES))).order.id
-    async with database.sessions() as first, database.sessions() as second:
+    async with database.connections() as first, database.connections() as second:
         mine = await SqlaOrderRepository(first).get(order_id)
         theirs = await SqlaOrderRepository(second).get(order_id)
         assert mine is not None and theirs is not None

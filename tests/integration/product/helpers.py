@@ -25,7 +25,7 @@ async def new_product(
 
 
 async def stock_of(database: Database, product_id: str) -> int:
-    async with database.sessions() as session:
+    async with database.connections() as session:
         return int(
             (
                 await session.execute(select(products.c.stock).where(products.c.id == product_id))
@@ -34,7 +34,7 @@ async def stock_of(database: Database, product_id: str) -> int:
 
 
 async def reserved_units(database: Database, product_id: str) -> int:
-    async with database.sessions() as session:
+    async with database.connections() as session:
         total = await session.execute(
             select(func.coalesce(func.sum(reservation_lines.c.quantity), 0)).where(
                 reservation_lines.c.product_id == product_id
@@ -47,7 +47,7 @@ async def outbox_events(database: Database, event_type: str | None = None) -> li
     statement = select(outbox.c.payload, outbox.c.topic).order_by(outbox.c.id)
     if event_type:
         statement = statement.where(outbox.c.event_type == event_type)
-    async with database.sessions() as session:
+    async with database.connections() as session:
         rows = (await session.execute(statement)).all()
     assert all(row.topic == "commerce.catalog.events" for row in rows)
     return [EventEnvelope.from_json(row.payload) for row in rows]

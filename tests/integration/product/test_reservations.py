@@ -181,7 +181,7 @@ async def test_an_order_without_usable_lines_is_rejected_as_invalid_and_stays_so
     assert [e.data for e in rejected] == [
         {"order_id": order, "reason": "INVALID_ORDER", "product_ids": []}
     ] * 2
-    async with database.sessions() as session:
+    async with database.connections() as session:
         status = await session.execute(
             select(reservations.c.status).where(reservations.c.order_id == order)
         )
@@ -240,7 +240,7 @@ async def test_the_database_itself_refuses_negative_stock(
     catalog: SqlaCatalog, database: Database
 ) -> None:
     product = await new_product(catalog, stock=1)
-    async with database.sessions() as session:
+    async with database.connections() as session:
         with pytest.raises((IntegrityError, OperationalError)):
             await session.execute(update(products).where(products.c.id == product).values(stock=-1))
     assert await stock_of(database, product) == 1
@@ -258,7 +258,7 @@ async def test_placement_racing_its_cancellation_never_leaks_stock(
         *(handle(cancelled(order)) for order in orders),
     )
     assert await stock_of(database, product) == 30
-    async with database.sessions() as session:
+    async with database.connections() as session:
         statuses = (await session.execute(select(reservations.c.status))).scalars().all()
     assert set(statuses) <= {"CANCELLED", "RELEASED"}
     assert len(statuses) == 30

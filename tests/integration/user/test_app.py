@@ -81,7 +81,7 @@ async def test_wrong_password_and_unknown_email_answer_alike(client: httpx.Async
 async def stored_hash(database_url: str, user_id: str) -> str:
     database = await Database.open(database_url, service_package=SERVICE_PACKAGE, migrate=False)
     try:
-        async with database.sessions() as session:
+        async with database.connections() as session:
             query = select(users.c.password_hash).where(users.c.id == user_id)
             return str((await session.execute(query)).scalar_one())
     finally:

@@ -114,7 +114,7 @@ async def outbox_rows_once_published(database_url: str) -> list:
     end = time.monotonic() + DEADLINE_SECONDS
     try:
         while True:
-            async with database.sessions() as session:
+            async with database.connections() as session:
                 query = select(outbox.c.event_id, outbox.c.published_at)
                 rows = list((await session.execute(query)).all())
             if rows and all(row.published_at is not None for row in rows):

@@ -24,14 +24,14 @@ pytestmark = pytest.mark.integration
 
 
 async def outbox_rows(database: Database) -> list[dict[str, object]]:
-    async with database.sessions() as session:
+    async with database.connections() as session:
         result = await session.execute(select(outbox).order_by(outbox.c.id))
         return [dict(row._mapping) for row in result]
 
 
 async def test_sign_up_queues_user_registered(database: Database) -> None:
     register = RegisterUserHandler(
-        lambda: SqlaUserUnitOfWork(database.sessions), FakePasswordHasher()
+        lambda: SqlaUserUnitOfWork(database.connections), FakePasswordHasher()
     )
     view = await register(RegisterUser(email="Ada@Example.com", password="long enough"))
     rows = await outbox_rows(database)
@@ -51,7 +51,7 @@ async def test_sign_up_queues_user_registered(database: Database) -> None:
 
 
 async def test_no_commit_no_event(database: Database) -> None:
-    async with SqlaUserUnitOfWork(database.sessions) as uow:
+    async with SqlaUserUnitOfWork(database.connections) as uow:
         await uow.users.add(
             User.register(email=Email.parse("ada@example.com"), name=None, password_hash="h")
         )
@@ -60,10 +60,10 @@ async def test_no_commit_no_event(database: Database) -> None:
 
 async def test_a_refused_duplicate_queues_nothing(database: Database) -> None:
     register = RegisterUserHandler(
-        lambda: SqlaUserUnitOfWork(database.sessions), FakePasswordHasher()
+        lambda: SqlaUserUnitOfWork(database.connections), FakePasswordHasher()
     )
     await register(RegisterUser(email="ada@example.com", password="long enough"))
-    async with SqlaUserUnitOfWork(database.sessions) as uow:
+    async with SqlaUserUnitOfWork(database.connections) as uow:
         with pytest.raises(EmailAlreadyRegistered):
             await uow.users.add(
                 User.register(email=Email.parse("ADA@example.com"), name=None, password_hash="h")
@@ -74,10 +74,10 @@ async def test_a_refused_duplicate_queues_nothing(database: Database) -> None:
 
 async def test_reading_and_rehashing_queue_nothing(database: Database) -> None:
     user = User.register(email=Email.parse("ada@example.com"), name=None, password_hash="h")
-    async with SqlaUserUnitOfWork(database.sessions) as uow:
+    async with SqlaUserUnitOfWork(database.connections) as uow:
         await uow.users.add(user)
         await uow.commit()
-    async with SqlaUserUnitOfWork(database.sessions) as uow:
+    async with SqlaUserUnitOfWork(database.connections) as uow:
         loaded = await uow.users.get(user.id)
         assert loaded is not None
         loaded.replace_password_hash("h2")

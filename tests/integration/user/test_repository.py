@@ -26,16 +26,16 @@ def new_user(email: str = "ada@example.com", name: str | None = "Ada") -> User:
 
 
 async def count_users(database: Database) -> int:
-    async with database.sessions() as session:
+    async with database.connections() as session:
         return int((await session.execute(select(func.count()).select_from(users))).scalar_one())
 
 
 async def test_add_then_read_back_by_id_and_email(database: Database) -> None:
     user = new_user()
-    async with SqlaUserUnitOfWork(database.sessions) as uow:
+    async with SqlaUserUnitOfWork(database.connections) as uow:
         await uow.users.add(user)
         await uow.commit()
-    async with SqlaUserUnitOfWork(database.sessions) as uow:
+    async with SqlaUserUnitOfWork(database.connections) as uow:
         by_id = await uow.users.get(user.id)
         by_email = await uow.users.get_by_email(Email.parse("ADA@example.com"))
     for found in (by_id, by_email):
@@ -48,23 +48,23 @@ async def test_add_then_read_back_by_id_and_email(database: Database) -> None:
 
 
 async def test_missing_users_are_none(database: Database) -> None:
-    async with SqlaUserUnitOfWork(database.sessions) as uow:
+    async with SqlaUserUnitOfWork(database.connections) as uow:
         assert await uow.users.get("no-such-id") is None
         assert await uow.users.get_by_email(Email.parse("nobody@example.com")) is None
 
 
 async def test_without_commit_nothing_is_written(database: Database) -> None:
-    async with SqlaUserUnitOfWork(database.sessions) as uow:
+    async with SqlaUserUnitOfWork(database.connections) as uow:
         await uow.users.add(new_user())
     assert await count_users(database) == 0
 
 
 async def test_unique_constraint_refuses_a_second_row_with_the_email(database: Database) -> None:
     """No lookup involved: the insert itself is refused by the database."""
-    async with SqlaUserUnitOfWork(database.sessions) as uow:
+    async with SqlaUserUnitOfWork(database.connections) as uow:
         await uow.users.add(new_user("ada@example.com"))
         await uow.commit()
-    async with SqlaUserUnitOfWork(database.sessions) as uow:
+    async with SqlaUserUnitOfWork(database.connections) as uow:
         with pytest.raises(EmailAlreadyRegistered):
             await uow.users.add(new_user(" ADA@Example.com", name="Impostor"))
     assert await count_users(database) == 1
@@ -75,7 +75,7 @@ async def test_concurrent_inserts_of_one_email_let_exactly_one_commit(database: 
     first, second = new_user("race@example.com"), new_user("RACE@example.com")
 
     async def insert(user: User) -> str:
-        async with SqlaUserUnitOfWork(database.sessions) as uow:
+        async with SqlaUserUnitOfWork(database.connections) as uow:
             try:
                 await uow.users.add(user)
             except EmailAlreadyRegistered:
@@ -83,7 +83,7 @@ async def test_concurrent_inserts_of_one_email_let_exactly_one_commit(database: 
             await uow.commit()
             return "created"
 
-    async with SqlaUserUnitOfWork(database.sessions) as uow:
+    async with SqlaUserUnitOfWork(database.connections) as uow:
         await uow.users.add(first)
         # On MariaDB the rival's insert now waits on our uncommitted row's index lock;
         # on SQLite it waits for the write lock. Either way it runs while we hold ours.
@@ -106,7 +106,7 @@ async def test_concurrent_sign_ups_past_the_early_lookup_give_one_user(
             return await super().hash(password)
 
     register = RegisterUserHandler(
-        lambda: SqlaUserUnitOfWork(database.sessions), RendezvousHasher()
+        lambda: SqlaUserUnitOfWork(database.connections), RendezvousHasher()
     )
     results = await asyncio.gather(
         register(RegisterUser(email="same@example.com", password="password one")),
@@ -120,14 +120,14 @@ async def test_concurrent_sign_ups_past_the_early_lookup_give_one_user(
 
 async def test_update_password_hash(database: Database) -> None:
     user = new_user()
-    async with SqlaUserUnitOfWork(database.sessions) as uow:
+    async with SqlaUserUnitOfWork(database.connections) as uow:
         await uow.users.add(user)
         await uow.commit()
     user.replace_password_hash("$argon2id$new")
-    async with SqlaUserUnitOfWork(database.sessions) as uow:
+    async with SqlaUserUnitOfWork(database.connections) as uow:
         await uow.users.update_password_hash(user)
         await uow.commit()
-    async with SqlaUserUnitOfWork(database.sessions) as uow:
+    async with SqlaUserUnitOfWork(database.connections) as uow:
         stored = await uow.users.get(user.id)
     assert stored is not None
     assert stored.password_hash == "$argon2id$new"
@@ -136,6 +136,6 @@ async def test_update_password_hash(database: Database) -> None:
 async def test_naive_timestamps_are_refused(database: Database) -> None:
     user = new_user()
     user.created_at = datetime(2024, 1, 1)
-    async with SqlaUserUnitOfWork(database.sessions) as uow:
+    async with SqlaUserUnitOfWork(database.connections) as uow:
         with pytest.raises(Exception, match="naive"):
             await uow.users.add(user)

@@ -1,18 +1,19 @@
-"""A service's database for the life of its process: engine, sessions, migrations."""
+"""A service's database for the life of its process: engine, connections, migrations."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from commerce.kernel.db.connections import Connections
 from commerce.kernel.db.engine import create_engine, ping
 
 
 @dataclass
 class Database:
     engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
+    connections: Connections
 
     @classmethod
     async def open(cls, url: str, *, service_package: str, migrate: bool) -> Database:
@@ -26,8 +27,7 @@ class Database:
             await ensure_database(url)
             engine = create_engine(url)
             await upgrade(engine, service_package)
-        sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
-        return cls(engine=engine, sessions=sessions)
+        return cls(engine=engine, connections=Connections(engine))
 
     async def ping(self) -> None:
         await ping(self.engine)

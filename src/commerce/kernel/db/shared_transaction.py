@@ -18,9 +18,10 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Protocol, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commerce.kernel.batching import mark_shared, unmark_shared
+from commerce.kernel.db.connections import Connections
 
 
 class SharedTransactionAborted(Exception):
@@ -30,14 +31,14 @@ class SharedTransactionAborted(Exception):
 class BatchWriter(Protocol):
     """Rows gathered from the use cases of a batch, written together before it commits."""
 
-    async def write(self, session: AsyncSession) -> None: ...
+    async def write(self, session: AsyncConnection) -> None: ...
 
 
 W = TypeVar("W", bound=BatchWriter)
 
 
 class SharedTransaction:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncConnection) -> None:
         self.session = session
         self._after_commit: list[Callable[[], None]] = []
         self._writers: dict[Hashable, BatchWriter] = {}
@@ -67,11 +68,11 @@ def current_shared_transaction() -> SharedTransaction | None:
 
 
 @asynccontextmanager
-async def shared_transaction(
-    sessions: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[SharedTransaction]:
+async def shared_transaction(connections: Connections) -> AsyncIterator[SharedTransaction]:
     """Commit what the block's units of work did, once, if the block ends normally."""
-    shared = SharedTransaction(sessions())
+    connection = connections()
+    await connection.start()
+    shared = SharedTransaction(connection)
     token = _current.set(shared)
     flag = mark_shared(True)
     try:
@@ -81,9 +82,6 @@ async def shared_transaction(
     finally:
         unmark_shared(flag)
         _current.reset(token)
-        try:
-            await shared.session.rollback()  # a no-op after the commit
-        finally:
-            await shared.session.close()
+        await shared.session.close()  # rolls back what was not committed
     for callback in shared._after_commit:
         callback()

@@ -13,8 +13,9 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from commerce.kernel.db.connections import Connections
 from commerce.kernel.db.shared_transaction import (
     SharedTransaction,
     SharedTransactionAborted,
@@ -25,14 +26,14 @@ from commerce.kernel.db.shared_transaction import (
 class SqlaUnitOfWork:
     """One database transaction around one use case."""
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
-        self._session_factory = session_factory
-        self._session: AsyncSession | None = None
+    def __init__(self, connections: Connections) -> None:
+        self._session_factory = connections
+        self._session: AsyncConnection | None = None
         self._shared: SharedTransaction | None = None
         self._committed = False
 
     @property
-    def session(self) -> AsyncSession:
+    def session(self) -> AsyncConnection:
         if self._session is None:
             raise RuntimeError("unit of work used outside 'async with'")
         return self._session
@@ -45,7 +46,11 @@ class SqlaUnitOfWork:
     async def __aenter__(self) -> Self:
         self._shared = current_shared_transaction()
         self._committed = False
-        self._session = self._shared.session if self._shared else self._session_factory()
+        if self._shared is not None:
+            self._session = self._shared.session
+        else:
+            self._session = self._session_factory()
+            await self._session.start()
         self._build_repositories(self._session)
         return self
 
@@ -68,7 +73,7 @@ class SqlaUnitOfWork:
             await self._session.close()
             self._session = None
 
-    def _build_repositories(self, session: AsyncSession) -> None:
+    def _build_repositories(self, session: AsyncConnection) -> None:
         """Hook for subclasses: attach repositories bound to ``session``."""
 
     async def commit(self) -> None:

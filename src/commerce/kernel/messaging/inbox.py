@@ -17,7 +17,7 @@ from datetime import datetime
 
 from sqlalchemy import Column, Index, MetaData, String, Table, delete, insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commerce.kernel.messaging.columns import Timestamp, db_now
 
@@ -39,7 +39,7 @@ def inbox_table(metadata: MetaData, name: str = INBOX_TABLE) -> Table:
 
 
 async def first_delivery(
-    session: AsyncSession, table: Table, *, consumer: str, event_id: str
+    session: AsyncConnection, table: Table, *, consumer: str, event_id: str
 ) -> bool:
     """Record ``event_id`` as processed by ``consumer`` in the caller's transaction.
 
@@ -68,12 +68,12 @@ class InboxRows:
     def add(self, *, consumer: str, event_id: str) -> None:
         self._rows.append({"consumer": consumer, "event_id": event_id, "processed_at": db_now()})
 
-    async def write(self, session: AsyncSession) -> None:
+    async def write(self, session: AsyncConnection) -> None:
         if self._rows:
             await session.execute(insert(self._table), self._rows)
 
 
-async def purge_inbox(session: AsyncSession, table: Table, *, older_than: datetime) -> int:
+async def purge_inbox(session: AsyncConnection, table: Table, *, older_than: datetime) -> int:
     """Forget events processed before ``older_than`` (naive UTC); returns how many."""
     result = await session.execute(delete(table).where(table.c.processed_at < older_than))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -18,9 +18,9 @@ import logging
 from collections.abc import Sequence
 
 from sqlalchemy import Table, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from commerce.kernel.background import stop_if_cancelled
+from commerce.kernel.db.connections import Connections
 from commerce.kernel.messaging.admin import TopicAdmin
 
 log = logging.getLogger("commerce.messaging")
@@ -56,10 +56,8 @@ async def keep_topics(admin: TopicAdmin, topics: Sequence[str], interval: float)
 class ClusterWatch:
     """Republishes one outbox's retained rows when the broker turns out to be a new cluster."""
 
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], table: Table, admin: TopicAdmin
-    ) -> None:
-        self._sessions = sessions
+    def __init__(self, connections: Connections, table: Table, admin: TopicAdmin) -> None:
+        self._connections = connections
         self._table = table
         self._admin = admin
         self.cluster_id: str | None = None
@@ -81,7 +79,7 @@ class ClusterWatch:
     async def republish_retained(self) -> int:
         """Queue every published row still kept for publication again; returns how many."""
         table = self._table
-        async with self._sessions() as session, session.begin():
+        async with self._connections() as session, session.begin():
             result = await session.execute(
                 update(table)
                 .where(table.c.published_at.is_not(None))

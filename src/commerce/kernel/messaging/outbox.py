@@ -12,7 +12,7 @@ import json
 
 from opentelemetry import propagate
 from sqlalchemy import Column, Index, Integer, MetaData, String, Table, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commerce.contracts.envelope import EventEnvelope
 from commerce.kernel.messaging.columns import BigId, LongText, Timestamp, db_now
@@ -66,7 +66,7 @@ def trace_headers() -> dict[str, str]:
 
 
 async def add_to_outbox(
-    session: AsyncSession, table: Table, *, topic: str, key: str, envelope: EventEnvelope
+    session: AsyncConnection, table: Table, *, topic: str, key: str, envelope: EventEnvelope
 ) -> None:
     """Queue ``envelope`` for ``topic`` under ``key`` in the caller's transaction.
 

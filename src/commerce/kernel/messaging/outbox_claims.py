@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, delete, exists, or_, select, update
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from commerce.kernel.backoff import backoff_seconds
+from commerce.kernel.db.connections import Connections
 from commerce.kernel.messaging.publisher import OutgoingMessage
 from commerce.kernel.messaging.settings import MessagingSettings
 
@@ -76,12 +76,12 @@ class OutboxClaims:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        connections: Connections,
         table: Table,
         settings: MessagingSettings,
         clock: Callable[[], datetime],
     ) -> None:
-        self._sessions = sessions
+        self._connections = connections
         self._table = table
         self._settings = settings
         self._clock = clock
@@ -124,8 +124,8 @@ class OutboxClaims:
         until = now + timedelta(seconds=self._settings.outbox_claim_seconds)
         if await self._nothing_to_claim_on_sqlite(now):
             return []
-        async with self._sessions() as session, session.begin():
-            if session.get_bind().dialect.name == "sqlite":
+        async with self._connections() as session, session.begin():
+            if session.dialect.name == "sqlite":
                 claim = self._claim_in_one
                 found = await session.execute(claim, {"b_now": now, "b_until": until})
                 rows = list(found.all())
@@ -140,8 +140,8 @@ class OutboxClaims:
     async def _nothing_to_claim_on_sqlite(self, now: datetime) -> bool:
         """On SQLite, whether a plain read finds no claimable row (then skip the claim, whose
         UPDATE would queue for the writer lock behind every request's transaction)."""
-        async with self._sessions() as session:
-            if session.get_bind().dialect.name != "sqlite":
+        async with self._connections() as session:
+            if session.dialect.name != "sqlite":
                 return False
             return (await session.execute(self._any_claimable, {"b_now": now})).first() is None
 
@@ -155,7 +155,7 @@ class OutboxClaims:
         acked = [row.id for row, result in zip(rows, results, strict=True) if result is None]
         failed = [(row, r) for row, r in zip(rows, results, strict=True) if r is not None]
         delays = []
-        async with self._sessions() as session, session.begin():
+        async with self._connections() as session, session.begin():
             if acked and self._settings.outbox_retention_seconds == 0:
                 await session.execute(self._delete_published, {"b_ids": acked})
             elif acked:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Table, delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from commerce.kernel.db.connections import Connections
 from commerce.kernel.messaging.admin import TopicAdmin
 from commerce.kernel.messaging.lost_log import ClusterWatch
 from commerce.kernel.messaging.settings import MessagingSettings
@@ -38,18 +38,18 @@ class OutboxHousekeeping:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        connections: Connections,
         table: Table,
         settings: MessagingSettings,
         clock: Callable[[], datetime],
         admin: TopicAdmin | None = None,
     ) -> None:
-        self._sessions = sessions
+        self._connections = connections
         self._table = table
         self._settings = settings
         self._clock = clock
         may_lose_log = admin is not None and settings.kafka_broker_may_lose_log
-        self.cluster_watch = ClusterWatch(sessions, table, admin) if may_lose_log else None
+        self.cluster_watch = ClusterWatch(connections, table, admin) if may_lose_log else None
         # Read by the backlog gauges at scrape time; refreshed by each run.
         self.last_backlog = Backlog(0, 0.0)
 
@@ -63,7 +63,7 @@ class OutboxHousekeeping:
     async def backlog(self) -> Backlog:
         """Unpublished rows and the age of the oldest, straight from the table."""
         table = self._table
-        async with self._sessions() as session:
+        async with self._connections() as session:
             count, oldest = (
                 await session.execute(
                     select(func.count(), func.min(table.c.created_at)).where(
@@ -79,7 +79,7 @@ class OutboxHousekeeping:
         """Delete rows published longer ago than the retention; returns how many."""
         table = self._table
         cutoff = self._clock() - timedelta(seconds=self._settings.outbox_retention_seconds)
-        async with self._sessions() as session, session.begin():
+        async with self._connections() as session, session.begin():
             ids = list(
                 (
                     await session.execute(

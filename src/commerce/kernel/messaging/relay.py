@@ -24,8 +24,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from commerce.kernel.db.connections import Connections
 from commerce.kernel.messaging.admin import TopicAdmin
 from commerce.kernel.messaging.columns import db_now
 from commerce.kernel.messaging.outbox_claims import RETRY_MAX_SECONDS, OutboxClaims, outgoing
@@ -49,7 +49,7 @@ class OutboxRelay:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        connections: Connections,
         table: Table,
         publisher: Publisher,
         settings: MessagingSettings,
@@ -60,8 +60,8 @@ class OutboxRelay:
         self._name = table.name
         self._publisher = publisher
         self._settings = settings
-        self._claims = OutboxClaims(sessions, table, settings, clock)
-        self.housekeeping = OutboxHousekeeping(sessions, table, settings, clock, admin)
+        self._claims = OutboxClaims(connections, table, settings, clock)
+        self.housekeeping = OutboxHousekeeping(connections, table, settings, clock, admin)
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()

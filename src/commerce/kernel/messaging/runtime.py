@@ -59,7 +59,7 @@ class Messaging:
         self.admin = TopicAdmin(settings)
         self.publisher = KafkaPublisher(settings, self.admin)
         self.relay = OutboxRelay(
-            database.sessions, outbox, self.publisher, settings, admin=self.admin
+            database.connections, outbox, self.publisher, settings, admin=self.admin
         )
         self.consumers: list[EventConsumer] = []
         self._housekeeping: list[asyncio.Task[None]] = []
@@ -104,8 +104,8 @@ class Messaging:
     def _batch_transaction(self) -> BatchTransaction | None:
         if not self.settings.consumer_batch_transactions:
             return None
-        sessions = self.database.sessions
-        return lambda: shared_transaction(sessions)
+        connections = self.database.connections
+        return lambda: shared_transaction(connections)
 
     async def _purge_inbox(self) -> None:
         # The inbox only has to outlive redelivery (Kafka retention, re-drives); past that its
@@ -114,7 +114,7 @@ class Messaging:
         while True:
             cutoff = db_now() - timedelta(seconds=self.settings.inbox_retention_seconds)
             try:
-                async with self.database.sessions.begin() as session:
+                async with self.database.connections.begin() as session:
                     removed = await purge_inbox(session, self.inbox, older_than=cutoff)
                 if removed:
                     log.info("purged %d inbox rows older than the retention", removed)

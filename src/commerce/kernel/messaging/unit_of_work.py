@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from commerce.contracts.envelope import EventEnvelope
+from commerce.kernel.db.connections import Connections
 from commerce.kernel.db.unit_of_work import SqlaUnitOfWork
 from commerce.kernel.domain import AggregateRoot, DomainEvent
 from commerce.kernel.messaging.inbox import InboxRows, first_delivery
@@ -32,14 +32,14 @@ class MessagingUnitOfWork(SqlaUnitOfWork):
 
     def __init__(
         self,
-        session_factory: async_sessionmaker[AsyncSession],
+        connections: Connections,
         *,
         outbox: Table,
         inbox: Table | None = None,
         consumer: str = "",
         outbox_written: Callable[[], None] | None = None,
     ) -> None:
-        super().__init__(session_factory)
+        super().__init__(connections)
         self._outbox = outbox
         self._inbox = inbox
         self._consumer = consumer

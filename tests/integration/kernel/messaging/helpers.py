@@ -22,7 +22,7 @@ async def write_events(
     written = []
     for index, key in enumerate(keys):
         envelope = event(f"{key}-{index}")
-        async with database.sessions() as session:
+        async with database.connections() as session:
             await add_to_outbox(session, outbox, topic=topic, key=key, envelope=envelope)
             await session.commit()
         written.append(envelope)
@@ -35,7 +35,7 @@ def metric(name: str, **labels: str) -> float:
 
 
 async def count(database: Database, table: Table, *where: object) -> int:
-    async with database.sessions() as session:
+    async with database.connections() as session:
         statement = select(func.count()).select_from(table)
         if where:
             statement = statement.where(*where)  # type: ignore[arg-type]
@@ -46,7 +46,7 @@ async def apply_once(
     database: Database, inbox: Table, effects: Table, envelope: EventEnvelope
 ) -> bool:
     """The handler pattern every service follows: inbox check and effect in one transaction."""
-    async with database.sessions() as session:
+    async with database.connections() as session:
         if not await first_delivery(session, inbox, consumer="test", event_id=envelope.id):
             return False
         await session.execute(effects.insert().values(event_id=envelope.id))

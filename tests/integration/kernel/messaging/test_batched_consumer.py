@@ -40,7 +40,7 @@ class Handler:
     async def __call__(self, envelope: EventEnvelope) -> None:
         self.seen.append((envelope.id, in_shared_transaction()))
         uow = EffectsUnitOfWork(
-            self.database.sessions,
+            self.database.connections,
             outbox=self.schema.outbox,
             inbox=self.schema.inbox,
             consumer="test",
@@ -63,7 +63,7 @@ def batched(kafka: Kafka, handler: Handler, database: Database) -> EventConsumer
         handler,
         publisher=kafka.publisher,
         admin=kafka.admin,
-        batch_transaction=lambda: shared_transaction(database.sessions),
+        batch_transaction=lambda: shared_transaction(database.connections),
     )
 
 

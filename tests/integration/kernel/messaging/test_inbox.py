@@ -24,7 +24,7 @@ async def test_a_redelivered_event_is_applied_once(database: Database, schema: S
 
 
 async def test_consumers_are_independent(database: Database, schema: Schema) -> None:
-    async with database.sessions() as session:
+    async with database.connections() as session:
         assert await first_delivery(session, schema.inbox, consumer="product", event_id="e1")
         assert await first_delivery(session, schema.inbox, consumer="order", event_id="e1")
         await session.commit()
@@ -33,10 +33,10 @@ async def test_consumers_are_independent(database: Database, schema: Schema) -> 
 async def test_an_effect_rolled_back_leaves_the_event_unprocessed(
     database: Database, schema: Schema
 ) -> None:
-    async with database.sessions() as session:
+    async with database.connections() as session:
         assert await first_delivery(session, schema.inbox, consumer="c", event_id="e1")
         await session.rollback()  # the handler failed after recording the event
-    async with database.sessions() as session:
+    async with database.connections() as session:
         assert await first_delivery(session, schema.inbox, consumer="c", event_id="e1")
 
 
@@ -44,7 +44,7 @@ async def test_a_concurrent_duplicate_waits_for_the_first_and_then_does_nothing(
     database: Database, schema: Schema
 ) -> None:
     envelope = event("o1")
-    first = database.sessions()
+    first = await database.connections().start()
     try:
         assert await first_delivery(first, schema.inbox, consumer="test", event_id=envelope.id)
         await first.execute(schema.effects.insert().values(event_id=envelope.id))
@@ -63,14 +63,14 @@ async def test_a_concurrent_duplicate_waits_for_the_first_and_then_does_nothing(
 
 
 async def test_purge_forgets_old_entries_only(database: Database, schema: Schema) -> None:
-    async with database.sessions() as session:
+    async with database.connections() as session:
         await first_delivery(session, schema.inbox, consumer="c", event_id="old")
         await session.commit()
     cutoff = db_now()
-    async with database.sessions() as session:
+    async with database.connections() as session:
         await first_delivery(session, schema.inbox, consumer="c", event_id="new")
         await session.commit()
-    async with database.sessions() as session:
+    async with database.connections() as session:
         assert await purge_inbox(session, schema.inbox, older_than=cutoff) == 1
         await session.commit()
     assert await count(database, schema.inbox) == 1

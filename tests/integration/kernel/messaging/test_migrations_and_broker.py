@@ -55,9 +55,9 @@ async def test_migrated_tables_match_the_declared_ones_and_work(database_url: st
         metadata = MetaData()
         outbox, inbox = outbox_table(metadata), inbox_table(metadata)
         await write_events(database, outbox, "t", ["a", "b"])
-        relay = OutboxRelay(database.sessions, outbox, InMemoryPublisher(), MessagingSettings())
+        relay = OutboxRelay(database.connections, outbox, InMemoryPublisher(), MessagingSettings())
         assert await relay.run_once() == 2
-        async with database.sessions() as session:
+        async with database.connections() as session:
             assert await first_delivery(session, inbox, consumer="c", event_id="e")
             await session.commit()
 

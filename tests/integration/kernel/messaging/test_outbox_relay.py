@@ -62,7 +62,7 @@ async def test_two_relays_publish_every_row_exactly_once_in_key_order(
     written = await write_events(database, schema.outbox, topic, keys)
     settings = fast_settings(embedded_broker.bootstrap_servers, outbox_batch_size=25)
     publishers = [KafkaPublisher(settings), KafkaPublisher(settings)]
-    relays = [OutboxRelay(database.sessions, schema.outbox, p, settings) for p in publishers]
+    relays = [OutboxRelay(database.connections, schema.outbox, p, settings) for p in publishers]
 
     async def drain(relay: OutboxRelay) -> int:
         handled = 0
@@ -104,7 +104,7 @@ async def test_rows_carry_key_headers_and_the_trace_context(
     tracer = TracerProvider().get_tracer("test")
     envelope = event("o1")
     with tracer.start_as_current_span("request") as span:
-        async with database.sessions() as session:
+        async with database.connections() as session:
             await add_to_outbox(session, schema.outbox, topic=topic, key="o1", envelope=envelope)
             await session.commit()
         trace_id = format(span.get_span_context().trace_id, "032x")
@@ -112,7 +112,8 @@ async def test_rows_carry_key_headers_and_the_trace_context(
     publisher = KafkaPublisher(settings)
     try:
         assert (
-            await OutboxRelay(database.sessions, schema.outbox, publisher, settings).run_once() == 1
+            await OutboxRelay(database.connections, schema.outbox, publisher, settings).run_once()
+            == 1
         )
     finally:
         await publisher.stop()
@@ -130,7 +131,7 @@ async def test_a_relay_that_dies_after_claiming_loses_nothing(
     settings = MessagingSettings(outbox_claim_seconds=30)
     written = await write_events(database, schema.outbox, "t", ["a", "b", "c"])
     hanging = HangingPublisher()
-    dying = OutboxRelay(database.sessions, schema.outbox, hanging, settings, clock=clock)
+    dying = OutboxRelay(database.connections, schema.outbox, hanging, settings, clock=clock)
     task = asyncio.create_task(dying.run_once())
     await hanging.called.wait()
     task.cancel()  # the relay "crashes" between claim and publish
@@ -138,7 +139,7 @@ async def test_a_relay_that_dies_after_claiming_loses_nothing(
         await task
 
     publisher = InMemoryPublisher()
-    survivor = OutboxRelay(database.sessions, schema.outbox, publisher, settings, clock=clock)
+    survivor = OutboxRelay(database.connections, schema.outbox, publisher, settings, clock=clock)
     assert await survivor.run_once() == 0  # still claimed by the dead relay
     clock.advance(31)
     assert await survivor.run_once() == 3
@@ -154,14 +155,14 @@ async def test_a_failed_publication_is_retried_later_and_holds_back_its_key(
     first, second, other = await write_events(database, schema.outbox, "t", ["k", "k", "x"])
     publisher = InMemoryPublisher()
     publisher.fail_next = 1  # the first row ("k") fails, "x" goes through
-    relay = OutboxRelay(database.sessions, schema.outbox, publisher, settings, clock=clock)
+    relay = OutboxRelay(database.connections, schema.outbox, publisher, settings, clock=clock)
     failures, published = PUBLISH_FAILURES, PUBLISHED
     before = (metric(failures), metric(published))
 
     assert await relay.run_once() == 2  # "k" #1 and "x"; "k" #2 waits behind "k" #1
     assert (metric(failures), metric(published)) == (before[0] + 1, before[1] + 1)
     assert [e.id for e in publisher.envelopes()] == [other.id]
-    async with database.sessions() as session:
+    async with database.connections() as session:
         row = (
             await session.execute(select(schema.outbox).where(schema.outbox.c.event_id == first.id))
         ).one()
@@ -185,8 +186,8 @@ async def test_backlog_reports_count_and_age_and_purge_keeps_recent_rows(
     clock = Clock()
     settings = MessagingSettings(outbox_retention_seconds=600)
     publisher = InMemoryPublisher()
-    relay = OutboxRelay(database.sessions, schema.outbox, publisher, settings, clock=clock)
-    async with database.sessions() as session:
+    relay = OutboxRelay(database.connections, schema.outbox, publisher, settings, clock=clock)
+    async with database.connections() as session:
         for name in ("a", "b"):
             await add_to_outbox(session, schema.outbox, topic="t", key=name, envelope=event(name))
         await session.execute(schema.outbox.update().values(created_at=clock.now))
@@ -210,7 +211,7 @@ async def test_with_no_retention_rows_are_deleted_once_published(
 ) -> None:
     settings = MessagingSettings(outbox_retention_seconds=0)
     await write_events(database, schema.outbox, "t", ["a", "b"])
-    relay = OutboxRelay(database.sessions, schema.outbox, InMemoryPublisher(), settings)
+    relay = OutboxRelay(database.connections, schema.outbox, InMemoryPublisher(), settings)
     assert await relay.run_once() == 2
     assert await count(database, schema.outbox) == 0
 
@@ -232,7 +233,7 @@ async def test_retained_rows_are_published_again_when_the_broker_lost_its_log(
     settings = fast_settings("unused:1")
     written = await write_events(database, schema.outbox, "t", ["a", "b"])
     relay = OutboxRelay(
-        database.sessions,
+        database.connections,
         schema.outbox,
         publisher,
         settings,
@@ -259,7 +260,7 @@ async def test_against_a_broker_that_keeps_its_log_nothing_is_republished(
     for may_lose_log in (False, True):
         settings = fast_settings("unused:1", kafka_broker_may_lose_log=may_lose_log)
         relay = OutboxRelay(
-            database.sessions,
+            database.connections,
             schema.outbox,
             InMemoryPublisher(),
             settings,
@@ -273,7 +274,7 @@ async def test_commits_wake_the_relay_and_it_keeps_going_without_waiting_for_the
 ) -> None:
     settings = MessagingSettings(outbox_poll_interval_seconds=3600.0)  # the poll never comes
     publisher = WakingPublisher()
-    relay = OutboxRelay(database.sessions, schema.outbox, publisher, settings)
+    relay = OutboxRelay(database.connections, schema.outbox, publisher, settings)
     publisher.relay = relay
     await relay.start()
     try:
@@ -317,7 +318,7 @@ async def test_on_sqlite_an_idle_poll_reads_only_and_never_waits_for_the_writer_
             await connection.run_sync(schema.metadata.create_all)
         await write_events(database, schema.outbox, "t", ["a"])
         relay = OutboxRelay(
-            database.sessions, schema.outbox, InMemoryPublisher(), MessagingSettings()
+            database.connections, schema.outbox, InMemoryPublisher(), MessagingSettings()
         )
         assert await relay.run_once() == 1  # published: nothing is pending any more
 

@@ -132,7 +132,7 @@ async def test_the_inbox_forgets_events_only_after_its_retention(
     from commerce.kernel.messaging.columns import db_now
 
     now = db_now()
-    async with database.sessions.begin() as session:
+    async with database.connections.begin() as session:
         await session.execute(
             insert(schema.inbox),
             [
@@ -157,7 +157,7 @@ async def test_the_inbox_forgets_events_only_after_its_retention(
 async def _inbox_ids(database: Database, schema: Schema) -> set[str]:
     from sqlalchemy import select
 
-    async with database.sessions() as session:
+    async with database.connections() as session:
         return set((await session.scalars(select(schema.inbox.c.event_id))).all())
 
 

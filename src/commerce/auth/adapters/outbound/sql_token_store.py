@@ -19,11 +19,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, exists, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from commerce.auth.adapters.outbound.sql_tables import refresh_tokens, token_families
 from commerce.auth.application.ports import Rotation, StoredToken
 from commerce.auth.domain.tokens import RefreshToken, TokenFamily, UserClaims
+from commerce.kernel.db.connections import Connections
 
 
 def _token_row(token: RefreshToken) -> dict[str, Any]:
@@ -39,11 +39,11 @@ def _token_row(token: RefreshToken) -> dict[str, Any]:
 class SqlaRefreshTokenStore:
     """The SQL adapter of :class:`~commerce.auth.application.ports.RefreshTokenStore`."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
+    def __init__(self, connections: Connections) -> None:
+        self._connections = connections
 
     async def add_family(self, family: TokenFamily, first: RefreshToken) -> None:
-        async with self._sessions.begin() as session:
+        async with self._connections.begin() as session:
             await session.execute(
                 insert(token_families).values(
                     id=family.id,
@@ -62,7 +62,7 @@ class SqlaRefreshTokenStore:
             .join(token_families, token_families.c.id == refresh_tokens.c.family_id)
             .where(refresh_tokens.c.token_hash == token_hash)
         )
-        async with self._sessions() as session:
+        async with self._connections() as session:
             row = (await session.execute(query)).mappings().first()
         if row is None:
             return None
@@ -88,7 +88,7 @@ class SqlaRefreshTokenStore:
         family_live = exists().where(
             token_families.c.id == used.family_id, token_families.c.revoked_at.is_(None)
         )
-        async with self._sessions.begin() as session:
+        async with self._connections.begin() as session:
             result: Any = await session.execute(
                 update(refresh_tokens)
                 .where(
@@ -107,7 +107,7 @@ class SqlaRefreshTokenStore:
         return Rotation.ROTATED
 
     async def revoke_family(self, family_id: str, at: datetime) -> None:
-        async with self._sessions.begin() as session:
+        async with self._connections.begin() as session:
             await session.execute(
                 update(token_families)
                 .where(token_families.c.id == family_id, token_families.c.revoked_at.is_(None))
@@ -120,7 +120,7 @@ class SqlaRefreshTokenStore:
         Redis needs no such job (its keys expire); here a periodic task calls it. Returns
         the number of tokens removed.
         """
-        async with self._sessions.begin() as session:
+        async with self._connections.begin() as session:
             result: Any = await session.execute(
                 delete(refresh_tokens).where(refresh_tokens.c.expires_at < before)
             )

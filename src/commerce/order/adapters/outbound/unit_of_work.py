@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commerce.contracts.topics import ORDER_EVENTS
+from commerce.kernel.db.connections import Connections
 from commerce.kernel.domain import AggregateRoot, DomainEvent
 from commerce.kernel.messaging.unit_of_work import MessagingUnitOfWork, OutboxMessage
 from commerce.order.adapters.outbound.events import envelope_of
@@ -22,19 +23,19 @@ class SqlaOrderUnitOfWork(MessagingUnitOfWork):
 
     def __init__(
         self,
-        session_factory: async_sessionmaker[AsyncSession],
+        connections: Connections,
         *,
         outbox_written: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(
-            session_factory,
+            connections,
             outbox=outbox,
             inbox=inbox,
             consumer=CONSUMER,
             outbox_written=outbox_written,
         )
 
-    def _build_repositories(self, session: AsyncSession) -> None:
+    def _build_repositories(self, session: AsyncConnection) -> None:
         self.orders = SqlaOrderRepository(session)
 
     def _aggregates(self) -> Iterable[AggregateRoot]:

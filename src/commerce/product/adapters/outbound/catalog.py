@@ -21,4 +21,4 @@ class SqlaCatalog:
         self.queries = SqlaProductQueries(self.database.engine)
 
     def unit_of_work(self) -> SqlaProductUnitOfWork:
-        return SqlaProductUnitOfWork(self.database.sessions, outbox_written=self.outbox_written)
+        return SqlaProductUnitOfWork(self.database.connections, outbox_written=self.outbox_written)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commerce.kernel.domain import AggregateRoot
 from commerce.product.adapters.outbound.rows import product_fields, product_row
@@ -46,7 +46,7 @@ _LOCK_PRODUCTS = (
 
 
 class SqlaProductRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncConnection) -> None:
         self._session = session
         self.seen: list[AggregateRoot] = []
 
@@ -112,7 +112,7 @@ _ADD_RESERVATION_LINES = insert(reservation_lines)
 
 
 class SqlaReservationRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncConnection) -> None:
         self._session = session
         self.seen: list[AggregateRoot] = []
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commerce.contracts.envelope import EventEnvelope
 from commerce.contracts.topics import CATALOG_EVENTS
+from commerce.kernel.db.connections import Connections
 from commerce.kernel.domain import AggregateRoot, DomainEvent
 from commerce.kernel.messaging.unit_of_work import MessagingUnitOfWork, OutboxMessage
 from commerce.product.adapters.outbound.events import integration_event
@@ -27,19 +28,19 @@ class SqlaProductUnitOfWork(MessagingUnitOfWork):
 
     def __init__(
         self,
-        session_factory: async_sessionmaker[AsyncSession],
+        connections: Connections,
         *,
         outbox_written: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(
-            session_factory,
+            connections,
             outbox=outbox,
             inbox=inbox,
             consumer=CONSUMER,
             outbox_written=outbox_written,
         )
 
-    def _build_repositories(self, session: AsyncSession) -> None:
+    def _build_repositories(self, session: AsyncConnection) -> None:
         self.products = SqlaProductRepository(session)
         self.reservations = SqlaReservationRepository(session)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commerce.user.adapters.outbound.tables import users
 from commerce.user.domain.email import Email
@@ -15,7 +15,7 @@ from commerce.user.domain.user import User
 class SqlaUserRepository:
     """Reads and writes inside the unit of work's session; never commits."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncConnection) -> None:
         self._session = session
         self.seen: list[User] = []
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commerce.contracts.envelope import EventEnvelope
 from commerce.contracts.topics import USER_EVENTS
+from commerce.kernel.db.connections import Connections
 from commerce.kernel.domain import AggregateRoot, DomainEvent
 from commerce.kernel.messaging.unit_of_work import MessagingUnitOfWork, OutboxMessage
 from commerce.user.adapters.outbound.events import integration_event
@@ -22,13 +23,13 @@ class SqlaUserUnitOfWork(MessagingUnitOfWork):
 
     def __init__(
         self,
-        session_factory: async_sessionmaker[AsyncSession],
+        connections: Connections,
         *,
         outbox_written: Callable[[], None] | None = None,
     ) -> None:
-        super().__init__(session_factory, outbox=outbox, outbox_written=outbox_written)
+        super().__init__(connections, outbox=outbox, outbox_written=outbox_written)
 
-    def _build_repositories(self, session: AsyncSession) -> None:
+    def _build_repositories(self, session: AsyncConnection) -> None:
         self.users = SqlaUserRepository(session)
 
     def _aggregates(self) -> Iterable[AggregateRoot]:
