@@ -13,6 +13,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.identity import proof_environment
+
+# Every service and gateway built by a test (in process or as a child) shares the run's proof
+# key pair (tests/identity.py); a child inherits it from this environment.
+os.environ.update(proof_environment())
+
 REQUIRE = os.environ.get("COMMERCE_TEST_REQUIRE_SERVICES") == "1"
 MYSQL_SERVER_URL = os.environ.get("COMMERCE_TEST_MYSQL_URL", "mysql+asyncmy://root@127.0.0.1:3306")
 REDIS_URL = os.environ.get("COMMERCE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -12,6 +12,11 @@ import importlib
 from pathlib import Path
 from types import ModuleType
 
+from commerce.kernel.keys import (
+    GATEWAY_PROOF_KEY_FILE,
+    GATEWAY_PROOF_PUBLIC_KEY_FILE,
+    ensure_key_pair,
+)
 from commerce.platform import DEFAULT_PORTS, SERVICES, PlatformConfig, run_until_signalled
 
 APPS = (*SERVICES, "gateway")
@@ -56,6 +61,14 @@ def _up(args: argparse.Namespace) -> int:
     return run_until_signalled(config)
 
 
+def _proof_key(directory: Path) -> int:
+    """The gateway's proof key pair in ``directory`` (kept if there), for compose's one-shot."""
+    private, public = directory / GATEWAY_PROOF_KEY_FILE, directory / GATEWAY_PROOF_PUBLIC_KEY_FILE
+    ensure_key_pair(private, public)
+    print(f"gateway proof key: {private} (secret), {public} (for the services)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="commerce")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -69,7 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     migrate.add_argument("name", choices=SERVICES)
     migrate.add_argument("--revision", default=None)
     migrate.add_argument("--down", action="store_true", help="downgrade (default to base)")
+    proof_key = commands.add_parser(
+        "proof-key", help="make the gateway's proof key pair in a directory, if missing"
+    )
+    proof_key.add_argument("directory")
     args = parser.parse_args(argv)
+    if args.command == "proof-key":
+        return _proof_key(Path(args.directory))
     if args.command == "up":
         return _up(args)
     if args.command == "serve":

@@ -11,6 +11,7 @@ Kafka-protocol broker and stops it last.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -20,6 +21,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
+from commerce.kernel.keys import (
+    GATEWAY_PROOF_KEY_FILE,
+    GATEWAY_PROOF_PUBLIC_KEY_FILE,
+    ensure_key_pair,
+)
 from commerce.kernel.messaging.embedded_broker import EmbeddedBroker
 from commerce.kernel.processes import die_with_parent
 
@@ -70,6 +76,13 @@ class Platform:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self._logs: list[IO[bytes]] = []
         self.broker: EmbeddedBroker | None = None
+        # The credential between auth and the user service's internal check: always set
+        # (docs/adr/0038), the same for both, new for every run unless configured.
+        self._internal_token = (
+            os.environ.get("USER_INTERNAL_API_TOKEN")
+            or config.extra_env.get("USER_INTERNAL_API_TOKEN")
+            or secrets.token_urlsafe(32)
+        )
 
     @property
     def kafka_bootstrap_servers(self) -> str | None:
@@ -82,6 +95,15 @@ class Platform:
         """Each child's environment, with the broker this platform actually uses."""
         config = replace(self.config, kafka_bootstrap_servers=self.kafka_bootstrap_servers)
         envs = service_environments(config)
+        envs["user"]["USER_INTERNAL_API_TOKEN"] = self._internal_token
+        envs["auth"]["AUTH_USER_SERVICE_TOKEN"] = self._internal_token
+        # The pair made under var/ before the services start (docs/adr/0038), named even when
+        # the environment names others: the platform's gateway and services must agree.
+        var = self.config.var_dir
+        envs["gateway"]["GATEWAY_PROOF_SIGNING_KEY_FILE"] = str(var / GATEWAY_PROOF_KEY_FILE)
+        for name in SERVICES:
+            key = f"{name.upper()}_GATEWAY_PUBLIC_KEY_FILE"
+            envs[name][key] = str(var / GATEWAY_PROOF_PUBLIC_KEY_FILE)
         for name in SERVICES:
             # Migrated once by a one-shot process before the services start (``migrate``),
             # so no service process keeps Alembic loaded for its whole life.
@@ -105,6 +127,10 @@ class Platform:
             if self.config.kafka_bootstrap_servers is None:
                 self.start_broker()
             envs = self.environments()
+            # The gateway's proof key, before any service starts: each reads its public half
+            # at start (docs/adr/0038).
+            var = self.config.var_dir
+            ensure_key_pair(var / GATEWAY_PROOF_KEY_FILE, var / GATEWAY_PROOF_PUBLIC_KEY_FILE)
             self.migrate(envs)
             for name in SERVICES:
                 self.start_service(name, envs[name])

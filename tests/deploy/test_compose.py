@@ -132,7 +132,7 @@ def depends_on(service: dict[str, Any]) -> dict[str, str]:
 
 def test_start_up_is_gated_on_health_and_finished_one_shots(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    one_shots = set(migration_services(compose)) | {"kafka-topics"}
+    one_shots = set(migration_services(compose)) | {"kafka-topics", "proof-key"}
     problems = []
     for name, service in services.items():
         for dependency, condition in depends_on(service).items():

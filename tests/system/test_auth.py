@@ -160,6 +160,13 @@ def strict_gateway(
     config = PlatformConfig(ports=ports, var_dir=tmp / "var", log_dir=tmp / "logs", extra_env=env)
     platform = Platform(config)
     envs = service_environments(config)
+    # Trusted by the running platform's user service: its credential and its proof key pair.
+    main_envs = running.platform.environments()
+    for name, keys in (
+        ("auth", ("AUTH_USER_SERVICE_TOKEN", "AUTH_GATEWAY_PUBLIC_KEY_FILE")),
+        ("gateway", ("GATEWAY_PROOF_SIGNING_KEY_FILE",)),
+    ):
+        envs[name].update({key: main_envs[name][key] for key in keys})
     try:
         platform.start_service("auth", envs["auth"])
         platform.wait_ready(("auth",))

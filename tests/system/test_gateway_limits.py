@@ -27,6 +27,8 @@ def strict_gateway(running: RunningPlatform) -> Iterator[str]:
     env = {
         **os.environ,
         **running.platform.config.extra_env,
+        # Signs with the running platform's proof key, which its services believe.
+        **running.platform.environments()["gateway"],
         "GATEWAY_HOST": "127.0.0.1",
         "GATEWAY_PORT": str(port),
         "GATEWAY_LOG_LEVEL": "warning",

@@ -36,6 +36,7 @@ from commerce.auth.settings import AuthSettings
 from commerce.kernel.background import PeriodicTask
 from commerce.kernel.db import Database
 from commerce.kernel.http.app import create_service_app
+from commerce.kernel.http.gateway_proof import proof_verifier
 from commerce.kernel.http.health import ReadinessCheck
 from commerce.kernel.ratelimit import InMemoryRateLimiter, RateLimiter
 from commerce.kernel.ratelimit_redis import RedisRateLimiter
@@ -163,5 +164,9 @@ def create_app(
     # problems table (store errors are kernel outages, UserServiceUnavailable a
     # DependencyUnavailable): nothing auth-specific to install.
     return create_service_app(
-        title="Auth service", routers=[router], readiness=readiness, lifespan=lifespan
+        title="Auth service",
+        routers=[router],
+        readiness=readiness,
+        lifespan=lifespan,
+        proofs=proof_verifier(settings.gateway_public_key_file, settings.var_dir),
     )

@@ -28,6 +28,7 @@ from commerce.gateway.tokens import TokenVerifier
 from commerce.gateway.upstream import Forwarder, build_session
 from commerce.kernel.background import PeriodicTask
 from commerce.kernel.http.app import create_service_app
+from commerce.kernel.http.gateway_proof import proof_signer
 from commerce.kernel.http.health import ReadinessCheck
 from commerce.kernel.observability.middleware import ServiceMiddleware
 from commerce.kernel.observability.platform_metrics import set_circuit_state
@@ -180,6 +181,7 @@ class Gateway:
         )
         self._pipeline = Pipeline(
             verifier=self.verifier,
+            signer=proof_signer(settings.proof_signing_key_file, settings.var_dir),
             caller=ResilientCaller(forwarder, self.breakers, retry),
             base_urls=self.upstream_urls,
             trusted_hops=settings.trusted_proxy_hops,
@@ -277,6 +279,7 @@ def create_app(settings: GatewaySettings) -> GatewayApp:
         routers=[],
         readiness=gateway.readiness(),
         lifespan=lifespan,
+        proofs=None,  # the gateway makes proofs; its own routes take no identity
         wrapped=False,
     )
     # The documented FastAPI hook for a custom schema: /openapi.json and /docs serve the merge.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from commerce.kernel.http.gateway_proof import PROOF_HEADER
 from commerce.kernel.http.identity import Identity
 
 RawHeaders = list[tuple[bytes, bytes]]
@@ -43,6 +44,7 @@ _REPLACED_ON_REQUEST = frozenset(
         b"x-real-ip",
         b"traceparent",
         b"tracestate",
+        PROOF_HEADER.lower().encode(),
     }
 )
 # Services never need the bearer token: identity arrives as X-User-*; dropping it keeps
@@ -55,6 +57,7 @@ _RECOMPUTED_ON_RESPONSE = frozenset({b"date", b"server", b"x-request-id"})
 _DROPPED_ON_REQUEST = HOP_BY_HOP | _REPLACED_ON_REQUEST | _CREDENTIALS
 _DROPPED_ON_RESPONSE = HOP_BY_HOP | _RECOMPUTED_ON_RESPONSE
 IDENTITY_PREFIX = b"x-user-"
+PROOF_NAME = PROOF_HEADER.lower().encode()
 _TRACEPARENT = re.compile(rb"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
 
 
@@ -82,11 +85,13 @@ def upstream_request_headers(
     identity: Identity | None,
     client_address: str,
     request_id: str,
+    proof: bytes,
 ) -> RawHeaders:
     """The headers sent upstream: the client's, minus what the gateway owns, plus its own.
 
-    Every client-sent ``X-User-*`` header is removed whatever its case; identity headers are
-    added only from a verified token.
+    Every client-sent ``X-User-*`` header (and any ``X-Gateway-Proof``) is removed whatever
+    its case; identity headers are added only from a verified token, with the gateway's
+    signed ``proof`` of identity and address, which is all the services believe.
     """
     listed = _connection_tokens(incoming)
     dropped = _DROPPED_ON_REQUEST | listed if listed else _DROPPED_ON_REQUEST
@@ -109,6 +114,7 @@ def upstream_request_headers(
     out.append((b"x-request-id", request_id.encode("ascii")))
     out.append((b"x-forwarded-for", client_address.encode("ascii", "replace")))
     out.append((b"accept-encoding", b"identity"))
+    out.append((PROOF_NAME, proof))
     if identity is not None:
         for name_text, value_text in identity.as_headers().items():
             out.append((name_text.lower().encode("ascii"), value_text.encode("utf-8")))

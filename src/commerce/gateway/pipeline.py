@@ -32,6 +32,7 @@ from commerce.gateway.resilience import ResilientCaller
 from commerce.gateway.routing import Access, Route, access_for
 from commerce.gateway.tokens import InvalidToken, TokenVerifier, bearer_token
 from commerce.gateway.upstream import UpstreamFailure, UpstreamReply, encode_target
+from commerce.kernel.http.gateway_proof import ProofSigner
 from commerce.kernel.http.identity import Identity
 from commerce.kernel.http.request_id import current_request_id, sane_request_id
 
@@ -53,6 +54,7 @@ class Pipeline:
         self,
         *,
         verifier: TokenVerifier,
+        signer: ProofSigner,
         caller: ResilientCaller,
         base_urls: dict[str, str],
         trusted_hops: int,
@@ -60,6 +62,7 @@ class Pipeline:
         rate_limit: ClientRateLimit | None,
     ) -> None:
         self._verifier = verifier
+        self._signer = signer
         self._caller = caller
         self._base_urls = base_urls
         self._trusted_hops = trusted_hops
@@ -92,6 +95,7 @@ class Pipeline:
             identity=identity,
             client_address=address,
             request_id=current_request_id.get() or sane_request_id(None),
+            proof=self._signer.proof(identity, address),
         )
         if body is not None and declared is not None:
             headers.append((b"content-length", str(declared).encode()))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import SettingsConfigDict
 
@@ -28,6 +30,13 @@ class GatewaySettings(ServiceSettings):
     auth_url: str = "http://127.0.0.1:8002"
     product_url: str = "http://127.0.0.1:8003"
     order_url: str = "http://127.0.0.1:8004"
+
+    # Proof of identity for the services (docs/adr/0038).
+    proof_signing_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key (PEM) that signs X-Gateway-Proof. Default: "
+        "gateway-proof.key under var_dir, made on the first start, its public half beside it.",
+    )
 
     # Token verification (docs/adr/0030).
     jwks_url: str | None = Field(default=None, description="Default: <auth_url>/v1/auth/jwks.")

@@ -36,6 +36,11 @@ class ServiceSettings(BaseSettings):
     # closing at that very moment, which would fail a non-retryable POST.
     http_keep_alive_seconds: int = Field(default=75, ge=1)
     migrate_on_start: bool = True
+    gateway_public_key_file: Path | None = Field(
+        default=None,
+        description="The gateway's Ed25519 public key (PEM): identity is taken only from "
+        "requests it signed. Default: gateway-proof.pub under var_dir.",
+    )
     # Processes serving this service on its one port (docs/adr/0044): each its own app,
     # consumer group member and outbox relay.
     workers: int = Field(default=1, ge=1, le=64)

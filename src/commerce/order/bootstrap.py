@@ -18,6 +18,7 @@ from commerce.contracts.topics import CATALOG_EVENTS
 from commerce.kernel.db import Database
 from commerce.kernel.domain import utc_now
 from commerce.kernel.http.app import create_service_app
+from commerce.kernel.http.gateway_proof import proof_verifier
 from commerce.kernel.messaging.runtime import Messaging
 from commerce.order.adapters.inbound.catalog_events import CatalogEventsHandler
 from commerce.order.adapters.inbound.http import router
@@ -113,6 +114,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     return create_service_app(
         title="Commerce order service",
+        proofs=proof_verifier(settings.gateway_public_key_file, settings.var_dir),
         routers=[router],
         readiness={"database": database_ready, "broker": broker_ready},
         lifespan=lifespan,

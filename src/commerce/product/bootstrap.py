@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from commerce.contracts.topics import ORDER_EVENTS
 from commerce.kernel.db import Database
 from commerce.kernel.http.app import create_service_app
+from commerce.kernel.http.gateway_proof import proof_verifier
 from commerce.kernel.messaging.runtime import Messaging
 from commerce.product.adapters.inbound.events import OrderEventsHandler
 from commerce.product.adapters.inbound.http import router
@@ -75,6 +76,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     return create_service_app(
         title="Commerce product service",
+        proofs=proof_verifier(settings.gateway_public_key_file, settings.var_dir),
         routers=[router],
         readiness={"database": database_ready, "broker": broker_ready},
         lifespan=lifespan,

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from commerce.contracts.topics import USER_EVENTS
 from commerce.kernel.db import Database
 from commerce.kernel.http.app import create_service_app
+from commerce.kernel.http.gateway_proof import proof_verifier
 from commerce.kernel.messaging.runtime import Messaging
 from commerce.user.adapters.inbound.http import router as public_router
 from commerce.user.adapters.inbound.internal import internal_router
@@ -100,10 +101,18 @@ def create_app(settings: Settings) -> FastAPI:
     token = settings.internal_api_token
     # An empty value means "not set": it must never turn into "any empty header passes".
     internal_token = token.get_secret_value() if token is not None else ""
+    if not internal_token and settings.database_url is not None:
+        # Outside the embedded default the credential check is never open to any caller
+        # (make run always generates the token; docs/adr/0038).
+        raise RuntimeError(
+            "USER_INTERNAL_API_TOKEN is required when USER_DATABASE_URL is set: without it "
+            "anyone who reaches this port could check passwords"
+        )
     # Readiness is the database only: sign-up and sign-in need no broker, and the outbox
     # keeps UserRegistered until the broker is back (docs/adr/0012).
     return create_service_app(
         title="Commerce user service",
+        proofs=proof_verifier(settings.gateway_public_key_file, settings.var_dir),
         routers=[public_router, internal_router(internal_token or None)],
         readiness={"database": database_ready},
         lifespan=lifespan,

@@ -38,7 +38,8 @@ class Settings(ServiceSettings, MessagingSettings):
     )
     internal_api_token: SecretStr | None = Field(
         default=None,
-        description="When set, /internal/* requires this value in X-Internal-Token.",
+        description="/internal/* requires this value in X-Internal-Token; required unless on "
+        "the embedded default (make run always sets one).",
     )
 
     @model_validator(mode="after")

@@ -20,6 +20,7 @@ from commerce.auth.adapters.outbound.sql_tables import refresh_tokens
 from commerce.auth.bootstrap import create_app
 from commerce.auth.settings import AuthSettings
 from commerce.kernel.db import create_engine
+from tests.identity import anonymous
 from tests.integration.auth.conftest import drop_keys
 from tests.integration.conftest import serving
 from tests.unit.auth.fakes import FakeClock
@@ -250,30 +251,31 @@ async def test_too_many_attempts_on_one_account_is_429_with_retry_after(
     assert REGISTRY.get_sample_value("commerce_rate_limit_hits_total", hits) == before + 1
 
 
-async def test_the_address_is_the_first_x_forwarded_for_entry(
+async def test_the_address_is_the_one_the_gateways_proof_names(
     tmp_path: Path, users: FakeUserService
 ) -> None:
     config = settings(tmp_path, login_rate_per_address=2)
     async with running(config, users) as client:
         for i in range(2):
-            headers = {"X-Forwarded-For": f"203.0.113.7, 10.0.0.{i}"}
+            headers = anonymous("203.0.113.7")
             assert (
                 await log_in(client, email=f"u{i}@example.com", headers=headers)
             ).status_code == 401
-        limited = await log_in(client, headers={"X-Forwarded-For": "203.0.113.7"})
+        limited = await log_in(client, headers=anonymous("203.0.113.7"))
         assert is_problem(limited, 429) and int(limited.headers["retry-after"]) >= 1
-        other = await log_in(client, headers={"X-Forwarded-For": "203.0.113.8"})
+        other = await log_in(client, headers=anonymous("203.0.113.8"))
         assert other.status_code == 200
 
 
-async def test_without_x_forwarded_for_the_peer_address_counts(
-    tmp_path: Path, users: FakeUserService
-) -> None:
+async def test_x_forwarded_for_is_never_believed(tmp_path: Path, users: FakeUserService) -> None:
+    """A caller of the auth port itself cannot escape the per-address limit with a new
+    X-Forwarded-For per attempt: without the gateway's proof the TCP peer counts."""
     config = settings(tmp_path, login_rate_per_address=1)
     async with running(config, users) as client:
         assert (await log_in(client)).status_code == 200
         assert (await log_in(client, email="x@example.com")).status_code == 429
-        assert (await log_in(client, headers={"X-Forwarded-For": "192.0.2.99"})).status_code == 200
+        rotated = await log_in(client, headers={"X-Forwarded-For": "192.0.2.99"})
+        assert is_problem(rotated, 429)
 
 
 # --- with Redis ----------------------------------------------------------------------------

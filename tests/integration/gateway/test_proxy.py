@@ -5,6 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from commerce.kernel.http.identity import Identity
+from tests.identity import VERIFIER
+from tests.identity import anonymous as anonymous_headers
 from tests.integration.gateway.conftest import CLIENT_ADDRESS, GatewayFactory
 from tests.integration.gateway.stubs import Stubs
 from tests.unit.gateway.keys import (
@@ -58,7 +61,24 @@ async def test_a_verified_token_becomes_identity_headers_and_spoofed_ones_vanish
     assert header_values(seen, "x-user-email") == ["ada@example.com"]
     assert header_values(seen, "x-user-roles") == ["USER,SELLER"]
     assert header_values(seen, "x-user-extra") == []
+    # What the services believe: the proof, signed with the gateway's key.
+    (proof,) = header_values(seen, "x-gateway-proof")
+    vouched = VERIFIER.verify(proof.encode())
+    assert vouched.identity == Identity("u-7", "ada@example.com", ("USER", "SELLER"))
+    assert vouched.client_address == CLIENT_ADDRESS
     assert header_values(seen, "authorization") == []
+
+
+async def test_an_anonymous_request_carries_a_proof_of_its_address_only(
+    gateway: httpx.AsyncClient, stubs: Stubs
+) -> None:
+    response = await gateway.get("/v1/products", headers=anonymous_headers("198.51.100.1"))
+
+    assert response.status_code == 200
+    (proof,) = header_values(stubs.last, "x-gateway-proof")
+    vouched = VERIFIER.verify(proof.encode())
+    assert vouched.identity is None
+    assert vouched.client_address == CLIENT_ADDRESS  # the gateway's, not the client's proof
 
 
 async def test_the_request_id_and_client_address_are_forwarded(

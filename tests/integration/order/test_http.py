@@ -15,20 +15,23 @@ from commerce.order.adapters.inbound.http import router
 from commerce.order.application.commands import RecordRejection, RecordReservation
 from commerce.order.application.use_cases import OrderUseCases
 from commerce.order.domain.lines import PricedLine
+from tests.identity import VERIFIER, as_user
 from tests.integration.order.helpers import outbox_events
 from tests.unit.order.fakes import FakeClock
 
 pytestmark = pytest.mark.integration
 
-ALICE = {"X-User-Id": "alice", "X-User-Email": "a@example.com", "X-User-Roles": "USER"}
-BOB = {"X-User-Id": "bob", "X-User-Email": "b@example.com", "X-User-Roles": "USER"}
+ALICE = as_user("alice", "a@example.com", "USER")
+BOB = as_user("bob", "b@example.com", "USER")
 BODY = {"items": [{"product_id": "p-1", "quantity": 2}, {"product_id": "p-2", "quantity": 1}]}
 PROBLEM_KEYS = {"type", "title", "status", "detail"}
 
 
 @pytest.fixture
 async def client(use_cases: OrderUseCases) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_service_app(title="order under test", routers=[router], readiness={})
+    app = create_service_app(
+        proofs=VERIFIER, title="order under test", routers=[router], readiness={}
+    )
     app.state.order_use_cases = use_cases
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://order") as client:

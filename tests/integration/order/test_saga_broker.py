@@ -24,11 +24,12 @@ from commerce.contracts.topics import CATALOG_EVENTS, ORDER_EVENTS
 from commerce.kernel.messaging.embedded_broker import EmbeddedBroker
 from commerce.order.bootstrap import create_app
 from commerce.order.settings import Settings
+from tests.identity import as_user
 from tests.integration.conftest import serving
 
 pytestmark = pytest.mark.integration
 
-BUYER = {"X-User-Id": "buyer-1", "X-User-Email": "b@example.com", "X-User-Roles": "USER"}
+BUYER = as_user("buyer-1", "b@example.com", "USER")
 DEADLINE_SECONDS = 30.0
 
 

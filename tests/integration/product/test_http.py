@@ -12,17 +12,20 @@ from commerce.kernel.http.app import create_service_app
 from commerce.kernel.pagination import encode_cursor
 from commerce.product.adapters.inbound.http import router
 from commerce.product.adapters.outbound.catalog import SqlaCatalog
+from tests.identity import VERIFIER, as_user
 from tests.integration.product.helpers import outbox_events
 
 pytestmark = pytest.mark.integration
 
-SELLER = {"X-User-Id": "seller-1", "X-User-Email": "s@example.com", "X-User-Roles": "USER"}
-OTHER = {"X-User-Id": "seller-2", "X-User-Email": "o@example.com", "X-User-Roles": "USER"}
+SELLER = as_user("seller-1", "s@example.com", "USER")
+OTHER = as_user("seller-2", "o@example.com", "USER")
 
 
 @pytest.fixture
 async def client(catalog: SqlaCatalog) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_service_app(title="product under test", routers=[router], readiness={})
+    app = create_service_app(
+        proofs=VERIFIER, title="product under test", routers=[router], readiness={}
+    )
     app.state.catalog = catalog
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://product") as client:

@@ -23,12 +23,13 @@ from commerce.contracts.topics import CATALOG_EVENTS, ORDER_EVENTS, dlq_topic
 from commerce.kernel.messaging.embedded_broker import EmbeddedBroker
 from commerce.product.bootstrap import create_app
 from commerce.product.settings import Settings
+from tests.identity import as_user
 from tests.integration.conftest import serving
 from tests.integration.product.helpers import cancelled, placed
 
 pytestmark = pytest.mark.integration
 
-SELLER = {"X-User-Id": "seller-1", "X-User-Email": "s@example.com", "X-User-Roles": "USER"}
+SELLER = as_user("seller-1", "s@example.com", "USER")
 DEADLINE_SECONDS = 30.0
 
 

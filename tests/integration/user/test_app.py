@@ -16,12 +16,15 @@ from commerce.kernel.db import Database
 from commerce.user.adapters.outbound.tables import users
 from commerce.user.bootstrap import SERVICE_PACKAGE, create_app
 from commerce.user.settings import Settings
+from tests.identity import as_user
 from tests.integration.conftest import serving
 
 pytestmark = pytest.mark.integration
 
 PASSWORD = "correct horse battery staple"
 VERIFY = "/internal/v1/credentials/verify"
+INTERNAL_TOKEN = "test-internal-token-" + "x" * 20
+INTERNAL = {"X-Internal-Token": INTERNAL_TOKEN}
 
 
 async def running(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
@@ -30,6 +33,7 @@ async def running(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def settings_for(url: str, tmp_path: Path, **overrides: Any) -> Settings:
+    overrides.setdefault("internal_api_token", INTERNAL_TOKEN)
     return Settings(database_url=url, var_dir=tmp_path, **overrides)
 
 
@@ -51,10 +55,12 @@ async def test_sign_up_verify_and_read_the_profile(client: httpx.AsyncClient) ->
     )
     assert created.status_code == 201, created.text
     user = created.json()
-    verified = await client.post(VERIFY, json={"email": "ADA@example.com", "password": PASSWORD})
+    verified = await client.post(
+        VERIFY, headers=INTERNAL, json={"email": "ADA@example.com", "password": PASSWORD}
+    )
     assert verified.status_code == 200
     assert verified.json() == {k: user[k] for k in ("id", "email", "name", "roles")}
-    me = await client.get("/v1/users/me", headers={"X-User-Id": user["id"]})
+    me = await client.get("/v1/users/me", headers=as_user(user["id"]))
     assert me.status_code == 200
     assert me.json() == user
 
@@ -72,8 +78,12 @@ async def test_concurrent_sign_ups_with_one_email_create_one_user(
 
 async def test_wrong_password_and_unknown_email_answer_alike(client: httpx.AsyncClient) -> None:
     await client.post("/v1/users", json={"email": "ada@example.com", "password": PASSWORD})
-    wrong = await client.post(VERIFY, json={"email": "ada@example.com", "password": "nope nope"})
-    unknown = await client.post(VERIFY, json={"email": "who@example.com", "password": PASSWORD})
+    wrong = await client.post(
+        VERIFY, headers=INTERNAL, json={"email": "ada@example.com", "password": "nope nope"}
+    )
+    unknown = await client.post(
+        VERIFY, headers=INTERNAL, json={"email": "who@example.com", "password": PASSWORD}
+    )
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json() == unknown.json()
 
@@ -97,13 +107,13 @@ async def test_verify_upgrades_a_hash_made_with_older_parameters(
     assert "$m=19456,t=2,p=1$" in await stored_hash(database_url, user["id"])
 
     async for new in running(settings_for(database_url, tmp_path, argon2_time_cost=3)):
-        assert (await new.post(VERIFY, json=credentials)).status_code == 200
+        assert (await new.post(VERIFY, headers=INTERNAL, json=credentials)).status_code == 200
     upgraded = await stored_hash(database_url, user["id"])
     assert "$m=19456,t=3,p=1$" in upgraded
 
     # The upgraded hash still lets the user in.
     async for again in running(settings_for(database_url, tmp_path, argon2_time_cost=3)):
-        assert (await again.post(VERIFY, json=credentials)).status_code == 200
+        assert (await again.post(VERIFY, headers=INTERNAL, json=credentials)).status_code == 200
     assert await stored_hash(database_url, user["id"]) == upgraded
 
 
@@ -115,7 +125,19 @@ async def test_passwords_never_reach_the_log(
     await client.post("/v1/users", json={"email": "log@example.com", "password": secret})
     await client.post("/v1/users", json={"email": "log@example.com", "password": secret})
     await client.post("/v1/users", json={"email": "bad", "password": secret})
-    await client.post(VERIFY, json={"email": "log@example.com", "password": secret})
-    await client.post(VERIFY, json={"email": "log@example.com", "password": secret + "!"})
+    await client.post(
+        VERIFY, headers=INTERNAL, json={"email": "log@example.com", "password": secret}
+    )
+    await client.post(
+        VERIFY, headers=INTERNAL, json={"email": "log@example.com", "password": secret + "!"}
+    )
     assert caplog.records  # the capture works at all
     assert secret not in caplog.text
+
+
+def test_refuses_to_start_on_a_configured_database_without_the_internal_token(
+    database_url: str, tmp_path: Path
+) -> None:
+    with pytest.raises(RuntimeError, match="USER_INTERNAL_API_TOKEN"):
+        create_app(settings_for(database_url, tmp_path, internal_api_token=None))
+    create_app(Settings(var_dir=tmp_path))  # the embedded default may start without one

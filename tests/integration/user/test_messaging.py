@@ -46,6 +46,7 @@ async def client(
         database_url=database_url,
         var_dir=tmp_path,
         kafka_bootstrap_servers=broker.bootstrap_servers,
+        internal_api_token="test-internal-token-" + "x" * 20,
     )
     async with serving(create_app(settings)) as client:
         yield client

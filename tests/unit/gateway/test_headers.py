@@ -20,7 +20,11 @@ def outgoing(
     incoming: list[tuple[bytes, bytes]], identity: Identity | None = ADA
 ) -> dict[str, list[str]]:
     headers = upstream_request_headers(
-        incoming, identity=identity, client_address="198.51.100.7", request_id="req-1"
+        incoming,
+        identity=identity,
+        client_address="198.51.100.7",
+        request_id="req-1",
+        proof=b"the-gateways-proof",
     )
     out: dict[str, list[str]] = {}
     for name, value in headers:
@@ -36,6 +40,12 @@ def test_every_client_sent_identity_header_is_removed(spoofed: bytes) -> None:
 
     assert not any(name.startswith("x-user-") for name in result)
     assert result["accept"] == ["application/json"]
+
+
+def test_a_client_sent_proof_is_replaced_by_the_gateways() -> None:
+    result = outgoing([(b"X-Gateway-Proof", b"forged"), (b"x-gateway-proof", b"forged")])
+
+    assert result["x-gateway-proof"] == ["the-gateways-proof"]
 
 
 def test_identity_comes_only_from_the_token() -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
+import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import APIRouter
 
 from commerce.kernel.domain import (
@@ -14,8 +18,10 @@ from commerce.kernel.domain import (
     RateLimited,
 )
 from commerce.kernel.http.app import create_service_app
+from commerce.kernel.http.gateway_proof import AUDIENCE, ISSUER, PROOF_HEADER, ProofVerifier
 from commerce.kernel.http.identity import CurrentIdentity
 from commerce.kernel.http.schemas import RequestBody
+from tests.identity import KEY, VERIFIER, as_user
 
 
 class PeerDown(DependencyUnavailable):
@@ -62,7 +68,9 @@ def build_app(ready: bool = True) -> httpx.AsyncClient:
         if not ready:
             raise ConnectionError("db down at 10.0.0.7")
 
-    app = create_service_app(title="t", routers=[router], readiness={"database": check})
+    app = create_service_app(
+        proofs=VERIFIER, title="t", routers=[router], readiness={"database": check}
+    )
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     return httpx.AsyncClient(transport=transport, base_url="http://test")
 
@@ -162,13 +170,81 @@ async def test_request_id_is_echoed_when_sane_and_generated_otherwise() -> None:
     assert len(generated.headers["x-request-id"]) == 32
 
 
-async def test_identity_comes_from_gateway_headers_and_is_required() -> None:
+async def test_identity_comes_only_from_the_gateways_proof() -> None:
     async with build_app() as client:
         anonymous = await client.get("/me")
-        known = await client.get("/me", headers={"X-User-Id": "u1", "X-User-Roles": "USER,ADMIN"})
+        known = await client.get("/me", headers=as_user("u1", roles="USER,ADMIN"))
+        # The proof decides; X-User-* beside it are for reading only.
+        relabelled = await client.get(
+            "/me", headers={**as_user("u1"), "X-User-Id": "u2", "X-User-Roles": "ADMIN"}
+        )
     assert anonymous.status_code == 401
     assert anonymous.headers["www-authenticate"] == "Bearer"
     assert known.json() == {"id": "u1", "roles": ["USER", "ADMIN"]}
+    assert relabelled.json() == {"id": "u1", "roles": ["USER"]}
+
+
+def forged_proof(key: Ed25519PrivateKey | None = None, **claims: object) -> str:
+    """A proof as a caller without the gateway's key could make it (or the real key with a
+    claim the services refuse)."""
+    now = int(time.time())
+    body = {"iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 60, "addr": "10.0.0.1"}
+    body.update(sub="victim", email="v@example.com", roles=["ADMIN"])
+    body.update(claims)
+    return jwt.encode(body, key or Ed25519PrivateKey.generate(), algorithm="EdDSA")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-User-Id": "victim"},
+        {"x-user-roles": "ADMIN"},
+        {"X-User-Id": "victim", PROOF_HEADER: ""},
+        {"X-User-Id": "victim", PROOF_HEADER: "not.a.token"},
+        {"X-User-Id": "victim", PROOF_HEADER: forged_proof()},
+        {PROOF_HEADER: forged_proof()},
+        {PROOF_HEADER: forged_proof(key=KEY, exp=int(time.time()) - 3600)},
+        {PROOF_HEADER: forged_proof(key=KEY, aud="commerce")},
+        {PROOF_HEADER: forged_proof(key=KEY, iss="commerce-auth")},
+        {PROOF_HEADER: jwt.encode({"sub": "victim"}, "s" * 32, algorithm="HS256")},
+    ],
+    ids=[
+        "x-user-id-alone",
+        "x-user-roles-alone",
+        "empty-proof",
+        "garbage-proof",
+        "proof-signed-by-another-key",
+        "proof-alone-signed-by-another-key",
+        "expired",
+        "other-audience",
+        "other-issuer",
+        "hs256",
+    ],
+)
+async def test_identity_without_a_valid_proof_is_a_401_on_every_route(
+    headers: dict[str, str],
+) -> None:
+    async with build_app() as client:
+        private = await client.get("/me", headers=headers)
+        public = await client.get("/healthz", headers=headers)
+    for response in (private, public):
+        assert response.status_code == 401
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_a_service_without_the_gateways_key_believes_nobody() -> None:
+    router = APIRouter()
+
+    @router.get("/me")
+    async def me(identity: CurrentIdentity) -> dict[str, str]:
+        return {"id": identity.user_id}
+
+    app = create_service_app(title="t", routers=[router], readiness={}, proofs=ProofVerifier(()))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get("/me", headers=as_user("u1"))
+    assert response.status_code == 401
 
 
 async def test_readyz_reports_failed_dependency_without_details() -> None:
@@ -191,7 +267,7 @@ async def test_database_outage_is_503_problem_not_500() -> None:
     async def orders() -> None:
         raise sqlalchemy.exc.OperationalError("SELECT 1", {}, ConnectionRefusedError("db:3306"))
 
-    app: FastAPI = create_service_app(title="t", routers=[router], readiness={})
+    app: FastAPI = create_service_app(proofs=VERIFIER, title="t", routers=[router], readiness={})
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         response = await client.get("/orders")

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from commerce.platform import PlatformConfig, service_environments
+import pytest
+
+from commerce.platform import Platform, PlatformConfig, service_environments
 
 
 def test_each_service_gets_its_own_port_and_its_peers_addresses() -> None:
@@ -16,3 +18,23 @@ def test_each_service_gets_its_own_port_and_its_peers_addresses() -> None:
     assert "GATEWAY_KAFKA_BOOTSTRAP_SERVERS" not in envs["gateway"]
     ports = {env[name.upper() + "_PORT"] for name, env in envs.items()}
     assert len(ports) == 5
+
+
+def test_the_internal_credential_is_always_set_and_shared_by_auth_and_user(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("USER_INTERNAL_API_TOKEN", raising=False)
+    config = PlatformConfig(kafka_bootstrap_servers="127.0.0.1:19092")
+    first, second = Platform(config).environments(), Platform(config).environments()
+    token = first["user"]["USER_INTERNAL_API_TOKEN"]
+    assert len(token) >= 32
+    assert first["auth"]["AUTH_USER_SERVICE_TOKEN"] == token
+    assert second["user"]["USER_INTERNAL_API_TOKEN"] != token  # new for every run
+    assert "USER_INTERNAL_API_TOKEN" not in first["gateway"]
+
+
+def test_a_configured_internal_credential_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("USER_INTERNAL_API_TOKEN", "configured-" + "x" * 32)
+    envs = Platform(PlatformConfig(kafka_bootstrap_servers="127.0.0.1:19092")).environments()
+    assert envs["user"]["USER_INTERNAL_API_TOKEN"] == "configured-" + "x" * 32
+    assert envs["auth"]["AUTH_USER_SERVICE_TOKEN"] == "configured-" + "x" * 32

@@ -20,10 +20,11 @@ from commerce.order.application.redrive import RedrivePendingOrders
 from commerce.order.application.use_cases import OrderUseCases
 from commerce.order.application.views import OrderPage, OrderView
 from commerce.order.domain.order import Order, OrderStatus, RedriveSchedule
+from tests.identity import VERIFIER, as_user
 from tests.unit.order import fakes
 from tests.unit.order.fakes import FakeClock, FakeUnitOfWork, SequentialIds, Store
 
-ALICE = {"X-User-Id": "alice", "X-User-Email": "a@example.com", "X-User-Roles": "USER"}
+ALICE = as_user("alice", "a@example.com", "USER")
 
 
 class NoQueries:
@@ -71,7 +72,9 @@ def use_cases(store: Store) -> OrderUseCases:
 
 @pytest.fixture
 async def client(use_cases: OrderUseCases) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_service_app(title="order under test", routers=[router], readiness={})
+    app = create_service_app(
+        proofs=VERIFIER, title="order under test", routers=[router], readiness={}
+    )
     app.state.order_use_cases = use_cases
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://order") as client:

@@ -11,9 +11,10 @@ import pytest
 from commerce.kernel.http.app import create_service_app
 from commerce.product.adapters.inbound.http import router
 from commerce.product.application.queries import Position, ProductView
+from tests.identity import VERIFIER, as_user
 from tests.unit.product.fakes import FakeCatalogStore, FakeUnitOfWork
 
-SELLER = {"X-User-Id": "seller-1"}
+SELLER = as_user("seller-1")
 VALID = {"name": "Tea", "price": 100, "stock": 1}
 
 
@@ -63,7 +64,7 @@ class FakeCatalog:
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    app = create_service_app(title="product", routers=[router], readiness={})
+    app = create_service_app(proofs=VERIFIER, title="product", routers=[router], readiness={})
     app.state.catalog = FakeCatalog(FakeCatalogStore())
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://p"

@@ -14,6 +14,7 @@ from commerce.user.application.get_profile import GetProfileHandler
 from commerce.user.application.register_user import RegisterUserHandler
 from commerce.user.application.use_cases import UserUseCases
 from commerce.user.application.verify_credentials import VerifyCredentialsHandler
+from tests.identity import VERIFIER, as_user
 from tests.unit.user.fakes import FakePasswordHasher, FakeUnitOfWorkFactory
 
 PASSWORD = "correct horse battery staple"
@@ -23,7 +24,7 @@ TOKEN = "internal-secret"
 def build_app(token: str | None = None) -> FastAPI:
     uows, hasher = FakeUnitOfWorkFactory(), FakePasswordHasher()
     app = create_service_app(
-        title="user (test)", routers=[router, internal_router(token)], readiness={}
+        proofs=VERIFIER, title="user (test)", routers=[router, internal_router(token)], readiness={}
     )
     app.state.user_use_cases = UserUseCases(
         register_user=RegisterUserHandler(uows, hasher),
@@ -52,7 +53,7 @@ async def guarded() -> AsyncIterator[httpx.AsyncClient]:
 
 
 def as_identity(user: dict) -> dict[str, str]:
-    return {"X-User-Id": user["id"], "X-User-Email": user["email"], "X-User-Roles": "USER"}
+    return as_user(user["id"], user["email"], "USER")
 
 
 async def test_sign_up_answers_201_with_the_profile_and_location(

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
+from commerce.kernel.http.gateway_proof import ProofVerifier
 from commerce.kernel.http.health import ReadinessCheck, health_router
 from commerce.kernel.http.openapi import describe_errors_as_problems
 from commerce.kernel.http.problems import install_problem_handlers
@@ -32,6 +33,7 @@ def create_service_app(
     title: str,
     routers: Iterable[APIRouter],
     readiness: Mapping[str, ReadinessCheck],
+    proofs: ProofVerifier | None,
     lifespan: Lifespan = None,
     version: str = "1.0.0",
     wrapped: bool = True,
@@ -39,6 +41,7 @@ def create_service_app(
     """FastAPI app with problem+json errors, request ids, health endpoints, ``/metrics``,
     and per request a server span, request metrics and an access-log line.
 
+    Identity and client address come only from a proof in ``proofs`` (docs/adr/0038).
     ``wrapped=False`` leaves out the :class:`ServiceMiddleware`, for an app that puts it
     around more than this one (the gateway's proxy path)."""
     app = FastAPI(title=title, version=version, lifespan=lifespan, **_NATIVE_TELEMETRY)
@@ -50,5 +53,5 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     if wrapped:
-        app.add_middleware(ServiceMiddleware)
+        app.add_middleware(ServiceMiddleware, proofs=proofs)
     return app

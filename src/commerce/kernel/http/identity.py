@@ -1,7 +1,9 @@
-"""The caller's identity, as injected by the gateway after it verified the token.
+"""The caller's identity, as the gateway vouches for it after it verified the token.
 
-Services trust these headers only because the gateway strips every client-sent ``X-User-*``
-header first and mesh policy lets only the gateway reach them (see docs/adr).
+The gateway strips every client-sent ``X-User-*`` header, adds its own, and signs the
+identity into ``X-Gateway-Proof``. Services take the identity from the verified proof only
+(the service middleware checks it, docs/adr/0038); the ``X-User-*`` headers are for people
+reading traffic, and a service refuses them without a proof.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Request
 
 from commerce.kernel.domain import Unauthorized
 
@@ -32,15 +34,13 @@ class Identity:
         }
 
 
-async def identity_from_headers(
-    x_user_id: Annotated[str | None, Header(include_in_schema=False)] = None,
-    x_user_email: Annotated[str | None, Header(include_in_schema=False)] = None,
-    x_user_roles: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Identity:
-    if not x_user_id:
+async def verified_identity(request: Request) -> Identity:
+    """The identity in the request's verified gateway proof, else 401."""
+    proof = request.scope.get("state", {}).get("gateway_proof")
+    identity = getattr(proof, "identity", None)
+    if not isinstance(identity, Identity):
         raise Unauthorized("A valid bearer token is required.")
-    roles = tuple(role for role in (x_user_roles or "").split(",") if role)
-    return Identity(user_id=x_user_id, email=x_user_email or "", roles=roles)
+    return identity
 
 
-CurrentIdentity = Annotated[Identity, Depends(identity_from_headers)]
+CurrentIdentity = Annotated[Identity, Depends(verified_identity)]

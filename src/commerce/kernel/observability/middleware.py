@@ -15,9 +15,11 @@ from typing import Any
 from opentelemetry import context, propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode, TracerProvider
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from commerce.kernel.http.problems import unexpected_error
+from commerce.kernel.http.gateway_proof import PROOF_HEADER, InvalidProof, ProofVerifier
+from commerce.kernel.http.problems import problem, unexpected_error
 from commerce.kernel.http.request_id import REQUEST_ID_HEADER, current_request_id, sane_request_id
 from commerce.kernel.observability.metrics import UNMATCHED_ROUTE, observe_request
 from commerce.kernel.observability.tracing import tracing_enabled
@@ -26,6 +28,8 @@ access_log = logging.getLogger("commerce.access")
 # Probes and scrapes arrive every few seconds; they still count in metrics but log at debug.
 QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 _REQUEST_ID = REQUEST_ID_HEADER.encode()
+_PROOF = PROOF_HEADER.lower().encode()
+_IDENTITY_PREFIX = b"x-user-"
 
 
 def route_template(scope: Scope) -> str:
@@ -53,8 +57,12 @@ class ServiceMiddleware:
         tracer_provider: TracerProvider | None = None,
         *,
         tracing: bool | None = None,
+        proofs: ProofVerifier | None = None,
     ) -> None:
+        """``proofs``: the gateway's proofs are checked (every service); None only for the
+        gateway itself, which makes them."""
         self.app = app
+        self.proofs = proofs
         # A proxy until the process installs its provider (run_service), then the real one.
         self.tracer = trace.get_tracer("commerce.http", tracer_provider=tracer_provider)
         self.propagated = {field.encode() for field in propagate.get_global_textmap().fields}
@@ -76,9 +84,15 @@ class ServiceMiddleware:
         incoming: str | None = None
         carrier: dict[str, str] | None = None
         tracing = self.tracing
+        proof: bytes | None = None
+        claims_identity = False
         for name, value in scope["headers"]:
             if name == _REQUEST_ID:
                 incoming = value.decode("latin-1")
+            elif name == _PROOF:
+                proof = value
+            elif name.startswith(_IDENTITY_PREFIX):
+                claims_identity = True
             elif tracing and name in self.propagated:
                 if carrier is None:
                     carrier = {}
@@ -113,6 +127,11 @@ class ServiceMiddleware:
             await send(message)
 
         try:
+            if self.proofs is not None and (proof is not None or claims_identity):
+                refusal = self._check_proof(scope, proof)
+                if refusal is not None:
+                    await refusal(scope, receive, send_with_id)
+                    return
             await self.app(scope, receive, send_with_id)
         except Exception as error:
             if span is not None:
@@ -155,3 +174,21 @@ class ServiceMiddleware:
                 span.end()
                 context.detach(span_token)
             current_request_id.reset(id_token)
+
+    def _check_proof(self, scope: Scope, proof: bytes | None) -> Response | None:
+        """Puts the verified proof in the request's state; a 401 when identity is claimed
+        (``X-User-*``) or a proof sent without one the gateway signed (docs/adr/0038)."""
+        assert self.proofs is not None
+        try:
+            if proof is None:
+                raise InvalidProof("identity headers without the gateway's proof")
+            scope["state"]["gateway_proof"] = self.proofs.verify(proof)
+        except InvalidProof as refused:
+            access_log.info("refused identity on %s: %s", scope["path"], refused)
+            return problem(
+                401,
+                "Identity is only accepted from the gateway.",
+                slug="unauthorized",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return None

@@ -37,7 +37,7 @@ SERVICE = textwrap.dedent(
             await client.get(collector + "/upstream")
         return {"id": order_id}
 
-    app = create_service_app(title="t", routers=[router], readiness={})
+    app = create_service_app(proofs=None, title="t", routers=[router], readiness={})
     provider = configure_tracing(settings)
 
     async def main() -> None:

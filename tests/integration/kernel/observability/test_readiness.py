@@ -14,6 +14,7 @@ from commerce.kernel.db import Database
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.health import ReadinessCheck
 from tests.conftest import MariaDbDatabases
+from tests.identity import VERIFIER
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +32,7 @@ async def readyz(app: FastAPI) -> httpx.Response:
 
 
 def app_with(checks: dict[str, ReadinessCheck]) -> FastAPI:
-    return create_service_app(title="svc", routers=[], readiness=checks)
+    return create_service_app(proofs=VERIFIER, title="svc", routers=[], readiness=checks)
 
 
 async def database_readiness(url: str) -> int:

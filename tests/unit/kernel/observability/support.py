@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI
 
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.logging import json_handler
+from tests.identity import VERIFIER
 
 
 def widget_app(prefix: str, readiness: dict[str, Any] | None = None) -> FastAPI:
@@ -32,7 +33,9 @@ def widget_app(prefix: str, readiness: dict[str, Any] | None = None) -> FastAPI:
     async def boom() -> None:
         raise RuntimeError("exploded with password='hunter2'")
 
-    return create_service_app(title="t", routers=[router], readiness=readiness or {})
+    return create_service_app(
+        proofs=VERIFIER, title="t", routers=[router], readiness=readiness or {}
+    )
 
 
 def client_for(app: FastAPI) -> httpx.AsyncClient:

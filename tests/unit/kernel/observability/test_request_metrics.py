@@ -8,6 +8,7 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from commerce.kernel.observability.metrics import UNMATCHED_ROUTE
+from tests.identity import VERIFIER
 from tests.unit.kernel.observability.support import client_for, widget_app
 
 
@@ -98,7 +99,7 @@ async def test_platform_endpoints_win_over_a_catch_all_service_route() -> None:
     async def proxy(path: str) -> dict[str, str]:
         return {"proxied": path}
 
-    app = create_service_app(title="proxy", routers=[router], readiness={})
+    app = create_service_app(proofs=VERIFIER, title="proxy", routers=[router], readiness={})
     async with client_for(app) as client:
         metrics = await client.get("/metrics")
         health = await client.get("/healthz")

@@ -13,6 +13,7 @@ from commerce.auth.application.handlers import AuthHandlers, LogIn, LogOut, Refr
 from commerce.auth.application.throttle import LoginRateLimited
 from commerce.auth.application.tokens import TokenPair
 from commerce.auth.domain.errors import InvalidCredentials
+from commerce.kernel.http.gateway_proof import GatewayProof
 from commerce.kernel.http.schemas import RequestBody
 from commerce.kernel.observability.platform_metrics import (
     record_login_failure,
@@ -77,11 +78,13 @@ class JsonWebKeySet(BaseModel):
 
 
 def client_address(request: Request) -> str:
-    """The caller: the gateway's ``X-Forwarded-For`` (first entry), else the peer."""
-    forwarded = request.headers.get("x-forwarded-for", "")
-    first = forwarded.split(",", 1)[0].strip()
-    if first:
-        return first[:MAX_ADDRESS_LENGTH]
+    """The caller as the gateway's signed proof gives it, else the TCP peer.
+
+    Never ``X-Forwarded-For``: anybody who reaches this port could write it, and a new
+    address per attempt would escape the per-address login limit (docs/adr/0038)."""
+    proof = request.scope.get("state", {}).get("gateway_proof")
+    if isinstance(proof, GatewayProof):
+        return proof.client_address[:MAX_ADDRESS_LENGTH]
     return request.client.host if request.client else "unknown"
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from commerce.kernel.keys import load_or_create_private_key, load_private_key, load_public_key
 
 ALGORITHM = "EdDSA"
 
@@ -62,54 +62,6 @@ class KeySet:
             if all(existing["kid"] != jwk["kid"] for existing in keys):
                 keys.append(jwk)
         return {"keys": keys}
-
-
-def load_private_key(path: Path) -> Ed25519PrivateKey:
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError(f"{path.name} is not an Ed25519 private key")
-    return key
-
-
-def load_public_key(path: Path) -> Ed25519PublicKey:
-    """A public key from a PEM file holding either the public or the private key."""
-    data = path.read_bytes()
-    if b"PRIVATE KEY" in data:
-        return load_private_key(path).public_key()
-    key = serialization.load_pem_public_key(data)
-    if not isinstance(key, Ed25519PublicKey):
-        raise ValueError(f"{path.name} is not an Ed25519 public key")
-    return key
-
-
-def load_or_create_private_key(path: Path) -> Ed25519PrivateKey:
-    """The key at ``path``; on the very first start, a new one written there (mode 0600).
-
-    The file is written aside and linked into place, so a concurrent starter either wins or
-    reads the winner's complete key, never half a file.
-    """
-    if path.exists():
-        return load_private_key(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    staging = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
-    descriptor = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(pem)
-            file.flush()
-            os.fsync(file.fileno())
-        os.link(staging, path)
-    except FileExistsError:
-        return load_private_key(path)
-    finally:
-        staging.unlink(missing_ok=True)
-    return key
 
 
 def load_key_set(

@@ -1,0 +1,134 @@
+"""The security findings, each as a test against the whole platform as `make run` starts it
+(both profiles): what an attacker on the same host sends straight to a service's port.
+
+Finding 1 (high): the service ports trusted whoever called them. Identity is now believed
+only from the gateway's signed proof (docs/adr/0038), and the internal credential check
+always needs its credential.
+"""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from tests.system.accounts import Account, new_account
+from tests.system.conftest import RunningPlatform
+
+pytestmark = pytest.mark.system
+
+PROBLEM = "application/problem+json"
+
+
+def claims_of(victim: Account) -> dict[str, str]:
+    return {"X-User-Id": victim.id, "X-User-Email": victim.email, "X-User-Roles": "USER,ADMIN"}
+
+
+def forged_proof(victim: Account) -> str:
+    """A proof like the gateway's, signed with a key of the attacker's own."""
+    now = int(time.time())
+    claims = {
+        "iss": "commerce-gateway",
+        "aud": "commerce-services",
+        "iat": now,
+        "exp": now + 60,
+        "addr": "127.0.0.1",
+        "sub": victim.id,
+        "email": victim.email,
+        "roles": ["USER", "ADMIN"],
+    }
+    return jwt.encode(claims, Ed25519PrivateKey.generate(), algorithm="EdDSA")
+
+
+def refused(response: httpx.Response) -> None:
+    assert response.status_code == 401, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+
+
+@pytest.fixture
+def alice(gateway: httpx.Client) -> Account:
+    return new_account(gateway, "alice")
+
+
+@pytest.fixture
+def attacker_headers(alice: Account, request: pytest.FixtureRequest) -> dict[str, str]:
+    if request.param == "headers":
+        return claims_of(alice)
+    return {**claims_of(alice), "X-Gateway-Proof": forged_proof(alice)}
+
+
+@pytest.mark.parametrize("attacker_headers", ["headers", "forged-proof"], indirect=True)
+def test_a_users_profile_cannot_be_read_on_the_user_port(
+    running: RunningPlatform, attacker_headers: dict[str, str]
+) -> None:
+    refused(httpx.get(running.url("user") + "/v1/users/me", headers=attacker_headers))
+
+
+@pytest.mark.parametrize("attacker_headers", ["headers", "forged-proof"], indirect=True)
+def test_a_users_orders_cannot_be_read_or_cancelled_on_the_order_port(
+    running: RunningPlatform,
+    gateway: httpx.Client,
+    alice: Account,
+    attacker_headers: dict[str, str],
+) -> None:
+    seller = new_account(gateway, "seller")
+    product = gateway.post(
+        "/v1/products",
+        json={"name": "Kettle", "price": 35000, "stock": 5},
+        headers=seller.auth,
+    ).json()
+    order = gateway.post(
+        "/v1/orders",
+        json={"items": [{"product_id": product["id"], "quantity": 1}]},
+        headers=alice.auth,
+    ).json()
+    order_port = running.url("order")
+
+    refused(httpx.get(f"{order_port}/v1/orders", headers=attacker_headers))
+    refused(httpx.get(f"{order_port}/v1/orders/{order['id']}", headers=attacker_headers))
+    refused(httpx.post(f"{order_port}/v1/orders/{order['id']}/cancel", headers=attacker_headers))
+    mine = gateway.get(f"/v1/orders/{order['id']}", headers=alice.auth).json()
+    assert mine["status"] != "CANCELLED"
+
+
+@pytest.mark.parametrize("attacker_headers", ["headers", "forged-proof"], indirect=True)
+def test_products_cannot_be_created_or_changed_as_someone_else_on_the_product_port(
+    running: RunningPlatform,
+    gateway: httpx.Client,
+    alice: Account,
+    attacker_headers: dict[str, str],
+) -> None:
+    product = gateway.post(
+        "/v1/products", json={"name": "Lamp", "price": 1000, "stock": 3}, headers=alice.auth
+    ).json()
+    product_port = running.url("product")
+    body = {"name": "Forged", "price": 1, "stock": 1}
+
+    refused(httpx.post(f"{product_port}/v1/products", json=body, headers=attacker_headers))
+    patched = httpx.patch(
+        f"{product_port}/v1/products/{product['id']}",
+        json={"price": 1},
+        headers=attacker_headers,
+    )
+    refused(patched)
+    assert gateway.get(f"/v1/products/{product['id']}").json()["price"] == 1000
+    # Even a public read refuses a claimed identity it cannot verify.
+    refused(httpx.get(f"{product_port}/v1/products/{product['id']}", headers=attacker_headers))
+
+
+def test_the_internal_credential_check_needs_its_credential(
+    running: RunningPlatform, alice: Account
+) -> None:
+    """`make run` always sets it: no password oracle on the user port."""
+    verify = running.url("user") + "/internal/v1/credentials/verify"
+    body = {"email": alice.email, "password": alice.password}
+    refused(httpx.post(verify, json=body))
+    refused(httpx.post(verify, json=body, headers={"X-Internal-Token": "guess"}))
+
+
+def test_through_the_gateway_everything_still_works(gateway: httpx.Client, alice: Account) -> None:
+    me = gateway.get("/v1/users/me", headers=alice.auth)
+    assert me.status_code == 200 and me.json()["id"] == alice.id
