@@ -8,6 +8,8 @@ always needs its credential.
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import time
 
 import httpx
@@ -132,3 +134,28 @@ def test_the_internal_credential_check_needs_its_credential(
 def test_through_the_gateway_everything_still_works(gateway: httpx.Client, alice: Account) -> None:
     me = gateway.get("/v1/users/me", headers=alice.auth)
     assert me.status_code == 200 and me.json()["id"] == alice.id
+
+
+# Finding 3 (medium): no limit on header size. Every port refuses an oversized head itself.
+@pytest.mark.parametrize("service", ["gateway", "user", "auth", "product", "order"])
+def test_every_port_refuses_a_megabyte_header_with_431(
+    running: RunningPlatform, service: str
+) -> None:
+    host, port = running.url(service).removeprefix("http://").split(":")
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: " + b"r" * 1_000_000 + b"\r\n\r\n"
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        with contextlib.suppress(ConnectionError):
+            connection.sendall(head)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
+    assert b"application/problem+json" in answer
+
+
+# Finding 5 (low): every answer said `server: uvicorn`.
+@pytest.mark.parametrize("service", ["gateway", "user", "auth", "product", "order"])
+def test_no_port_names_its_server(running: RunningPlatform, service: str) -> None:
+    response = httpx.get(running.url(service) + "/healthz")
+    assert response.status_code == 200
+    assert "server" not in response.headers

@@ -11,7 +11,7 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
-from commerce.kernel.http.corked import CorkedHttpToolsProtocol
+from commerce.kernel.http.guarded import GuardedHttpToolsProtocol, apply_edge_limits
 from commerce.kernel.logging import configure_logging
 from commerce.kernel.observability.tracing import configure_tracing
 from commerce.kernel.processes import die_with_parent
@@ -29,6 +29,7 @@ def _configured_app(name: str) -> tuple[ASGIApp, ServiceSettings]:
     bootstrap = _bootstrap(name)
     settings: ServiceSettings = bootstrap.load_settings()
     configure_logging(settings.service_name, settings.log_level)
+    apply_edge_limits(settings.edge_limits())
     app: ASGIApp = bootstrap.create_app(settings)
     configure_tracing(settings)  # after the app: it instruments the HTTP clients it loaded
     return app, settings
@@ -57,8 +58,9 @@ def run_service(name: str) -> None:
         # peer is 127.0.0.1, i.e. from any local client: the gateway decides the address
         # itself (GATEWAY_TRUSTED_PROXY_HOPS) and services read the header it sets.
         "proxy_headers": False,
-        # An answer's head and body leave in one segment, not two (kernel.http.corked).
-        "http": CorkedHttpToolsProtocol,
+        # Edge limits (kernel.http.guarded), and an answer's head and body in one segment.
+        "http": GuardedHttpToolsProtocol,
+        "server_header": False,
     }
     if settings.workers == 1:
         app, _ = _configured_app(name)

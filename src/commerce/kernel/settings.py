@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from commerce.kernel.http.guarded import EdgeLimits
+
 DEFAULT_VAR_DIR = Path("var")
 
 
@@ -36,6 +38,12 @@ class ServiceSettings(BaseSettings):
     # closing at that very moment, which would fail a non-retryable POST.
     http_keep_alive_seconds: int = Field(default=75, ge=1)
     migrate_on_start: bool = True
+    # Edge limits per connection (docs/adr/0039).
+    max_request_field_bytes: int = Field(default=16 * 1024, ge=1024)
+    max_request_head_bytes: int = Field(default=64 * 1024, ge=4096)
+    request_head_timeout_seconds: float = Field(default=10.0, gt=0)
+    request_body_idle_seconds: float = Field(default=30.0, gt=0)
+    max_connections_per_client: int = Field(default=1024, ge=1)
     gateway_public_key_file: Path | None = Field(
         default=None,
         description="The gateway's Ed25519 public key (PEM): identity is taken only from "
@@ -60,6 +68,15 @@ class ServiceSettings(BaseSettings):
         le=1.0,
         description="Share of new traces recorded; a caller's sampling decision is followed.",
     )
+
+    def edge_limits(self) -> EdgeLimits:
+        return EdgeLimits(
+            max_field_bytes=self.max_request_field_bytes,
+            max_head_bytes=self.max_request_head_bytes,
+            head_timeout_seconds=self.request_head_timeout_seconds,
+            body_idle_seconds=self.request_body_idle_seconds,
+            max_connections_per_client=self.max_connections_per_client,
+        )
 
     def resolved_database_url(self) -> str:
         """The configured URL, or this service's SQLite file under ``var_dir``."""

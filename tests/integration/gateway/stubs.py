@@ -22,7 +22,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from commerce.kernel.http.corked import CorkedHttpToolsProtocol
+from commerce.kernel.http.guarded import GuardedHttpToolsProtocol
 
 SERVICES = ("user", "auth", "product", "order")
 SLOW_SECONDS = 1.0  # well past the 0.3 s read timeout the tests give the gateway
@@ -209,7 +209,7 @@ async def serve_on_loopback(
     sock.bind(("127.0.0.1", port))
     # The services' own protocol (one write per turn), so streaming is tested through it.
     config = uvicorn.Config(
-        app, lifespan=lifespan, log_level="warning", http=CorkedHttpToolsProtocol
+        app, lifespan=lifespan, log_level="warning", http=GuardedHttpToolsProtocol
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))

@@ -82,3 +82,20 @@ async def test_everything_else_is_the_transports_own() -> None:
     transport, _ = corked()
     assert transport.get_extra_info("peername") == "info:peername"
     assert transport.is_closing() is False
+
+
+class HalfClosingTransport(RecordingTransport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.eof_after: int | None = None
+
+    def write_eof(self) -> None:
+        self.eof_after = len(self.writes)
+
+
+async def test_write_eof_sends_what_is_held_first() -> None:
+    inner = HalfClosingTransport()
+    transport = CorkedTransport(inner, asyncio.get_running_loop())  # type: ignore[arg-type]
+    transport.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\n\r\n")
+    transport.write_eof()
+    assert inner.eof_after == 1 and len(inner.writes) == 1

@@ -51,6 +51,10 @@ class CorkedTransport:
         self.flush()
         self._transport.close()
 
+    def write_eof(self) -> None:
+        self.flush()
+        self._transport.write_eof()
+
     def __getattr__(self, name: str) -> Any:
         # Everything else (is_closing, get_extra_info, pause_reading, abort, ...) as is.
         return getattr(self._transport, name)
