@@ -159,3 +159,32 @@ def test_no_port_names_its_server(running: RunningPlatform, service: str) -> Non
     response = httpx.get(running.url(service) + "/healthz")
     assert response.status_code == 200
     assert "server" not in response.headers
+
+
+# Finding 5 (low): response hygiene.
+def test_token_answers_are_never_cached(gateway: httpx.Client, alice: Account) -> None:
+    login = gateway.post("/v1/auth/login", json={"email": alice.email, "password": alice.password})
+    assert login.status_code == 200
+    refreshed = gateway.post(
+        "/v1/auth/refresh", json={"refresh_token": login.json()["refresh_token"]}
+    )
+    for response in (login, refreshed):
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["pragma"] == "no-cache"
+
+
+def test_personal_answers_are_not_stored_and_none_is_sniffed(
+    gateway: httpx.Client, alice: Account
+) -> None:
+    me = gateway.get("/v1/users/me", headers=alice.auth)
+    assert me.headers["cache-control"] == "no-store"
+    catalog = gateway.get("/v1/products")
+    assert "no-store" not in catalog.headers.get("cache-control", "")  # public: cacheable
+    for response in (me, catalog, gateway.get("/v1/nowhere")):
+        assert response.headers.get_list("x-content-type-options") == ["nosniff"]
+
+
+def test_no_redirect_reflects_the_host_header(gateway: httpx.Client) -> None:
+    response = gateway.get("/.well-known/jwks.json/", headers={"Host": "evil.example"})
+    assert not response.is_redirect
+    assert "evil.example" not in response.headers.get("location", "")

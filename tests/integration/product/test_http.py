@@ -226,6 +226,16 @@ async def test_search_is_case_insensitive_and_literal(client: httpx.AsyncClient)
     assert await search("nothing like it") == []
 
 
+@pytest.mark.parametrize("q", ["\x00zzzz", "kettle\u202e", "\u200b", "a\nb"])
+async def test_a_search_with_hidden_characters_is_422_not_everything(
+    client: httpx.AsyncClient, q: str
+) -> None:
+    """On SQLite ``q=%00zzzz`` matched every product (security finding 5)."""
+    response = await client.get("/v1/products", params={"q": q})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "query.q"
+
+
 async def test_search_pages_carry_on_with_the_cursor(client: httpx.AsyncClient) -> None:
     wanted = [(await create(client, name=f"Oolong {n}"))["id"] for n in range(5)]
     await create(client, name="Something else")

@@ -72,6 +72,9 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+HIDDEN = ("\x00", "\n", "\u202e", "\u200b", "\ufeff", "\x1b")
+
+
 @pytest.mark.parametrize(
     "change",
     [
@@ -90,6 +93,8 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
         {"name": "x" * 201},
         {"name": 42},
         {"description": "d" * 5001},
+        # Control, line-break, invisible and bidi characters (security finding 5).
+        *({field: f"Kettle{bad}red"} for field in ("name", "description") for bad in HIDDEN),
         {"sku": ""},
         {"sku": "has space"},
         {"sku": "x" * 65},

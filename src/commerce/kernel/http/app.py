@@ -44,7 +44,14 @@ def create_service_app(
     Identity and client address come only from a proof in ``proofs`` (docs/adr/0038).
     ``wrapped=False`` leaves out the :class:`ServiceMiddleware`, for an app that puts it
     around more than this one (the gateway's proxy path)."""
-    app = FastAPI(title=title, version=version, lifespan=lifespan, **_NATIVE_TELEMETRY)
+    # No trailing-slash redirects: their Location is built from the request's Host header.
+    app = FastAPI(
+        title=title,
+        version=version,
+        lifespan=lifespan,
+        redirect_slashes=False,
+        **_NATIVE_TELEMETRY,
+    )
     install_problem_handlers(app)
     describe_errors_as_problems(app)
     # Platform endpoints first, so that no service route (say a proxy's catch-all) hides them.

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer
 
 T = TypeVar("T")
 
@@ -37,3 +37,16 @@ def utc_iso(value: datetime) -> str:
 
 # A response field's time: the one format every service answers with.
 UtcTimestamp = Annotated[datetime, PlainSerializer(utc_iso, return_type=str)]
+
+
+def printable(value: str | None) -> str | None:
+    """Text a person typed and another reads: no control characters (NUL, line breaks), no
+    invisible format characters (U+200B, U+FEFF) and no bidi overrides (U+202E) that would
+    show another text than is stored (docs/adr/0039)."""
+    if value is not None and not value.isprintable():
+        raise ValueError("must not contain control, line-break, format or bidi characters")
+    return value
+
+
+# Annotate a text field or parameter with it: ``Annotated[str, ..., Printable]``.
+Printable = AfterValidator(printable)

@@ -30,6 +30,8 @@ QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 _REQUEST_ID = REQUEST_ID_HEADER.encode()
 _PROOF = PROOF_HEADER.lower().encode()
 _IDENTITY_PREFIX = b"x-user-"
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
+_NO_STORE = (b"cache-control", b"no-store")
 
 
 def route_template(scope: Scope) -> str:
@@ -48,6 +50,21 @@ def route_template(scope: Scope) -> str:
             if getattr(route, "endpoint", None) is endpoint:
                 return str(route.path)
     return UNMATCHED_ROUTE
+
+
+def _has_identity(scope: Scope) -> bool:
+    proof = scope["state"].get("gateway_proof")
+    return proof is not None and proof.identity is not None
+
+
+def _add_safety_headers(headers: list[tuple[bytes, bytes]], *, personal: bool) -> None:
+    """``nosniff`` on every answer, ``no-store`` on an answer for a signed-in caller (unless
+    the application chose its caching), each once (docs/adr/0039)."""
+    names = {name.lower() for name, _ in headers}
+    if _NOSNIFF[0] not in names:
+        headers.append(_NOSNIFF)
+    if personal and _NO_STORE[0] not in names:
+        headers.append(_NO_STORE)
 
 
 class ServiceMiddleware:
@@ -123,6 +140,7 @@ class ServiceMiddleware:
                 response_started = True
                 headers = [h for h in message.get("headers", ()) if h[0] != _REQUEST_ID]
                 headers.append((_REQUEST_ID, raw_id))
+                _add_safety_headers(headers, personal=_has_identity(scope))
                 message["headers"] = headers
             await send(message)
 

@@ -88,6 +88,12 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def _never_cached(response: Response) -> None:
+    """RFC 6749 section 5.1: no cache keeps an answer that holds tokens."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+
+
 _PROBLEM = {"content": {"application/problem+json": {}}}
 _NOT_JSON: dict[int | str, dict[str, Any]] = {
     400: {"description": "The body is not valid JSON", **_PROBLEM}
@@ -105,8 +111,11 @@ router = APIRouter(tags=["auth"])
         503: {"description": "The user service is unavailable", **_PROBLEM},
     },
 )
-async def log_in(body: LoginRequest, request: Request, context: Context) -> TokenResponse:
+async def log_in(
+    body: LoginRequest, request: Request, response: Response, context: Context
+) -> TokenResponse:
     """Sign in with e-mail and password; returns an access token and a refresh token."""
+    _never_cached(response)
     command = LogIn(
         email=body.email, password=body.password, client_address=client_address(request)
     )
@@ -130,8 +139,11 @@ async def log_in(body: LoginRequest, request: Request, context: Context) -> Toke
         401: {"description": "Invalid, expired, revoked or reused", **_PROBLEM},
     },
 )
-async def refresh(body: RefreshTokenRequest, context: Context) -> TokenResponse:
+async def refresh(
+    body: RefreshTokenRequest, response: Response, context: Context
+) -> TokenResponse:
     """Exchange a refresh token for a new pair. A reused token revokes its whole family."""
+    _never_cached(response)
     return TokenResponse.of(await context.handlers.refresh(Refresh(body.refresh_token)))
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Protocol
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from commerce.kernel.http.identity import CurrentIdentity
-from commerce.kernel.http.schemas import Cursor, Limit, Page
+from commerce.kernel.http.schemas import Cursor, Limit, Page, Printable
 from commerce.kernel.pagination import DEFAULT_LIMIT
 from commerce.product.adapters.inbound.schemas import NewProduct, ProductEdit, ProductOut
 from commerce.product.application.catalog import create_product, edit_product
@@ -34,6 +34,7 @@ Services = Annotated[CatalogServices, Depends(_services)]
 Search = Annotated[
     str | None,
     Query(max_length=200, description="Case-insensitive part of the name (taken literally)."),
+    Printable,
 ]
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {

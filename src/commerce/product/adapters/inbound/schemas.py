@@ -12,7 +12,7 @@ from pydantic import (
     model_validator,
 )
 
-from commerce.kernel.http.schemas import RequestBody, UtcTimestamp
+from commerce.kernel.http.schemas import Printable, RequestBody, UtcTimestamp
 from commerce.product.application.queries import ProductView
 from commerce.product.domain import limits
 from commerce.product.domain.product import Product, ProductChanges
@@ -23,8 +23,10 @@ Stock = Annotated[int, Field(strict=True, ge=limits.MIN_STOCK, le=limits.MAX_STO
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=limits.MAX_NAME_LENGTH),
+    Printable,
 ]
-Description = Annotated[str, StringConstraints(max_length=limits.MAX_DESCRIPTION_LENGTH)]
+# One paragraph of text, like every text field (no line breaks: docs/adr/0039).
+Description = Annotated[str, StringConstraints(max_length=limits.MAX_DESCRIPTION_LENGTH), Printable]
 Sku = Annotated[
     str,
     StringConstraints(
