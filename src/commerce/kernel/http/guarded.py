@@ -22,7 +22,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from commerce.kernel.http.corked import CorkedHttpToolsProtocol
 from commerce.kernel.http.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
@@ -53,23 +53,33 @@ class GuardedHttpToolsProtocol(CorkedHttpToolsProtocol):
     limits: ClassVar[EdgeLimits] = EdgeLimits()
     # Open connections per client address, for all connections of this process.
     open_per_client: ClassVar[Counter[str]] = Counter()
+    # Every open connection of this process, for the sweep that enforces the deadlines: a
+    # deadline per request is two float writes, where a timer per request (call_later and
+    # cancel) cost measurable CPU on every answer.
+    watched: ClassVar[set[GuardedHttpToolsProtocol]] = set()
+    _sweeping: ClassVar[asyncio.AbstractEventLoop | None] = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._refused = False
         self._reading_head = True
         self._head_bytes = 0
-        self._field_total = 0
-        self._timer: asyncio.TimerHandle | None = None
+        self._linger: asyncio.TimerHandle | None = None
         self._counted_as = self.client[0] if self.client else ""
         self.open_per_client[self._counted_as] += 1
+        self.watched.add(self)
+        self._start_sweeping()
         if self.open_per_client[self._counted_as] > self.limits.max_connections_per_client:
             self._refuse(HTTPStatus.SERVICE_UNAVAILABLE, "Too many connections from you.")
             return
-        self._arm(self.limits.head_timeout_seconds, self._head_too_slow)
+        # The head must come within the timeout of the connection opening, or of its first byte.
+        self._deadline: float | None = self.loop.time() + self.limits.head_timeout_seconds
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self._deadline = None
+        if self._linger is not None:
+            self._linger.cancel()
+        self.watched.discard(self)
         self.open_per_client[self._counted_as] -= 1
         if self.open_per_client[self._counted_as] <= 0:
             del self.open_per_client[self._counted_as]
@@ -82,17 +92,14 @@ class GuardedHttpToolsProtocol(CorkedHttpToolsProtocol):
         if self._reading_head and not self._refused:
             self._head_bytes += len(data)
             if self._head_bytes > self.limits.max_head_bytes:
-                self._refuse(
-                    _TOO_LARGE, "The request head is too large."
-                )
+                self._refuse(_TOO_LARGE, "The request head is too large.")
 
     def on_message_begin(self) -> None:
         if self._refused:
             return
         super().on_message_begin()
-        self._field_total = 0
-        if self._timer is None:
-            self._arm(self.limits.head_timeout_seconds, self._head_too_slow)
+        if self._deadline is None:
+            self._deadline = self.loop.time() + self.limits.head_timeout_seconds
 
     def on_url(self, url: bytes) -> None:
         if self._refused:
@@ -101,64 +108,58 @@ class GuardedHttpToolsProtocol(CorkedHttpToolsProtocol):
         if len(self.url) > self.limits.max_field_bytes:
             self._refuse(HTTPStatus.REQUEST_URI_TOO_LONG, "The request target is too long.")
 
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if self._refused:
-            return
-        size = len(name) + len(value)
-        self._field_total += size
-        if size > self.limits.max_field_bytes or self._field_total > self.limits.max_head_bytes:
-            self._refuse(
-                _TOO_LARGE, "A request header is too large."
-            )
-            return
-        super().on_header(name, value)
-
     def on_headers_complete(self) -> None:
         if self._refused:
             return
+        # A head that arrived in one piece was not counted as it came: check it whole.
+        field_limit, total = self.limits.max_field_bytes, len(self.url)
+        for name, value in self.headers:
+            size = len(name) + len(value)
+            if size > field_limit:
+                self._refuse(_TOO_LARGE, "A request header is too large.")
+                return
+            total += size
+        if total > self.limits.max_head_bytes:
+            self._refuse(_TOO_LARGE, "The request head is too large.")
+            return
         self._reading_head = False
-        self._arm(self.limits.body_idle_seconds, self._body_went_quiet)
+        self._deadline = self.loop.time() + self.limits.body_idle_seconds
         super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
         if self._refused:
             return
-        self._arm(self.limits.body_idle_seconds, self._body_went_quiet)
+        self._deadline = self.loop.time() + self.limits.body_idle_seconds
         super().on_body(body)
 
     def on_message_complete(self) -> None:
         if self._refused:
             return
-        self._disarm()
+        self._deadline = None
         self._reading_head = True
         self._head_bytes = 0
         super().on_message_complete()
 
-    def _head_too_slow(self) -> None:
-        self._timer = None
-        if self._reading_head and not self.transport.is_closing():
+    def _overdue(self) -> None:
+        """The sweep found this connection past its deadline."""
+        self._deadline = None
+        if self._reading_head:
             self._refuse(HTTPStatus.REQUEST_TIMEOUT, "The request head took too long.")
+        elif self.flow.read_paused:  # we stopped reading, not the client: wait again
+            self._deadline = self.loop.time() + self.limits.body_idle_seconds
+        else:
+            self.transport.close()  # a body went quiet: the application sees the client leave
 
-    def _body_went_quiet(self) -> None:
-        self._timer = None
-        if self.flow.read_paused:  # we stopped reading, not the client: wait again
-            self._arm(self.limits.body_idle_seconds, self._body_went_quiet)
-            return
-        self.transport.close()  # the application sees the client leave
-
-    def _arm(self, seconds: float, callback: Any) -> None:
-        self._disarm()
-        self._timer = self.loop.call_later(seconds, callback)
-
-    def _disarm(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+    def _start_sweeping(self) -> None:
+        cls = GuardedHttpToolsProtocol
+        if cls._sweeping is not self.loop:
+            cls._sweeping = self.loop
+            self.loop.call_later(_sweep_interval(self.limits), _sweep, self.loop)
 
     def _refuse(self, status: HTTPStatus, detail: str) -> None:
         """Answer ``status`` as problem+json, close, and ignore whatever else arrives."""
         self._refused = True
-        self._disarm()
+        self._deadline = None
         if self.transport.is_closing():
             return
         body = json.dumps(
@@ -178,6 +179,25 @@ class GuardedHttpToolsProtocol(CorkedHttpToolsProtocol):
         self.transport.write(head + body)
         if self.transport.can_write_eof():
             self.transport.write_eof()
-            self._arm(LINGER_SECONDS, self.transport.close)
+            self._linger = self.loop.call_later(LINGER_SECONDS, self.transport.close)
         else:
             self.transport.close()
+
+
+def _sweep_interval(limits: EdgeLimits) -> float:
+    return min(1.0, limits.head_timeout_seconds / 4, limits.body_idle_seconds / 4)
+
+
+def _sweep(loop: asyncio.AbstractEventLoop) -> None:
+    """Acts on every connection past its deadline, then comes back; stops with no connection
+    left (the next one starts it again)."""
+    now = loop.time()
+    for connection in list(GuardedHttpToolsProtocol.watched):
+        deadline = connection._deadline
+        if deadline is not None and deadline <= now and not connection.transport.is_closing():
+            connection._overdue()
+    if GuardedHttpToolsProtocol.watched:
+        limits = GuardedHttpToolsProtocol.limits
+        loop.call_later(_sweep_interval(limits), _sweep, loop)
+    else:
+        GuardedHttpToolsProtocol._sweeping = None
