@@ -61,4 +61,4 @@ def proof(identity: Identity | None, address: str = "127.0.0.1") -> str:
 
 
 # For apps built by hand in tests (``create_service_app(proofs=VERIFIER)``).
-VERIFIER = ProofVerifier((KEY.public_key(),))
+VERIFIER = ProofVerifier((KEY.public_key().public_bytes_raw(),))

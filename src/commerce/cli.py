@@ -12,11 +12,7 @@ import importlib
 from pathlib import Path
 from types import ModuleType
 
-from commerce.kernel.keys import (
-    GATEWAY_PROOF_KEY_FILE,
-    GATEWAY_PROOF_PUBLIC_KEY_FILE,
-    ensure_key_pair,
-)
+from commerce.kernel.proof_files import GATEWAY_PROOF_KEY_FILE, GATEWAY_PROOF_PUBLIC_KEY_FILE
 from commerce.platform import DEFAULT_PORTS, SERVICES, PlatformConfig, run_until_signalled
 
 APPS = (*SERVICES, "gateway")
@@ -63,6 +59,9 @@ def _up(args: argparse.Namespace) -> int:
 
 def _proof_key(directory: Path) -> int:
     """The gateway's proof key pair in ``directory`` (kept if there), for compose's one-shot."""
+    # Imported here: cryptography costs every service process 7 MB it does not need.
+    from commerce.kernel.keys import ensure_key_pair
+
     private, public = directory / GATEWAY_PROOF_KEY_FILE, directory / GATEWAY_PROOF_PUBLIC_KEY_FILE
     ensure_key_pair(private, public)
     print(f"gateway proof key: {private} (secret), {public} (for the services)")

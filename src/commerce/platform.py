@@ -21,13 +21,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
-from commerce.kernel.keys import (
-    GATEWAY_PROOF_KEY_FILE,
-    GATEWAY_PROOF_PUBLIC_KEY_FILE,
-    ensure_key_pair,
-)
 from commerce.kernel.messaging.embedded_broker import EmbeddedBroker
 from commerce.kernel.processes import die_with_parent
+from commerce.kernel.proof_files import GATEWAY_PROOF_KEY_FILE, GATEWAY_PROOF_PUBLIC_KEY_FILE
 
 SERVICES = ("user", "auth", "product", "order")
 DEFAULT_PORTS = {"gateway": 8000, "user": 8001, "auth": 8002, "product": 8003, "order": 8004}
@@ -129,6 +125,8 @@ class Platform:
             envs = self.environments()
             # The gateway's proof key, before any service starts: each reads its public half
             # at start (docs/adr/0038).
+            from commerce.kernel.keys import ensure_key_pair  # not in every `serve` process
+
             var = self.config.var_dir
             ensure_key_pair(var / GATEWAY_PROOF_KEY_FILE, var / GATEWAY_PROOF_PUBLIC_KEY_FILE)
             self.migrate(envs)

@@ -13,10 +13,10 @@ import socket
 import time
 
 import httpx
-import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from nacl.signing import SigningKey
 
+from commerce.kernel.http.gateway_proof import encode_proof
 from tests.system.accounts import Account, new_account
 from tests.system.conftest import RunningPlatform
 
@@ -42,7 +42,7 @@ def forged_proof(victim: Account) -> str:
         "email": victim.email,
         "roles": ["USER", "ADMIN"],
     }
-    return jwt.encode(claims, Ed25519PrivateKey.generate(), algorithm="EdDSA")
+    return encode_proof(claims, SigningKey.generate()).decode()
 
 
 def refused(response: httpx.Response) -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from commerce.kernel.proof_files import GATEWAY_PROOF_KEY_FILE, GATEWAY_PROOF_PUBLIC_KEY_FILE
+
 __all__ = [
     "GATEWAY_PROOF_KEY_FILE",
     "GATEWAY_PROOF_PUBLIC_KEY_FILE",
@@ -20,9 +22,6 @@ __all__ = [
     "write_public_key",
 ]
 
-# Under var_dir on one machine (make run): the gateway's proof key and its public half.
-GATEWAY_PROOF_KEY_FILE = "gateway-proof.key"
-GATEWAY_PROOF_PUBLIC_KEY_FILE = "gateway-proof.pub"
 
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:

@@ -9,6 +9,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import APIRouter
+from nacl.signing import SigningKey
 
 from commerce.kernel.domain import (
     Conflict,
@@ -18,7 +19,13 @@ from commerce.kernel.domain import (
     RateLimited,
 )
 from commerce.kernel.http.app import create_service_app
-from commerce.kernel.http.gateway_proof import AUDIENCE, ISSUER, PROOF_HEADER, ProofVerifier
+from commerce.kernel.http.gateway_proof import (
+    AUDIENCE,
+    ISSUER,
+    PROOF_HEADER,
+    ProofVerifier,
+    encode_proof,
+)
 from commerce.kernel.http.identity import CurrentIdentity
 from commerce.kernel.http.schemas import RequestBody
 from tests.identity import KEY, VERIFIER, as_user
@@ -191,7 +198,8 @@ def forged_proof(key: Ed25519PrivateKey | None = None, **claims: object) -> str:
     body = {"iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 60, "addr": "10.0.0.1"}
     body.update(sub="victim", email="v@example.com", roles=["ADMIN"])
     body.update(claims)
-    return jwt.encode(body, key or Ed25519PrivateKey.generate(), algorithm="EdDSA")
+    signing = SigningKey((key or Ed25519PrivateKey.generate()).private_bytes_raw())
+    return encode_proof(body, signing).decode()
 
 
 @pytest.mark.parametrize(
@@ -207,6 +215,7 @@ def forged_proof(key: Ed25519PrivateKey | None = None, **claims: object) -> str:
         {PROOF_HEADER: forged_proof(key=KEY, aud="commerce")},
         {PROOF_HEADER: forged_proof(key=KEY, iss="commerce-auth")},
         {PROOF_HEADER: jwt.encode({"sub": "victim"}, "s" * 32, algorithm="HS256")},
+        {PROOF_HEADER: forged_proof(key=KEY, sub="")},
     ],
     ids=[
         "x-user-id-alone",
@@ -218,7 +227,8 @@ def forged_proof(key: Ed25519PrivateKey | None = None, **claims: object) -> str:
         "expired",
         "other-audience",
         "other-issuer",
-        "hs256",
+        "hs256-jwt",
+        "empty-subject",
     ],
 )
 async def test_identity_without_a_valid_proof_is_a_401_on_every_route(
