@@ -7,6 +7,8 @@ believes exactly the headers :func:`as_user` makes, as it would the gateway's.
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -21,6 +23,7 @@ KEY = Ed25519PrivateKey.generate()
 # Long-lived, so that headers built once per module stay valid for the whole run.
 SIGNER = ProofSigner(KEY, lifetime_seconds=24 * 3600)
 _KEYS = Path(tempfile.mkdtemp(prefix="commerce-test-proof-"))
+atexit.register(shutil.rmtree, _KEYS, ignore_errors=True)
 PRIVATE_KEY_FILE = _KEYS / "gateway-proof.key"
 PUBLIC_KEY_FILE = _KEYS / "gateway-proof.pub"
 PRIVATE_KEY_FILE.write_bytes(
