@@ -188,3 +188,13 @@ def test_no_redirect_reflects_the_host_header(gateway: httpx.Client) -> None:
     response = gateway.get("/.well-known/jwks.json/", headers={"Host": "evil.example"})
     assert not response.is_redirect
     assert "evil.example" not in response.headers.get("location", "")
+
+
+def test_the_docs_load_swagger_ui_from_the_gateway_not_a_cdn(gateway: httpx.Client) -> None:
+    page = gateway.get("/docs")
+    assert page.status_code == 200
+    assert "cdn." not in page.text and "https://" not in page.text
+    script = gateway.get("/static-offline-docs/swagger-ui-bundle.js")
+    assert script.status_code == 200
+    assert "javascript" in script.headers["content-type"]
+    assert len(script.content) > 100_000  # the real bundle, not a stub

@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from commerce.kernel.http.gateway_proof import ProofVerifier
 from commerce.kernel.http.health import ReadinessCheck, health_router
@@ -45,7 +46,8 @@ def create_service_app(
     ``wrapped=False`` leaves out the :class:`ServiceMiddleware`, for an app that puts it
     around more than this one (the gateway's proxy path)."""
     # No trailing-slash redirects: their Location is built from the request's Host header.
-    app = FastAPI(
+    # The docs pages load Swagger UI from this process, not from a CDN (works offline).
+    app = FastAPIOffline(
         title=title,
         version=version,
         lifespan=lifespan,
