@@ -1,6 +1,8 @@
 """The one middleware every service runs (docs/adr/0036): per request, in one pure ASGI
-wrapper, the request id, a server span (only when tracing is on), the request metrics, one
-access-log line, and the 500/503 problem for an unexpected error.
+wrapper, the request id, the check of the gateway's proof of identity (docs/adr/0038), a
+server span (only when tracing is on), the request metrics, one access-log line, the
+``nosniff``/``no-store`` headers (docs/adr/0039), and the 500/503 problem for an unexpected
+error.
 
 One wrapper keeps the hot path cheap: one ``send`` hook, no per-request task, no work for
 tracing that is off. The route template is read after routing, from the scope.
