@@ -36,14 +36,14 @@ PRIVATE_KEY_FILE.write_bytes(
 write_public_key(KEY, PUBLIC_KEY_FILE)
 
 
+SERVICES = ("USER", "AUTH", "PRODUCT", "ORDER")
+
+
 def proof_environment() -> dict[str, str]:
     """The settings that make every service believe this run's proofs."""
     env = {f"{name}_GATEWAY_PUBLIC_KEY_FILE": str(PUBLIC_KEY_FILE) for name in SERVICES}
     env["GATEWAY_PROOF_SIGNING_KEY_FILE"] = str(PRIVATE_KEY_FILE)
     return env
-
-
-SERVICES = ("USER", "AUTH", "PRODUCT", "ORDER")
 
 
 def as_user(

@@ -60,10 +60,10 @@ def _up(args: argparse.Namespace) -> int:
 def _proof_key(directory: Path) -> int:
     """The gateway's proof key pair in ``directory`` (kept if there), for compose's one-shot."""
     # Imported here: cryptography costs every service process 7 MB it does not need.
-    from commerce.kernel.keys import ensure_key_pair
+    from commerce.kernel.keys import ensure_gateway_proof_keys
 
+    ensure_gateway_proof_keys(directory)
     private, public = directory / GATEWAY_PROOF_KEY_FILE, directory / GATEWAY_PROOF_PUBLIC_KEY_FILE
-    ensure_key_pair(private, public)
     print(f"gateway proof key: {private} (secret), {public} (for the services)")
     return 0
 

@@ -125,10 +125,9 @@ class Platform:
             envs = self.environments()
             # The gateway's proof key, before any service starts: each reads its public half
             # at start (docs/adr/0038).
-            from commerce.kernel.keys import ensure_key_pair  # not in every `serve` process
+            from commerce.kernel.keys import ensure_gateway_proof_keys  # not in every `serve`
 
-            var = self.config.var_dir
-            ensure_key_pair(var / GATEWAY_PROOF_KEY_FILE, var / GATEWAY_PROOF_PUBLIC_KEY_FILE)
+            ensure_gateway_proof_keys(self.config.var_dir)
             self.migrate(envs)
             for name in SERVICES:
                 self.start_service(name, envs[name])

@@ -15,13 +15,13 @@ from commerce.kernel.proof_files import GATEWAY_PROOF_KEY_FILE, GATEWAY_PROOF_PU
 __all__ = [
     "GATEWAY_PROOF_KEY_FILE",
     "GATEWAY_PROOF_PUBLIC_KEY_FILE",
+    "ensure_gateway_proof_keys",
     "ensure_key_pair",
     "load_or_create_private_key",
     "load_private_key",
     "load_public_key",
     "write_public_key",
 ]
-
 
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:
@@ -88,3 +88,10 @@ def ensure_key_pair(private_path: Path, public_path: Path) -> Ed25519PrivateKey:
     key = load_or_create_private_key(private_path)
     write_public_key(key, public_path)
     return key
+
+
+def ensure_gateway_proof_keys(directory: Path) -> Ed25519PrivateKey:
+    """The gateway's proof key pair in ``directory`` (docs/adr/0038), made on first use."""
+    return ensure_key_pair(
+        directory / GATEWAY_PROOF_KEY_FILE, directory / GATEWAY_PROOF_PUBLIC_KEY_FILE
+    )

@@ -27,7 +27,7 @@ class SqlaUnitOfWork:
     """One database transaction around one use case."""
 
     def __init__(self, connections: Connections) -> None:
-        self._session_factory = connections
+        self._connections = connections
         self._session: AsyncConnection | None = None
         self._shared: SharedTransaction | None = None
         self._committed = False
@@ -49,7 +49,7 @@ class SqlaUnitOfWork:
         if self._shared is not None:
             self._session = self._shared.session
         else:
-            self._session = self._session_factory()
+            self._session = self._connections()
             await self._session.start()
         self._build_repositories(self._session)
         return self

@@ -31,7 +31,7 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
 from commerce.kernel.http.identity import Identity
-from commerce.kernel.proof_files import GATEWAY_PROOF_KEY_FILE, GATEWAY_PROOF_PUBLIC_KEY_FILE
+from commerce.kernel.proof_files import GATEWAY_PROOF_PUBLIC_KEY_FILE
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -189,12 +189,11 @@ def proof_signer(signing_key_file: Path | None, var_dir: Path) -> ProofSigner:
     """The gateway's signer: the configured key, else one made once under ``var_dir`` with
     its public half beside it for the services of the same machine."""
     # Here only: the gateway reads PEM keys with cryptography, which it loads anyway.
-    from commerce.kernel.keys import ensure_key_pair, load_private_key
+    from commerce.kernel.keys import ensure_gateway_proof_keys, load_private_key
 
     if signing_key_file is not None:
         return ProofSigner(load_private_key(signing_key_file))
-    key = ensure_key_pair(var_dir / GATEWAY_PROOF_KEY_FILE, var_dir / GATEWAY_PROOF_PUBLIC_KEY_FILE)
-    return ProofSigner(key)
+    return ProofSigner(ensure_gateway_proof_keys(var_dir))
 
 
 def _proof_of(claims: dict[str, Any]) -> GatewayProof:
