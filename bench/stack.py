@@ -91,6 +91,7 @@ def started_platform(
     """A fresh platform on free ports (embedded broker), stopped afterwards."""
     config = PlatformConfig(
         ports={name: free_port() for name in DEFAULT_PORTS},
+        gateway_admin_port=free_port(),
         var_dir=workdir / "var",
         log_dir=workdir / "logs",
         extra_env={**QUIET, **(extra_env or {})},

@@ -13,7 +13,13 @@ from pathlib import Path
 from types import ModuleType
 
 from commerce.kernel.proof_files import GATEWAY_PROOF_KEY_FILE, GATEWAY_PROOF_PUBLIC_KEY_FILE
-from commerce.platform import DEFAULT_PORTS, SERVICES, PlatformConfig, run_until_signalled
+from commerce.platform import (
+    DEFAULT_GATEWAY_ADMIN_PORT,
+    DEFAULT_PORTS,
+    SERVICES,
+    PlatformConfig,
+    run_until_signalled,
+)
 
 APPS = (*SERVICES, "gateway")
 
@@ -53,7 +59,12 @@ def _migrate(name: str, revision: str, down: bool) -> int:
 
 def _up(args: argparse.Namespace) -> int:
     ports = {name: args.base_port + offset for offset, name in enumerate(("gateway", *SERVICES))}
-    config = PlatformConfig(host=args.host, ports=ports, var_dir=Path(args.var_dir))
+    config = PlatformConfig(
+        host=args.host,
+        ports=ports,
+        var_dir=Path(args.var_dir),
+        gateway_admin_port=args.gateway_admin_port,
+    )
     return run_until_signalled(config)
 
 
@@ -75,6 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--host", default="127.0.0.1")
     up.add_argument("--base-port", type=int, default=DEFAULT_PORTS["gateway"])
     up.add_argument("--var-dir", default="var")
+    up.add_argument(
+        "--gateway-admin-port",
+        type=int,
+        default=DEFAULT_GATEWAY_ADMIN_PORT,
+        help="where the gateway serves /metrics (not on its clients' port)",
+    )
     serve = commands.add_parser("serve", help="run one service")
     serve.add_argument("name", choices=APPS)
     migrate = commands.add_parser("migrate", help="apply (or revert) one service's migrations")

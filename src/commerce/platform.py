@@ -27,6 +27,8 @@ from commerce.kernel.proof_files import GATEWAY_PROOF_KEY_FILE, GATEWAY_PROOF_PU
 
 SERVICES = ("user", "auth", "product", "order")
 DEFAULT_PORTS = {"gateway": 8000, "user": 8001, "auth": 8002, "product": 8003, "order": 8004}
+# The gateway's /metrics, apart from its clients' port (gateway.admin).
+DEFAULT_GATEWAY_ADMIN_PORT = 8090
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
 EMBEDDED_SESSION_TIMEOUT_SECONDS = "2"
@@ -40,9 +42,16 @@ class PlatformConfig:
     log_dir: Path | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
     kafka_bootstrap_servers: str | None = None
+    gateway_admin_port: int = DEFAULT_GATEWAY_ADMIN_PORT
 
     def url(self, name: str) -> str:
         return f"http://{self.host}:{self.ports[name]}"
+
+    def metrics_url(self, name: str) -> str:
+        """Where ``name`` serves ``/metrics``: the gateway on its admin port."""
+        if name == "gateway":
+            return f"http://{self.host}:{self.gateway_admin_port}/metrics"
+        return self.url(name) + "/metrics"
 
 
 def service_environments(config: PlatformConfig) -> dict[str, dict[str, str]]:
@@ -59,6 +68,8 @@ def service_environments(config: PlatformConfig) -> dict[str, dict[str, str]]:
             env[prefix + "KAFKA_BOOTSTRAP_SERVERS"] = config.kafka_bootstrap_servers
         envs[name] = env
     envs["auth"]["AUTH_USER_SERVICE_URL"] = config.url("user")
+    envs["gateway"]["GATEWAY_ADMIN_HOST"] = config.host
+    envs["gateway"]["GATEWAY_ADMIN_PORT"] = str(config.gateway_admin_port)
     for name in SERVICES:
         envs["gateway"][f"GATEWAY_{name.upper()}_URL"] = config.url(name)
     return envs

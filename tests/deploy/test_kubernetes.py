@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from commerce.cli import APPS
+from commerce.gateway.settings import GatewaySettings
 from tests.deploy.conftest import (
     KUBERNETES,
     OVERLAYS,
@@ -162,7 +163,13 @@ def test_deployments_probe_healthz_and_readyz_on_the_service_port(overlay: list[
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         assert container["args"] == ["serve", app]
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-        assert ports == {"http": service_model(app).port}
+        expected = {"http": service_model(app).port}
+        if app == "gateway":  # its /metrics, on a port the Service leaves out
+            admin_port = GatewaySettings().admin_port
+            expected["admin"] = admin_port
+            annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+            assert annotations["prometheus.io/port"] == str(admin_port)
+        assert ports == expected
         assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
         assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
         assert container["startupProbe"]["httpGet"]["path"] == "/healthz"

@@ -71,6 +71,9 @@ class RunningPlatform:
     def url(self, service: str) -> str:
         return self.platform.config.url(service)
 
+    def metrics_url(self, process: str) -> str:
+        return self.platform.config.metrics_url(process)
+
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.gateway_url, timeout=15.0)
 
@@ -81,9 +84,13 @@ class RunningPlatform:
 
 
 def start_platform(tmp: Path, profile: str, env: dict[str, str]) -> Platform:
-    ports = dict(zip(DEFAULT_PORTS, free_ports(len(DEFAULT_PORTS)), strict=True))
+    *service_ports, admin_port = free_ports(len(DEFAULT_PORTS) + 1)
     config = PlatformConfig(
-        ports=ports, var_dir=tmp / "var", log_dir=tmp / "logs", extra_env={**SYSTEM_ENV, **env}
+        ports=dict(zip(DEFAULT_PORTS, service_ports, strict=True)),
+        gateway_admin_port=admin_port,
+        var_dir=tmp / "var",
+        log_dir=tmp / "logs",
+        extra_env={**SYSTEM_ENV, **env},
     )
     platform = Platform(config)
     platform.start()

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.system
 def strict_gateway(running: RunningPlatform) -> Iterator[str]:
     """Its URL. Five requests per client per hour; the client is the X-Forwarded-For entry
     written by the one proxy we pretend to be."""
-    port = free_ports(1)[0]
+    port, admin_port = free_ports(2)
     env = {
         **os.environ,
         **running.platform.config.extra_env,
@@ -31,6 +31,7 @@ def strict_gateway(running: RunningPlatform) -> Iterator[str]:
         **running.platform.environments()["gateway"],
         "GATEWAY_HOST": "127.0.0.1",
         "GATEWAY_PORT": str(port),
+        "GATEWAY_ADMIN_PORT": str(admin_port),  # not sharing the session gateway's
         "GATEWAY_LOG_LEVEL": "warning",
         "GATEWAY_RATE_LIMIT_REQUESTS": "5",
         "GATEWAY_RATE_LIMIT_BURST": "5",
@@ -97,8 +98,8 @@ def test_a_body_over_the_limit_is_413(gateway: httpx.Client) -> None:
     assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_the_gateway_publishes_the_state_of_each_circuit(gateway: httpx.Client) -> None:
-    text = gateway.get("/metrics").text
+def test_the_gateway_publishes_the_state_of_each_circuit(running: RunningPlatform) -> None:
+    text = httpx.get(running.metrics_url("gateway"), timeout=10).text
 
     for upstream in SERVICES:
         assert f'commerce_gateway_circuit_state{{upstream="{upstream}"}} 0.0' in text

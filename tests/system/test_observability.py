@@ -45,7 +45,7 @@ def wait_for(what: str, probe: Callable[[], Any]) -> Any:
 
 
 def scrape(running: RunningPlatform, process: str) -> dict[str, Metric]:
-    response = httpx.get(running.url(process) + "/metrics", timeout=10)
+    response = httpx.get(running.metrics_url(process), timeout=10)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     return {family.name: family for family in text_string_to_metric_families(response.text)}

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from commerce.platform import DEFAULT_PORTS
-from tests.system.conftest import free_port_run
+from tests.system.conftest import free_port_run, free_ports
 
 pytestmark = pytest.mark.system
 
@@ -34,7 +34,9 @@ def _alive(pid: int) -> bool:
 
 def test_up_serves_the_gateway_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     base = free_port_run(len(DEFAULT_PORTS))  # the gateway and each service after it
+    admin = free_ports(1)[0]
     command = [sys.executable, "-m", "commerce", "up", "--base-port", str(base)]
+    command += ["--gateway-admin-port", str(admin)]
     log = (tmp_path / "up.log").open("wb")  # a file, not a pipe nobody drains
     process = subprocess.Popen(
         [*command, "--var-dir", str(tmp_path / "var")],
@@ -53,6 +55,11 @@ def test_up_serves_the_gateway_and_stops_cleanly_on_sigterm(tmp_path: Path) -> N
                 break
             time.sleep(0.2)
         assert ready, "gateway never became ready"
+        # The gateway's metrics are the operators', on the admin port only (issue 9, finding 5).
+        assert httpx.get(f"http://127.0.0.1:{base}/metrics", timeout=5).status_code == 404
+        scraped = httpx.get(f"http://127.0.0.1:{admin}/metrics", timeout=5)
+        assert scraped.status_code == 200
+        assert "commerce_gateway_circuit_state" in scraped.text
         children = _children_of(process.pid)
         assert len(children) >= 5  # four services and the gateway (plus the broker, if any)
         process.send_signal(signal.SIGTERM)

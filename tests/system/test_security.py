@@ -198,3 +198,12 @@ def test_the_docs_load_swagger_ui_from_the_gateway_not_a_cdn(gateway: httpx.Clie
     assert script.status_code == 200
     assert "javascript" in script.headers["content-type"]
     assert len(script.content) > 100_000  # the real bundle, not a stub
+
+
+def test_the_gateway_serves_its_metrics_to_operators_not_to_clients(
+    running: RunningPlatform, gateway: httpx.Client
+) -> None:
+    assert gateway.get("/metrics").status_code == 404
+    scraped = httpx.get(running.metrics_url("gateway"), timeout=10)
+    assert scraped.status_code == 200
+    assert "commerce_gateway_circuit_state" in scraped.text

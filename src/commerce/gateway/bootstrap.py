@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from starlette.types import Receive, Scope, Send
 
 from commerce.gateway import problems
+from commerce.gateway.admin import serving_admin_port
 from commerce.gateway.breaker import CircuitBreaker, State
 from commerce.gateway.jwks import JwksCache, JwksFetchError
 from commerce.gateway.limits import ClientRateLimit
@@ -244,7 +245,7 @@ def _publish_circuit_state(upstream: str, state: State) -> None:
 
 class GatewayApp:
     """The gateway's ASGI app: proxied paths go straight to the pipeline (no framework
-    routing on the hot path); health, metrics, the merged OpenAPI and docs are FastAPI's.
+    routing on the hot path); health, the merged OpenAPI and docs are FastAPI's.
     One :class:`ServiceMiddleware` wraps both."""
 
     def __init__(self, gateway: Gateway, platform: FastAPI) -> None:
@@ -271,7 +272,10 @@ def create_app(settings: GatewaySettings) -> GatewayApp:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with gateway.running():
+        async with (
+            gateway.running(),
+            serving_admin_port(settings.admin_host, settings.admin_port),
+        ):
             yield
 
     platform = create_service_app(
@@ -281,6 +285,7 @@ def create_app(settings: GatewaySettings) -> GatewayApp:
         lifespan=lifespan,
         proofs=None,  # the gateway makes proofs; its own routes take no identity
         wrapped=False,
+        metrics=False,  # on the admin port (gateway.admin)
     )
     # The documented FastAPI hook for a custom schema: /openapi.json and /docs serve the merge.
     platform.openapi = gateway.openapi.document  # type: ignore[method-assign]

@@ -24,6 +24,9 @@ class GatewaySettings(ServiceSettings):
 
     service_name: str = "gateway"
     port: int = Field(default=8000, ge=0, le=65535)
+    # /metrics is served here only, not on the clients' port (gateway.admin).
+    admin_host: str = "127.0.0.1"
+    admin_port: int = Field(default=8090, ge=0, le=65535)
 
     # Upstreams (base URLs, no trailing path).
     user_url: str = "http://127.0.0.1:8001"

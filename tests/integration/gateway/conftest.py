@@ -38,6 +38,7 @@ def gateway_settings(stubs: Stubs | None = None, **overrides: Any) -> GatewaySet
         **urls,
         "issuer": ISSUER,
         "audience": AUDIENCE,
+        "admin_port": 0,  # any free port: tests run gateways side by side
         **overrides,
     }
     return GatewaySettings(**values)

@@ -38,13 +38,16 @@ def create_service_app(
     lifespan: Lifespan = None,
     version: str = "1.0.0",
     wrapped: bool = True,
+    metrics: bool = True,
 ) -> FastAPI:
     """FastAPI app with problem+json errors, request ids, health endpoints, ``/metrics``,
     and per request a server span, request metrics and an access-log line.
 
     Identity and client address come only from a proof in ``proofs`` (docs/adr/0038).
     ``wrapped=False`` leaves out the :class:`ServiceMiddleware`, for an app that puts it
-    around more than this one (the gateway's proxy path)."""
+    around more than this one (the gateway's proxy path); ``metrics=False`` leaves out
+    ``/metrics``, for an app whose port is the clients' (the gateway serves its own on an
+    admin port)."""
     # No trailing-slash redirects: their Location is built from the request's Host header.
     # The docs pages load Swagger UI from this process, not from a CDN (works offline).
     app = FastAPIOffline(
@@ -58,7 +61,8 @@ def create_service_app(
     describe_errors_as_problems(app)
     # Platform endpoints first, so that no service route (say a proxy's catch-all) hides them.
     app.include_router(health_router(readiness))
-    app.include_router(metrics_router())
+    if metrics:
+        app.include_router(metrics_router())
     for router in routers:
         app.include_router(router)
     if wrapped:
