@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from commerce.contracts.topics import dlq_topic
+from commerce.kernel.messaging.security import security_options
 from commerce.kernel.messaging.settings import MessagingSettings
 
 log = logging.getLogger("commerce.messaging.admin")
@@ -27,13 +28,15 @@ T = TypeVar("T")
 
 
 def client_options(settings: MessagingSettings) -> dict[str, Any]:
-    """Connection options every aiokafka client of a service shares."""
+    """Connection options every aiokafka client of a service shares (the producer, the
+    consumers and the admin client alike): where the broker is, and how to authenticate."""
     service = getattr(settings, "service_name", "service")
     return {
         "bootstrap_servers": settings.kafka_bootstrap_servers,
         "client_id": f"commerce-{service}",
         "request_timeout_ms": int(settings.kafka_request_timeout_seconds * 1000),
         "metadata_max_age_ms": int(settings.kafka_metadata_max_age_seconds * 1000),
+        **security_options(settings),
     }
 
 

@@ -1,15 +1,18 @@
 """Messaging settings, mixed into a service's settings class.
 
 ``class Settings(ServiceSettings, MessagingSettings)`` gives the service these fields under its
-own prefix (``ORDER_KAFKA_BOOTSTRAP_SERVERS``, ...). Defaults suit the embedded broker.
+own prefix (``ORDER_KAFKA_BOOTSTRAP_SERVERS``, ...). Defaults suit the embedded broker. The
+security settings (protocol, SASL credentials, CA) are in :mod:`.security`.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
+
+from commerce.kernel.messaging.security import KafkaSecuritySettings
 
 
-class MessagingSettings(BaseModel):
+class MessagingSettings(KafkaSecuritySettings):
     """Kafka, outbox relay and consumer settings of one service."""
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
