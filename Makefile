@@ -36,6 +36,7 @@ bench: $(STAMP) bench-tools  ## printed figures, each against a baseline measure
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/orders.py
 	$(BIN)/python bench/login.py
+	$(BIN)/python bench/revocation.py
 
 bench-tools:  ## wrk and nginx (Debian packages) for bench/gateway.py, when missing
 	bash bench/tools.sh

@@ -207,3 +207,40 @@ def test_the_gateway_serves_its_metrics_to_operators_not_to_clients(
     scraped = httpx.get(running.metrics_url("gateway"), timeout=10)
     assert scraped.status_code == 200
     assert "commerce_gateway_circuit_state" in scraped.text
+
+
+# Finding 6 (business): an access token kept working after logout or family revocation.
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_an_access_token_stops_working_at_logout(gateway: httpx.Client, alice: Account) -> None:
+    other_device = gateway.post(
+        "/v1/auth/login", json={"email": alice.email, "password": alice.password}
+    ).json()
+    assert gateway.get("/v1/users/me", headers=alice.auth).status_code == 200
+
+    logout = gateway.post("/v1/auth/logout", json={"refresh_token": alice.refresh_token})
+
+    assert logout.status_code == 204
+    assert "x-revoked-session" not in logout.headers
+    refused(gateway.get("/v1/users/me", headers=alice.auth))
+    refused(gateway.get("/v1/orders", headers=alice.auth))
+    # Signing out on one device leaves the others signed in.
+    assert gateway.get("/v1/users/me", headers=bearer(other_device["access_token"])).is_success
+
+
+def test_a_reused_refresh_token_stops_every_access_token_of_its_sign_in(
+    gateway: httpx.Client, alice: Account
+) -> None:
+    renewed = gateway.post("/v1/auth/refresh", json={"refresh_token": alice.refresh_token})
+    assert renewed.status_code == 200
+    newer_access = bearer(renewed.json()["access_token"])
+    assert gateway.get("/v1/users/me", headers=newer_access).status_code == 200
+
+    stolen = gateway.post("/v1/auth/refresh", json={"refresh_token": alice.refresh_token})
+
+    refused(stolen)
+    assert "x-revoked-session" not in stolen.headers
+    refused(gateway.get("/v1/users/me", headers=newer_access))
+    refused(gateway.get("/v1/users/me", headers=alice.auth))

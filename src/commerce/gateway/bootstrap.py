@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -22,6 +22,7 @@ from commerce.gateway.limits import ClientRateLimit
 from commerce.gateway.openapi import OpenApiCatalog
 from commerce.gateway.pipeline import Pipeline
 from commerce.gateway.resilience import ResilientCaller, RetryPolicy
+from commerce.gateway.revocations import RevokedSessions, SharedRevocations
 from commerce.gateway.routing import UPSTREAMS, Route, has_dot_segments, route_by_prefix
 from commerce.gateway.settings import GatewaySettings
 from commerce.gateway.shared_limit import SharedBuckets
@@ -38,6 +39,7 @@ from commerce.kernel.ratelimit import Rate
 FETCH_TIMEOUT = aiohttp.ClientTimeout(total=2.0)
 FIRST_FETCH_SECONDS = 3.0
 STOP_SECONDS = 5.0
+REVOKED_SWEEP_SECONDS = 60.0
 log = logging.getLogger("commerce.gateway")
 
 
@@ -58,12 +60,14 @@ class Gateway:
             min_refetch_seconds=settings.jwks_min_refetch_seconds,
         )
         self.openapi = OpenApiCatalog(self._fetch_openapi, UPSTREAMS)
+        self.revoked = RevokedSessions(leeway_seconds=settings.leeway_seconds)
         self.verifier = TokenVerifier(
             self.jwks,
             issuer=settings.issuer,
             audience=settings.audience,
             leeway_seconds=settings.leeway_seconds,
             cache_size=settings.token_cache_size,
+            revoked=self.revoked,
         )
         self.breakers = {
             name: CircuitBreaker(
@@ -77,7 +81,9 @@ class Gateway:
         for name in UPSTREAMS:
             set_circuit_state(name, "closed")
         self._redis: Redis | None = None
+        self._subscriber: Redis | None = None
         self.shared_limit: SharedBuckets | None = None
+        self.shared_revocations: SharedRevocations | None = None
         self._pipeline: Pipeline | None = None
 
     @property
@@ -154,6 +160,20 @@ class Gateway:
             checks["redis"] = self._ping_redis
         return checks
 
+    def _share_revocations(self, redis_url: str) -> SharedRevocations:
+        if self._redis is None:
+            self._redis = Redis.from_url(redis_url, socket_connect_timeout=1.0, socket_timeout=1.0)
+        self._subscriber = Redis.from_url(
+            redis_url, socket_connect_timeout=1.0, health_check_interval=30
+        )
+        self.shared_revocations = SharedRevocations(
+            self.revoked,
+            self._redis,
+            self._subscriber,
+            prefix=self.settings.redis_key_prefix,
+        )
+        return self.shared_revocations
+
     async def _ping_redis(self) -> None:
         if self._redis is None:
             raise RuntimeError("not running")
@@ -188,10 +208,25 @@ class Gateway:
             trusted_hops=settings.trusted_proxy_hops,
             max_body_bytes=settings.max_body_bytes,
             rate_limit=self._rate_limit(),
+            revoked=self.revoked,
         )
         refreshers: list[asyncio.Task[None]] = []
         reconciling: PeriodicTask | None = None
+        forgetting = PeriodicTask(
+            "gateway-revoked-sessions-sweep",
+            _forget_expired(self.revoked),
+            REVOKED_SWEEP_SECONDS,
+            run_at_start=False,
+        )
         try:
+            forgetting.start()
+            if settings.redis_url:
+                refreshers.append(
+                    asyncio.create_task(
+                        self._share_revocations(settings.redis_url).follow(),
+                        name="gateway-revoked-sessions-follow",
+                    )
+                )
             # Warm the caches, but never refuse to start: auth may come up after us.
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.jwks.refresh(), FIRST_FETCH_SECONDS)
@@ -221,6 +256,7 @@ class Gateway:
                 reconciling.start()
             yield
         finally:
+            await forgetting.stop()
             if reconciling is not None:
                 await reconciling.stop()
             for refresher in refreshers:
@@ -234,9 +270,19 @@ class Gateway:
             self._pipeline = None
             await self._session.close()
             self._session = None
-            if self._redis is not None:
-                await self._redis.aclose()
-                self._redis = None
+            if self.shared_revocations is not None:
+                await self.shared_revocations.aclose()
+            for client in (self._redis, self._subscriber):
+                if client is not None:
+                    await client.aclose()
+            self._redis = self._subscriber = None
+
+
+def _forget_expired(revoked: RevokedSessions) -> Callable[[], Awaitable[None]]:
+    async def forget() -> None:
+        revoked.forget_expired()
+
+    return forget
 
 
 def _publish_circuit_state(upstream: str, state: State) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from commerce.kernel.http.gateway_proof import PROOF_HEADER
 from commerce.kernel.http.identity import Identity
+from commerce.kernel.revocation import REVOKED_SESSION_NAME
 
 RawHeaders = list[tuple[bytes, bytes]]
 
@@ -53,9 +54,11 @@ _CREDENTIALS = frozenset({b"authorization", b"cookie"})
 # The body is passed on byte for byte (never decoded), so the upstream's Content-Length
 # stays true and is kept.
 _RECOMPUTED_ON_RESPONSE = frozenset({b"date", b"server", b"x-request-id"})
+# Auth's news for the gateway (docs/adr/0023), never the client's business.
+_FOR_THE_GATEWAY = frozenset({REVOKED_SESSION_NAME})
 # Computed once: per message only the names a Connection header lists are added.
 _DROPPED_ON_REQUEST = HOP_BY_HOP | _REPLACED_ON_REQUEST | _CREDENTIALS
-_DROPPED_ON_RESPONSE = HOP_BY_HOP | _RECOMPUTED_ON_RESPONSE
+_DROPPED_ON_RESPONSE = HOP_BY_HOP | _RECOMPUTED_ON_RESPONSE | _FOR_THE_GATEWAY
 IDENTITY_PREFIX = b"x-user-"
 PROOF_NAME = PROOF_HEADER.lower().encode()
 _TRACEPARENT = re.compile(rb"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")

@@ -29,12 +29,14 @@ from commerce.gateway.limits import (
     has_body,
 )
 from commerce.gateway.resilience import ResilientCaller
+from commerce.gateway.revocations import RevokedSessions
 from commerce.gateway.routing import Access, Route, access_for
 from commerce.gateway.tokens import InvalidToken, TokenVerifier, bearer_token
 from commerce.gateway.upstream import UpstreamFailure, UpstreamReply, encode_target
 from commerce.kernel.http.gateway_proof import ProofSigner
 from commerce.kernel.http.identity import Identity
 from commerce.kernel.http.request_id import current_request_id, sane_request_id
+from commerce.kernel.revocation import REVOKED_SESSION_NAME, parse_revocation
 
 log = logging.getLogger("commerce.gateway")
 
@@ -60,8 +62,10 @@ class Pipeline:
         trusted_hops: int,
         max_body_bytes: int,
         rate_limit: ClientRateLimit | None,
+        revoked: RevokedSessions,
     ) -> None:
         self._verifier = verifier
+        self._revoked = revoked
         self._signer = signer
         self._caller = caller
         self._base_urls = base_urls
@@ -146,6 +150,8 @@ class Pipeline:
         self, scope: Scope, receive: Receive, send: Send, upstream: str, reply: UpstreamReply
     ) -> None:
         """The answer to the client as it arrives: headers first, then each chunk."""
+        if upstream == "auth":  # the only upstream whose revocations count
+            self._note_revocation(reply)
         headers = client_response_headers(
             reply.headers, upstream_base_url=self._base_urls[upstream]
         )
@@ -174,6 +180,16 @@ class Pipeline:
                 with suppress(asyncio.CancelledError):
                     await watcher
         await send({"type": "http.response.body", "body": b""})
+
+    def _note_revocation(self, reply: UpstreamReply) -> None:
+        values = [v for name, v in reply.headers if name.lower() == REVOKED_SESSION_NAME]
+        if not values:
+            return
+        revocation = parse_revocation(values[0])
+        if revocation is None:
+            log.warning("auth sent a session revocation the gateway cannot read")
+            return
+        self._revoked.revoke(revocation)
 
 
 async def _closed_when_client_leaves(receive: Receive, reply: UpstreamReply) -> None:

@@ -6,7 +6,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from typing import Any
 
 import jwt
@@ -38,12 +38,15 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 class _Verified:
-    __slots__ = ("expires_at", "identity", "key")
+    __slots__ = ("expires_at", "identity", "key", "session")
 
-    def __init__(self, identity: Identity, key: VerificationKey, expires_at: float) -> None:
+    def __init__(
+        self, identity: Identity, key: VerificationKey, expires_at: float, session: str | None
+    ) -> None:
         self.identity = identity
         self.key = key
         self.expires_at = expires_at
+        self.session = session
 
 
 class TokenVerifier:
@@ -53,7 +56,8 @@ class TokenVerifier:
     cache of verified tokens saves a signature check and two JSON parses per request (the
     same idea as Envoy's ``jwt_cache_config``). A cached token is still refused once it
     expires, and re-verified whenever the JWKS was fetched again (its key may be gone);
-    only successes are cached.
+    only successes are cached. A token whose session (``sid``) is in ``revoked`` is refused,
+    cached or not (docs/adr/0023).
     """
 
     def __init__(
@@ -64,8 +68,10 @@ class TokenVerifier:
         audience: str,
         leeway_seconds: float,
         cache_size: int = 10_000,
+        revoked: Container[str] = frozenset(),
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self._revoked = revoked
         self._keys = keys
         self._issuer = issuer
         self._audience = audience
@@ -78,7 +84,7 @@ class TokenVerifier:
         """The identity of a token verified before and still good, without a coroutine (the
         hot path: a client sends one token for its whole lifetime); ``None`` otherwise."""
         cached = self._verified.get(token)
-        if cached is None:
+        if cached is None or cached.session in self._revoked:
             return None
         current = self._keys.known(cached.key.kid)
         if current is cached.key and self._clock() <= cached.expires_at + self._leeway:
@@ -94,6 +100,8 @@ class TokenVerifier:
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken("empty or oversized token")
         cached = self._verified.get(token)
+        if cached is not None and cached.session in self._revoked:
+            raise InvalidToken("session revoked")
         if cached is not None:
             # A dict lookup, no await: the JWKS is refreshed in the background, and a new
             # key object (a refetch) means checking the token in full once more.
@@ -102,14 +110,16 @@ class TokenVerifier:
                 self._verified.move_to_end(token)
                 return cached.identity
             self._verified.pop(token, None)
-        identity, key, expires_at = await self._verify_signed(token)
+        verified = await self._verify_signed(token)
+        if verified.session in self._revoked:
+            raise InvalidToken("session revoked")
         if self._cache_size > 0:
-            self._verified[token] = _Verified(identity, key, expires_at)
+            self._verified[token] = verified
             if len(self._verified) > self._cache_size:
                 self._verified.popitem(last=False)
-        return identity
+        return verified.identity
 
-    async def _verify_signed(self, token: str) -> tuple[Identity, VerificationKey, float]:
+    async def _verify_signed(self, token: str) -> _Verified:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as error:
@@ -138,7 +148,10 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as error:
             raise InvalidToken(f"rejected: {type(error).__name__}") from error
-        return identity_from_claims(claims), key, float(claims["exp"])
+        session = claims.get("sid")
+        if session is not None and not isinstance(session, str):
+            raise InvalidToken("bad sid")
+        return _Verified(identity_from_claims(claims), key, float(claims["exp"]), session)
 
 
 def identity_from_claims(claims: dict[str, Any]) -> Identity:

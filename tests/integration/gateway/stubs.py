@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from commerce.kernel.http.guarded import GuardedHttpToolsProtocol
+from commerce.kernel.revocation import REVOKED_SESSION_HEADER
 
 SERVICES = ("user", "auth", "product", "order")
 SLOW_SECONDS = 1.0  # well past the 0.3 s read timeout the tests give the gateway
@@ -159,6 +160,8 @@ class Stubs:
             headers = {}
             if "location" in request.query_params:
                 headers["Location"] = self.urls[service] + request.query_params["location"]
+            if "revoke" in request.query_params:  # as auth says a session was revoked
+                headers[REVOKED_SESSION_HEADER] = request.query_params["revoke"]
             return Response(
                 json.dumps(seen), status_code=status, headers=headers, media_type="application/json"
             )

@@ -48,8 +48,8 @@ class FakeVerifier:
 class FakeIssuer:
     ttl_seconds = 900
 
-    def issue(self, claims: UserClaims, now: datetime) -> str:
-        return f"access:{claims.user_id}:{int(now.timestamp())}"
+    def issue(self, claims: UserClaims, now: datetime, *, session_id: str) -> str:
+        return f"access:{claims.user_id}:{int(now.timestamp())}:{session_id}"
 
 
 class FakeTokenStore:

@@ -219,7 +219,8 @@ async def test_refresh_rotates_the_token(world: World) -> None:
     world.clock.advance(minutes=10)
     second = await world.refresh(first.refresh_token)
     assert second.refresh_token != first.refresh_token
-    assert second.access_token == f"access:u-alice:{int(world.clock.now().timestamp())}"
+    assert second.access_token.startswith(f"access:u-alice:{int(world.clock.now().timestamp())}:")
+    assert session_of(second.access_token) == session_of(first.access_token)  # one sign-in
     third = await world.refresh(second.refresh_token)
     assert third.refresh_token not in (first.refresh_token, second.refresh_token)
 
@@ -283,5 +284,41 @@ async def test_log_out_revokes_the_family(world: World) -> None:
 
 
 async def test_log_out_with_an_unknown_token_is_quiet(world: World) -> None:
-    await world.handlers.log_out(LogOut("never-issued"))
+    assert await world.handlers.log_out(LogOut("never-issued")) is None
     assert not world.store.families
+
+
+# Issue 9, finding 6: the sign-in's access tokens must stop working too (ADR 0023).
+def session_of(access_token: str) -> str:
+    return access_token.rsplit(":", 1)[1]  # FakeIssuer writes the session id last
+
+
+async def test_log_out_names_the_session_to_refuse_until_its_last_access_token_expires(
+    world: World,
+) -> None:
+    pair = await world.log_in()
+    other_sign_in = await world.log_in()
+    world.clock.advance(minutes=3)
+    revocation = await world.handlers.log_out(LogOut(pair.refresh_token))
+    assert revocation is not None
+    assert revocation.session_id == session_of(pair.access_token)
+    assert revocation.session_id != session_of(other_sign_in.access_token)
+    assert revocation.until > world.clock.now().timestamp() + FakeIssuer.ttl_seconds
+
+
+async def test_reuse_names_the_revoked_session(world: World) -> None:
+    first = await world.log_in()
+    await world.refresh(first.refresh_token)
+    with pytest.raises(RefreshTokenReused) as reused:
+        await world.refresh(first.refresh_token)
+    assert reused.value.revocation is not None
+    assert reused.value.revocation.session_id == session_of(first.access_token)
+
+
+async def test_a_lost_race_names_the_revoked_session(world: World) -> None:
+    pair = await world.log_in()
+    world.store.lose_next_race = True
+    with pytest.raises(RefreshTokenReused) as reused:
+        await world.refresh(pair.refresh_token)
+    assert reused.value.revocation is not None
+    assert reused.value.revocation.session_id == session_of(pair.access_token)

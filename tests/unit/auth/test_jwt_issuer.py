@@ -23,6 +23,9 @@ def key() -> SigningKey:
     return SigningKey.of(Ed25519PrivateKey.generate())
 
 
+SESSION = "6f1c2d3e-0000-4000-8000-00000000abcd"
+
+
 def issuer(key: SigningKey, ttl: int = 900) -> JwtAccessTokenIssuer:
     return JwtAccessTokenIssuer(key, issuer="commerce-auth", audience="commerce", ttl_seconds=ttl)
 
@@ -43,7 +46,7 @@ def test_public_jwk_carries_the_raw_key_and_its_thumbprint(key: SigningKey) -> N
 
 
 def test_token_verifies_with_the_published_key_and_carries_the_claims(key: SigningKey) -> None:
-    token = issuer(key).issue(ALICE, NOW)
+    token = issuer(key).issue(ALICE, NOW, session_id=SESSION)
     header = jwt.get_unverified_header(token)
     assert header["alg"] == "EdDSA" and header["kid"] == key.kid
     [jwk] = KeySet(signing=key, published=()).jwks()["keys"]
@@ -58,6 +61,7 @@ def test_token_verifies_with_the_published_key_and_carries_the_claims(key: Signi
     )
     assert claims["sub"] == "u-alice"
     assert claims["email"] == "alice@example.com"
+    assert claims["sid"] == SESSION  # what a sign-out revokes at the gateway (ADR 0023)
     assert claims["roles"] == ["USER"]
     assert claims["iat"] == int(NOW.timestamp())
     assert claims["exp"] - claims["iat"] == 900
@@ -65,20 +69,23 @@ def test_token_verifies_with_the_published_key_and_carries_the_claims(key: Signi
 
 
 def test_each_token_has_its_own_jti(key: SigningKey) -> None:
-    first, second = issuer(key).issue(ALICE, NOW), issuer(key).issue(ALICE, NOW)
+    first, second = (
+        issuer(key).issue(ALICE, NOW, session_id=SESSION),
+        issuer(key).issue(ALICE, NOW, session_id=SESSION),
+    )
     decode = {"algorithms": ["EdDSA"], "options": {"verify_signature": False}}
     assert jwt.decode(first, **decode)["jti"] != jwt.decode(second, **decode)["jti"]
 
 
 def test_another_key_does_not_verify_the_token(key: SigningKey) -> None:
-    token = issuer(key).issue(ALICE, datetime.now(UTC))
+    token = issuer(key).issue(ALICE, datetime.now(UTC), session_id=SESSION)
     other = Ed25519PrivateKey.generate().public_key()
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(token, other, algorithms=["EdDSA"], audience="commerce")
 
 
 def test_an_expired_token_is_refused(key: SigningKey) -> None:
-    token = issuer(key, ttl=60).issue(ALICE, datetime(2020, 1, 1, tzinfo=UTC))
+    token = issuer(key, ttl=60).issue(ALICE, datetime(2020, 1, 1, tzinfo=UTC), session_id=SESSION)
     with pytest.raises(jwt.ExpiredSignatureError):
         jwt.decode(token, key.private_key.public_key(), algorithms=["EdDSA"], audience="commerce")
 

@@ -22,6 +22,7 @@ from commerce.auth.domain.errors import (
     TokenFamilyRevoked,
 )
 from commerce.auth.domain.tokens import TokenFamily, UserClaims, hash_token
+from commerce.kernel.revocation import SessionRevocation
 
 log = logging.getLogger("commerce.auth")
 
@@ -64,7 +65,7 @@ class AuthHandlers:
         secret = new_refresh_secret()
         family, first = TokenFamily.start(claims, hash_token(secret), now, self.refresh_ttl)
         await self.store.add_family(family, first)
-        return self._pair(claims, secret, now)
+        return self._pair(family, secret, now)
 
     async def refresh(self, command: Refresh) -> TokenPair:
         """Exchange a refresh token for a new pair; a second use revokes the family."""
@@ -76,13 +77,14 @@ class AuthHandlers:
         secret = new_refresh_secret()
         try:
             successor = family.rotate(token, hash_token(secret), now, self.refresh_ttl)
-        except RefreshTokenReused:
+        except RefreshTokenReused as reused:
             await self.store.revoke_family(family.id, now)
             log.warning(
                 "refresh token reused: revoked family %s of user %s",
                 family.id,
                 family.claims.user_id,
             )
+            reused.revocation = self._revocation(family.id, now)
             raise
         outcome = await self.store.rotate(token, successor)
         if outcome is Rotation.FAMILY_REVOKED:
@@ -97,20 +99,31 @@ class AuthHandlers:
                 family.id,
                 family.claims.user_id,
             )
-            raise RefreshTokenReused()
-        return self._pair(family.claims, secret, now)
+            second_use = RefreshTokenReused()
+            second_use.revocation = self._revocation(family.id, now)
+            raise second_use
+        return self._pair(family, secret, now)
 
-    async def log_out(self, command: LogOut) -> None:
-        """Revoke the family of the token, if we know it; unknown tokens are ignored."""
+    async def log_out(self, command: LogOut) -> SessionRevocation | None:
+        """Revoke the family of the token, if we know it; unknown tokens are ignored.
+
+        Returns what the gateway must refuse from now on: the session's access tokens."""
         stored = await self.store.find(hash_token(command.refresh_token))
         if stored is None:
-            return
+            return None
         now = self.clock.now()
         stored.family.revoke(now)
         await self.store.revoke_family(stored.family.id, now)
+        return self._revocation(stored.family.id, now)
 
-    def _pair(self, claims: UserClaims, refresh_secret: str, now: datetime) -> TokenPair:
-        access = self.issuer.issue(claims, now)
+    def _revocation(self, family_id: str, now: datetime) -> SessionRevocation:
+        # No access token of the family was issued after now, so none outlives now + ttl.
+        until = int(now.timestamp()) + self.issuer.ttl_seconds + 1
+        return SessionRevocation(session_id=family_id, until=until)
+
+    def _pair(self, family: TokenFamily, refresh_secret: str, now: datetime) -> TokenPair:
+        claims: UserClaims = family.claims
+        access = self.issuer.issue(claims, now, session_id=family.id)
         return TokenPair(
             access_token=access, refresh_token=refresh_secret, expires_in=self.issuer.ttl_seconds
         )

@@ -47,8 +47,9 @@ class AccessTokenIssuer(Protocol):
     @property
     def ttl_seconds(self) -> int: ...
 
-    def issue(self, claims: UserClaims, now: datetime) -> str:
-        """A signed access token for ``claims``, valid ``ttl_seconds`` from ``now``."""
+    def issue(self, claims: UserClaims, now: datetime, *, session_id: str) -> str:
+        """A signed access token for ``claims``, valid ``ttl_seconds`` from ``now``, naming
+        its session (the refresh-token family) so the session can be revoked at once."""
         ...
 
 

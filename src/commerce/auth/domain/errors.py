@@ -7,6 +7,7 @@ reason, so a thief learns nothing; the subclasses exist for logs and tests.
 from __future__ import annotations
 
 from commerce.kernel.domain import Unauthorized
+from commerce.kernel.revocation import SessionRevocation
 
 
 class InvalidCredentials(Unauthorized):
@@ -36,6 +37,10 @@ class TokenFamilyRevoked(InvalidRefreshToken):
 
 
 class RefreshTokenReused(InvalidRefreshToken):
-    """A token that was already exchanged came back: treated as theft."""
+    """A token that was already exchanged came back: treated as theft.
+
+    ``revocation`` is set once the family is revoked: the session whose access tokens the
+    gateway must refuse from now on (docs/adr/0023)."""
 
     reason = "reused"
+    revocation: SessionRevocation | None = None

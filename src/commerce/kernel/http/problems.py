@@ -79,6 +79,11 @@ def status_for(error: DomainError) -> int:
 
 async def _domain_error(_: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, DomainError)
+    return domain_problem(exc)
+
+
+def domain_problem(exc: DomainError) -> ProblemResponse:
+    """The answer to a refused business rule, for a route that adds a header of its own."""
     headers = {}
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after_seconds)

@@ -12,13 +12,15 @@ from pydantic import BaseModel, Field
 from commerce.auth.application.handlers import AuthHandlers, LogIn, LogOut, Refresh
 from commerce.auth.application.throttle import LoginRateLimited
 from commerce.auth.application.tokens import TokenPair
-from commerce.auth.domain.errors import InvalidCredentials
+from commerce.auth.domain.errors import InvalidCredentials, RefreshTokenReused
 from commerce.kernel.http.gateway_proof import GatewayProof
+from commerce.kernel.http.problems import domain_problem
 from commerce.kernel.http.schemas import RequestBody
 from commerce.kernel.observability.platform_metrics import (
     record_login_failure,
     record_rate_limit_hit,
 )
+from commerce.kernel.revocation import REVOKED_SESSION_HEADER
 
 MAX_ADDRESS_LENGTH = 64
 
@@ -141,17 +143,30 @@ async def log_in(
 )
 async def refresh(
     body: RefreshTokenRequest, response: Response, context: Context
-) -> TokenResponse:
+) -> TokenResponse | Response:
     """Exchange a refresh token for a new pair. A reused token revokes its whole family."""
     _never_cached(response)
-    return TokenResponse.of(await context.handlers.refresh(Refresh(body.refresh_token)))
+    try:
+        pair = await context.handlers.refresh(Refresh(body.refresh_token))
+    except RefreshTokenReused as reused:
+        # The same 401 as any refused token, plus the news for the gateway (0023).
+        refused = domain_problem(reused)
+        _never_cached(refused)
+        if reused.revocation is not None:
+            refused.headers[REVOKED_SESSION_HEADER] = reused.revocation.header_value()
+        return refused
+    return TokenResponse.of(pair)
 
 
 @router.post("/v1/auth/logout", status_code=204, response_class=Response, responses=_NOT_JSON)
 async def log_out(body: RefreshTokenRequest, context: Context) -> Response:
-    """Revoke the refresh token's family. 204 also for a token we do not know."""
-    await context.handlers.log_out(LogOut(body.refresh_token))
-    return Response(status_code=204)
+    """Revoke the refresh token's family, and with it the access tokens of that sign-in.
+    204 also for a token we do not know."""
+    revocation = await context.handlers.log_out(LogOut(body.refresh_token))
+    answer = Response(status_code=204)
+    if revocation is not None:
+        answer.headers[REVOKED_SESSION_HEADER] = revocation.header_value()
+    return answer
 
 
 @router.get("/v1/auth/jwks", response_model=JsonWebKeySet)

@@ -22,7 +22,7 @@ class JwtAccessTokenIssuer:
     def ttl_seconds(self) -> int:
         return self._ttl_seconds
 
-    def issue(self, claims: UserClaims, now: datetime) -> str:
+    def issue(self, claims: UserClaims, now: datetime, *, session_id: str) -> str:
         issued_at = int(now.timestamp())
         payload = {
             "sub": claims.user_id,
@@ -33,6 +33,8 @@ class JwtAccessTokenIssuer:
             "iss": self._issuer,
             "aud": self._audience,
             "jti": uuid.uuid4().hex,
+            # The session (refresh-token family): revoked as one at sign-out (docs/adr/0023).
+            "sid": session_id,
         }
         return jwt.encode(
             payload, self._key.private_key, algorithm=ALGORITHM, headers={"kid": self._key.kid}
