@@ -14,11 +14,12 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from commerce.contracts.topics import CATALOG_EVENTS
+from commerce.contracts.topics import CATALOG_EVENTS, ORDER_EVENTS
 from commerce.kernel.db import Database
 from commerce.kernel.domain import utc_now
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.gateway_proof import proof_verifier
+from commerce.kernel.messaging.access import KafkaAccess
 from commerce.kernel.messaging.runtime import Messaging
 from commerce.order.adapters.inbound.catalog_events import CatalogEventsHandler
 from commerce.order.adapters.inbound.http import router
@@ -37,6 +38,8 @@ from commerce.order.domain.order import RedriveSchedule
 from commerce.order.settings import Settings
 
 SERVICE_PACKAGE = "commerce.order"
+# All that order does on Kafka; its KafkaUser grants exactly this (ADR 0046).
+KAFKA_ACCESS = KafkaAccess(produces=(ORDER_EVENTS,), consumes={CONSUMER: (CATALOG_EVENTS,)})
 
 
 def load_settings() -> Settings:
@@ -96,7 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
             service_package=SERVICE_PACKAGE,
             migrate=settings.migrate_on_start,
         )
-        messaging = Messaging(settings, database, outbox, inbox=inbox)
+        messaging = Messaging(settings, database, outbox, KAFKA_ACCESS, inbox=inbox)
         use_cases = build_use_cases(database, settings, outbox_written=messaging.notify_outbox)
         redrive = redrive_task(use_cases.redrive, settings.redrive_poll_seconds)
         app.state.order_use_cases = use_cases

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
-from commerce.contracts.topics import ORDER_EVENTS
+from commerce.contracts.topics import CATALOG_EVENTS, ORDER_EVENTS
 from commerce.kernel.db import Database
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.gateway_proof import proof_verifier
+from commerce.kernel.messaging.access import KafkaAccess
 from commerce.kernel.messaging.runtime import Messaging
 from commerce.product.adapters.inbound.events import OrderEventsHandler
 from commerce.product.adapters.inbound.http import router
@@ -26,6 +27,8 @@ from commerce.product.adapters.outbound.unit_of_work import CONSUMER
 from commerce.product.settings import Settings
 
 SERVICE_PACKAGE = "commerce.product"
+# All that product does on Kafka; its KafkaUser grants exactly this (ADR 0046).
+KAFKA_ACCESS = KafkaAccess(produces=(CATALOG_EVENTS,), consumes={CONSUMER: (ORDER_EVENTS,)})
 
 
 def load_settings() -> Settings:
@@ -60,7 +63,7 @@ def create_app(settings: Settings) -> FastAPI:
             migrate=settings.migrate_on_start,
         )
         try:
-            messaging = Messaging(settings, database, outbox, inbox=inbox)
+            messaging = Messaging(settings, database, outbox, KAFKA_ACCESS, inbox=inbox)
             catalog = SqlaCatalog(database, outbox_written=messaging.notify_outbox)
             handler = OrderEventsHandler(catalog.unit_of_work)
             await messaging.start(consumers=[(CONSUMER, [ORDER_EVENTS], handler)])

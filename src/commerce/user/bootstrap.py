@@ -15,6 +15,7 @@ from commerce.contracts.topics import USER_EVENTS
 from commerce.kernel.db import Database
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.gateway_proof import proof_verifier
+from commerce.kernel.messaging.access import KafkaAccess
 from commerce.kernel.messaging.runtime import Messaging
 from commerce.user.adapters.inbound.http import router as public_router
 from commerce.user.adapters.inbound.internal import internal_router
@@ -29,6 +30,9 @@ from commerce.user.application.verify_credentials import VerifyCredentialsHandle
 from commerce.user.settings import Settings
 
 SERVICE_PACKAGE = "commerce.user"
+# All that user does on Kafka (nobody consumes its events yet); its KafkaUser grants exactly
+# this (ADR 0046).
+KAFKA_ACCESS = KafkaAccess(produces=(USER_EVENTS,))
 
 
 def load_settings() -> Settings:
@@ -80,7 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
             service_package=SERVICE_PACKAGE,
             migrate=settings.migrate_on_start,
         )
-        messaging = Messaging(settings, database, outbox, topics=[USER_EVENTS])
+        messaging = Messaging(settings, database, outbox, KAFKA_ACCESS)
         hasher = build_hasher(settings)
         try:
             app.state.user_use_cases = await build_use_cases(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import (
     LeaderNotAvailableError,
     NotLeaderForPartitionError,
+    TopicAuthorizationFailedError,
     UnknownTopicOrPartitionError,
 )
 
@@ -50,10 +51,20 @@ class KafkaPublisher:
     broker has none, and it would silently drop writes to a missing topic. Topics known to
     exist cost nothing (:meth:`TopicAdmin.ensure_known`); a produce error saying a topic or its
     leader is missing makes the admin check that topic again before the next batch.
+
+    Given ``writes`` (the service's :class:`~commerce.kernel.messaging.access.KafkaAccess`),
+    a record for any other topic fails the way production's broker would fail it.
     """
 
-    def __init__(self, settings: MessagingSettings, admin: TopicAdmin | None = None) -> None:
+    def __init__(
+        self,
+        settings: MessagingSettings,
+        admin: TopicAdmin | None = None,
+        *,
+        writes: Set[str] | None = None,
+    ) -> None:
         self._settings = settings
+        self._writes = writes
         self._admin = admin or TopicAdmin(settings)
         self._owns_admin = admin is None
         self._producer: AIOKafkaProducer | None = None
@@ -79,12 +90,15 @@ class KafkaPublisher:
     async def publish(self, messages: Sequence[OutgoingMessage]) -> list[BaseException | None]:
         if not messages:
             return []
-        await self._admin.ensure_known(m.topic for m in messages)
+        await self._admin.ensure_known(m.topic for m in messages if self._may_write(m.topic))
         producer = await self._started()
         # Enqueue one after another (so a key's records keep their order in the batch), then
         # wait for every acknowledgement together.
         pending: list[asyncio.Future[object] | BaseException] = []
         for message in messages:
+            if not self._may_write(message.topic):
+                pending.append(undeclared_topic(message.topic))
+                continue
             try:
                 pending.append(
                     await producer.send(
@@ -107,6 +121,9 @@ class KafkaPublisher:
             self._admin.forget_topics(gone)
         return results
 
+    def _may_write(self, topic: str) -> bool:
+        return self._writes is None or topic in self._writes
+
     async def stop(self) -> None:
         async with self._lock:
             producer, self._producer = self._producer, None
@@ -114,3 +131,9 @@ class KafkaPublisher:
             await producer.stop()
         if self._owns_admin:
             await self._admin.close()
+
+
+def undeclared_topic(topic: str) -> TopicAuthorizationFailedError:
+    return TopicAuthorizationFailedError(
+        f"{topic} is not among the topics this service's KAFKA_ACCESS may write (ADR 0046)"
+    )

@@ -1,8 +1,9 @@
 """Messaging for one service process: topics, the outbox relay and the consumers, together.
 
-``bootstrap.py`` builds one :class:`Messaging` in the app's lifespan::
+``bootstrap.py`` builds one :class:`Messaging` in the app's lifespan, with the service's
+declared :class:`~commerce.kernel.messaging.access.KafkaAccess`::
 
-    messaging = Messaging(settings, database, tables.outbox)
+    messaging = Messaging(settings, database, tables.outbox, KAFKA_ACCESS)
     await messaging.start(consumers=[("product", [ORDER_EVENTS], handler)])
     ...
     await messaging.stop()
@@ -16,15 +17,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import Table
 
-from commerce.contracts.topics import ALL_TOPICS
 from commerce.kernel.db import Database
 from commerce.kernel.db.shared_transaction import shared_transaction
-from commerce.kernel.messaging.admin import TopicAdmin, with_dead_letters
+from commerce.kernel.messaging.access import KafkaAccess
+from commerce.kernel.messaging.admin import TopicAdmin
 from commerce.kernel.messaging.columns import db_now
 from commerce.kernel.messaging.consumer import EventConsumer
 from commerce.kernel.messaging.inbox import purge_inbox
@@ -41,23 +42,26 @@ ConsumerSpec = tuple[str, Sequence[str], EventHandler]
 
 
 class Messaging:
-    """Owns the service's Kafka clients, its outbox relay and its consumers."""
+    """Owns the service's Kafka clients, its outbox relay and its consumers; uses no topic or
+    consumer group that ``access`` does not declare."""
 
     def __init__(
         self,
         settings: MessagingSettings,
         database: Database,
         outbox: Table,
+        access: KafkaAccess,
         *,
         inbox: Table | None = None,
-        topics: Iterable[str] = ALL_TOPICS,
     ) -> None:
         self.settings = settings
         self.database = database
         self.inbox = inbox
-        self.topics = with_dead_letters(topics)
+        self.access = access
+        # Only these: in production the service may not even see (let alone create) others.
+        self.topics = access.topics()
         self.admin = TopicAdmin(settings)
-        self.publisher = KafkaPublisher(settings, self.admin)
+        self.publisher = KafkaPublisher(settings, self.admin, writes=access.writes)
         self.relay = OutboxRelay(
             database.connections, outbox, self.publisher, settings, admin=self.admin
         )
@@ -71,9 +75,9 @@ class Messaging:
 
     async def start(self, consumers: Sequence[ConsumerSpec] = ()) -> None:
         """Create the topics (and their DLQs) if the broker is up, then start the relay and
-        one consumer per ``(group_id, topics, handler)``."""
-        for _group_id, topics, _handler in consumers:
-            self.topics += [t for t in with_dead_letters(topics) if t not in self.topics]
+        one consumer per ``(group_id, topics, handler)``; each must be declared in the access."""
+        for group_id, topics, _handler in consumers:
+            self.access.check_consumer(group_id, topics)
         try:
             await asyncio.wait_for(
                 self.admin.ensure_topics(self.topics), self.settings.kafka_request_timeout_seconds

@@ -11,6 +11,7 @@ from sqlalchemy import Table
 
 from commerce.contracts import EventEnvelope
 from commerce.kernel.db import Database
+from commerce.kernel.messaging.access import KafkaAccess
 from commerce.kernel.messaging.consumer import EventConsumer
 from commerce.kernel.messaging.embedded_broker import EmbeddedBroker, free_port
 from commerce.kernel.messaging.runtime import Messaging
@@ -36,7 +37,10 @@ async def test_every_event_arrives_once_in_effect_across_a_broker_restart(
 ) -> None:
     own_broker.start()
     topic = unique_topic("restart")
-    messaging = Messaging(fast_settings(own_broker.bootstrap_servers), database, schema.outbox)
+    access = KafkaAccess(produces=(topic,), consumes={"restart-test": (topic,)})
+    messaging = Messaging(
+        fast_settings(own_broker.bootstrap_servers), database, schema.outbox, access
+    )
     deliveries: list[str] = []
 
     async def handler(envelope: EventEnvelope) -> None:
@@ -72,7 +76,8 @@ async def test_a_service_starts_while_the_broker_is_down_and_catches_up(
 ) -> None:
     settings = fast_settings(f"127.0.0.1:{own_broker.port}", kafka_request_timeout_seconds=2.0)
     topic = unique_topic("late")
-    messaging = Messaging(settings, database, schema.outbox, topics=[topic])
+    access = KafkaAccess(produces=(topic,), consumes={"late-test": (topic,)})
+    messaging = Messaging(settings, database, schema.outbox, access)
     handled: list[str] = []
 
     async def handler(envelope: EventEnvelope) -> None:
@@ -100,7 +105,7 @@ async def test_events_published_but_not_consumed_survive_the_broker_losing_its_l
     own_broker.start()
     settings = fast_settings(own_broker.bootstrap_servers)
     topic = unique_topic("lost-log")
-    messaging = Messaging(settings, database, schema.outbox, topics=[topic])
+    messaging = Messaging(settings, database, schema.outbox, KafkaAccess(produces=(topic,)))
     await messaging.start()  # the relay only: nobody consumes yet
     handled: list[str] = []
 
@@ -145,7 +150,7 @@ async def test_the_inbox_forgets_events_only_after_its_retention(
         inbox_retention_seconds=3600.0,
         inbox_purge_interval_seconds=0.05,
     )
-    messaging = Messaging(settings, database, schema.outbox, inbox=schema.inbox, topics=[])
+    messaging = Messaging(settings, database, schema.outbox, KafkaAccess(), inbox=schema.inbox)
     await messaging.start()
     try:
         await eventually(lambda: _only_new_left(database, schema))
