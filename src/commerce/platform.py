@@ -220,7 +220,9 @@ class Platform:
         """Start the embedded broker (its port is kept for later restarts)."""
         if self.broker is None:
             log_path = self.config.log_dir / "broker.log" if self.config.log_dir else None
-            self.broker = EmbeddedBroker(host=self.config.host, log_path=log_path)
+            # Loopback whatever host the services bind: the broker authenticates no one
+            # (ADR 0046), and the services, on this machine, reach it there.
+            self.broker = EmbeddedBroker(log_path=log_path)
         self.broker.start()
 
     def restart_broker(self) -> None:

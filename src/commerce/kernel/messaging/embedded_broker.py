@@ -3,10 +3,17 @@
 ``make run`` and the tests start one with :class:`EmbeddedBroker` on a free loopback port.
 Memory storage keeps nothing across a restart, so clients recreate their topics (see
 :mod:`commerce.kernel.messaging.admin`) and treat the broker as at-least-once.
+
+The broker authenticates no one: Tansu's ``--authentication`` keeps its SCRAM users in the
+storage engine and adds them only over an authenticated connection, so a memory-backed broker
+started with it would let nobody in. It also has no ACLs. So it listens, and advertises
+itself, on loopback only, and refuses any other address (ADR 0046); Tansu's own default
+would be every interface.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import subprocess
 import time
@@ -20,6 +27,18 @@ from commerce.kernel.processes import die_with_parent
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 2.0
 HOST = "127.0.0.1"
+
+
+def loopback_only(host: str) -> str:
+    """``host`` if it is a loopback address; anything else (``0.0.0.0``, a LAN address, a
+    name) would let other machines publish and read events unauthenticated."""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ValueError(f"the embedded broker listens on loopback only, not on {host!r}")
+    return host
 
 
 def free_port(host: str = HOST) -> int:
@@ -61,7 +80,7 @@ class EmbeddedBroker:
         log_path: Path | None = None,
         binary: str | None = None,
     ) -> None:
-        self.host = host
+        self.host = loopback_only(host)
         self.port = port
         self.log_path = log_path
         self._binary = binary
@@ -106,14 +125,14 @@ class EmbeddedBroker:
             self.port = port
             return
 
-    def _spawn(self, port: int, timeout: float) -> None:
+    def command(self, port: int, cluster_id: str) -> list[str]:
+        """The Tansu command line: memory storage, listening and advertised on loopback."""
         url = f"tcp://{self.host}:{port}"
-        self.cluster_id = f"commerce-embedded-{uuid.uuid4().hex[:12]}"
-        command = [
+        return [
             self._binary or broker_binary(),
             "broker",
             "--cluster-id",
-            self.cluster_id,
+            cluster_id,
             "--storage-engine",
             "memory://tansu/",
             "--listener-url",
@@ -121,6 +140,10 @@ class EmbeddedBroker:
             "--advertised-listener-url",
             url,
         ]
+
+    def _spawn(self, port: int, timeout: float) -> None:
+        self.cluster_id = f"commerce-embedded-{uuid.uuid4().hex[:12]}"
+        command = self.command(port, self.cluster_id)
         if self.log_path is not None and self._log is None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
