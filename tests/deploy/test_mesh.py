@@ -272,13 +272,13 @@ def test_kafka_runs_in_kraft_mode_with_node_pools(overlay: list[Resource]) -> No
     assert roles == {"controller", "broker"}
     cluster, namespace = kafka["metadata"]["name"], kafka["metadata"]["namespace"]
     bootstrap = f"{cluster}-kafka-bootstrap.{namespace}.svc.cluster.local"
-    plain = [listener for listener in kafka["spec"]["kafka"]["listeners"] if not listener["tls"]]
+    listeners = kafka["spec"]["kafka"]["listeners"]
     for app in APPS:
         model = service_model(app)
         if model.uses_kafka:
             servers = container_env(overlay, app).values[model.variable("kafka_bootstrap_servers")]
             host, port = url_host_port("tcp://" + str(servers))
-            assert host == bootstrap and port in {listener["port"] for listener in plain}
+            assert host == bootstrap and port in {listener["port"] for listener in listeners}
 
 
 def test_every_topic_and_dead_letter_topic_is_declared(overlay: list[Resource]) -> None:
