@@ -69,7 +69,9 @@ def build_use_cases(
         batch_size=settings.redrive_batch_size,
     )
     return OrderUseCases(
-        place=PlaceOrderHandler(new_uow, clock, new_order_id),
+        place=PlaceOrderHandler(
+            new_uow, clock, new_order_id, max_held_units=settings.max_held_units_per_user
+        ),
         cancel=CancelOrderHandler(new_uow, clock),
         read=OrderReader(SqlaOrderQueries(database.engine)),
         catalog_replies=CatalogReplyHandler(new_uow, clock),

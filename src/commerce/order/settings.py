@@ -15,6 +15,13 @@ class Settings(ServiceSettings, MessagingSettings):
     service_name: str = "order"
     port: int = Field(default=8004, ge=0, le=65535)
 
+    max_held_units_per_user: int = Field(
+        default=1000,
+        ge=1,
+        description="Units that one user's orders which are not final may hold together "
+        "(ADR 0063); the default is one full line of the largest quantity.",
+    )
+
     redrive_after_seconds: float = Field(
         default=10.0,
         gt=0,

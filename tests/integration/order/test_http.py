@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 
 import httpx
 import pytest
 
 from commerce.kernel.db import Database
-from commerce.kernel.http.app import create_service_app
 from commerce.kernel.pagination import encode_cursor
-from commerce.order.adapters.inbound.http import router
 from commerce.order.application.commands import RecordRejection, RecordReservation
 from commerce.order.application.use_cases import OrderUseCases
 from commerce.order.domain.lines import PricedLine
-from tests.identity import VERIFIER, as_user
+from tests.identity import as_user
 from tests.integration.order.helpers import outbox_events
 from tests.unit.order.fakes import FakeClock
 
@@ -25,17 +22,6 @@ ALICE = as_user("alice", "a@example.com", "USER")
 BOB = as_user("bob", "b@example.com", "USER")
 BODY = {"items": [{"product_id": "p-1", "quantity": 2}, {"product_id": "p-2", "quantity": 1}]}
 PROBLEM_KEYS = {"type", "title", "status", "detail"}
-
-
-@pytest.fixture
-async def client(use_cases: OrderUseCases) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_service_app(
-        proofs=VERIFIER, title="order under test", routers=[router], readiness={}
-    )
-    app.state.order_use_cases = use_cases
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://order") as client:
-        yield client
 
 
 async def place(client: httpx.AsyncClient, headers: dict[str, str] = ALICE, **extra) -> dict:  # type: ignore[no-untyped-def]

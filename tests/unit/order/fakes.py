@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,9 +18,11 @@ from commerce.order.domain.order import Order, OrderStatus, RedriveSchedule
 
 @dataclass
 class Store:
-    """What a database would hold: committed orders, placements, the outbox and the inbox."""
+    """What a database would hold: committed orders, placements, units held per user, the
+    outbox and the inbox."""
 
     orders: dict[str, Order] = field(default_factory=dict)
+    held_units: Counter[str] = field(default_factory=Counter)
     placements: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     outbox: list[DomainEvent] = field(default_factory=list)
     inbox: set[str] = field(default_factory=set)
@@ -71,10 +74,31 @@ class FakeOrderRepository:
         return [order.id for order in due[:limit]]
 
 
+class FakeHeldUnits:
+    """Changes count once committed, like the conditional UPDATEs they stand for."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.changes: Counter[str] = Counter()
+
+    async def hold(self, user_id: str, units: int, *, cap: int) -> bool:
+        if await self.held_by(user_id) + units > cap:
+            return False
+        self.changes[user_id] += units
+        return True
+
+    async def held_by(self, user_id: str) -> int:
+        return self._store.held_units[user_id] + self.changes[user_id]
+
+    async def release(self, user_id: str, units: int) -> None:
+        self.changes[user_id] -= units
+
+
 class FakeUnitOfWork:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.orders = FakeOrderRepository(store)
+        self.held_units = FakeHeldUnits(store)
         self._inbox: set[str] = set()
 
     async def __aenter__(self) -> Self:
@@ -87,6 +111,7 @@ class FakeUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self.orders = FakeOrderRepository(self.store)  # uncommitted work vanishes
+        self.held_units = FakeHeldUnits(self.store)
         self._inbox = set()
 
     async def first_delivery(self, event_id: str) -> bool:
@@ -109,9 +134,11 @@ class FakeUnitOfWork:
         for order in self.orders.saved:
             order.version += 1
             store.orders[order.id] = copy.deepcopy(order)
+        store.held_units.update(self.held_units.changes)
         store.inbox |= self._inbox
         store.commits += 1
         self.orders = FakeOrderRepository(store)
+        self.held_units = FakeHeldUnits(store)
         self._inbox = set()
 
 

@@ -27,7 +27,9 @@ class Saga:
     def __init__(self) -> None:
         self.store = Store()
         clock = FakeClock()
-        self.place = PlaceOrderHandler(lambda: FakeUnitOfWork(self.store), clock, SequentialIds())
+        self.place = PlaceOrderHandler(
+            lambda: FakeUnitOfWork(self.store), clock, SequentialIds(), max_held_units=1000
+        )
         replies = CatalogReplyHandler(lambda: FakeUnitOfWork(self.store), clock)
         self.handle = CatalogEventsHandler(replies)
 

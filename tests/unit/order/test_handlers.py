@@ -45,7 +45,7 @@ class Service:
         self.store = Store()
         self.clock = FakeClock()
         uow = lambda: FakeUnitOfWork(self.store)  # noqa: E731
-        self.place = PlaceOrderHandler(uow, self.clock, SequentialIds())
+        self.place = PlaceOrderHandler(uow, self.clock, SequentialIds(), max_held_units=1000)
         self.cancel = CancelOrderHandler(uow, self.clock)
         self.replies = CatalogReplyHandler(uow, self.clock)
         self.redrive = RedrivePendingOrders(

@@ -52,7 +52,7 @@ def use_cases(store: Store) -> OrderUseCases:
         return FakeUnitOfWork(store)
 
     return OrderUseCases(
-        place=PlaceOrderHandler(uow, clock, SequentialIds()),
+        place=PlaceOrderHandler(uow, clock, SequentialIds(), max_held_units=1000),
         cancel=CancelOrderHandler(uow, clock),
         read=OrderReader(NoQueries()),
         catalog_replies=CatalogReplyHandler(uow, clock),

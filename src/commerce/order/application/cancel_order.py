@@ -8,6 +8,7 @@ from commerce.order.application.commands import CancelOrder
 from commerce.order.application.errors import OrderNotFound
 from commerce.order.application.ports import Clock, OrderUnitOfWork
 from commerce.order.application.retry import retry_if_stale
+from commerce.order.application.saving import save_order
 from commerce.order.application.views import OrderView
 
 
@@ -22,8 +23,9 @@ class CancelOrderHandler:
                 order = await uow.orders.get(command.order_id)
                 if order is None or order.user_id != command.user_id:
                     raise OrderNotFound()
+                held = order.held_units
                 order.cancel(self._clock())
-                await uow.orders.save(order)
+                await save_order(uow, order, held_before=held)
                 await uow.commit()
                 return OrderView.of(order)
 

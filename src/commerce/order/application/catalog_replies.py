@@ -18,6 +18,7 @@ from commerce.order.application.commands import (
     RecordReservation,
 )
 from commerce.order.application.ports import Clock, OrderUnitOfWork
+from commerce.order.application.saving import save_order
 from commerce.order.domain.order import Order, Reply
 
 log = logging.getLogger("commerce.order.saga")
@@ -56,11 +57,12 @@ class CatalogReplyHandler:
                     log.warning("catalog reply %s for unknown order %s ignored", event_id, order_id)
                     await uow.commit()
                     return None
+                held = order.held_units
                 reply = change(order, self._clock())
                 # A compensation changes the order too (awaiting a release, publish count): it
                 # is saved with the version check like any change, or its re-drive is lost.
                 if reply is not Reply.IGNORED:
-                    await uow.orders.save(order)
+                    await save_order(uow, order, held_before=held)
                 await uow.commit()
                 return reply
 

@@ -31,3 +31,19 @@ class OrderChangedMeanwhile(Conflict):
 
     def __init__(self) -> None:
         super().__init__("The order changed meanwhile; retry the request.")
+
+
+class HeldUnitsCapReached(Conflict):
+    """The user's orders that are not final would together hold more units than the cap
+    (ADR 0063); nothing was written, nothing reserved."""
+
+    code = "held_units_cap_reached"
+
+    def __init__(self, *, cap: int, held: int, wanted: int) -> None:
+        super().__init__(
+            f"Orders that are not final may hold at most {cap} units per customer; "
+            f"yours hold {held} now, and this order would add {wanted}."
+        )
+        self.cap = cap
+        self.held = held
+        self.wanted = wanted

@@ -1,4 +1,5 @@
-"""Use case: place an order (PENDING) and ask the catalog to reserve it, exactly once per key."""
+"""Use case: place an order (PENDING) and ask the catalog to reserve it, exactly once per key,
+within its owner's cap on held units."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from commerce.order.application.commands import PlaceOrder
-from commerce.order.application.errors import IdempotencyKeyReused
+from commerce.order.application.errors import HeldUnitsCapReached, IdempotencyKeyReused
 from commerce.order.application.ports import (
     Clock,
     DuplicatePlacement,
@@ -42,12 +43,23 @@ class PlaceOrderHandler:
     With an idempotency key, a unique constraint on (user, key) decides between concurrent
     duplicates: the loser's insert fails and it answers with the winner's order. A replay is
     found the same way, so the usual first request costs no look-up beforehand.
+
+    The order's units are then held against ``max_held_units`` (ADR 0063) in the same
+    transaction; over the cap it is undone whole: no order, no event, no reservation.
     """
 
-    def __init__(self, uow: Callable[[], OrderUnitOfWork], clock: Clock, new_id: IdFactory) -> None:
+    def __init__(
+        self,
+        uow: Callable[[], OrderUnitOfWork],
+        clock: Clock,
+        new_id: IdFactory,
+        *,
+        max_held_units: int,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._new_id = new_id
+        self._max_held_units = max_held_units
 
     async def __call__(self, command: PlaceOrder) -> Placement:
         request = placement_request(command)
@@ -57,6 +69,9 @@ class PlaceOrderHandler:
         try:
             async with self._uow() as uow:
                 await uow.orders.add(order, request)
+                # Held after the insert: a replay has failed there already and answers with its
+                # order, however much its user holds by now (it is no new hold).
+                await self._hold(uow, order)
                 await uow.commit()
         except DuplicatePlacement:
             assert request is not None
@@ -65,6 +80,12 @@ class PlaceOrderHandler:
                 raise
             return earlier
         return Placement(OrderView.of(order), created=True)
+
+    async def _hold(self, uow: OrderUnitOfWork, order: Order) -> None:
+        units, cap = order.held_units, self._max_held_units
+        if not await uow.held_units.hold(order.user_id, units, cap=cap):
+            held = await uow.held_units.held_by(order.user_id)
+            raise HeldUnitsCapReached(cap=cap, held=held, wanted=units)
 
     async def _earlier(self, user_id: str, request: PlacementRequest) -> Placement | None:
         async with self._uow() as uow:

@@ -51,10 +51,26 @@ class OrderRepository(Protocol):
         ``schedule`` asks after their number of sends, longest-waiting first."""
 
 
+class HeldUnits(Protocol):
+    """How many units each user's orders that are not final hold together (ADR 0063), changed
+    in the transaction that changes those orders; the database decides the cap, not Python."""
+
+    async def hold(self, user_id: str, units: int, *, cap: int) -> bool:
+        """Add ``units`` to the user's held units unless the sum would pass ``cap``;
+        ``False``: it would, and nothing was added."""
+
+    async def held_by(self, user_id: str) -> int:
+        """The units the user holds now."""
+
+    async def release(self, user_id: str, units: int) -> None:
+        """Give back ``units`` that an order of the user no longer holds."""
+
+
 class OrderUnitOfWork(InboxUnitOfWork, Protocol):
     """One transaction; ``commit`` also writes the aggregates' events to the outbox."""
 
     orders: OrderRepository
+    held_units: HeldUnits
 
 
 class OrderQueries(Protocol):

@@ -16,6 +16,7 @@ from commerce.order.application.ports import (
     RedrivePolicy,
     StaleOrder,
 )
+from commerce.order.application.saving import save_order
 
 
 class RedrivePendingOrders:
@@ -48,7 +49,8 @@ class RedrivePendingOrders:
             order = await uow.orders.get(order_id)
             if order is None or not order.is_due_for_redrive(now, self._policy.schedule):
                 return 0
+            held = order.held_units
             order.redrive(now)
-            await uow.orders.save(order)
+            await save_order(uow, order, held_before=held)
             await uow.commit()
             return 1

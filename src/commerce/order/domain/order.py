@@ -46,6 +46,10 @@ class OrderStatus(StrEnum):
 
 
 FINAL_STATUSES = frozenset({OrderStatus.REJECTED, OrderStatus.CANCELLED})
+# An order in one of these holds its units against its owner's cap (ADR 0063): CONFIRMED
+# keeps its stock until it ships or is cancelled. A later status that gives the stock up
+# (SHIPPED) stays out of this set, and its order stops holding.
+HOLDING_STATUSES = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED})
 
 
 class Awaiting(StrEnum):
@@ -156,6 +160,13 @@ class Order(AggregateRoot):
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+    @property
+    def held_units(self) -> int:
+        """The units this order holds against its owner's cap: all of them, or none."""
+        if self.status not in HOLDING_STATUSES:
+            return 0
+        return sum(line.quantity for line in self.lines)
 
     def confirm(self, priced: Iterable[PricedLine], now: datetime) -> Reply:
         """The catalog reserved every line at these prices."""

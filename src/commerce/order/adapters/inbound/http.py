@@ -50,6 +50,11 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     },
     422: {"description": "Invalid body, header or query (also: a key reused with another body)."},
 }
+OVER_THE_CAP = {
+    "description": "The caller's orders that are not final would hold more units than the "
+    "per-user cap (`held-units-cap-reached`; the detail says the cap and the units held): "
+    "nothing was accepted or reserved (docs/adr/0063)."
+}
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
@@ -68,6 +73,7 @@ def _location(response: Response, order_id: str) -> None:
             "description": "A replay: the order first placed with this key, as it is now.",
         },
         **{k: PROBLEMS[k] for k in (400, 401, 422)},
+        409: OVER_THE_CAP,
     },
 )
 async def place(

@@ -56,6 +56,15 @@ order_lines = Table(
     Column("unit_price", BigInteger, nullable=True),
 )
 
+# Units each user's orders that are not final hold together (ADR 0063): a running sum kept in
+# the transactions that change those orders, so the cap is one conditional UPDATE.
+held_units = Table(
+    "held_units",
+    metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("units", Integer, nullable=False),
+)
+
 # Order events leave through the outbox; processed catalog events are kept in the inbox.
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)

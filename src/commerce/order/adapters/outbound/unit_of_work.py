@@ -1,4 +1,5 @@
-"""The order service's unit of work: orders, their events out through the outbox, the inbox."""
+"""The order service's unit of work: orders and the units they hold, their events out through
+the outbox, the inbox."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from commerce.kernel.db.connections import Connections
 from commerce.kernel.domain import AggregateRoot, DomainEvent
 from commerce.kernel.messaging.unit_of_work import MessagingUnitOfWork, OutboxMessage
 from commerce.order.adapters.outbound.events import envelope_of
+from commerce.order.adapters.outbound.held_units import SqlaHeldUnits
 from commerce.order.adapters.outbound.repository import SqlaOrderRepository
 from commerce.order.adapters.outbound.tables import inbox, outbox
 from commerce.order.domain.order import Order
@@ -20,6 +22,7 @@ CONSUMER = "order"
 
 class SqlaOrderUnitOfWork(MessagingUnitOfWork):
     orders: SqlaOrderRepository
+    held_units: SqlaHeldUnits
 
     def __init__(
         self,
@@ -37,6 +40,7 @@ class SqlaOrderUnitOfWork(MessagingUnitOfWork):
 
     def _build_repositories(self, session: AsyncConnection) -> None:
         self.orders = SqlaOrderRepository(session)
+        self.held_units = SqlaHeldUnits(session, self.shared)
 
     def _aggregates(self) -> Iterable[AggregateRoot]:
         return self.orders.seen
