@@ -19,6 +19,14 @@ from nacl.signing import SigningKey
 from commerce.kernel.http.gateway_proof import encode_proof
 from tests.system.accounts import Account, new_account
 from tests.system.conftest import RunningPlatform
+from tests.system.test_ordering import (
+    all_orders,
+    new_product,
+    place,
+    place_ok,
+    stock_of,
+    wait_final,
+)
 
 pytestmark = pytest.mark.system
 
@@ -207,6 +215,30 @@ def test_the_gateway_serves_its_metrics_to_operators_not_to_clients(
     scraped = httpx.get(running.metrics_url("gateway"), timeout=10)
     assert scraped.status_code == 200
     assert "commerce_gateway_circuit_state" in scraped.text
+
+
+# Finding 6 (business): one user could hold all the stock of 50 products with one 50 x 1000
+# order. Orders that are not final hold at most 1000 units per user (docs/adr/0063).
+def test_one_user_cannot_hold_more_than_the_cap(gateway: httpx.Client, alice: Account) -> None:
+    seller = new_account(gateway, "seller")
+    kettle, lamp = (new_product(gateway, seller, price=1_000, stock=1_000) for _ in range(2))
+
+    everything = place(gateway, alice, [(kettle["id"], 1_000), (lamp["id"], 1_000)])
+
+    assert everything.status_code == 409, everything.text
+    assert everything.headers["content-type"].startswith(PROBLEM)
+    problem = everything.json()
+    assert problem["type"].endswith("/held-units-cap-reached")
+    assert "at most 1000 units" in problem["detail"]
+    assert all_orders(gateway, alice) == []
+    # One full line is within the cap; once it is confirmed, not one more unit.
+    kettles = place_ok(gateway, alice, [(kettle["id"], 1_000)])
+    assert wait_final(gateway, alice, kettles["id"])["status"] == "CONFIRMED"
+    assert place(gateway, alice, [(lamp["id"], 1)]).status_code == 409
+    assert stock_of(gateway, lamp["id"]) == 1_000  # nothing was ever reserved for alice
+    # Cancelling gives the units back.
+    assert gateway.post(f"/v1/orders/{kettles['id']}/cancel", headers=alice.auth).is_success
+    assert place(gateway, alice, [(lamp["id"], 1)]).status_code == 202
 
 
 # Finding 6 (business): an access token kept working after logout or family revocation.
