@@ -64,10 +64,13 @@ class KafkaSecuritySettings(BaseModel):
         return self
 
     def _sasl_settings_given(self) -> bool:
+        # The mechanism only when it is not the default: a dump of these settings, loaded
+        # again, gives the default explicitly.
+        default_mechanism = type(self).model_fields["kafka_sasl_mechanism"].default
         return bool(
             self.kafka_sasl_username
             or self.kafka_sasl_password is not None
-            or "kafka_sasl_mechanism" in self.model_fields_set
+            or self.kafka_sasl_mechanism != default_mechanism
         )
 
     def kafka_sasl_password_value(self) -> str:

@@ -78,6 +78,14 @@ def test_ssl_alone_encrypts_and_trusts_the_system_cas_without_a_cafile() -> None
     assert "sasl_mechanism" not in options
 
 
+def test_settings_dumped_and_loaded_again_stay_valid() -> None:
+    plain = MessagingSettings()
+    assert MessagingSettings.model_validate(plain.model_dump()) == plain
+    scram_settings = MessagingSettings.model_validate(scram())
+    again = MessagingSettings.model_validate(scram_settings.model_dump())
+    assert again.kafka_sasl_password_value() == PASSWORD
+
+
 def test_a_missing_ca_file_fails_when_the_client_is_built(tmp_path: Path) -> None:
     settings = MessagingSettings.model_validate(scram(kafka_ssl_cafile=tmp_path / "absent.crt"))
     with pytest.raises(FileNotFoundError):
