@@ -142,14 +142,14 @@ ADDRESS_LIMIT = 6
 
 
 @pytest.fixture(scope="module")
-def strict_gateway(
+def strict_platform(
     running: RunningPlatform, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[httpx.Client]:
+) -> Iterator[PlatformConfig]:
     """Its own auth (low limits) and gateway; users, products and orders of ``running``."""
     tmp = tmp_path_factory.mktemp(f"strict-{running.profile}")
     main = running.platform.config
     ports = {**main.ports}
-    ports["gateway"], ports["auth"] = free_ports(2)
+    ports["gateway"], ports["auth"], admin_port = free_ports(3)
     # Same profile (Redis when the platform has it), own key prefixes and own SQLite file.
     env = {k: v for k, v in main.extra_env.items() if not k.endswith("_DATABASE_URL")}
     for name in ("AUTH", "GATEWAY"):
@@ -157,7 +157,13 @@ def strict_gateway(
             env[f"{name}_REDIS_KEY_PREFIX"] += "strict:"
     env["AUTH_LOGIN_RATE_PER_ACCOUNT"] = str(ACCOUNT_LIMIT)
     env["AUTH_LOGIN_RATE_PER_ADDRESS"] = str(ADDRESS_LIMIT)
-    config = PlatformConfig(ports=ports, var_dir=tmp / "var", log_dir=tmp / "logs", extra_env=env)
+    config = PlatformConfig(
+        ports=ports,
+        gateway_admin_port=admin_port,
+        var_dir=tmp / "var",
+        log_dir=tmp / "logs",
+        extra_env=env,
+    )
     platform = Platform(config)
     envs = service_environments(config)
     # Trusted by the running platform's user service: its credential and its proof key pair.
@@ -172,10 +178,15 @@ def strict_gateway(
         platform.wait_ready(("auth",))
         platform.start_service("gateway", envs["gateway"])
         platform.wait_ready(("gateway",))
-        with httpx.Client(base_url=config.url("gateway"), timeout=15.0) as client:
-            yield client
+        yield config
     finally:
         platform.stop()
+
+
+@pytest.fixture(scope="module")
+def strict_gateway(strict_platform: PlatformConfig) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=strict_platform.url("gateway"), timeout=15.0) as client:
+        yield client
 
 
 def test_too_many_logins_are_429_with_retry_after(strict_gateway: httpx.Client) -> None:
@@ -202,3 +213,23 @@ def test_too_many_logins_are_429_with_retry_after(strict_gateway: httpx.Client) 
     ]
     assert statuses[:-1] == [401] * (len(statuses) - 1)
     assert statuses[-1] == 429
+
+
+def test_a_forwarded_address_sent_straight_to_auth_escapes_no_limit(
+    strict_platform: PlatformConfig,
+) -> None:
+    """Issue 9, finding 1: auth took the client address from any caller's X-Forwarded-For,
+    so a new address per attempt, sent to auth's port, was a fresh budget each time. Now
+    only the gateway's proof names an address; without one it is the TCP peer."""
+    statuses = []
+    with httpx.Client(base_url=strict_platform.url("auth"), timeout=15.0) as direct:
+        for attempt in range(ADDRESS_LIMIT + 1):
+            statuses.append(
+                direct.post(
+                    "/v1/auth/login",
+                    json={"email": unique_email("rotate"), "password": "guess"},
+                    headers={"X-Forwarded-For": f"198.51.100.{attempt + 1}"},
+                ).status_code
+            )
+    assert set(statuses) <= {401, 429}
+    assert 429 in statuses, "rotating X-Forwarded-For still bought a fresh address budget"

@@ -161,6 +161,44 @@ def test_every_port_refuses_a_megabyte_header_with_431(
     assert b"application/problem+json" in answer
 
 
+@pytest.mark.parametrize("service", ["gateway", "user", "auth", "product", "order"])
+def test_every_port_refuses_two_thousand_small_headers_with_431(
+    running: RunningPlatform, service: str
+) -> None:
+    host, port = running.url(service).removeprefix("http://").split(":")
+    many = b"".join(b"X-Filler-%04d: %s\r\n" % (n, b"f" * 24) for n in range(2000))  # ~84 KB
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n"
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        with contextlib.suppress(ConnectionError):
+            connection.sendall(head)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
+
+
+# Finding 4 (medium): a client that sent part of a head kept its connection past 90 s.
+def test_every_port_ends_a_head_that_never_completes_within_its_timeout(
+    running: RunningPlatform,
+) -> None:
+    connections = []
+    for service in ("gateway", "user", "auth", "product", "order"):
+        host, port = running.url(service).removeprefix("http://").split(":")
+        connection = socket.create_connection((host, int(port)), timeout=20)
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        connections.append((service, connection))
+    started = time.monotonic()
+    for service, connection in connections:
+        with connection:
+            answer = b""
+            with contextlib.suppress(ConnectionError):
+                while chunk := connection.recv(65536):
+                    answer += chunk
+        assert answer.startswith(b"HTTP/1.1 408 "), (service, answer[:200])
+    # The default head timeout is 10 s; the sweep that enforces it runs every second.
+    assert time.monotonic() - started < 15
+
+
 # Finding 5 (low): every answer said `server: uvicorn`.
 @pytest.mark.parametrize("service", ["gateway", "user", "auth", "product", "order"])
 def test_no_port_names_its_server(running: RunningPlatform, service: str) -> None:
