@@ -236,6 +236,24 @@ def test_no_redirect_reflects_the_host_header(gateway: httpx.Client) -> None:
     assert "evil.example" not in response.headers.get("location", "")
 
 
+@pytest.mark.parametrize("hidden", ["\x00", "\u202e", "\u200b", "\ufeff", "\n"])
+def test_text_fields_and_ids_refuse_control_and_format_characters(
+    gateway: httpx.Client, alice: Account, hidden: str
+) -> None:
+    def assert_422(response: httpx.Response) -> None:
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"].startswith(PROBLEM)
+
+    for field in ("name", "description"):
+        body = {"name": "Kettle", "description": "Boils water", "price": 100, "stock": 1}
+        body[field] = f"Ket{hidden}tle"
+        assert_422(gateway.post("/v1/products", json=body, headers=alice.auth))
+    order = {"items": [{"product_id": f"p{hidden}1", "quantity": 1}]}
+    assert_422(gateway.post("/v1/orders", json=order, headers=alice.auth))
+    assert_422(gateway.get("/v1/products", params={"q": f"{hidden}zzzz"}))
+    assert gateway.get("/v1/products", params={"q": "zzzz-no-such-thing"}).json()["items"] == []
+
+
 def test_the_docs_load_swagger_ui_from_the_gateway_not_a_cdn(gateway: httpx.Client) -> None:
     page = gateway.get("/docs")
     assert page.status_code == 200
