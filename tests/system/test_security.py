@@ -17,6 +17,7 @@ import pytest
 from nacl.signing import SigningKey
 
 from commerce.kernel.http.gateway_proof import encode_proof
+from tests.broker import listening_addresses
 from tests.system.accounts import Account, new_account
 from tests.system.conftest import RunningPlatform
 from tests.system.test_ordering import (
@@ -142,6 +143,16 @@ def test_the_internal_credential_check_needs_its_credential(
 def test_through_the_gateway_everything_still_works(gateway: httpx.Client, alice: Account) -> None:
     me = gateway.get("/v1/users/me", headers=alice.auth)
     assert me.status_code == 200 and me.json()["id"] == alice.id
+
+
+# Finding 2 (high): the broker accepted anyone's events. In production the services' listener
+# needs SCRAM-SHA-512 over TLS and each service's KafkaUser may write only its own topics
+# (tests/deploy/test_kafka_users.py). The embedded broker cannot authenticate (ADR 0046), so
+# the platform's broker listens on loopback only.
+def test_the_platforms_broker_listens_on_loopback_only(running: RunningPlatform) -> None:
+    broker = running.platform.broker
+    assert broker is not None and broker.port is not None
+    assert listening_addresses(broker.port) == {"127.0.0.1"}
 
 
 # Finding 3 (medium): no limit on header size. Every port refuses an oversized head itself.
