@@ -186,15 +186,20 @@ class Forwarder:
         )
         span = None
         if tracing_enabled():
-            # A client span per attempt, whose context the upstream continues (it replaces
-            # the client's traceparent, which is this span's ancestor).
-            span = self._tracer.start_span(
-                method,
-                kind=SpanKind.CLIENT,
-                attributes={"http.request.method": method, "server.address": upstream},
-            )
+            # The upstream continues this trace (its traceparent replaces the client's, an
+            # ancestor). A recorded trace gets a client span per attempt; an unsampled one
+            # (most requests) passes the server span's context on as it is, since a span
+            # nobody records would cost a sampling decision and ids for nothing.
             carrier: dict[str, str] = {}
-            propagate.inject(carrier, context=trace.set_span_in_context(span))
+            if trace.get_current_span().is_recording():
+                span = self._tracer.start_span(
+                    method,
+                    kind=SpanKind.CLIENT,
+                    attributes={"http.request.method": method, "server.address": upstream},
+                )
+                propagate.inject(carrier, context=trace.set_span_in_context(span))
+            else:
+                propagate.inject(carrier)
             outgoing.update(carrier)
         try:
             response = await self._session.request(
