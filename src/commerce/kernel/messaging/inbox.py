@@ -76,4 +76,4 @@ class InboxRows:
 async def purge_inbox(session: AsyncConnection, table: Table, *, older_than: datetime) -> int:
     """Forget events processed before ``older_than`` (naive UTC); returns how many."""
     result = await session.execute(delete(table).where(table.c.processed_at < older_than))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)

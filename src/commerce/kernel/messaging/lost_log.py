@@ -85,4 +85,4 @@ class ClusterWatch:
                 .where(table.c.published_at.is_not(None))
                 .values(published_at=None, claimed_until=None)
             )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return int(result.rowcount or 0)

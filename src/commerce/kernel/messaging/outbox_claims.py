@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, exists, or_, select, update
+from sqlalchemy import BindParameter, Table, and_, bindparam, delete, exists, or_, select, update
 from sqlalchemy.engine import Row
 
 from commerce.kernel.backoff import backoff_seconds
@@ -87,7 +87,7 @@ class OutboxClaims:
         self._clock = clock
         stamp = table.c.claimed_until.type
         now, until = bindparam("b_now", type_=stamp), bindparam("b_until", type_=stamp)
-        ids = bindparam("b_ids", expanding=True)
+        ids: BindParameter[int] = bindparam("b_ids", expanding=True)
         candidate = table.alias("candidate")
         claimable = _claimable(table, candidate, now)
         limit = settings.outbox_batch_size

@@ -48,8 +48,11 @@ class OutboxHousekeeping:
         self._table = table
         self._settings = settings
         self._clock = clock
-        may_lose_log = admin is not None and settings.kafka_broker_may_lose_log
-        self.cluster_watch = ClusterWatch(connections, table, admin) if may_lose_log else None
+        self.cluster_watch = (
+            ClusterWatch(connections, table, admin)
+            if admin is not None and settings.kafka_broker_may_lose_log
+            else None
+        )
         # Read by the backlog gauges at scrape time; refreshed by each run.
         self.last_backlog = Backlog(0, 0.0)
 

@@ -192,6 +192,7 @@ class ServiceMiddleware:
                 )
             if span is not None:
                 span.end()
+            if span_token is not None:
                 context.detach(span_token)
             current_request_id.reset(id_token)
 

@@ -69,8 +69,13 @@ class HeldUnits(Protocol):
 class OrderUnitOfWork(InboxUnitOfWork, Protocol):
     """One transaction; ``commit`` also writes the aggregates' events to the outbox."""
 
-    orders: OrderRepository
-    held_units: HeldUnits
+    # Read-only properties, not attributes: a protocol's attribute is invariant, so an adapter
+    # whose ``orders`` is its own repository class would not match it.
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def held_units(self) -> HeldUnits: ...
 
 
 class OrderQueries(Protocol):

@@ -53,5 +53,9 @@ class ReservationRepository(Protocol):
 class ProductUnitOfWork(InboxUnitOfWork, Protocol):
     """One transaction: repositories, the inbox, and the outbox written on commit."""
 
-    products: ProductRepository
-    reservations: ReservationRepository
+    # Read-only properties: a protocol's attribute is invariant (see order's ports).
+    @property
+    def products(self) -> ProductRepository: ...
+
+    @property
+    def reservations(self) -> ReservationRepository: ...

@@ -96,7 +96,7 @@ def _never_cached(response: Response) -> None:
     response.headers["Pragma"] = "no-cache"
 
 
-_PROBLEM = {"content": {"application/problem+json": {}}}
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 _NOT_JSON: dict[int | str, dict[str, Any]] = {
     400: {"description": "The body is not valid JSON", **_PROBLEM}
 }

@@ -82,7 +82,7 @@ class SqlaHeldUnits:
 
     async def _changed(self, statement: Executable, parameters: dict[str, Any]) -> bool:
         result = await self._session.execute(statement, parameters)
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)
 
 
 class BatchReleases:

@@ -124,7 +124,7 @@ class SqlaOrderRepository:
                 "b_version": order.version,
             },
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if result.rowcount != 1:
             raise StaleOrder(order.id)
         if order.total is not None:
             await self._session.execute(

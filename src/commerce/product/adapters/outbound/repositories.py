@@ -87,7 +87,7 @@ class SqlaProductRepository:
             result = await self._session.execute(
                 _TAKE_STOCK, {"b_id": line.product_id, "b_quantity": line.quantity}
             )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
+            if result.rowcount != 1:
                 raise StockChanged(line.product_id)
 
     async def return_stock(self, lines: Sequence[ReservedLine]) -> None:
