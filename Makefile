@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-integration test-system lint bench bench-tools clean
+.PHONY: run test test-unit test-integration test-system lint fmt bench bench-tools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+fmt: $(STAMP)  ## ruff's fixes, then its format, in place; what it cannot fix it prints
+	$(BIN)/ruff check --fix --exit-zero src tests bench
+	$(BIN)/ruff format src tests bench
 
 bench: $(STAMP) bench-tools  ## printed figures, each against a baseline measured in the same run
 	$(BIN)/python bench/gateway.py
