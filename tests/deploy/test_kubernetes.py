@@ -3,25 +3,26 @@ and the services' configuration against the code's settings."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
+from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
 import pytest
-import yaml
 
 from commerce.cli import APPS
 from commerce.gateway.settings import GatewaySettings
 from tests.deploy.conftest import (
-    KUBERNETES,
     OVERLAYS,
+    Resource,
     collect_overlays,
     container_env,
+    edited_prod,
+    is_builtin,
     named,
     of_kind,
+    pod_spec,
+    render,
 )
-from tests.deploy.kustomize import Resource, is_builtin, normalised, pod_spec, resource_id
 from tests.deploy.service_settings import (
     all_models,
     check_container_env,
@@ -65,27 +66,12 @@ def test_the_schema_check_catches_a_misspelt_field(overlays: dict[str, list[Reso
     assert "readinesProbe" in " ".join(builtin_errors(deployment))
 
 
-def test_renders_as_kubectl_kustomize_does() -> None:
-    """This renderer against the real kustomize (inside kubectl), when it is installed."""
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        pytest.skip(
-            "kubectl is not installed: the Python rendering was not compared with kustomize"
-        )
-    ours = collect_overlays()
-    for name in OVERLAYS:
-        result = subprocess.run(
-            [kubectl, "kustomize", str(KUBERNETES / "overlays" / name)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert result.returncode == 0, result.stderr
-        theirs = {resource_id(r): normalised(r) for r in yaml.safe_load_all(result.stdout) if r}
-        mine = {resource_id(r): normalised(r) for r in ours[name]}
-        assert mine.keys() == theirs.keys()
-        for key in mine:
-            assert mine[key] == theirs[key], key
+def test_a_patch_that_matches_nothing_fails_the_rendering(tmp_path: Path) -> None:
+    """kustomize itself renders: what it refuses is a failure, never a silently empty overlay."""
+    patch = "overlays/prod/patches/gateway.yaml"
+    overlay = edited_prod(tmp_path, patch, "  name: gateway\n", "  name: gatewey\n")
+    with pytest.raises(pytest.fail.Exception, match="gatewey"):
+        render(overlay)
 
 
 # --- workloads ---------------------------------------------------------------------------
@@ -114,7 +100,6 @@ def test_pods_run_unprivileged_with_a_read_only_root(overlay: list[Resource]) ->
     for workload in workloads(overlay):
         name = f"{workload['kind']}/{workload['metadata']['name']}"
         spec = pod_spec(workload)
-        assert spec is not None
         pod = spec.get("securityContext", {})
         if (
             pod.get("runAsNonRoot") is not True

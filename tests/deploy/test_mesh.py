@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from commerce.cli import APPS
 from commerce.contracts.topics import ALL_TOPICS, dlq_topic
-from tests.deploy.conftest import KUBERNETES, OVERLAYS, container_env, named, of_kind
+from tests.deploy.conftest import (
+    KUBERNETES,
+    OVERLAYS,
+    Resource,
+    container_env,
+    edited_prod,
+    is_builtin,
+    named,
+    of_kind,
+    render,
+)
 from tests.deploy.crd_schemas import CrdVersion, crd_errors
-from tests.deploy.kustomize import Resource, is_builtin, render
 from tests.deploy.service_settings import effective, service_model, url_host_port
 
 pytestmark = pytest.mark.deploy
@@ -49,13 +57,8 @@ def test_custom_resources_match_their_crds(overlay: list[Resource], crds: Crds) 
 
 def test_a_typo_in_an_istio_field_is_reported(tmp_path: Path, crds: Crds) -> None:
     """The manifests with one misspelt key (``timout:``) fail the same check as above."""
-    copy = tmp_path / "kubernetes"
-    shutil.copytree(KUBERNETES, copy)
-    traffic = copy / "base" / "app" / "istio" / "traffic.yaml"
-    text = traffic.read_text()
-    assert "      timeout: " in text
-    traffic.write_text(text.replace("      timeout: ", "      timout: ", 1))
-    broken = render(copy / "overlays" / "prod")
+    traffic = "base/app/istio/traffic.yaml"
+    broken = render(edited_prod(tmp_path, traffic, "      timeout: ", "      timout: "))
     problems = [p for r in custom_resources(broken) for p in crd_errors(r, crds)]
     assert len(problems) == 1, problems
     assert "VirtualService/" in problems[0] and "'timout' was unexpected" in problems[0]
