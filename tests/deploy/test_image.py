@@ -5,12 +5,11 @@ No Docker engine runs here, so the image is never built in these tests (CI build
 
 from __future__ import annotations
 
-import json
-import re
 import subprocess
 import sys
 from pathlib import Path
 
+import dockerfile
 import pytest
 
 from commerce.cli import APPS
@@ -21,21 +20,23 @@ pytestmark = pytest.mark.deploy
 DOCKERFILE = DEPLOY / "Dockerfile"
 
 
-def instructions(text: str) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) with line continuations joined and comments dropped."""
-    joined = re.sub(r"\\\n", " ", text)
-    result = []
-    for line in joined.splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            word, _, rest = line.partition(" ")
-            result.append((word.upper(), rest.strip()))
-    return result
+def instructions() -> list[dockerfile.Command]:
+    """The Dockerfile as BuildKit's own parser reads it (the `dockerfile` package)."""
+    return list(dockerfile.parse_file(str(DOCKERFILE)))
 
 
-def final_stage(text: str) -> list[tuple[str, str]]:
-    steps = instructions(text)
-    last_from = max(i for i, (word, _) in enumerate(steps) if word == "FROM")
+def of(steps: list[dockerfile.Command], word: str) -> list[dockerfile.Command]:
+    return [step for step in steps if step.cmd.upper() == word]
+
+
+def only(steps: list[dockerfile.Command], word: str) -> dockerfile.Command:
+    (step,) = of(steps, word)
+    return step
+
+
+def final_stage() -> list[dockerfile.Command]:
+    steps = instructions()
+    last_from = max(i for i, step in enumerate(steps) if step.cmd.upper() == "FROM")
     return steps[last_from:]
 
 
@@ -59,41 +60,41 @@ def test_hadolint_would_catch_a_bad_dockerfile(tmp_path: Path) -> None:
 
 
 def test_multi_stage_build_with_a_slim_python_runtime() -> None:
-    text = DOCKERFILE.read_text()
-    default_base = re.search(r"^ARG PYTHON_IMAGE=(\S+)", text, re.M)
-    assert default_base and default_base.group(1) == "python:3.11-slim"
-    froms = [args for word, args in instructions(text) if word == "FROM"]
+    steps = instructions()
+    assert "PYTHON_IMAGE=python:3.11-slim" in [v for arg in of(steps, "ARG") for v in arg.value]
+    froms = of(steps, "FROM")
     assert len(froms) >= 2, "a builder stage and a runtime stage"
-    assert froms[-1].split()[0] == "${PYTHON_IMAGE}"
+    assert froms[-1].value[0] == "${PYTHON_IMAGE}"
 
 
 def test_runtime_stage_runs_commerce_as_an_unprivileged_user() -> None:
-    stage = final_stage(DOCKERFILE.read_text())
-    words = dict(stage)
-    user = words["USER"].split(":")[0]
+    stage = final_stage()
+    (user_group,) = only(stage, "USER").value
+    user = user_group.split(":")[0]
     assert user.isdigit() and int(user) >= 1000, (
         "a numeric non-root uid (runAsNonRoot can check it)"
     )
-    assert json.loads(words["ENTRYPOINT"]) == ["commerce"]
-    assert json.loads(words["CMD"]) == ["serve", "gateway"]
+    entrypoint, cmd = only(stage, "ENTRYPOINT"), only(stage, "CMD")
+    assert entrypoint.json and entrypoint.value == ("commerce",)
+    assert cmd.json and cmd.value == ("serve", "gateway")
 
 
 def test_runtime_stage_has_no_compilers_caches_or_sources() -> None:
-    stage = final_stage(DOCKERFILE.read_text())
-    runs = " ".join(args for word, args in stage if word == "RUN")
+    stage = final_stage()
+    runs = " ".join(" ".join(step.value) for step in of(stage, "RUN"))
     for forbidden in ("apt-get install", "gcc", "build-essential", "pip install"):
         assert forbidden not in runs
-    copies = [args for word, args in stage if word in ("COPY", "ADD")]
-    assert copies == ["--from=builder /opt/venv /opt/venv"], copies
-    builder = instructions(DOCKERFILE.read_text())[: -len(stage)]
-    assert any("--no-cache-dir" in args for word, args in builder if word == "RUN")
+    copies = [(step.flags, step.value) for step in of(stage, "COPY") + of(stage, "ADD")]
+    assert copies == [(("--from=builder",), ("/opt/venv", "/opt/venv"))], copies
+    builder = instructions()[: -len(stage)]
+    assert any("--no-cache-dir" in " ".join(step.value) for step in of(builder, "RUN"))
 
 
 def test_healthcheck_asks_the_service_for_healthz() -> None:
-    words = dict(final_stage(DOCKERFILE.read_text()))
-    check = words["HEALTHCHECK"]
-    assert "CMD" in check and "urllib" in check and "/healthz" in check
-    assert "HEALTHCHECK_PORT" in check
+    check = only(final_stage(), "HEALTHCHECK").value
+    assert check[0] == "CMD"
+    assert "urllib" in check[-1] and "/healthz" in check[-1]
+    assert "HEALTHCHECK_PORT" in check[-1]
 
 
 def test_every_app_and_migration_is_a_command_of_the_image() -> None:
@@ -121,7 +122,7 @@ def test_dockerignore_sends_only_what_the_build_copies() -> None:
     assert lines[0] == "**", "exclude everything, then re-include what the Dockerfile copies"
     included = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
     copied = set()
-    for word, args in instructions(DOCKERFILE.read_text()):
-        if word == "COPY" and not args.startswith("--from"):
-            copied |= {source.rstrip("/").removeprefix("./") for source in args.split()[:-1]}
+    for step in of(instructions(), "COPY"):
+        if not any(flag.startswith("--from") for flag in step.flags):
+            copied |= {source.rstrip("/").removeprefix("./") for source in step.value[:-1]}
     assert copied == included
