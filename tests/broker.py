@@ -11,11 +11,11 @@ test that restarts the broker starts its own :class:`EmbeddedBroker` instead.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
@@ -102,26 +102,10 @@ async def eventually(condition: object, *, interval: float = 0.05) -> None:
         await asyncio.sleep(interval)
 
 
-LISTEN = "0A"  # the TCP state "listening" in /proc/net/tcp
-
-
 def listening_addresses(port: int) -> set[str]:
     """Local addresses of this machine's listening TCP sockets on ``port`` (IPv4 and IPv6)."""
-    found = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        path = Path(table)
-        if not path.exists():
-            continue
-        for line in path.read_text().splitlines()[1:]:
-            local, state = line.split()[1], line.split()[3]
-            address, _, hex_port = local.partition(":")
-            if state == LISTEN and int(hex_port, 16) == port:
-                found.add(str(_address(address)))
-    return found
-
-
-def _address(little_endian_hex: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-    raw = bytes.fromhex(little_endian_hex)
-    # The kernel prints each 32-bit word in host (little-endian) order.
-    words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
-    return ipaddress.ip_address(words)
+    return {
+        connection.laddr.ip
+        for connection in psutil.net_connections("tcp")
+        if connection.status == psutil.CONN_LISTEN and connection.laddr.port == port
+    }
