@@ -192,7 +192,9 @@ def test_autoscalers_and_disruption_budgets_cover_each_deployment(overlay: list[
 
 
 def test_production_keeps_two_replicas_of_everything(overlays: dict[str, list[Resource]]) -> None:
-    for hpa in of_kind(overlays["prod"], "HorizontalPodAutoscaler"):
+    autoscalers = of_kind(overlays["prod"], "HorizontalPodAutoscaler")
+    assert {hpa["metadata"]["name"] for hpa in autoscalers} == set(APPS)
+    for hpa in autoscalers:
         assert hpa["spec"]["minReplicas"] >= 2, hpa["metadata"]["name"]
 
 
