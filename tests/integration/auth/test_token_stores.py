@@ -111,8 +111,17 @@ async def test_revoking_a_family_is_idempotent(store: RefreshTokenStore) -> None
     assert found is not None and found.family.revoked_at == at + timedelta(seconds=1)
 
 
-async def test_revoking_an_unknown_family_is_harmless(store: RefreshTokenStore) -> None:
-    await store.revoke_family(str(uuid.uuid4()), now())
+async def test_revoking_an_unknown_family_leaves_the_others_alone(
+    store: RefreshTokenStore,
+) -> None:
+    at = now()
+    family, first = TokenFamily.start(claims(), new_hash(), at, TTL)
+    await store.add_family(family, first)
+    await store.revoke_family(str(uuid.uuid4()), at)
+    found = await store.find(first.token_hash)
+    assert found is not None and found.family.revoked_at is None
+    successor = found.family.rotate(found.token, new_hash(), at, TTL)
+    assert await store.rotate(found.token, successor) is Rotation.ROTATED
 
 
 async def test_a_revocation_between_find_and_rotate_refuses_the_rotation(
