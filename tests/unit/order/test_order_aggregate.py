@@ -94,9 +94,18 @@ def test_placing_refuses_invalid_lines(lines: list[tuple[str, int]]) -> None:
         Order.place(order_id="o-1", user_id="u-1", lines=lines, now=T0)
 
 
-def test_placing_accepts_the_limits() -> None:
-    Order.place(order_id="o-1", user_id="u-1", lines=[(f"p-{i}", 1000) for i in range(50)], now=T0)
-    Order.place(order_id="o-2", user_id="u-1", lines=[("p-1", 1)], now=T0)
+@pytest.mark.parametrize(
+    "lines",
+    [[(f"p-{i}", 1000) for i in range(50)], [("p-1", 1)]],
+    ids=["50-lines-of-1000", "one-unit"],
+)
+def test_placing_accepts_the_limits(lines: list[tuple[str, int]]) -> None:
+    order = Order.place(order_id="o-1", user_id="u-1", lines=lines, now=T0)
+    assert order.status is OrderStatus.PENDING
+    assert [(line.product_id, line.quantity) for line in order.lines] == lines
+    (event,) = order.pull_events()
+    assert isinstance(event, OrderPlaced)
+    assert event.lines == tuple(RequestedLine(product_id=p, quantity=q) for p, q in lines)
 
 
 def test_stock_reserved_confirms_with_the_catalog_prices_and_total() -> None:
