@@ -10,6 +10,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +24,20 @@ REQUIRE = os.environ.get("COMMERCE_TEST_REQUIRE_SERVICES") == "1"
 MYSQL_SERVER_URL = os.environ.get("COMMERCE_TEST_MYSQL_URL", "mysql+asyncmy://root@127.0.0.1:3306")
 REDIS_URL = os.environ.get("COMMERCE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 RUN_ID = uuid.uuid4().hex[:8]
+TESTS = Path(__file__).resolve().parent
+# A test's kind follows from its directory, whatever its module says (a `pytestmark` in a
+# conftest.py marks nothing), so `-m integration` and the like select every test of a kind.
+MARKER_OF_DIRECTORY = {"integration": "integration", "system": "system", "deploy": "deploy"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects anything
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path.resolve()
+        if path.is_relative_to(TESTS):
+            marker = MARKER_OF_DIRECTORY.get(path.relative_to(TESTS).parts[0])
+            if marker is not None:
+                item.add_marker(marker)
 
 
 def unavailable(what: str, error: BaseException) -> None:

@@ -18,8 +18,6 @@ import pytest
 from commerce.platform import DEFAULT_PORTS, Platform, PlatformConfig
 from tests.conftest import RUN_ID, MariaDbDatabases
 
-pytestmark = pytest.mark.system
-
 # Generous login limits so that the suite's own sign-ins never trip them; the rate-limit
 # tests lower them on a separate gateway/auth pair where they need to.
 SYSTEM_ENV = {

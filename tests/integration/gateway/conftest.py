@@ -13,8 +13,6 @@ from tests.integration.conftest import serving
 from tests.integration.gateway.stubs import Stubs
 from tests.unit.gateway.keys import AUDIENCE, ISSUER, SigningKey, jwks
 
-pytestmark = pytest.mark.integration
-
 CLIENT_ADDRESS = "203.0.113.7"
 GatewayFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 

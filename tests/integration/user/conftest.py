@@ -10,8 +10,6 @@ from commerce.kernel.db import Database
 from commerce.user.bootstrap import SERVICE_PACKAGE
 from tests.integration.conftest import migrated_database
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 async def database(database_url: str) -> AsyncIterator[Database]:
