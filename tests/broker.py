@@ -5,24 +5,31 @@ Use the session-wide broker by importing the fixture into a ``conftest.py``::
     from tests.broker import embedded_broker  # noqa: F401
 
 Tests sharing it keep apart by using their own topics (:func:`unique_topic`) and groups. A
-test that restarts the broker starts its own :class:`EmbeddedBroker` instead.
+test that restarts the broker starts its own :class:`EmbeddedBroker` instead. A service
+test that uses the platform's fixed topics takes a broker of its own (``own_broker``) and
+reads and writes them through ``kafka`` (:class:`BrokerClients`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import psutil
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
+from commerce.contracts.envelope import EventEnvelope
 from commerce.kernel.messaging.embedded_broker import EmbeddedBroker
 from commerce.kernel.messaging.settings import MessagingSettings
 
 SENTINEL = b"__end_of_test_stream__"
+DEADLINE_SECONDS = 30.0
+Publish = Callable[[EventEnvelope | bytes, str], Awaitable[None]]
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +38,69 @@ def embedded_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedd
     log_path: Path = tmp_path_factory.mktemp("broker") / "tansu.log"
     with EmbeddedBroker(log_path=log_path) as broker:
         yield broker
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
+    """A broker for this test alone: its topics, groups and offsets start empty."""
+    with EmbeddedBroker(log_path=tmp_path / "tansu.log") as broker:
+        yield broker
+
+
+class BrokerClients:
+    """Readers and publishers on one broker, all stopped when the test ends."""
+
+    def __init__(self, bootstrap_servers: str, stack: AsyncExitStack) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self._stack = stack
+
+    async def reader(self, topic: str) -> AIOKafkaConsumer:
+        """Every partition of ``topic`` from its start, in no group (no join to wait for).
+        The topic must exist: a service creates its topics as it starts."""
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap_servers,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+        self._stack.push_async_callback(consumer.stop)
+        await consumer.topics()  # refreshes the metadata that partitions_for_topic reads
+        partitions = consumer.partitions_for_topic(topic) or set()
+        assert partitions, f"{topic} does not exist"
+        consumer.assign([TopicPartition(topic, p) for p in partitions])
+        await consumer.seek_to_beginning()
+        return consumer
+
+    async def publisher(self, topic: str) -> Publish:
+        """Sends an event (or raw bytes) to ``topic`` under a key, and waits for the ack."""
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap_servers)
+        await producer.start()
+        self._stack.push_async_callback(producer.stop)
+
+        async def send(event: EventEnvelope | bytes, key: str) -> None:
+            value = event if isinstance(event, bytes) else event.to_json()
+            await producer.send_and_wait(topic, value, key=key.encode())
+
+        return send
+
+
+@pytest.fixture
+async def kafka(own_broker: EmbeddedBroker) -> AsyncIterator[BrokerClients]:
+    async with AsyncExitStack() as stack:
+        yield BrokerClients(own_broker.bootstrap_servers, stack)
+
+
+async def events_keyed(consumer: AIOKafkaConsumer, key: str, count: int) -> list[EventEnvelope]:
+    """Events keyed ``key``, read until there are ``count`` (fails after
+    :data:`DEADLINE_SECONDS`). A batch may bring more, which a test unpacking them sees."""
+    found: list[EventEnvelope] = []
+    end = time.monotonic() + DEADLINE_SECONDS
+    while len(found) < count:
+        assert time.monotonic() < end, f"only {found} keyed {key}"
+        batches = await consumer.getmany(timeout_ms=200)
+        for records in batches.values():
+            found.extend(EventEnvelope.from_json(r.value) for r in records if r.key == key.encode())
+    return found
 
 
 def unique_topic(label: str = "test") -> str:

@@ -1,9 +1,10 @@
 """Shared pieces of adapter tests: databases on both backends (a SQLite file and a fresh
-MariaDB database), a service app served in-process, a broker of the test's own."""
+MariaDB database), a service app served in-process, a broker of the test's own and clients
+of it (from tests/broker.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from commerce.kernel.db import Database
-from commerce.kernel.messaging.embedded_broker import EmbeddedBroker
+from tests.broker import kafka, own_broker  # noqa: F401  (fixtures of this directory)
 
 
 @pytest.fixture(params=["sqlite", "mariadb"])
@@ -43,11 +44,3 @@ async def serving(
         transport = httpx.ASGITransport(app=app, client=client_address or ("127.0.0.1", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
             yield client
-
-
-@pytest.fixture
-def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
-    """A Kafka-protocol broker for this test alone: consumer groups start with no members
-    and no offsets."""
-    with EmbeddedBroker(log_path=tmp_path / "tansu.log") as broker:
-        yield broker

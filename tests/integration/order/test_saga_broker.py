@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from commerce.contracts.catalog import PricedLine, ProductCreated, StockReleased, StockReserved
 from commerce.contracts.envelope import EventEnvelope, EventPayload
@@ -24,78 +21,27 @@ from commerce.contracts.topics import CATALOG_EVENTS, ORDER_EVENTS
 from commerce.kernel.messaging.embedded_broker import EmbeddedBroker
 from commerce.order.bootstrap import create_app
 from commerce.order.settings import Settings
+from tests.broker import DEADLINE_SECONDS, BrokerClients, events_keyed
 from tests.identity import as_user
 from tests.integration.conftest import serving
 
 pytestmark = pytest.mark.integration
 
 BUYER = as_user("buyer-1", "b@example.com", "USER")
-DEADLINE_SECONDS = 30.0
-
-
-@pytest.fixture
-def broker(own_broker: EmbeddedBroker) -> EmbeddedBroker:
-    return own_broker
 
 
 @pytest.fixture
 async def client(
-    broker: EmbeddedBroker, database_url: str, tmp_path: Path
+    own_broker: EmbeddedBroker, database_url: str, tmp_path: Path
 ) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(
         database_url=database_url,
         var_dir=tmp_path,
-        kafka_bootstrap_servers=broker.bootstrap_servers,
+        kafka_bootstrap_servers=own_broker.bootstrap_servers,
         redrive_after_seconds=600,
     )
     async with serving(create_app(settings)) as client:
         yield client
-
-
-@pytest.fixture
-async def order_events(broker: EmbeddedBroker) -> AsyncIterator[AIOKafkaConsumer]:
-    consumer = AIOKafkaConsumer(
-        ORDER_EVENTS,
-        bootstrap_servers=broker.bootstrap_servers,
-        group_id=f"test-{uuid.uuid4().hex}",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    try:
-        yield consumer
-    finally:
-        await consumer.stop()
-
-
-@pytest.fixture
-async def publish(broker: EmbeddedBroker) -> AsyncIterator[Any]:
-    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers)
-    await producer.start()
-
-    async def send(envelope: EventEnvelope, key: str) -> None:
-        await producer.send_and_wait(CATALOG_EVENTS, envelope.to_json(), key=key.encode())
-
-    try:
-        yield send
-    finally:
-        await producer.stop()
-
-
-async def events_of(consumer: AIOKafkaConsumer, order_id: str, count: int) -> list[EventEnvelope]:
-    """The first ``count`` events of ``order_id`` on the order topic (fails after a deadline)."""
-    found: list[EventEnvelope] = []
-    end = time.monotonic() + DEADLINE_SECONDS
-    while len(found) < count:
-        assert time.monotonic() < end, f"only {found} for {order_id}"
-        batches = await consumer.getmany(timeout_ms=200)
-        for records in batches.values():
-            for record in records:
-                envelope = EventEnvelope.from_json(record.value)
-                if envelope.data.get("order_id") == order_id:
-                    assert record.key == order_id.encode()
-                    found.append(envelope)
-    return found
 
 
 async def wait_status(client: httpx.AsyncClient, order_id: str, status: str) -> dict:
@@ -113,14 +59,17 @@ def wrap(payload: EventPayload) -> EventEnvelope:
 
 
 async def test_placed_orders_are_published_and_replies_confirm_them_once(
-    client: httpx.AsyncClient, order_events: AIOKafkaConsumer, publish: Any
+    client: httpx.AsyncClient, kafka: BrokerClients
 ) -> None:
+    order_events = await kafka.reader(ORDER_EVENTS)
+    publish = await kafka.publisher(CATALOG_EVENTS)
     body = {"items": [{"product_id": "p-1", "quantity": 2}]}
     response = await client.post("/v1/orders", json=body, headers=BUYER)
     assert response.status_code == 202, response.text
     order_id = response.json()["id"]
-    (placed,) = await events_of(order_events, order_id, 1)
+    (placed,) = await events_keyed(order_events, order_id, 1)
     assert placed.type == "OrderPlaced" and placed.source == "order"
+    assert placed.data["order_id"] == order_id
     assert placed.data["items"] == [{"product_id": "p-1", "quantity": 2}]
 
     await publish(
@@ -140,5 +89,5 @@ async def test_placed_orders_are_published_and_replies_confirm_them_once(
     assert cancel.status_code == 200
     await publish(wrap(StockReleased(order_id=order_id)), order_id)
     # one confirmation only, then the cancellation (the duplicate changed nothing)
-    types = [e.type for e in await events_of(order_events, order_id, 2)]
+    types = [e.type for e in await events_keyed(order_events, order_id, 2)]
     assert types == ["OrderConfirmed", "OrderCancelled"]
