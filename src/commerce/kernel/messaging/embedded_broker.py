@@ -154,6 +154,9 @@ class EmbeddedBroker:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             preexec_fn=die_with_parent,
+            # Out of the terminal's process group: Ctrl-C on `make run` would stop it at once,
+            # while the services still talk to it as they stop (the platform stops it last).
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while not _accepts_connections(self.host, port):
