@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import os
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -20,6 +22,7 @@ from commerce.platform import (
     PlatformConfig,
     run_until_signalled,
 )
+from commerce.terminal import LOG_FORMAT_ENV, LOG_FORMATS
 
 APPS = (*SERVICES, "gateway")
 
@@ -58,6 +61,14 @@ def _migrate(name: str, revision: str, down: bool) -> int:
 
 
 def _up(args: argparse.Namespace) -> int:
+    # Imported here: only the supervisor renders logs; `commerce serve` never needs it.
+    from commerce.terminal.consoles import console_for
+
+    try:
+        console = console_for(args.log_format, os.environ, sys.stdout, sys.stderr)
+    except ValueError as error:
+        print(f"commerce up: {error}", file=sys.stderr)
+        return 2
     ports = {name: args.base_port + offset for offset, name in enumerate(("gateway", *SERVICES))}
     config = PlatformConfig(
         host=args.host,
@@ -65,7 +76,7 @@ def _up(args: argparse.Namespace) -> int:
         var_dir=Path(args.var_dir),
         gateway_admin_port=args.gateway_admin_port,
     )
-    return run_until_signalled(config)
+    return run_until_signalled(config, console)
 
 
 def _proof_key(directory: Path) -> int:
@@ -91,6 +102,13 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=DEFAULT_GATEWAY_ADMIN_PORT,
         help="where the gateway serves /metrics (not on its clients' port)",
+    )
+    up.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default=None,
+        help="auto (the default): readable lines on a terminal, JSON lines elsewhere; "
+        f"or set {LOG_FORMAT_ENV}",
     )
     serve = commands.add_parser("serve", help="run one service")
     serve.add_argument("name", choices=APPS)

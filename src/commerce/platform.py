@@ -16,10 +16,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO
+from typing import IO, Literal, Protocol
 
 from commerce.kernel.messaging.embedded_broker import EmbeddedBroker
 from commerce.kernel.processes import die_with_parent
@@ -54,6 +54,39 @@ class PlatformConfig:
         return self.url(name) + "/metrics"
 
 
+@dataclass(frozen=True)
+class ProcessStatus:
+    """One row of ``commerce up``'s status table."""
+
+    name: str
+    address: str
+    pid: int | None
+    state: Literal["starting", "ready", "running", "exited"]
+    exit_code: int | None = None
+    note: str = ""
+
+
+# Reads one child's combined stdout and stderr until it ends.
+ChildOutputReader = Callable[[str, IO[bytes]], None]
+
+
+class Console(Protocol):
+    """What ``commerce up`` shows (commerce.terminal has a JSON one and a readable one)."""
+
+    def reader(self) -> ChildOutputReader | None:
+        """Follows each child's output; ``None``: children write to this process's own
+        stdout and stderr, unread."""
+
+    def status(self, processes: Sequence[ProcessStatus]) -> None:
+        """Shows every process (once ready, then whenever one changes)."""
+
+    def say(self, message: str, *, problem: bool = False) -> None:
+        """A message of the supervisor's own."""
+
+    def drain(self) -> None:
+        """Waits until what the stopped children wrote has been shown."""
+
+
 def service_environments(config: PlatformConfig) -> dict[str, dict[str, str]]:
     """The environment of each process: its own port and database, and where its peers are."""
     envs: dict[str, dict[str, str]] = {}
@@ -78,9 +111,14 @@ def service_environments(config: PlatformConfig) -> dict[str, dict[str, str]]:
 class Platform:
     """Starts, watches and stops the service processes."""
 
-    def __init__(self, config: PlatformConfig) -> None:
+    def __init__(
+        self, config: PlatformConfig, read_output: ChildOutputReader | None = None
+    ) -> None:
         self.config = config
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        # Where a child writes without a log_dir: to a pipe this reads, else to our stdout.
+        self._read_output = read_output
+        self._ready_pids: set[int] = set()
         self._logs: list[IO[bytes]] = []
         self.broker: EmbeddedBroker | None = None
         # The credential between auth and the user service's internal check: always set
@@ -176,13 +214,17 @@ class Platform:
             self.config.log_dir.mkdir(parents=True, exist_ok=True)
             output = open(self.config.log_dir / f"{name}.log", "ab")  # noqa: SIM115
             self._logs.append(output)
-        self.processes[name] = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        piped = output is None and self._read_output is not None
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "commerce", "serve", name],
             env={**os.environ, **self.config.extra_env, **env},
-            stdout=output,
-            stderr=subprocess.STDOUT if output else None,
+            stdout=subprocess.PIPE if piped else output,
+            stderr=subprocess.STDOUT if output or piped else None,
             preexec_fn=die_with_parent,
         )
+        self.processes[name] = process
+        if self._read_output is not None and process.stdout is not None:
+            self._read_output(name, process.stdout)
 
     def wait_ready(self, names: tuple[str, ...], timeout: float = READY_TIMEOUT_SECONDS) -> None:
         import httpx  # here: `commerce serve` imports this module and has no use for httpx
@@ -197,6 +239,7 @@ class Platform:
                     raise RuntimeError(f"{name} exited with code {process.returncode} at start")
                 try:
                     if client.get(self.config.url(name) + "/readyz").status_code == 200:
+                        self._ready_pids.add(process.pid)
                         pending.pop(0)
                         continue
                 except httpx.TransportError:
@@ -242,6 +285,28 @@ class Platform:
             log.close()
         self._logs.clear()
 
+    def statuses(self) -> list[ProcessStatus]:
+        """Every process started, the gateway first (what ``commerce up`` shows)."""
+        names = [name for name in ("gateway", *SERVICES) if name in self.processes]
+        statuses = [self._status(name, self.processes[name]) for name in names]
+        if self.broker is not None:
+            address = self.kafka_bootstrap_servers or "-"
+            state: Literal["running", "exited"] = "running" if self.broker.running else "exited"
+            note = "embedded, in memory"
+            statuses.append(ProcessStatus("broker", address, self.broker.pid, state, note=note))
+        return statuses
+
+    def _status(self, name: str, process: subprocess.Popen[bytes]) -> ProcessStatus:
+        code = process.poll()
+        state: Literal["starting", "ready", "exited"] = "starting"
+        if code is not None:
+            state = "exited"
+        elif process.pid in self._ready_pids:
+            state = "ready"
+        url = self.config.url(name)
+        note = f"API docs: {url}/docs" if name == "gateway" else "internal; clients use the gateway"
+        return ProcessStatus(name, url, process.pid, state, code, note)
+
     def first_exit(self) -> str | None:
         """The name of a child that has exited, if any."""
         for name, process in self.processes.items():
@@ -252,9 +317,10 @@ class Platform:
         return None
 
 
-def run_until_signalled(config: PlatformConfig, announce: Callable[[str], None] = print) -> int:
-    """``commerce up``: start everything, print the URLs, stop on Ctrl-C or SIGTERM."""
-    platform = Platform(config)
+def run_until_signalled(config: PlatformConfig, console: Console) -> int:
+    """``commerce up``: start everything, show what runs (again whenever that changes), stop
+    on Ctrl-C or SIGTERM."""
+    platform = Platform(config, console.reader())
     stopping = False
 
     def request_stop(_signum: int, _frame: object) -> None:
@@ -263,19 +329,24 @@ def run_until_signalled(config: PlatformConfig, announce: Callable[[str], None] 
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    platform.start()
-    announce(f"gateway  {config.url('gateway')}   (API docs: {config.url('gateway')}/docs)")
-    for name in SERVICES:
-        announce(f"{name:<8} {config.url(name)}   (internal; clients use the gateway)")
-    if platform.broker is not None:
-        announce(f"broker   {platform.kafka_bootstrap_servers}   (embedded, in memory)")
-    announce("Ready. Ctrl-C stops everything.")
     exited = None
-    while not stopping and exited is None:
-        time.sleep(0.2)
-        exited = platform.first_exit()
-    platform.stop()
+    try:
+        platform.start()
+        shown = platform.statuses()
+        console.status(shown)
+        console.say("Ready. Ctrl-C stops everything.")
+        while not stopping and exited is None:
+            time.sleep(0.2)
+            if stopping:  # Ctrl-C reaches the children too: their exits are no news then
+                break
+            exited = platform.first_exit()
+            if (current := platform.statuses()) != shown:
+                shown = current
+                console.status(shown)
+        platform.stop()
+    finally:
+        console.drain()  # the children's last lines, why one failed to start among them
     if exited:
-        announce(f"{exited} exited unexpectedly; stopped the platform.")
+        console.say(f"{exited} exited unexpectedly; stopped the platform.", problem=True)
         return 1
     return 0

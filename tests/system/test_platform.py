@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -32,44 +36,84 @@ def _alive(pid: int) -> bool:
     return stat.exists() and stat.read_text().split()[2] != "Z"
 
 
-def test_up_serves_the_gateway_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    base = free_port_run(len(DEFAULT_PORTS))  # the gateway and each service after it
+def _is_ready(url: str) -> bool:
+    try:
+        return httpx.get(url + "/readyz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+@dataclass
+class Up:
+    process: subprocess.Popen[bytes]
+    base: int  # the gateway's port; each service's follows it
+    admin: int
+    output: Path
+
+
+@contextmanager
+def running_up(tmp_path: Path, *options: str) -> Iterator[Up]:
+    """`commerce up` with its output to a file (not a pipe nobody drains), until ready."""
+    base = free_port_run(len(DEFAULT_PORTS))
     admin = free_ports(1)[0]
     command = [sys.executable, "-m", "commerce", "up", "--base-port", str(base)]
-    command += ["--gateway-admin-port", str(admin)]
-    log = (tmp_path / "up.log").open("wb")  # a file, not a pipe nobody drains
-    process = subprocess.Popen(
-        [*command, "--var-dir", str(tmp_path / "var")],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 90
-        ready = False
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                ready = httpx.get(f"http://127.0.0.1:{base}/readyz", timeout=1).status_code == 200
-            except httpx.TransportError:
-                ready = False
-            if ready:
-                break
-            time.sleep(0.2)
-        assert ready, "gateway never became ready"
+    command += ["--gateway-admin-port", str(admin), "--var-dir", str(tmp_path / "var"), *options]
+    output = tmp_path / "up.log"
+    # What `commerce up` writes when nobody asked for a format and stdout is not a terminal.
+    env = {name: value for name, value in os.environ.items() if name != "COMMERCE_LOG_FORMAT"}
+    with output.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        try:
+            deadline = time.monotonic() + 90
+            ready = False
+            while not ready and time.monotonic() < deadline and process.poll() is None:
+                time.sleep(0.2)
+                ready = _is_ready(f"http://127.0.0.1:{base}")
+            assert ready, "gateway never became ready"
+            yield Up(process, base, admin, output)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+def test_up_serves_the_gateway_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    with running_up(tmp_path) as up:
         # The gateway's metrics are the operators', on the admin port only (issue 9, finding 5).
-        assert httpx.get(f"http://127.0.0.1:{base}/metrics", timeout=5).status_code == 404
-        scraped = httpx.get(f"http://127.0.0.1:{admin}/metrics", timeout=5)
+        assert httpx.get(f"http://127.0.0.1:{up.base}/metrics", timeout=5).status_code == 404
+        scraped = httpx.get(f"http://127.0.0.1:{up.admin}/metrics", timeout=5)
         assert scraped.status_code == 200
         assert "commerce_gateway_circuit_state" in scraped.text
-        children = _children_of(process.pid)
+        children = _children_of(up.process.pid)
         assert len(children) >= 5  # four services and the gateway (plus the broker, if any)
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
+        up.process.send_signal(signal.SIGTERM)
+        assert up.process.wait(timeout=30) == 0
         time.sleep(0.5)
         assert [pid for pid in children if _alive(pid)] == []
         with pytest.raises(httpx.TransportError):
-            httpx.get(f"http://127.0.0.1:{base}/healthz", timeout=1)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        log.close()
+            httpx.get(f"http://127.0.0.1:{up.base}/healthz", timeout=1)
+    # Not a terminal: JSON lines only, the supervisor's as well as the services'.
+    records = [json.loads(line) for line in up.output.read_text().splitlines()]
+    services = {record["service"] for record in records}
+    assert {"platform", "gateway", "user", "auth", "product", "order"} <= services
+    (table,) = [record for record in records if record["message"] == "processes"]
+    assert {process["state"] for process in table["processes"]} <= {"ready", "running"}
+
+
+def test_up_asked_for_readable_lines_renders_every_process_output(tmp_path: Path) -> None:
+    with running_up(tmp_path, "--log-format", "pretty") as up:
+        assert httpx.get(f"http://127.0.0.1:{up.base}/v1/products", timeout=5).status_code == 200
+        up.process.send_signal(signal.SIGTERM)
+        assert up.process.wait(timeout=30) == 0
+    lines = up.output.read_text().splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("process  address"))
+    rows = [line.split() for line in lines[header + 1 : header + 7]]
+    assert [row[0] for row in rows] == ["gateway", "user", "auth", "product", "order", "broker"]
+    assert {row[3] for row in rows} == {"ready", "running"}
+    # Each service's request line, read from its pipe and rendered by the supervisor ...
+    for service in ("gateway", "product"):
+        assert any(f" {service:<8} INFO  GET /v1/products 200 " in line for line in lines)
+    # ... up to what they wrote while stopping.
+    for service in ("gateway", "user", "auth", "product", "order"):
+        assert any(f" {service:<8} INFO  Shutting down" in line for line in lines)
+    assert not any(line.startswith("{") for line in lines)
