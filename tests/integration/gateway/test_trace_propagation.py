@@ -32,9 +32,7 @@ async def forwarded_traceparent(
                 pass
         context = server.get_span_context()
     ids = f"{context.trace_id:032x}-{context.span_id:016x}"
-    (received,) = [
-        value for name, value in stubs.last["headers"] if name.lower() == "traceparent"
-    ]
+    (received,) = [value for name, value in stubs.last["headers"] if name.lower() == "traceparent"]
     return received, ids, exporter
 
 
