@@ -98,6 +98,11 @@ def test_up_serves_the_gateway_and_stops_cleanly_on_sigterm(tmp_path: Path) -> N
     assert {"platform", "gateway", "user", "auth", "product", "order"} <= services
     (table,) = [record for record in records if record["message"] == "processes"]
     assert {process["state"] for process in table["processes"]} <= {"ready", "running"}
+    # Each service's log goes on to its last line: the ones written while stopping were lost
+    # when SIGTERM ended the process before its log writer had written them.
+    for service in ("gateway", "user", "auth", "product", "order"):
+        said = [r["message"] for r in records if r["service"] == service]
+        assert any(message.startswith("Finished server process") for message in said), service
 
 
 def test_up_asked_for_readable_lines_renders_every_process_output(tmp_path: Path) -> None:
@@ -117,3 +122,33 @@ def test_up_asked_for_readable_lines_renders_every_process_output(tmp_path: Path
     for service in ("gateway", "user", "auth", "product", "order"):
         assert any(f" {service:<8} INFO  Shutting down" in line for line in lines)
     assert not any(line.startswith("{") for line in lines)
+
+
+def test_a_service_stopped_with_sigterm_exits_through_its_exit_handlers(tmp_path: Path) -> None:
+    """uvicorn raises the SIGTERM it caught again after its graceful shutdown; by default that
+    ended the process on the spot, before the log writer thread wrote the last lines."""
+    port = free_ports(1)[0]
+    env = {
+        **os.environ,
+        "USER_PORT": str(port),
+        "USER_VAR_DIR": str(tmp_path / "var"),
+        "USER_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",  # no broker needed to start and stop
+    }
+    output = tmp_path / "user.log"
+    with output.open("wb") as log:
+        command = [sys.executable, "-m", "commerce", "serve", "user"]
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        try:
+            deadline = time.monotonic() + 60
+            while not _is_ready(f"http://127.0.0.1:{port}") and time.monotonic() < deadline:
+                assert process.poll() is None, output.read_text()[-2000:]
+                time.sleep(0.2)
+            process.send_signal(signal.SIGTERM)
+            code = process.wait(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert code == 128 + signal.SIGTERM  # SystemExit, not the default action's -15
+    last = json.loads(output.read_text().splitlines()[-1])
+    assert last["message"].startswith("Finished server process")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 from types import ModuleType
 from typing import Any
 
@@ -42,8 +43,21 @@ def worker_app() -> ASGIApp:
     return app
 
 
+def _exit_on_sigterm() -> None:
+    """After its graceful shutdown uvicorn raises the SIGTERM it caught once more, which the
+    default handler answers by ending the process on the spot: the log lines still queued for
+    the writer thread (``kernel.logging``), the last ones of the shutdown, were lost. Exiting
+    through ``SystemExit`` instead runs the exit handlers, which write them."""
+
+    def exit_cleanly(signum: int, _: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, exit_cleanly)
+
+
 def run_service(name: str) -> None:
     """``commerce serve NAME``: the service on its port, in ``settings.workers`` processes."""
+    _exit_on_sigterm()
     bootstrap = _bootstrap(name)
     settings: ServiceSettings = bootstrap.load_settings()
     options: dict[str, Any] = {
