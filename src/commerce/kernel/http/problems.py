@@ -26,6 +26,7 @@ from commerce.kernel.domain import (
     RateLimited,
     Unauthorized,
 )
+from commerce.kernel.http.allowed_methods import allow_header
 from commerce.kernel.outages import outage_types
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -130,10 +131,14 @@ async def _validation_error(_: Request, exc: Exception) -> ProblemResponse:
     )
 
 
-async def _http_error(_: Request, exc: Exception) -> ProblemResponse:
+async def _http_error(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else None
-    return problem(exc.status_code, detail, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        routes = request.app.router.routes
+        headers["Allow"] = allow_header(routes, request.scope, headers.get("Allow", ""))
+    return problem(exc.status_code, detail, headers=headers)
 
 
 # A dependency that is down (database, Redis, a peer's socket) is a 503 the client may retry,
