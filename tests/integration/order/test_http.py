@@ -14,6 +14,7 @@ from commerce.order.application.use_cases import OrderUseCases
 from commerce.order.domain.lines import PricedLine
 from tests.identity import as_user
 from tests.integration.order.helpers import outbox_events
+from tests.openapi_agreement import parameter, request_body
 from tests.unit.order.fakes import FakeClock
 
 pytestmark = pytest.mark.integration
@@ -258,3 +259,67 @@ async def test_cancel_of_a_rejected_order_is_409(
     await use_cases.catalog_replies.rejected(RecordRejection("e-1", order["id"], "OUT_OF_STOCK"))
     body = assert_problem(await client.post(f"/v1/orders/{order['id']}/cancel", headers=ALICE), 409)
     assert "REJECTED" in body["detail"]
+
+
+ORDER_BODIES: list[object] = [
+    BODY,
+    {"items": [{"product_id": f"p-{i}", "quantity": 1000} for i in range(50)]},
+    {"items": [{"product_id": "상품-1 (red)", "quantity": 1}]},
+    {"items": []},
+    {"items": [{"product_id": f"p-{i}", "quantity": 1} for i in range(51)]},
+    {"items": [{"product_id": "p-1", "quantity": 0}]},
+    {"items": [{"product_id": "p-1", "quantity": 1001}]},
+    {"items": [{"product_id": "p-1", "quantity": "2"}]},
+    {"items": [{"product_id": "p-1", "quantity": True}]},
+    {"items": [{"product_id": "", "quantity": 1}]},
+    {"items": [{"product_id": "x" * 65, "quantity": 1}]},
+    {"items": [{"product_id": "p-1\x00", "quantity": 1}]},
+    {"items": [{"product_id": "p-\u202e1", "quantity": 1}]},
+    {"items": [{"product_id": "\ufeffp-1", "quantity": 1}]},
+    {"items": [{"product_id": "p-1", "quantity": 1}, {"product_id": "p-1", "quantity": 1}]},
+    {"items": [{"product_id": "p-1", "quantity": 1}], "total": 1},
+]
+IDEMPOTENCY_KEYS = ["checkout-42", ("a b~!" * 51)[:255], "", "x" * 256, "tab\there", " lead"]
+LIST_CURSORS = [encode_cursor({"t": "2026-01-01T00:00:00+00:00", "id": "x"}), "", "!!!", "a b"]
+# What no JSON Schema can say (docs/adr/0091): the document takes these, the server does not.
+BEYOND_THE_SCHEMA: list[object] = [
+    {"items": [{"product_id": "p-1", "quantity": 2.0}]},  # 2.0 is a JSON Schema integer
+    {"items": [{"product_id": "p-1", "quantity": 1}, {"product_id": "p-1", "quantity": 2}]},
+]
+
+
+async def test_the_document_takes_exactly_what_the_ordering_api_takes(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/openapi.json")).json()
+    new_order = request_body(document, "POST", "/v1/orders")
+    key = parameter(document, "POST", "/v1/orders", "Idempotency-Key")
+    cursor = parameter(document, "GET", "/v1/orders", "cursor")
+    disagreements = []
+    for body in ORDER_BODIES:
+        response = await client.post("/v1/orders", json=body, headers=ALICE)
+        # 409: a valid order over the caller's cap on held units.
+        if (response.status_code in (202, 409)) != new_order.is_valid(body):
+            disagreements.append((body, response.status_code))
+    for value in IDEMPOTENCY_KEYS:
+        headers = {**ALICE, "Idempotency-Key": value}
+        response = await client.post("/v1/orders", json=BODY, headers=headers)
+        if (response.status_code in (200, 202)) != key.is_valid(value):
+            disagreements.append((value, response.status_code))
+    for value in LIST_CURSORS:
+        response = await client.get("/v1/orders", params={"cursor": value}, headers=ALICE)
+        if (response.status_code == 200) != cursor.is_valid(value):
+            disagreements.append((value, response.status_code))
+    assert disagreements == []
+
+
+@pytest.mark.parametrize("body", BEYOND_THE_SCHEMA)
+async def test_what_the_document_cannot_say_is_said_in_words(
+    client: httpx.AsyncClient, body: object
+) -> None:
+    document = (await client.get("/openapi.json")).json()
+    assert request_body(document, "POST", "/v1/orders").is_valid(body)
+    assert_problem(await client.post("/v1/orders", json=body, headers=ALICE), 422)
+    schemas = document["components"]["schemas"]
+    assert "2.0" in schemas["NewOrderLine"]["properties"]["quantity"]["description"]
+    assert "one line" in schemas["NewOrder"]["properties"]["items"]["description"]

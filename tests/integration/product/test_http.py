@@ -14,6 +14,7 @@ from commerce.product.adapters.inbound.http import router
 from commerce.product.adapters.outbound.catalog import SqlaCatalog
 from tests.identity import VERIFIER, as_user
 from tests.integration.product.helpers import outbox_events
+from tests.openapi_agreement import parameter, request_body
 
 pytestmark = pytest.mark.integration
 
@@ -247,3 +248,67 @@ async def test_search_pages_carry_on_with_the_cursor(client: httpx.AsyncClient) 
     ).json()
     assert [i["id"] for i in first["items"] + second["items"]] == list(reversed(wanted))
     assert second["next_cursor"] is None
+
+
+# Names and skus are trimmed before their rules apply, so the document counts the rest.
+NEW_PRODUCT_FIELDS: list[dict[str, object]] = [
+    {"name": "Green tea"},
+    {"name": "  녹차 \t"},
+    {"name": " " + "x" * 200 + "\n"},
+    {"name": "x" * 201},
+    {"name": ""},
+    {"name": " \u3000 "},
+    {"name": "Green\u200btea"},
+    {"name": "Green\ntea"},
+    {"name": "\x1cGreen"},
+    {"description": "Jeju, 2026 harvest"},
+    {"description": "line\nbreak"},
+    {"description": "x" * 5001},
+    {"sku": " SKU-1.a_b "},
+    {"sku": "a" * 64},
+    {"sku": "\t" + "b" * 64 + " "},
+    {"sku": "c" * 65},
+    {"sku": "-a"},
+    {"sku": "a b"},
+    {"sku": ""},
+    {"sku": None},
+    {"price": 0},
+    {"price": 10**9},
+    {"stock": -1},
+    {"stock": 10**7},
+]
+PRODUCT_EDITS: list[dict[str, object]] = [
+    {},
+    {"price": None},
+    {"name": None},
+    {"name": " Black tea "},
+    {"stock": 0},
+    {"description": "x\ty"},
+]
+SEARCHES = ["tea", "녹차", "x" * 200, "x" * 201, "\u200b", "a\nb", "kettle\u202e"]
+
+
+async def test_the_document_takes_exactly_what_the_catalog_takes(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/openapi.json")).json()
+    new_product = request_body(document, "POST", "/v1/products")
+    edit = request_body(document, "PATCH", "/v1/products/{product_id}")
+    search = parameter(document, "GET", "/v1/products", "q")
+    product = await create(client)
+    disagreements = []
+    for fields in NEW_PRODUCT_FIELDS:
+        body = {"name": "Green tea", "price": 4_500, "stock": 10, **fields}
+        response = await client.post("/v1/products", json=body, headers=SELLER)
+        # 409: a valid body whose sku the seller already has.
+        if (response.status_code in (201, 409)) != new_product.is_valid(body):
+            disagreements.append(("POST", body, response.status_code))
+    for body in PRODUCT_EDITS:
+        response = await client.patch(f"/v1/products/{product['id']}", json=body, headers=SELLER)
+        if (response.status_code == 200) != edit.is_valid(body):
+            disagreements.append(("PATCH", body, response.status_code))
+    for q in SEARCHES:
+        response = await client.get("/v1/products", params={"q": q})
+        if (response.status_code == 200) != search.is_valid(q):
+            disagreements.append(("GET", q, response.status_code))
+    assert disagreements == []

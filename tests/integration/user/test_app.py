@@ -18,6 +18,7 @@ from commerce.user.bootstrap import SERVICE_PACKAGE, create_app
 from commerce.user.settings import Settings
 from tests.identity import as_user
 from tests.integration.conftest import serving
+from tests.openapi_agreement import request_body
 
 pytestmark = pytest.mark.integration
 
@@ -133,6 +134,68 @@ async def test_passwords_never_reach_the_log(
     )
     assert caplog.records  # the capture works at all
     assert secret not in caplog.text
+
+
+# The domain trims a name (str.strip) and wants 1..100 printable characters left; an e-mail
+# is trimmed, lower-cased and checked (64 characters before the "@", 254 in all).
+NAMES = [
+    "Ada",
+    "  Ada Lovelace\t",
+    "\x1cAda\x1f",
+    "\u3000이 름\u2028",
+    "x" * 100,
+    "",
+    "   ",
+    "\t\n",
+    "A\u200bda",
+    "A\tda",
+    "Ada\u202e",
+    "x" * 101,
+    " " + "x" * 100,
+]
+LONGEST_DOMAIN = "b" * 63 + "." + "c" * 63 + "." + "d" * 57 + ".com"
+EMAILS = [
+    "ada@example.com",
+    " Ada@Example.COM\n",
+    "a.b+c@mail.example.co",
+    "a" * 64 + "@" + LONGEST_DOMAIN,
+    "a" * 65 + "@example.com",
+    "a" * 64 + "@d" + LONGEST_DOMAIN,
+    "ada@example",
+    "ada@-example.com",
+    "ada..b@example.com",
+    "ada@example.c0m",
+    "아다@example.com",
+]
+
+
+async def test_the_document_takes_exactly_the_names_and_emails_the_server_takes(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/openapi.json")).json()
+    schema = request_body(document, "POST", "/v1/users")
+    bodies = [
+        {"email": f"name-{index}@example.com", "password": PASSWORD, "name": name}
+        for index, name in enumerate(NAMES)
+    ] + [{"email": email, "password": PASSWORD} for email in EMAILS]
+    disagreements = []
+    for body in bodies:
+        response = await client.post("/v1/users", json=body)
+        taken = response.status_code in (201, 409)  # 409: valid, but the address is in use
+        if taken != schema.is_valid(body):
+            disagreements.append((body, response.status_code))
+    assert disagreements == []
+
+
+async def test_an_empty_name_is_a_422_and_the_document_says_so(client: httpx.AsyncClient) -> None:
+    body = {"email": "nameless@example.com", "password": PASSWORD, "name": ""}
+    response = await client.post("/v1/users", json=body)
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json()["errors"]] == ["name"]
+    document = (await client.get("/openapi.json")).json()
+    name, _ = document["components"]["schemas"]["SignUpRequest"]["properties"]["name"]["anyOf"]
+    assert (name["minLength"], name["maxLength"]) == (1, 100)
+    assert "pattern" in name
 
 
 def test_refuses_to_start_on_a_configured_database_without_the_internal_token(

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    PlainSerializer,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
+
+from commerce.kernel.http.text_patterns import PRINTABLE_TEXT
 
 T = TypeVar("T")
 
@@ -24,9 +35,21 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None
 
 
+# JSON Schema's "integer" admits 2.0, which a strict field refuses: the document says so in words.
+WRITTEN_AS_AN_INTEGER = 'Written as a JSON integer: 2, not 2.0 or "2".'
+
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size, 1..100.")]
+# The alphabet of the cursors the services issue (base64url without padding, kernel.pagination).
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
 Cursor = Annotated[
-    str | None, Query(max_length=512, description="Opaque cursor from a previous page.")
+    str | None,
+    Query(
+        min_length=1,
+        max_length=512,
+        pattern=CURSOR_PATTERN,
+        description="The `next_cursor` of the previous page, as it was given: any other "
+        "value is a 422.",
+    ),
 ]
 
 
@@ -48,5 +71,41 @@ def printable(value: str | None) -> str | None:
     return value
 
 
-# Annotate a text field or parameter with it: ``Annotated[str, ..., Printable]``.
-Printable = AfterValidator(printable)
+@dataclass(frozen=True, slots=True)
+class SchemaPattern:
+    """Says in the JSON Schema, as ``pattern``, a text rule that a validator enforces.
+
+    ``also``: more patterns the text must match (JSON Schema takes one per schema, so they go
+    in ``allOf``), for a rule one portable pattern cannot say. With ``bounds_trimmed_length``
+    the pattern bounds the length the validator counts, that of the text once trimmed: the
+    ``maxLength`` of the raw text that the constraints emitted would refuse a padded text the
+    server takes, so it goes (a ``minLength`` stays true)."""
+
+    pattern: str
+    also: tuple[str, ...] = ()
+    bounds_trimmed_length: bool = False
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["pattern"] = self.pattern
+        if self.also:
+            json_schema["allOf"] = [{"pattern": pattern} for pattern in self.also]
+        if self.bounds_trimmed_length:
+            json_schema.pop("maxLength", None)
+        return json_schema
+
+
+class PrintableText(SchemaPattern):
+    """Refuses text that is not :func:`printable`, and says so with ``pattern``."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(printable, handler(source))
+
+
+# Annotate a text field or parameter with it: ``Annotated[str, ..., Printable]`` (the ``str``
+# itself, not ``str | None``, so that the pattern lands on the string's schema).
+Printable = PrintableText(PRINTABLE_TEXT)

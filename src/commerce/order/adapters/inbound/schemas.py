@@ -6,13 +6,20 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
-from commerce.kernel.http.schemas import Printable, RequestBody, UtcTimestamp
+from commerce.kernel.http.schemas import (
+    WRITTEN_AS_AN_INTEGER,
+    Printable,
+    RequestBody,
+    UtcTimestamp,
+)
 from commerce.order.application.views import OrderView
 from commerce.order.domain.lines import MAX_LINES, MAX_QUANTITY
 from commerce.order.domain.order import OrderStatus
 
 # strict: "2", 2.0 and true are not quantities (wrong types are 422, never coerced).
-Quantity = Annotated[int, Field(strict=True, ge=1, le=MAX_QUANTITY)]
+Quantity = Annotated[
+    int, Field(strict=True, ge=1, le=MAX_QUANTITY, description=WRITTEN_AS_AN_INTEGER)
+]
 ProductId = Annotated[str, StringConstraints(min_length=1, max_length=64), Printable]
 # RFC 9110 field value characters, no control characters; 1..255 of them.
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$"
@@ -26,7 +33,13 @@ class NewOrderLine(RequestBody):
 class NewOrder(RequestBody):
     """What to buy. Prices are never the client's: the catalog sets them on reservation."""
 
-    items: list[NewOrderLine] = Field(min_length=1, max_length=MAX_LINES)
+    # uniqueItems says part of the rule below; "unique by product_id" has no JSON Schema word.
+    items: list[NewOrderLine] = Field(
+        min_length=1,
+        max_length=MAX_LINES,
+        description="Each product on one line at most.",
+        json_schema_extra={"uniqueItems": True},
+    )
 
     @field_validator("items")
     @classmethod

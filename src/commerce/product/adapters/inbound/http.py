@@ -32,9 +32,8 @@ async def _services(request: Request) -> CatalogServices:
 
 Services = Annotated[CatalogServices, Depends(_services)]
 Search = Annotated[
-    str | None,
+    Annotated[str, Printable] | None,
     Query(max_length=200, description="Case-insensitive part of the name (taken literally)."),
-    Printable,
 ]
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {

@@ -6,24 +6,43 @@ from typing import Annotated, Any, Self
 
 from pydantic import (
     BaseModel,
+    ConfigDict,
     Field,
     StringConstraints,
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
-from commerce.kernel.http.schemas import Printable, RequestBody, UtcTimestamp
+from commerce.kernel.http.schemas import (
+    WRITTEN_AS_AN_INTEGER,
+    Printable,
+    PrintableText,
+    RequestBody,
+    SchemaPattern,
+    UtcTimestamp,
+)
+from commerce.kernel.http.text_patterns import UNICODE_WHITESPACE, trimmed, trimmed_printable
 from commerce.product.application.queries import ProductView
 from commerce.product.domain import limits
 from commerce.product.domain.product import Product, ProductChanges
 
 # strict: "100", 100.0 and true are not prices (wrong types are 422, never coerced).
-Price = Annotated[int, Field(strict=True, ge=limits.MIN_PRICE, le=limits.MAX_PRICE)]
-Stock = Annotated[int, Field(strict=True, ge=limits.MIN_STOCK, le=limits.MAX_STOCK)]
+Price = Annotated[
+    int,
+    Field(strict=True, ge=limits.MIN_PRICE, le=limits.MAX_PRICE, description=WRITTEN_AS_AN_INTEGER),
+]
+Stock = Annotated[
+    int,
+    Field(strict=True, ge=limits.MIN_STOCK, le=limits.MAX_STOCK, description=WRITTEN_AS_AN_INTEGER),
+]
+# Surrounding blanks are stripped first; what remains is 1..200 printable characters.
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=limits.MAX_NAME_LENGTH),
-    Printable,
+    PrintableText(
+        trimmed_printable(UNICODE_WHITESPACE, limits.MAX_NAME_LENGTH), bounds_trimmed_length=True
+    ),
 ]
 # One paragraph of text, like every text field (no line breaks: docs/adr/0039).
 Description = Annotated[str, StringConstraints(max_length=limits.MAX_DESCRIPTION_LENGTH), Printable]
@@ -34,6 +53,13 @@ Sku = Annotated[
         min_length=1,
         max_length=limits.MAX_SKU_LENGTH,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]*$",
+    ),
+    # The document states the same rule for the text before its blanks are stripped.
+    SchemaPattern(
+        trimmed(
+            rf"[A-Za-z0-9][A-Za-z0-9._\-]{{0,{limits.MAX_SKU_LENGTH - 1}}}", UNICODE_WHITESPACE
+        ),
+        bounds_trimmed_length=True,
     ),
 ]
 
@@ -48,13 +74,23 @@ class NewProduct(RequestBody):
     sku: Sku | None = None
 
 
+def _at_least_one_field_none_null(schema: dict[str, Any]) -> None:
+    """The document says what the validators below enforce: at least one field is sent, and
+    none is null (absent means unchanged), so no field has a default either."""
+    schema["minProperties"] = 1
+    for field in schema["properties"].values():
+        field.pop("default", None)
+
+
 class ProductEdit(RequestBody):
     """Any of the editable fields; at least one, none of them null."""
 
-    name: Name | None = None
-    description: Description | None = None
-    price: Price | None = None
-    stock: Stock | None = None
+    model_config = ConfigDict(json_schema_extra=_at_least_one_field_none_null)
+
+    name: Name | SkipJsonSchema[None] = None
+    description: Description | SkipJsonSchema[None] = None
+    price: Price | SkipJsonSchema[None] = None
+    stock: Stock | SkipJsonSchema[None] = None
 
     @field_validator("name", "description", "price", "stock")
     @classmethod

@@ -8,9 +8,16 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, Field
 
 from commerce.kernel.domain import InvalidInput
-from commerce.kernel.http.schemas import RequestBody
+from commerce.kernel.http.schemas import RequestBody, SchemaPattern
+from commerce.kernel.http.text_patterns import (
+    PYTHON_WHITESPACE,
+    excluding,
+    trimmed,
+    trimmed_printable,
+)
 from commerce.user.application.views import UserView
-from commerce.user.domain.email import Email
+from commerce.user.domain.email import MAX_LENGTH as MAX_EMAIL_LENGTH
+from commerce.user.domain.email import MAX_LOCAL_LENGTH, Email
 from commerce.user.domain.password import MAX_LENGTH, MIN_LENGTH
 from commerce.user.domain.user import MAX_NAME_LENGTH, normalise_name
 
@@ -30,14 +37,38 @@ def _valid_name(value: str | None) -> str | None:
         raise ValueError(error.message) from None
 
 
+# The domain's rules (Email.parse, normalise_name: trimmed, then checked) as patterns, so
+# that the document says what the validators accept.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_PATTERN = trimmed(
+    rf"{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}", PYTHON_WHITESPACE
+)
+# The address has no blanks in it: its parts' lengths are those of runs of other characters.
+EMAIL_LENGTHS = (
+    rf"^{PYTHON_WHITESPACE}*[^@]{{1,{MAX_LOCAL_LENGTH}}}@",
+    trimmed(f"{excluding(PYTHON_WHITESPACE)}{{1,{MAX_EMAIL_LENGTH}}}", PYTHON_WHITESPACE),
+)
+NAME_PATTERN = trimmed_printable(PYTHON_WHITESPACE)
+
+
 class SignUpRequest(RequestBody):
     email: Annotated[
-        str, Field(max_length=320, examples=["ada@example.com"]), AfterValidator(_valid_email)
+        str,
+        Field(max_length=320, examples=["ada@example.com"]),
+        AfterValidator(_valid_email),
+        SchemaPattern(EMAIL_PATTERN, also=EMAIL_LENGTHS),
     ]
     password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH, repr=False)
-    name: Annotated[str | None, Field(max_length=MAX_NAME_LENGTH), AfterValidator(_valid_name)] = (
-        None
-    )
+    name: (
+        Annotated[
+            str,
+            Field(min_length=1, max_length=MAX_NAME_LENGTH),
+            AfterValidator(_valid_name),
+            SchemaPattern(NAME_PATTERN),
+        ]
+        | None
+    ) = None
 
 
 class UserResponse(BaseModel):
