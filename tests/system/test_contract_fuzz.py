@@ -1,18 +1,22 @@
-"""A bounded property-based fuzz of the public contract through the gateway (docs/adr/0090).
+"""A bounded property-based fuzz of the public contract through the gateway (docs/adr/0090,
+docs/adr/0091).
 
 API.md: "No request, however malformed, yields a 5xx", and every error is problem+json.
 Schemathesis reads the gateway's merged ``/openapi.json`` and sends, to every operation,
 requests generated from it: schema-valid ones and deliberately broken ones (wrong types,
 missing and unknown fields, values out of range, odd encodings, unsupported methods,
-missing parameters). Each response must:
+missing parameters). Every built-in check runs (``--checks all``), so each response must,
+among others:
 
 - not be a 5xx (``not_a_server_error``);
 - if it is an error, be ``application/problem+json`` with ``type``, ``title``, ``status``
   (equal to the HTTP status) and ``detail``, plus ``errors`` on a 422, and leak no
-  traceback; every response carries ``X-Request-Id``;
-- have a status the document lists (``status_code_conformance``);
-- refuse a request the schema forbids (``negative_data_rejection``);
-- on success, have the documented media type and body schema;
+  traceback; every response carries ``X-Request-Id`` (``problem_details``, ours);
+- have a status, media type, headers and body the document lists;
+- refuse a request the schema forbids (``negative_data_rejection``) and accept one it
+  allows (``positive_data_acceptance``): the document states every rule the server keeps;
+- answer a method the path does not serve with 405 and an ``Allow`` that lists exactly the
+  documented methods (``unsupported_method``, ``allow_header_conformance``);
 - for a protected operation that answered 2xx, be refused without a token and with a bad
   one (``ignored_auth`` sends those probes itself).
 
@@ -44,11 +48,11 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from schemathesis import checks as builtin
 from schemathesis.config import SchemathesisConfig
 
 from tests.system.accounts import Account, new_account
 from tests.system.conftest import RunningPlatform
+from tests.system.fuzz_inputs import ASSIGNED, as_a_client_sends_it, as_the_server_reads_it
 
 pytestmark = [pytest.mark.system, pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -89,12 +93,15 @@ PROTECTED_OPERATIONS = {
 }
 
 
-def fuzz_config(max_examples: int) -> SchemathesisConfig:
+def fuzz_config(base_url: str, max_examples: int) -> SchemathesisConfig:
     """Explicit settings, so that no ``schemathesis.toml`` anywhere changes the run."""
     return SchemathesisConfig.from_dict(
         {
+            "base-url": base_url,
+            "checks": {"enabled": True},  # every built-in check: the CLI's --checks all
             "generation": {
                 "mode": "all",  # schema-valid and schema-violating requests
+                "codec": ASSIGNED,  # text from every assigned character (fuzz_inputs.py)
                 "max-examples": max_examples,
                 "deterministic": True,
                 "database": "none",
@@ -113,6 +120,7 @@ class FuzzTarget:
 
     account: Account
     ids: dict[str, str]
+    cursor: str  # a next_cursor the catalog issued
     statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
 
     def report(self, name: str) -> str:
@@ -123,32 +131,44 @@ class FuzzTarget:
         return f"{name}: {total} requests, by status {dict(sorted(by_status.items()))}"
 
 
-@pytest.fixture
-def fuzz_target(gateway: httpx.Client) -> FuzzTarget:
-    account = new_account(gateway, "fuzz")
+def new_product(gateway: httpx.Client, account: Account) -> dict[str, Any]:
     product = gateway.post(
         "/v1/products",
         json={"name": f"Fuzz {uuid.uuid4().hex[:8]}", "price": 1_000, "stock": 1_000_000},
         headers=account.auth,
     )
     assert product.status_code == 201, product.text
+    body: dict[str, Any] = product.json()
+    return body
+
+
+def issued_cursor(gateway: httpx.Client) -> str:
+    page = gateway.get("/v1/products", params={"limit": 1})
+    assert page.status_code == 200, page.text
+    cursor: str = page.json()["next_cursor"]
+    return cursor
+
+
+@pytest.fixture
+def fuzz_target(gateway: httpx.Client) -> FuzzTarget:
+    account = new_account(gateway, "fuzz")
+    new_product(gateway, account)  # two at least, so that the first page has a next_cursor
+    product = new_product(gateway, account)
     order = gateway.post(
         "/v1/orders",
-        json={"items": [{"product_id": product.json()["id"], "quantity": 1}]},
+        json={"items": [{"product_id": product["id"], "quantity": 1}]},
         headers=account.auth,
     )
     assert order.status_code == 202, order.text
-    ids = {
-        "user_id": account.id,
-        "product_id": product.json()["id"],
-        "order_id": order.json()["id"],
-    }
-    return FuzzTarget(account=account, ids=ids)
+    ids = {"user_id": account.id, "product_id": product["id"], "order_id": order.json()["id"]}
+    return FuzzTarget(account=account, ids=ids, cursor=issued_cursor(gateway))
 
 
 def load_schema(running: RunningPlatform, max_examples: int) -> schemathesis.BaseSchema:
-    schema = schemathesis.openapi.from_url(
-        running.gateway_url + "/openapi.json", config=fuzz_config(max_examples)
+    with running.client() as gateway:
+        document = gateway.get("/openapi.json").json()
+    schema = schemathesis.openapi.from_dict(
+        as_the_server_reads_it(document), config=fuzz_config(running.gateway_url, max_examples)
     )
     labels = {result.ok().label for result in schema.get_all_operations()}
     assert labels >= CONTRACT_OPERATIONS, f"missing from the merged document: {labels}"
@@ -203,62 +223,11 @@ def problem_details(ctx: Any, response: schemathesis.Response, case: schemathesi
         assert isinstance(body.get("errors"), list), f"a 422 without errors: {body}"
 
 
-def on_success(check: Any) -> Any:
-    """``check`` for 2xx answers only.
-
-    The services' documents keep FastAPI's default 422 entry (``application/json`` with
-    ``HTTPValidationError``) while every error is really problem+json; ``problem_details``
-    checks errors strictly instead, and the media type and schema checks keep the bodies
-    clients parse on success honest.
-    """
-
-    def success_only(ctx: Any, response: schemathesis.Response, case: schemathesis.Case) -> Any:
-        if response.status_code >= 400:
-            return None
-        return check(ctx, response, case)
-
-    success_only.__name__ = f"{check.__name__}_on_success"
-    return success_only
-
-
-def invalid_data_refused(ctx: Any, response: schemathesis.Response, case: schemathesis.Case) -> Any:
-    """``negative_data_rejection``, except for unknown query parameters.
-
-    Unknown body fields are refused (API.md: no mass assignment), but a query parameter the
-    operation does not declare is ignored, as HTTP APIs do; schemathesis counts such a
-    request as invalid when it cannot prove extra names were the only change.
-    """
-    declared = {parameter.name for parameter in case.operation.query}
-    if response.status_code < 400 and set(case.query or {}) - declared:
-        return None
-    return builtin.negative_data_rejection(ctx, response, case)
-
-
-AUTHENTICATED_CHECKS = [
-    builtin.not_a_server_error,
-    problem_details,
-    builtin.status_code_conformance,
-    invalid_data_refused,
-    on_success(builtin.content_type_conformance),
-    on_success(builtin.response_schema_conformance),
-    builtin.response_headers_conformance,
-    builtin.missing_required_header,
-    builtin.ignored_auth,
-]
-# Left out on purpose (docs/adr/0090): positive_data_acceptance (the schemas cannot say
-# which opaque cursors or e-mail addresses are real, so valid-looking values get a fair
-# 422), unsupported_method and allow_header_conformance (Starlette's 405 names only the
-# first route that matches the path, e.g. "Allow: GET" for GET+PATCH /v1/products/{id}).
-
-
 def refused_without_a_token(ctx: Any, response: schemathesis.Response, case: Any) -> None:
     if case.method.upper() != case.operation.method.upper() and response.status_code == 405:
         return  # a probe with a method the path does not serve (the gateway refuses TRACE)
     assert response.status_code == 401, f"{response.status_code} without a valid token"
     assert (header(response, "www-authenticate") or "").startswith("Bearer")
-
-
-ANONYMOUS_CHECKS = [builtin.not_a_server_error, problem_details, refused_without_a_token]
 
 
 def is_protected(ctx: Any) -> bool:
@@ -300,7 +269,11 @@ def test_no_request_with_a_token_gets_a_5xx_or_breaks_the_contract(
     case: schemathesis.Case, reached: FuzzTarget
 ) -> None:
     aim_at_real_resources(case, reached.ids)
-    response = case.call_and_validate(headers=reached.account.auth, checks=AUTHENTICATED_CHECKS)
+    as_a_client_sends_it(case, reached.cursor)
+    # No ``checks=``: every check the configuration enables, which is all of them.
+    response = case.call_and_validate(
+        headers=reached.account.auth, additional_checks=[problem_details]
+    )
     reached.statuses[(case.operation.label, response.status_code)] += 1
 
 
@@ -315,7 +288,10 @@ def test_anonymous_protected_requests_are_all_401(
         "X-User-Email": reached.account.email,
         "X-User-Roles": "USER ADMIN",
     }
-    response = case.call_and_validate(headers=spoofed, checks=ANONYMOUS_CHECKS)
+    as_a_client_sends_it(case, reached.cursor)
+    response = case.call_and_validate(
+        headers=spoofed, additional_checks=[problem_details, refused_without_a_token]
+    )
     reached.statuses[(case.operation.label, response.status_code)] += 1
 
 
