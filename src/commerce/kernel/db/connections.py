@@ -3,7 +3,7 @@
 The services write SQL statements (SQLAlchemy Core), never ORM objects, so they use plain
 connections: an ORM session would add its identity map, flush and event bookkeeping to
 every statement and commit for nothing (about a sixth of a short transaction's CPU on
-MariaDB; docs/adr/0006). A connection begins a transaction on its first statement and keeps
+MariaDB; docs/adr/0009). A connection begins a transaction on its first statement and keeps
 it until ``commit()`` or ``rollback()``; closing it gives it back to the pool, rolled back.
 """
 

@@ -65,7 +65,7 @@ UtcTimestamp = Annotated[datetime, PlainSerializer(utc_iso, return_type=str)]
 def printable(value: str | None) -> str | None:
     """Text a person typed and another reads: no control characters (NUL, line breaks), no
     invisible format characters (U+200B, U+FEFF) and no bidi overrides (U+202E) that would
-    show another text than is stored (docs/adr/0039)."""
+    show another text than is stored (docs/adr/0100)."""
     if value is not None and not value.isprintable():
         raise ValueError("must not contain control, line-break, format or bidi characters")
     return value

@@ -1,7 +1,7 @@
 """The one middleware every service runs (docs/adr/0036): per request, in one pure ASGI
 wrapper, the request id, the check of the gateway's proof of identity (docs/adr/0038), a
 server span (only when tracing is on), the request metrics, one access-log line, the
-``nosniff``/``no-store`` headers (docs/adr/0039), and the 500/503 problem for an unexpected
+``nosniff``/``no-store`` headers (docs/adr/0100), and the 500/503 problem for an unexpected
 error.
 
 One wrapper keeps the hot path cheap: one ``send`` hook, no per-request task, no work for
@@ -61,7 +61,7 @@ def _has_identity(scope: Scope) -> bool:
 
 def _add_safety_headers(headers: list[tuple[bytes, bytes]], *, personal: bool) -> None:
     """``nosniff`` on every answer, ``no-store`` on an answer for a signed-in caller (unless
-    the application chose its caching), each once (docs/adr/0039)."""
+    the application chose its caching), each once (docs/adr/0100)."""
     names = {name.lower() for name, _ in headers}
     if _NOSNIFF[0] not in names:
         headers.append(_NOSNIFF)

@@ -109,7 +109,7 @@ async def test_a_batch_is_applied_in_one_transaction_in_order(
     assert await count(database, schema.effects) == len(events)
     assert await count(database, schema.inbox) == len(events)
     assert commits[0] < len(events)  # batches, not a commit per message
-    assert inserts[0] == commits[0]  # one inbox INSERT per batch committed (ADR 0043)
+    assert inserts[0] == commits[0]  # one inbox INSERT per batch committed (ADR 0047)
     assert await kafka.committed() == len(events)
 
 

@@ -44,7 +44,7 @@ Name = Annotated[
         trimmed_printable(UNICODE_WHITESPACE, limits.MAX_NAME_LENGTH), bounds_trimmed_length=True
     ),
 ]
-# One paragraph of text, like every text field (no line breaks: docs/adr/0039).
+# One paragraph of text, like every text field (no line breaks: docs/adr/0100).
 Description = Annotated[str, StringConstraints(max_length=limits.MAX_DESCRIPTION_LENGTH), Printable]
 Sku = Annotated[
     str,

@@ -34,7 +34,7 @@ class Argon2PasswordHasher:
     buffers, and always the same threads: glibc keeps each thread's freed 19 MiB buffer for
     its next hash, which costs ``max_concurrency x memory_cost`` of RAM for good but spares
     every hash the page faults of mapping fresh memory (a quarter of a sign-in's CPU when each
-    buffer was given back; docs/adr/0010).
+    buffer was given back; docs/adr/0013).
     """
 
     def __init__(self, parameters: Argon2Parameters, *, max_concurrency: int = 2) -> None:
