@@ -4,7 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-integration test-system lint fmt bench bench-tools clean
+USERS ?= 20
+DURATION ?= 30s
+HOST ?= http://127.0.0.1:8000
+
+.PHONY: load run test test-unit test-integration test-system lint fmt bench bench-tools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,20 +32,24 @@ test-system: $(STAMP)
 	$(BIN)/pytest -q tests/system
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench load
+	$(BIN)/ruff format --check src tests bench load
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 fmt: $(STAMP)  ## ruff's fixes, then its format, in place; what it cannot fix it prints
-	$(BIN)/ruff check --fix --exit-zero src tests bench
-	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix --exit-zero src tests bench load
+	$(BIN)/ruff format src tests bench load
 
 bench: $(STAMP) bench-tools  ## printed figures, each against a baseline measured in the same run
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/orders.py
 	$(BIN)/python bench/login.py
 	$(BIN)/python bench/revocation.py
+
+load: $(STAMP)  ## Locust's shoppers and sellers against a running stack (make run), headless
+	$(BIN)/locust -f load/locustfile.py --headless -u $(USERS) -r $(USERS) -t $(DURATION) \
+		--host $(HOST) --only-summary
 
 bench-tools:  ## wrk and nginx (Debian packages) for bench/gateway.py, when missing
 	bash bench/tools.sh
