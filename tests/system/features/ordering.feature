@@ -31,7 +31,8 @@ Feature: Placing and cancelling orders
     When Carol orders 1 "Tea cup"
     Then Carol's order is turned down because it is out of stock
     When Bob cancels the order
-    And Carol orders 4 "Tea cup"
+    Then 4 "Tea cup" are left in stock
+    When Carol orders 4 "Tea cup"
     Then Carol's order is confirmed
     And 0 "Tea cup" are left in stock
 
