@@ -54,6 +54,24 @@ def forged_proof(victim: Account) -> str:
     return encode_proof(claims, SigningKey.generate()).decode()
 
 
+def read_to_end(connection: socket.socket) -> bytes:
+    """Everything the server sends until it closes (a reset after its answer included)."""
+    answer = b""
+    with contextlib.suppress(ConnectionError):
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+def raw_answer(running: RunningPlatform, service: str, head: bytes) -> bytes:
+    """What ``service``'s port answers to ``head`` sent on a raw socket."""
+    host, port = running.url(service).removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        with contextlib.suppress(ConnectionError):
+            connection.sendall(head)
+        return read_to_end(connection)
+
+
 def refused(response: httpx.Response) -> None:
     assert response.status_code == 401, response.text
     assert response.headers["content-type"].startswith(PROBLEM)
@@ -160,14 +178,8 @@ def test_the_platforms_broker_listens_on_loopback_only(running: RunningPlatform)
 def test_every_port_refuses_a_megabyte_header_with_431(
     running: RunningPlatform, service: str
 ) -> None:
-    host, port = running.url(service).removeprefix("http://").split(":")
     head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: " + b"r" * 1_000_000 + b"\r\n\r\n"
-    with socket.create_connection((host, int(port)), timeout=10) as connection:
-        with contextlib.suppress(ConnectionError):
-            connection.sendall(head)
-        answer = b""
-        while chunk := connection.recv(65536):
-            answer += chunk
+    answer = raw_answer(running, service, head)
     assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
     assert b"application/problem+json" in answer
 
@@ -176,15 +188,9 @@ def test_every_port_refuses_a_megabyte_header_with_431(
 def test_every_port_refuses_two_thousand_small_headers_with_431(
     running: RunningPlatform, service: str
 ) -> None:
-    host, port = running.url(service).removeprefix("http://").split(":")
     many = b"".join(b"X-Filler-%04d: %s\r\n" % (n, b"f" * 24) for n in range(2000))  # ~84 KB
     head = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n"
-    with socket.create_connection((host, int(port)), timeout=10) as connection:
-        with contextlib.suppress(ConnectionError):
-            connection.sendall(head)
-        answer = b""
-        while chunk := connection.recv(65536):
-            answer += chunk
+    answer = raw_answer(running, service, head)
     assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
 
 
@@ -201,10 +207,7 @@ def test_every_port_ends_a_head_that_never_completes_within_its_timeout(
     started = time.monotonic()
     for service, connection in connections:
         with connection:
-            answer = b""
-            with contextlib.suppress(ConnectionError):
-                while chunk := connection.recv(65536):
-                    answer += chunk
+            answer = read_to_end(connection)
         assert answer.startswith(b"HTTP/1.1 408 "), (service, answer[:200])
     # The default head timeout is 10 s; the sweep that enforces it runs every second.
     assert time.monotonic() - started < 15

@@ -146,11 +146,10 @@ class Gateway:
         )
         limit = ClientRateLimit(rate, shared=bool(settings.redis_url))
         if settings.redis_url:
-            self._redis = Redis.from_url(
-                settings.redis_url, socket_connect_timeout=1.0, socket_timeout=1.0
-            )
             self.shared_limit = SharedBuckets(
-                limit, self._redis, prefix=settings.redis_key_prefix + "ratelimit:"
+                limit,
+                self._shared_redis(settings.redis_url),
+                prefix=settings.redis_key_prefix + "ratelimit:",
             )
         return limit
 
@@ -160,15 +159,19 @@ class Gateway:
             checks["redis"] = self._ping_redis
         return checks
 
-    def _share_revocations(self, redis_url: str) -> SharedRevocations:
+    def _shared_redis(self, redis_url: str) -> Redis:
+        """The one client for the rate limit's rounds and the revocations' writes."""
         if self._redis is None:
             self._redis = Redis.from_url(redis_url, socket_connect_timeout=1.0, socket_timeout=1.0)
+        return self._redis
+
+    def _share_revocations(self, redis_url: str) -> SharedRevocations:
         self._subscriber = Redis.from_url(
             redis_url, socket_connect_timeout=1.0, health_check_interval=30
         )
         self.shared_revocations = SharedRevocations(
             self.revoked,
-            self._redis,
+            self._shared_redis(redis_url),
             self._subscriber,
             prefix=self.settings.redis_key_prefix,
         )

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from commerce.kernel.http.gateway_proof import PROOF_HEADER
-from commerce.kernel.http.identity import Identity
+from commerce.kernel.http.gateway_proof import PROOF_NAME
+from commerce.kernel.http.identity import IDENTITY_HEADER_PREFIX, Identity
 from commerce.kernel.revocation import REVOKED_SESSION_NAME
 
 RawHeaders = list[tuple[bytes, bytes]]
@@ -45,7 +45,7 @@ _REPLACED_ON_REQUEST = frozenset(
         b"x-real-ip",
         b"traceparent",
         b"tracestate",
-        PROOF_HEADER.lower().encode(),
+        PROOF_NAME,
     }
 )
 # Services never need the bearer token: identity arrives as X-User-*; dropping it keeps
@@ -59,8 +59,6 @@ _FOR_THE_GATEWAY = frozenset({REVOKED_SESSION_NAME})
 # Computed once: per message only the names a Connection header lists are added.
 _DROPPED_ON_REQUEST = HOP_BY_HOP | _REPLACED_ON_REQUEST | _CREDENTIALS
 _DROPPED_ON_RESPONSE = HOP_BY_HOP | _RECOMPUTED_ON_RESPONSE | _FOR_THE_GATEWAY
-IDENTITY_PREFIX = b"x-user-"
-PROOF_NAME = PROOF_HEADER.lower().encode()
 _TRACEPARENT = re.compile(rb"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
 
 
@@ -107,7 +105,7 @@ def upstream_request_headers(
             traceparent = value.strip().lower()
         elif name == b"tracestate":
             tracestate = value
-        if name in dropped or name.startswith(IDENTITY_PREFIX):
+        if name in dropped or name.startswith(IDENTITY_HEADER_PREFIX):
             continue
         out.append((name, value))
     if traceparent is not None and _TRACEPARENT.match(traceparent):

@@ -182,10 +182,10 @@ class Pipeline:
         await send({"type": "http.response.body", "body": b""})
 
     def _note_revocation(self, reply: UpstreamReply) -> None:
-        values = [v for name, v in reply.headers if name.lower() == REVOKED_SESSION_NAME]
-        if not values:
+        value = header_value(reply.headers, REVOKED_SESSION_NAME)
+        if value is None:
             return
-        revocation = parse_revocation(values[0])
+        revocation = parse_revocation(value)
         if revocation is None:
             log.warning("auth sent a session revocation the gateway cannot read")
             return

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 PROOF_HEADER = "X-Gateway-Proof"
+PROOF_NAME = PROOF_HEADER.lower().encode()  # as ASGI and the gateway's raw headers carry it
 ISSUER = "commerce-gateway"
 AUDIENCE = "commerce-services"
 LIFETIME_SECONDS = 60

@@ -18,6 +18,8 @@ from commerce.kernel.domain import Unauthorized
 USER_ID_HEADER = "X-User-Id"
 USER_EMAIL_HEADER = "X-User-Email"
 USER_ROLES_HEADER = "X-User-Roles"
+# Every identity header, lower-case as in raw headers: refused unless the gateway proves it.
+IDENTITY_HEADER_PREFIX = b"x-user-"
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from commerce.kernel.http.gateway_proof import PROOF_HEADER, InvalidProof, ProofVerifier
+from commerce.kernel.http.gateway_proof import PROOF_NAME, InvalidProof, ProofVerifier
+from commerce.kernel.http.identity import IDENTITY_HEADER_PREFIX
 from commerce.kernel.http.problems import problem, unexpected_error
 from commerce.kernel.http.request_id import REQUEST_ID_HEADER, current_request_id, sane_request_id
 from commerce.kernel.observability.metrics import UNMATCHED_ROUTE, observe_request
@@ -30,8 +31,6 @@ access_log = logging.getLogger("commerce.access")
 # Probes and scrapes arrive every few seconds; they still count in metrics but log at debug.
 QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 _REQUEST_ID = REQUEST_ID_HEADER.encode()
-_PROOF = PROOF_HEADER.lower().encode()
-_IDENTITY_PREFIX = b"x-user-"
 _NOSNIFF = (b"x-content-type-options", b"nosniff")
 _NO_STORE = (b"cache-control", b"no-store")
 
@@ -108,9 +107,9 @@ class ServiceMiddleware:
         for name, value in scope["headers"]:
             if name == _REQUEST_ID:
                 incoming = value.decode("latin-1")
-            elif name == _PROOF:
+            elif name == PROOF_NAME:
                 proof = value
-            elif name.startswith(_IDENTITY_PREFIX):
+            elif name.startswith(IDENTITY_HEADER_PREFIX):
                 claims_identity = True
             elif tracing and name in self.propagated:
                 if carrier is None:
