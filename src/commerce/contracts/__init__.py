@@ -17,31 +17,51 @@ from commerce.contracts.envelope import EventEnvelope, EventPayload, UnknownEven
 from commerce.contracts.ordering import (
     OrderCancelled,
     OrderConfirmed,
+    OrderDelivered,
     OrderLine,
     OrderPlaced,
     OrderRejected,
+    OrderShipped,
+    PaymentRequested,
+)
+from commerce.contracts.payments import (
+    PaymentAuthorized,
+    PaymentCaptured,
+    PaymentDeclined,
+    PaymentRefunded,
+    PaymentVoided,
 )
 from commerce.contracts.topics import (
     ALL_TOPICS,
     CATALOG_EVENTS,
     ORDER_EVENTS,
+    PAYMENT_EVENTS,
     USER_EVENTS,
     dlq_topic,
 )
-from commerce.contracts.users import UserRegistered
+from commerce.contracts.users import UserRegistered, UserRoleGranted, UserRoleRevoked
 
 __all__ = [
     "ALL_TOPICS",
     "CATALOG_EVENTS",
     "ORDER_EVENTS",
+    "PAYMENT_EVENTS",
     "USER_EVENTS",
     "EventEnvelope",
     "EventPayload",
     "OrderCancelled",
     "OrderConfirmed",
+    "OrderDelivered",
     "OrderLine",
     "OrderPlaced",
     "OrderRejected",
+    "OrderShipped",
+    "PaymentAuthorized",
+    "PaymentCaptured",
+    "PaymentDeclined",
+    "PaymentRefunded",
+    "PaymentRequested",
+    "PaymentVoided",
     "PricedLine",
     "ProductCreated",
     "ProductUpdated",
@@ -50,6 +70,8 @@ __all__ = [
     "StockReserved",
     "UnknownEvent",
     "UserRegistered",
+    "UserRoleGranted",
+    "UserRoleRevoked",
     "dlq_topic",
     "parse_payload",
 ]

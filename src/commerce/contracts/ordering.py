@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,7 +44,8 @@ class OrderConfirmed(_OrderEvent):
 
 
 class OrderRejected(_OrderEvent):
-    """The order was rejected (``reason`` as in the public API, e.g. ``OUT_OF_STOCK``)."""
+    """The order was rejected (``reason`` as in the public API, e.g. ``OUT_OF_STOCK``). After
+    a declined payment the catalog releases the order's reservation on this event."""
 
     event_type: ClassVar[str] = "OrderRejected"
 
@@ -52,6 +53,37 @@ class OrderRejected(_OrderEvent):
 
 
 class OrderCancelled(_OrderEvent):
-    """The customer cancelled the order; the catalog should release any reservation."""
+    """The customer cancelled the order; the catalog releases any reservation, the payment
+    service voids any authorization (or refunds a capture)."""
 
     event_type: ClassVar[str] = "OrderCancelled"
+
+
+PaymentMethod = Literal["card", "invoice"]
+
+
+class PaymentRequested(_OrderEvent):
+    """The order's stock is reserved: authorize ``amount`` KRW (the catalog's total, never a
+    client's number) with ``method``; ``token`` is the provider's card token for ``card``."""
+
+    event_type: ClassVar[str] = "PaymentRequested"
+
+    user_id: str = Field(min_length=1)
+    amount: int = Field(ge=0)
+    method: PaymentMethod
+    token: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class OrderShipped(_OrderEvent):
+    """Staff handed the order to a carrier; its payment is captured now."""
+
+    event_type: ClassVar[str] = "OrderShipped"
+
+    carrier: str = Field(min_length=1, max_length=100)
+    tracking_number: str = Field(min_length=1, max_length=100)
+
+
+class OrderDelivered(_OrderEvent):
+    """The carrier delivered the order (final)."""
+
+    event_type: ClassVar[str] = "OrderDelivered"

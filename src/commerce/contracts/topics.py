@@ -5,8 +5,9 @@ from __future__ import annotations
 ORDER_EVENTS = "commerce.order.events"
 CATALOG_EVENTS = "commerce.catalog.events"
 USER_EVENTS = "commerce.user.events"
+PAYMENT_EVENTS = "commerce.payment.events"
 
-ALL_TOPICS: tuple[str, ...] = (ORDER_EVENTS, CATALOG_EVENTS, USER_EVENTS)
+ALL_TOPICS: tuple[str, ...] = (ORDER_EVENTS, CATALOG_EVENTS, USER_EVENTS, PAYMENT_EVENTS)
 
 DLQ_SUFFIX = ".dlq"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -16,6 +16,35 @@ class UserRegistered(EventPayload):
 
     user_id: str = Field(min_length=1)
     email: str
+
+    @property
+    def partition_key(self) -> str:
+        return self.user_id
+
+
+Role = Literal["USER", "STAFF", "ADMIN"]
+
+
+class UserRoleGranted(EventPayload):
+    """An operator granted ``role`` to the user; tokens issued from now on carry it."""
+
+    event_type: ClassVar[str] = "UserRoleGranted"
+
+    user_id: str = Field(min_length=1)
+    role: Role
+
+    @property
+    def partition_key(self) -> str:
+        return self.user_id
+
+
+class UserRoleRevoked(EventPayload):
+    """An operator took ``role`` back (an addition to the contract's events)."""
+
+    event_type: ClassVar[str] = "UserRoleRevoked"
+
+    user_id: str = Field(min_length=1)
+    role: Role
 
     @property
     def partition_key(self) -> str:

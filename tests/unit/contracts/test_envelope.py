@@ -12,13 +12,22 @@ from commerce.contracts import (
     ALL_TOPICS,
     CATALOG_EVENTS,
     ORDER_EVENTS,
+    PAYMENT_EVENTS,
     USER_EVENTS,
     EventEnvelope,
     OrderCancelled,
     OrderConfirmed,
+    OrderDelivered,
     OrderLine,
     OrderPlaced,
     OrderRejected,
+    OrderShipped,
+    PaymentAuthorized,
+    PaymentCaptured,
+    PaymentDeclined,
+    PaymentRefunded,
+    PaymentRequested,
+    PaymentVoided,
     PricedLine,
     ProductCreated,
     ProductUpdated,
@@ -27,6 +36,8 @@ from commerce.contracts import (
     StockReserved,
     UnknownEvent,
     UserRegistered,
+    UserRoleGranted,
+    UserRoleRevoked,
     dlq_topic,
     parse_payload,
 )
@@ -37,12 +48,22 @@ EXAMPLES: list[EventPayload] = [
     OrderConfirmed(order_id="o1", total=2000),
     OrderRejected(order_id="o1", reason="OUT_OF_STOCK"),
     OrderCancelled(order_id="o1"),
+    PaymentRequested(order_id="o1", user_id="u1", amount=2000, method="card", token="tok_visa"),
+    OrderShipped(order_id="o1", carrier="CJ", tracking_number="1234"),
+    OrderDelivered(order_id="o1"),
+    PaymentAuthorized(order_id="o1", payment_id="pay1", amount=2000),
+    PaymentDeclined(order_id="o1", payment_id="pay1", reason="PAYMENT_DECLINED"),
+    PaymentCaptured(order_id="o1", payment_id="pay1", amount=2000),
+    PaymentVoided(order_id="o1", payment_id="pay1"),
+    PaymentRefunded(order_id="o1", payment_id="pay1", amount=2000),
     StockReserved(order_id="o1", items=[PricedLine(product_id="p1", quantity=2, unit_price=1000)]),
     StockRejected(order_id="o1", reason="PRODUCT_NOT_FOUND", product_ids=["p9"]),
     StockReleased(order_id="o1"),
     ProductCreated(product_id="p1", seller_id="u2", name="Tea", price=1000, stock=5),
     ProductUpdated(product_id="p1", name="Tea", price=1200, stock=4),
     UserRegistered(user_id="u1", email="a@example.com"),
+    UserRoleGranted(user_id="u1", role="STAFF"),
+    UserRoleRevoked(user_id="u1", role="STAFF"),
 ]
 
 
@@ -152,7 +173,7 @@ def test_envelopes_are_immutable() -> None:
 
 
 def test_topics_and_their_dead_letter_topics() -> None:
-    assert ALL_TOPICS == (ORDER_EVENTS, CATALOG_EVENTS, USER_EVENTS)
+    assert ALL_TOPICS == (ORDER_EVENTS, CATALOG_EVENTS, USER_EVENTS, PAYMENT_EVENTS)
     assert dlq_topic(ORDER_EVENTS) == "commerce.order.events.dlq"
 
 
