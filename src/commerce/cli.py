@@ -23,6 +23,7 @@ from commerce.platform import (
     run_until_signalled,
 )
 from commerce.terminal import LOG_FORMAT_ENV, LOG_FORMATS
+from commerce.user.adapters.inbound.cli import add_users_commands
 
 APPS = (*SERVICES, "gateway")
 
@@ -120,7 +121,16 @@ def main(argv: list[str] | None = None) -> int:
         "proof-key", help="make the gateway's proof key pair in a directory, if missing"
     )
     proof_key.add_argument("directory")
+    users = commands.add_parser(
+        "users", help="an operator's commands on users (roles), on the user service's database"
+    )
+    add_users_commands(users)
     args = parser.parse_args(argv)
+    if args.command == "users":
+        # Imported here: only this command needs the user service's composition root.
+        from commerce.user.bootstrap import run_operator_command
+
+        return run_operator_command(args)
     if args.command == "proof-key":
         return _proof_key(Path(args.directory))
     if args.command == "up":

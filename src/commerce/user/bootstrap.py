@@ -5,23 +5,31 @@ Nothing happens at import time; the database is opened (and migrated) in the lif
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import os
 import secrets
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.engine import make_url
 
 from commerce.contracts.topics import USER_EVENTS
-from commerce.kernel.db import Database
+from commerce.kernel.db import Database, is_sqlite
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.gateway_proof import proof_verifier
 from commerce.kernel.messaging.access import KafkaAccess
 from commerce.kernel.messaging.runtime import Messaging
+from commerce.user.adapters.inbound.cli import EXIT_UNAVAILABLE, run_users_command
 from commerce.user.adapters.inbound.http import router as public_router
 from commerce.user.adapters.inbound.internal import internal_router
 from commerce.user.adapters.outbound.argon2_hasher import Argon2Parameters, Argon2PasswordHasher
 from commerce.user.adapters.outbound.tables import outbox
 from commerce.user.adapters.outbound.unit_of_work import SqlaUserUnitOfWork
+from commerce.user.application.change_role import GrantRoleHandler, RevokeRoleHandler
+from commerce.user.application.find_user import FindUserByEmailHandler
 from commerce.user.application.get_profile import GetProfileHandler
 from commerce.user.application.ports import PasswordHasher
 from commerce.user.application.register_user import RegisterUserHandler
@@ -66,7 +74,38 @@ async def build_use_cases(
         register_user=RegisterUserHandler(new_uow, hasher),
         get_profile=GetProfileHandler(new_uow),
         verify_credentials=VerifyCredentialsHandler(new_uow, hasher, dummy_hash),
+        grant_role=GrantRoleHandler(new_uow),
+        revoke_role=RevokeRoleHandler(new_uow),
+        find_user_by_email=FindUserByEmailHandler(new_uow),
     )
+
+
+def run_operator_command(args: argparse.Namespace) -> int:
+    """``commerce users ...`` against this service's database, as ``commerce migrate`` finds
+    it (docs/adr/0125); its events leave through the outbox of the running service."""
+    settings = load_settings()
+    url = settings.resolved_database_url()
+    if is_sqlite(url):
+        path = make_url(url).database or ""
+        if not path or not os.path.exists(path):
+            # Opening it would create an empty file that then has no users table.
+            print(
+                f"commerce users {args.users_command}: cannot use the user database: "
+                f"{path or url} does not exist (run `commerce migrate user` first)",
+                file=sys.stderr,
+            )
+            return EXIT_UNAVAILABLE
+    return asyncio.run(_operate(settings, url, args))
+
+
+async def _operate(settings: Settings, url: str, args: argparse.Namespace) -> int:
+    database = await Database.open(url, service_package=SERVICE_PACKAGE, migrate=False)
+    hasher = build_hasher(settings)
+    try:
+        return await run_users_command(args, await build_use_cases(database, hasher))
+    finally:
+        hasher.close()
+        await database.close()
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
 from commerce.user.domain.email import Email
-from commerce.user.domain.errors import EmailAlreadyRegistered
+from commerce.user.domain.errors import EmailAlreadyRegistered, RolesChangedConcurrently
 from commerce.user.domain.user import User
+
+
+@dataclass
+class Countdown:
+    """How many more times something fails (here: update_roles() losing a race)."""
+
+    remaining: int = 0
+
+    def take(self) -> bool:
+        if self.remaining <= 0:
+            return False
+        self.remaining -= 1
+        return True
 
 
 class InMemoryUserRepository:
     """Enforces e-mail uniqueness at add() time, like the database's unique constraint."""
 
-    def __init__(self, committed: dict[str, User]) -> None:
+    def __init__(self, committed: dict[str, User], conflicts: Countdown | None = None) -> None:
         self._committed = committed
         self.pending: dict[str, User] = {}
+        self._conflicts = conflicts or Countdown()
 
     def _all(self) -> dict[str, User]:
         return {**self._committed, **self.pending}
@@ -26,25 +42,33 @@ class InMemoryUserRepository:
         self.pending[user.id] = user
 
     async def get(self, user_id: str) -> User | None:
-        return self._all().get(user_id)
+        # A copy, as a database read is: changes reach the store only through a commit.
+        return copy.deepcopy(self._all().get(user_id))
 
     async def get_by_email(self, email: Email) -> User | None:
-        return next((user for user in self._all().values() if user.email == email), None)
+        found = next((user for user in self._all().values() if user.email == email), None)
+        return copy.deepcopy(found)
 
     async def update_password_hash(self, user: User) -> None:
+        self.pending[user.id] = user
+
+    async def update_roles(self, user: User) -> None:
+        if self._conflicts.take():
+            raise RolesChangedConcurrently()
         self.pending[user.id] = user
 
 
 class FakeUnitOfWork:
     """Writes become visible to later units of work only after commit()."""
 
-    def __init__(self, committed: dict[str, User]) -> None:
+    def __init__(self, committed: dict[str, User], conflicts: Countdown | None = None) -> None:
         self._committed = committed
-        self.users = InMemoryUserRepository(committed)
+        self._conflicts = conflicts
+        self.users = InMemoryUserRepository(committed, conflicts)
         self.commits = 0
 
     async def __aenter__(self) -> Self:
-        self.users = InMemoryUserRepository(self._committed)
+        self.users = InMemoryUserRepository(self._committed, self._conflicts)
         return self
 
     async def __aexit__(
@@ -67,9 +91,10 @@ class FakeUnitOfWorkFactory:
     def __init__(self) -> None:
         self.store: dict[str, User] = {}
         self.made: list[FakeUnitOfWork] = []
+        self.role_conflicts = Countdown()
 
     def __call__(self) -> FakeUnitOfWork:
-        uow = FakeUnitOfWork(self.store)
+        uow = FakeUnitOfWork(self.store, self.role_conflicts)
         self.made.append(uow)
         return uow
 

@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from commerce.kernel.http.app import create_service_app
 from commerce.user.adapters.inbound.http import router
 from commerce.user.adapters.inbound.internal import internal_router
+from commerce.user.application.change_role import GrantRoleHandler, RevokeRoleHandler
+from commerce.user.application.find_user import FindUserByEmailHandler
 from commerce.user.application.get_profile import GetProfileHandler
 from commerce.user.application.register_user import RegisterUserHandler
 from commerce.user.application.use_cases import UserUseCases
@@ -30,6 +32,9 @@ def build_app(token: str | None = None) -> FastAPI:
         register_user=RegisterUserHandler(uows, hasher),
         get_profile=GetProfileHandler(uows),
         verify_credentials=VerifyCredentialsHandler(uows, hasher, "fake$v1$dummy"),
+        grant_role=GrantRoleHandler(uows),
+        revoke_role=RevokeRoleHandler(uows),
+        find_user_by_email=FindUserByEmailHandler(uows),
     )
     return app
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from commerce.user.domain.roles import Role
+
 
 @dataclass(frozen=True)
 class RegisterUser:
@@ -21,3 +23,20 @@ class GetProfile:
 class VerifyCredentials:
     email: str
     password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class GrantRole:
+    email: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class RevokeRole:
+    email: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class FindUserByEmail:
+    email: str

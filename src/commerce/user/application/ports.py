@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Protocol
 
 from commerce.kernel.ports import UnitOfWork
@@ -29,6 +30,10 @@ class UserRepository(Protocol):
     async def update_password_hash(self, user: User) -> None:
         """Persist ``user.password_hash``."""
 
+    async def update_roles(self, user: User) -> None:
+        """Persist ``user.roles`` if they are still what this repository read; else raise
+        RolesChangedConcurrently (the database decides, not a lock held in Python)."""
+
 
 class UserUnitOfWork(UnitOfWork, Protocol):
     """One transaction around one use case; leaving without commit() rolls back."""
@@ -49,6 +54,12 @@ class PasswordHasher(Protocol):
 
     def needs_rehash(self, password_hash: str) -> bool:
         """Whether ``password_hash`` was made with other parameters than the current ones."""
+
+
+class Clock(Protocol):
+    """The current time, timezone-aware UTC."""
+
+    def __call__(self) -> datetime: ...
 
 
 # A fresh unit of work per use of it: one instance holds one session at a time.

@@ -17,6 +17,28 @@ class InvalidName(InvalidInput):
     code = "invalid_name"
 
 
+class UnknownRole(InvalidInput):
+    code = "unknown_role"
+
+
+class RoleNotRevocable(Conflict):
+    """USER is every user's role: taking it back would leave an account that is no one."""
+
+    code = "role_not_revocable"
+
+    def __init__(self) -> None:
+        super().__init__("Every user has USER; it cannot be revoked.")
+
+
+class RolesChangedConcurrently(Conflict):
+    """Someone else changed the user's roles between our read and our write."""
+
+    code = "roles_changed_concurrently"
+
+    def __init__(self) -> None:
+        super().__init__("The user's roles changed at the same time; try again.")
+
+
 class EmailAlreadyRegistered(Conflict):
     code = "email_taken"
 

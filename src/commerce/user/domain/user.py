@@ -8,7 +8,8 @@ from datetime import datetime
 
 from commerce.kernel.domain import AggregateRoot, DomainEvent, utc_now
 from commerce.user.domain.email import Email
-from commerce.user.domain.errors import InvalidName
+from commerce.user.domain.errors import InvalidName, RoleNotRevocable
+from commerce.user.domain.roles import Role, ordered
 
 DEFAULT_ROLES: tuple[str, ...] = ("USER",)
 MAX_NAME_LENGTH = 100
@@ -20,6 +21,22 @@ class UserRegistered(DomainEvent):
 
     user_id: str
     email: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserRoleGranted(DomainEvent):
+    """An operator granted ``role`` (published as ``UserRoleGranted``)."""
+
+    user_id: str
+    role: Role
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserRoleRevoked(DomainEvent):
+    """An operator took ``role`` back (published as ``UserRoleRevoked``)."""
+
+    user_id: str
+    role: Role
 
 
 def normalise_name(name: str | None) -> str | None:
@@ -70,6 +87,26 @@ class User(AggregateRoot):
     def replace_password_hash(self, password_hash: str) -> None:
         """Store a new hash of the same password (after the hashing parameters changed)."""
         self.password_hash = password_hash
+
+    def grant(self, role: Role, now: datetime) -> bool:
+        """Add ``role``; records UserRoleGranted. False, and nothing recorded, if already held."""
+        if role in self.roles:
+            return False
+        self.roles = ordered({*self.roles, role.value})
+        self.record(UserRoleGranted(user_id=self.id, role=role, occurred_at=now))
+        return True
+
+    def revoke(self, role: Role, now: datetime) -> bool:
+        """Remove ``role``; records UserRoleRevoked. False, and nothing recorded, if not held.
+
+        USER is refused (RoleNotRevocable): every user has it."""
+        if role is Role.USER:
+            raise RoleNotRevocable()
+        if role not in self.roles:
+            return False
+        self.roles = ordered(set(self.roles) - {role.value})
+        self.record(UserRoleRevoked(user_id=self.id, role=role, occurred_at=now))
+        return True
 
     def __repr__(self) -> str:
         # Never the hash: reprs end up in logs and tracebacks.

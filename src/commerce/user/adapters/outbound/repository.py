@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commerce.user.adapters.outbound.tables import users
 from commerce.user.domain.email import Email
-from commerce.user.domain.errors import EmailAlreadyRegistered
+from commerce.user.domain.errors import EmailAlreadyRegistered, RolesChangedConcurrently
 from commerce.user.domain.user import User
 
 
@@ -18,6 +18,8 @@ class SqlaUserRepository:
     def __init__(self, session: AsyncConnection) -> None:
         self._session = session
         self.seen: list[User] = []
+        # The roles column as read, per user id: update_roles() writes only over that value.
+        self._stored_roles: dict[str, str] = {}
 
     async def add(self, user: User) -> None:
         values = {
@@ -35,6 +37,7 @@ class SqlaUserRepository:
             # e-mail's: the database, not an earlier lookup, decides who got it first.
             raise EmailAlreadyRegistered() from error
         self.seen.append(user)
+        self._stored_roles[user.id] = ",".join(user.roles)
 
     async def get(self, user_id: str) -> User | None:
         row = (await self._session.execute(select(users).where(users.c.id == user_id))).first()
@@ -50,6 +53,18 @@ class SqlaUserRepository:
             update(users).where(users.c.id == user.id).values(password_hash=user.password_hash)
         )
 
+    async def update_roles(self, user: User) -> None:
+        # Compare-and-set: a concurrent change of the same row makes this match no row, so
+        # neither change is lost silently (rowcount is matched rows on both backends).
+        stored = self._stored_roles[user.id]
+        roles = ",".join(user.roles)
+        result = await self._session.execute(
+            update(users).where(users.c.id == user.id, users.c.roles == stored).values(roles=roles)
+        )
+        if result.rowcount != 1:
+            raise RolesChangedConcurrently()
+        self._stored_roles[user.id] = roles
+
     def _to_user(self, row: Row[tuple[object, ...]]) -> User:
         mapping = row._mapping
         user = User(
@@ -61,4 +76,5 @@ class SqlaUserRepository:
             created_at=mapping["created_at"],
         )
         self.seen.append(user)
+        self._stored_roles[user.id] = mapping["roles"]
         return user
