@@ -7,8 +7,9 @@ STAMP := $(VENV)/.installed
 USERS ?= 20
 DURATION ?= 30s
 HOST ?= http://127.0.0.1:8000
+RATE ?= 5
 
-.PHONY: load run test test-unit test-integration test-system lint fmt bench bench-tools clean
+.PHONY: chaos load run test test-unit test-integration test-system lint fmt bench bench-tools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +51,9 @@ bench: $(STAMP) bench-tools  ## printed figures, each against a baseline measure
 load: $(STAMP)  ## Locust's shoppers and sellers against a running stack (make run), headless
 	$(BIN)/locust -f load/locustfile.py --headless -u $(USERS) -r $(USERS) -t $(DURATION) \
 		--host $(HOST) --only-summary
+
+chaos: $(STAMP)  ## fault drill: orders at RATE/s while processes are killed (kill -9) for DURATION s
+	$(BIN)/python bench/chaos.py --rate $(RATE) --duration $(DURATION)
 
 bench-tools:  ## wrk and nginx (Debian packages) for bench/gateway.py, when missing
 	bash bench/tools.sh
