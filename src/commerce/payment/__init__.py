@@ -1,0 +1,1 @@
+"""The payment service: authorizes, captures, voids and refunds one payment per order."""

@@ -1,0 +1,175 @@
+"""Payments as whole aggregates over ``payments`` and ``payment_history``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from commerce.payment.adapters.outbound.tables import payment_history, payments, withdrawn_orders
+from commerce.payment.application.ports import StalePayment
+from commerce.payment.domain.payment import (
+    DeclineReason,
+    HistoryEntry,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Step,
+)
+
+_SAVE = update(payments).where(
+    payments.c.id == bindparam("b_id"), payments.c.version == bindparam("b_version")
+)
+_HISTORY = (
+    select(payment_history)
+    .where(payment_history.c.payment_id == bindparam("b_id"))
+    .order_by(payment_history.c.seq)
+)
+
+
+class SqlaPaymentRepository:
+    """Never commits; remembers the payments it handed out so the unit of work finds their
+    events, and how much of each one's history is already stored."""
+
+    def __init__(self, session: AsyncConnection) -> None:
+        self._session = session
+        self.seen: list[Payment] = []
+        self._stored_history: dict[str, int] = {}
+
+    async def add(self, payment: Payment) -> None:
+        await self._session.execute(
+            insert(payments),
+            {
+                **_values(payment),
+                "id": payment.id,
+                "order_id": payment.order_id,
+                "user_id": payment.user_id,
+                "amount": payment.amount,
+                "method": payment.method.value,
+                "version": payment.version,
+                "created_at": payment.created_at,
+            },
+        )
+        self._stored_history[payment.id] = 0
+        await self._write_history(payment)
+        self.seen.append(payment)
+
+    async def get(self, payment_id: str) -> Payment | None:
+        return await self._load(payments.c.id == payment_id)
+
+    async def for_order(self, order_id: str) -> Payment | None:
+        return await self._load(payments.c.order_id == order_id)
+
+    async def save(self, payment: Payment) -> None:
+        result = await self._session.execute(
+            _SAVE,
+            {
+                **_values(payment),
+                "version": payment.version + 1,
+                "b_id": payment.id,
+                "b_version": payment.version,
+            },
+        )
+        if result.rowcount != 1:
+            raise StalePayment(payment.id)
+        payment.version += 1
+        await self._write_history(payment)
+
+    async def due(self, now: datetime, limit: int) -> Sequence[str]:
+        rows = await self._session.execute(
+            select(payments.c.id)
+            .where(payments.c.next_step.is_not(None), payments.c.next_attempt_at <= now)
+            .order_by(payments.c.next_attempt_at)
+            .limit(limit)
+        )
+        return list(rows.scalars())
+
+    async def remember_withdrawal(self, order_id: str, now: datetime) -> None:
+        if not await self.was_withdrawn(order_id):
+            await self._session.execute(insert(withdrawn_orders), {"order_id": order_id, "at": now})
+
+    async def was_withdrawn(self, order_id: str) -> bool:
+        found = await self._session.execute(
+            select(withdrawn_orders.c.order_id).where(withdrawn_orders.c.order_id == order_id)
+        )
+        return found.first() is not None
+
+    async def _load(self, where: Any) -> Payment | None:
+        row = (await self._session.execute(select(payments).where(where))).first()
+        if row is None:
+            return None
+        history = [
+            HistoryEntry(PaymentStatus(entry.status), entry.amount, entry.at)
+            for entry in await self._session.execute(_HISTORY, {"b_id": row.id})
+        ]
+        payment = _payment(row._mapping, history)
+        self._stored_history[payment.id] = len(history)
+        self.seen.append(payment)
+        return payment
+
+    async def _write_history(self, payment: Payment) -> None:
+        stored = self._stored_history.get(payment.id, 0)
+        new = payment.history[stored:]
+        if not new:
+            return
+        try:
+            await self._session.execute(
+                insert(payment_history),
+                [
+                    {
+                        "payment_id": payment.id,
+                        "seq": stored + number,
+                        "status": entry.status.value,
+                        "amount": entry.amount,
+                        "at": entry.at,
+                    }
+                    for number, entry in enumerate(new)
+                ],
+            )
+        except IntegrityError as error:  # written by someone who saved the same version
+            raise StalePayment(payment.id) from error
+        self._stored_history[payment.id] = len(payment.history)
+
+
+def _values(payment: Payment) -> dict[str, Any]:
+    """The columns a payment's behaviour can change."""
+    return {
+        "token": payment.token,
+        "status": payment.status.value,
+        "reason": payment.reason.value if payment.reason else None,
+        "provider_reference": payment.provider_reference,
+        "withdrawn": payment.withdrawn,
+        "next_step": payment.next_step.value if payment.next_step else None,
+        "attempts": payment.attempts,
+        "next_attempt_at": payment.next_attempt_at,
+        "deadline": payment.deadline,
+        "updated_at": payment.updated_at,
+    }
+
+
+def _payment(row: RowMapping, history: list[HistoryEntry]) -> Payment:
+    return Payment(
+        id=row["id"],
+        order_id=row["order_id"],
+        user_id=row["user_id"],
+        amount=row["amount"],
+        method=PaymentMethod(row["method"]),
+        token=row["token"],
+        status=PaymentStatus(row["status"]),
+        reason=DeclineReason(row["reason"]) if row["reason"] else None,
+        provider_reference=row["provider_reference"],
+        withdrawn=bool(row["withdrawn"]),
+        next_step=Step(row["next_step"]) if row["next_step"] else None,
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        deadline=row["deadline"],
+        history=history,
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )

@@ -1,0 +1,162 @@
+"""Composition root of the payment service: settings in, a FastAPI app out.
+
+Nothing happens at import time. The lifespan opens (and migrates) the database, starts the
+messaging (outbox relay, the ``payment`` consumer group on ``commerce.order.events``) and the
+worker that makes the provider calls, and stops them in reverse order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI
+
+from commerce.contracts.topics import ORDER_EVENTS, PAYMENT_EVENTS
+from commerce.kernel.db import Database
+from commerce.kernel.domain import utc_now
+from commerce.kernel.http.app import create_service_app
+from commerce.kernel.http.gateway_proof import proof_verifier
+from commerce.kernel.messaging.access import KafkaAccess
+from commerce.kernel.messaging.runtime import Messaging
+from commerce.payment.adapters.inbound.http import router
+from commerce.payment.adapters.inbound.order_events import OrderEventsHandler
+from commerce.payment.adapters.inbound.step_worker import StepWorker
+from commerce.payment.adapters.outbound.ledger import SqlaChargeLedger
+from commerce.payment.adapters.outbound.queries import SqlaPaymentQueries
+from commerce.payment.adapters.outbound.simulated_provider import SimulatedProvider
+from commerce.payment.adapters.outbound.tables import inbox, outbox
+from commerce.payment.adapters.outbound.unit_of_work import CONSUMER, SqlaPaymentUnitOfWork
+from commerce.payment.application.order_requests import (
+    CapturePaymentHandler,
+    RequestPaymentHandler,
+    WithdrawPaymentHandler,
+)
+from commerce.payment.application.ports import Clock, PaymentProvider, StepPolicy
+from commerce.payment.application.provider_steps import ProviderSteps
+from commerce.payment.application.queries import PaymentReader
+from commerce.payment.application.use_cases import PaymentUseCases
+from commerce.payment.settings import Settings
+
+SERVICE_PACKAGE = "commerce.payment"
+# All that payment does on Kafka; its KafkaUser grants exactly this (ADR 0046).
+KAFKA_ACCESS = KafkaAccess(produces=(PAYMENT_EVENTS,), consumes={CONSUMER: (ORDER_EVENTS,)})
+
+
+def load_settings() -> Settings:
+    return Settings()
+
+
+def new_payment_id() -> str:
+    return str(uuid.uuid4())
+
+
+def step_policy(settings: Settings) -> StepPolicy:
+    return StepPolicy(
+        authorize_deadline=timedelta(seconds=settings.authorize_deadline_seconds),
+        call_timeout=timedelta(seconds=settings.provider_call_timeout_seconds),
+        backoff_base=timedelta(seconds=settings.provider_backoff_seconds),
+        backoff_cap=timedelta(seconds=settings.provider_max_backoff_seconds),
+    )
+
+
+def build_provider(settings: Settings, database: Database) -> PaymentProvider:
+    """The provider adapter the settings name (only the simulated one ships)."""
+    assert settings.provider == "simulated"
+    return SimulatedProvider(SqlaChargeLedger(database.connections))
+
+
+def build_use_cases(
+    database: Database,
+    settings: Settings,
+    provider: PaymentProvider,
+    clock: Clock = utc_now,
+    *,
+    outbox_written: Callable[[], None] | None = None,
+    step_owed: Callable[[], None] | None = None,
+) -> PaymentUseCases:
+    def new_uow() -> SqlaPaymentUnitOfWork:
+        return SqlaPaymentUnitOfWork(
+            database.connections, outbox_written=outbox_written, step_owed=step_owed
+        )
+
+    policy = step_policy(settings)
+    return PaymentUseCases(
+        request=RequestPaymentHandler(new_uow, clock, new_payment_id, policy),
+        capture=CapturePaymentHandler(new_uow, clock),
+        withdraw=WithdrawPaymentHandler(new_uow, clock),
+        steps=ProviderSteps(new_uow, clock, provider, policy),
+        read=PaymentReader(SqlaPaymentQueries(database.engine)),
+    )
+
+
+class Started:
+    """What the lifespan started, for ``/readyz``: nothing before the start or after the stop."""
+
+    database: Database | None = None
+    messaging: Messaging | None = None
+
+    async def database_ready(self) -> None:
+        if self.database is None:
+            raise RuntimeError("not started")
+        await self.database.ping()
+
+    async def broker_ready(self) -> None:
+        if self.messaging is None:
+            raise RuntimeError("not started")
+        await self.messaging.ping()
+
+
+def create_app(settings: Settings) -> FastAPI:
+    started = Started()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = await Database.open(
+            settings.resolved_database_url(),
+            service_package=SERVICE_PACKAGE,
+            migrate=settings.migrate_on_start,
+        )
+        messaging = Messaging(settings, database, outbox, KAFKA_ACCESS, inbox=inbox)
+        workers: list[StepWorker] = []
+
+        def step_owed() -> None:
+            for worker in workers:
+                worker.notify()
+
+        use_cases = build_use_cases(
+            database,
+            settings,
+            build_provider(settings, database),
+            outbox_written=messaging.notify_outbox,
+            step_owed=step_owed,
+        )
+        worker = StepWorker(
+            use_cases.steps,
+            concurrency=settings.provider_concurrency,
+            poll_seconds=settings.steps_poll_seconds,
+        )
+        workers.append(worker)
+        app.state.payment_use_cases = use_cases
+        try:
+            await messaging.start(
+                consumers=[(CONSUMER, [ORDER_EVENTS], OrderEventsHandler(use_cases))]
+            )
+            worker.start()  # PENDING payments left by a previous process resume here
+            started.database, started.messaging = database, messaging
+            yield
+        finally:
+            started.database = started.messaging = None
+            await worker.stop()
+            await messaging.stop()
+            await database.close()
+
+    return create_service_app(
+        title="Commerce payment service",
+        proofs=proof_verifier(settings.gateway_public_key_file, settings.var_dir),
+        routers=[router],
+        readiness={"database": started.database_ready, "broker": started.broker_ready},
+        lifespan=lifespan,
+    )

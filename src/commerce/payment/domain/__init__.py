@@ -1,0 +1,1 @@
+"""The Payment aggregate and its state machine, in plain Python."""
