@@ -1,0 +1,1 @@
+"""Where the cart service meets the outside world."""

@@ -1,0 +1,1 @@
+"""What drives the cart service: HTTP requests, catalog and order events."""

@@ -1,0 +1,1 @@
+"""What the cart service drives: its stores, the order and product services."""

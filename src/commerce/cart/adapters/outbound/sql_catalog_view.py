@@ -1,0 +1,165 @@
+"""The catalog view in SQL: read by requests, written by the catalog events' unit of work.
+
+Stock changes are single statements (``stock = stock - q``, floored at 0), so events of one
+product applied concurrently from different partitions never lose one another's change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from sqlalchemy import Executable, and_, bindparam, case, insert, select, update
+from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from commerce.cart.adapters.outbound.tables import catalog_view, view_reservations
+from commerce.cart.application.ports import Clock
+from commerce.cart.domain.catalog import CatalogEntry
+
+_LOWER = (
+    update(catalog_view)
+    .where(catalog_view.c.product_id == bindparam("b_product_id"))
+    .values(
+        stock=case(
+            (
+                catalog_view.c.stock > bindparam("b_units"),
+                catalog_view.c.stock - bindparam("b_units"),
+            ),
+            else_=0,
+        )
+    )
+)
+_RAISE = (
+    update(catalog_view)
+    .where(catalog_view.c.product_id == bindparam("b_product_id"))
+    .values(stock=catalog_view.c.stock + bindparam("b_units"))
+)
+
+
+def _upsert(dialect: str) -> Executable:
+    if dialect == "sqlite":
+        statement = sqlite.insert(catalog_view)
+        return statement.on_conflict_do_update(
+            index_elements=[catalog_view.c.product_id],
+            set_={c: statement.excluded[c] for c in ("name", "price", "stock")},
+        )
+    my = mysql.insert(catalog_view)
+    return my.on_duplicate_key_update(
+        name=my.inserted.name, price=my.inserted.price, stock=my.inserted.stock
+    )
+
+
+def _insert_new(dialect: str) -> Executable:
+    """An INSERT of a view entry that leaves an existing one as it is."""
+    if dialect == "sqlite":
+        return sqlite.insert(catalog_view).on_conflict_do_nothing()
+    statement = mysql.insert(catalog_view)
+    return statement.on_duplicate_key_update(product_id=catalog_view.c.product_id)
+
+
+def _entry(row: object) -> CatalogEntry:
+    return CatalogEntry(row.product_id, row.name, int(row.price), int(row.stock))  # type: ignore[attr-defined]
+
+
+class SqlaCatalogView:
+    """What requests read (never the product service) and what a first PUT seeds."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def entries(self, product_ids: Iterable[str]) -> dict[str, CatalogEntry]:
+        wanted = sorted(set(product_ids))
+        if not wanted:
+            return {}
+        query = select(catalog_view).where(catalog_view.c.product_id.in_(wanted))
+        async with self._engine.connect() as session:
+            rows = (await session.execute(query)).all()
+        return {row.product_id: _entry(row) for row in rows}
+
+    async def seed(self, entry: CatalogEntry) -> None:
+        async with self._engine.begin() as session:
+            await session.execute(
+                _insert_new(session.dialect.name),
+                {
+                    "product_id": entry.product_id,
+                    "name": entry.name,
+                    "price": entry.price,
+                    "stock": entry.stock,
+                },
+            )
+
+
+class SqlaCatalogViewWriter:
+    """Never commits: the unit of work does, with the inbox row of the event."""
+
+    def __init__(self, session: AsyncConnection, clock: Clock) -> None:
+        self._session = session
+        self._clock = clock
+
+    async def put(self, entry: CatalogEntry) -> None:
+        await self._session.execute(
+            _upsert(self._session.dialect.name),
+            {
+                "product_id": entry.product_id,
+                "name": entry.name,
+                "price": entry.price,
+                "stock": entry.stock,
+            },
+        )
+
+    async def reserve(self, order_id: str, units: Mapping[str, int]) -> None:
+        # A reservation is announced again when the order service re-drives the order (a new
+        # event id): the rows recorded the first time make the repetition a no-op.
+        seen = await self._session.scalar(
+            select(view_reservations.c.order_id).where(view_reservations.c.order_id == order_id)
+        )
+        if seen is not None:
+            return
+        known = set(
+            await self._session.scalars(
+                select(catalog_view.c.product_id).where(
+                    catalog_view.c.product_id.in_(sorted(units))
+                )
+            )
+        )
+        now: datetime = self._clock()
+        # What the view took: nothing of a product it does not know, so nothing to give back.
+        taken = {
+            product_id: units[product_id] if product_id in known else 0 for product_id in units
+        }
+        rows = [
+            {
+                "order_id": order_id,
+                "product_id": product_id,
+                "quantity": quantity,
+                "released": False,
+                "reserved_at": now,
+            }
+            for product_id, quantity in sorted(taken.items())
+        ]
+        await self._session.execute(insert(view_reservations), rows)
+        for product_id in sorted(known):  # one lock order for every transaction
+            await self._session.execute(
+                _LOWER, {"b_product_id": product_id, "b_units": units[product_id]}
+            )
+
+    async def release(self, order_id: str) -> None:
+        held = and_(
+            view_reservations.c.order_id == order_id, view_reservations.c.released.is_(False)
+        )
+        rows = (
+            await self._session.execute(
+                select(view_reservations.c.product_id, view_reservations.c.quantity)
+                .where(held)
+                .order_by(view_reservations.c.product_id)
+            )
+        ).all()
+        if not rows:
+            return
+        await self._session.execute(update(view_reservations).where(held).values(released=True))
+        for product_id, quantity in rows:
+            if quantity:
+                await self._session.execute(
+                    _RAISE, {"b_product_id": product_id, "b_units": quantity}
+                )

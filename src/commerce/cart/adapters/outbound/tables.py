@@ -1,0 +1,73 @@
+"""The cart service's tables (SQLAlchemy Core); its Alembic history creates the same."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from commerce.kernel.db.types import UtcDateTime
+from commerce.kernel.messaging.inbox import inbox_table
+from commerce.kernel.messaging.outbox import outbox_table
+
+metadata = MetaData()
+
+# The SQL cart store (used when no Redis is configured): one row per cart, its lines as JSON.
+carts = Table(
+    "carts",
+    metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("cart_id", String(36), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("lines", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=True),
+)
+
+# What each order placed from a cart ordered, until its confirmation dropped those lines.
+checkouts = Table(
+    "checkouts",
+    metadata,
+    Column("order_id", String(64), primary_key=True),
+    Column("user_id", String(64), nullable=False),
+    Column("cart_id", String(36), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("lines", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("settled_at", UtcDateTime, nullable=True),
+    Index("ix_checkouts_created_at", "created_at"),
+)
+
+# The catalog view (docs/adr/0121): always SQL, changed with the inbox in one transaction.
+catalog_view = Table(
+    "catalog_view",
+    metadata,
+    Column("product_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("price", BigInteger, nullable=False),
+    Column("stock", BigInteger, nullable=False),
+)
+
+# The units each order's reservation took from the view, given back by its release; kept
+# after it, so that a repeated StockReserved (a re-drive) takes nothing twice.
+view_reservations = Table(
+    "view_reservations",
+    metadata,
+    Column("order_id", String(64), primary_key=True),
+    Column("product_id", String(64), primary_key=True),
+    Column("quantity", Integer, nullable=False),
+    Column("released", Boolean, nullable=False),
+    Column("reserved_at", UtcDateTime, nullable=False),
+    Index("ix_view_reservations_reserved_at", "reserved_at"),
+)
+
+# The cart publishes nothing, but the kernel's messaging runs a relay over an outbox.
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)

@@ -1,0 +1,179 @@
+"""Composition root of the cart service: settings in, a FastAPI app out.
+
+Nothing happens at import time. The lifespan opens (and migrates) the database, Redis when
+``CART_REDIS_URL`` is set (carts and checkouts live there then, else in SQL), the clients of
+the order and product services, and the messaging: the ``cart`` consumer group on the
+catalog's and the order's events. It stops them in reverse order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+from fastapi import FastAPI
+from redis.asyncio import Redis
+
+from commerce.cart.adapters.inbound.events import CartEventsHandler
+from commerce.cart.adapters.inbound.http import router
+from commerce.cart.adapters.outbound.http_clients import peer_client
+from commerce.cart.adapters.outbound.order_client import HttpOrderPlacer
+from commerce.cart.adapters.outbound.product_client import HttpProductCatalog
+from commerce.cart.adapters.outbound.redis_cart_store import RedisCartStore
+from commerce.cart.adapters.outbound.sql_cart_store import SqlaCartStore
+from commerce.cart.adapters.outbound.sql_catalog_view import SqlaCatalogView
+from commerce.cart.adapters.outbound.tables import inbox, outbox
+from commerce.cart.adapters.outbound.unit_of_work import CONSUMER, SqlaCatalogViewUnitOfWork
+from commerce.cart.application.catalog_view import UpdateCatalogView
+from commerce.cart.application.checkout import CheckOut, SettleCheckout
+from commerce.cart.application.editing import ClearCart, ReadCart, RemoveLine, SetQuantity
+from commerce.cart.application.ports import (
+    CartStore,
+    CatalogView,
+    CatalogViewUnitOfWork,
+    Clock,
+    OrderPlacer,
+    ProductCatalog,
+)
+from commerce.cart.application.use_cases import CartUseCases
+from commerce.cart.settings import Settings
+from commerce.contracts.topics import CATALOG_EVENTS, ORDER_EVENTS
+from commerce.kernel.db import Database
+from commerce.kernel.domain import utc_now
+from commerce.kernel.http.app import create_service_app
+from commerce.kernel.http.gateway_proof import proof_verifier
+from commerce.kernel.http.health import ReadinessCheck
+from commerce.kernel.messaging.access import KafkaAccess
+from commerce.kernel.messaging.runtime import Messaging
+
+SERVICE_PACKAGE = "commerce.cart"
+# All that cart does on Kafka: it reads, and publishes nothing (ADR 0046, docs/adr/0121).
+KAFKA_ACCESS = KafkaAccess(consumes={CONSUMER: (CATALOG_EVENTS, ORDER_EVENTS)})
+REDIS_TIMEOUT_SECONDS = 2.0
+
+
+def load_settings() -> Settings:
+    return Settings()
+
+
+def build_use_cases(
+    store: CartStore,
+    view: CatalogView,
+    orders: OrderPlacer,
+    catalog: ProductCatalog,
+    catalog_events: Callable[[], CatalogViewUnitOfWork],
+    clock: Clock = utc_now,
+) -> CartUseCases:
+    settle = SettleCheckout(store, clock)
+    return CartUseCases(
+        read=ReadCart(store, view),
+        set_quantity=SetQuantity(store, view, catalog, clock),
+        remove=RemoveLine(store, view, clock),
+        clear=ClearCart(store),
+        check_out=CheckOut(store, orders, settle),
+        settle=settle,
+        catalog=UpdateCatalogView(catalog_events),
+    )
+
+
+@dataclass
+class _Running:
+    """What the lifespan opened; readiness checks look here."""
+
+    database: Database | None = None
+    messaging: Messaging | None = None
+    redis: Redis | None = None
+
+    async def ping_database(self) -> None:
+        if self.database is None:
+            raise RuntimeError("database not open yet")
+        await self.database.ping()
+
+    async def ping_broker(self) -> None:
+        if self.messaging is None:
+            raise RuntimeError("messaging not started yet")
+        await self.messaging.ping()
+
+    async def ping_redis(self) -> None:
+        if self.redis is None:
+            raise RuntimeError("redis not open yet")
+        await self.redis.ping()
+
+
+def create_app(
+    settings: Settings,
+    *,
+    order_transport: httpx.AsyncBaseTransport | None = None,
+    product_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """The cart service; the transports are seams for tests (the peers in-process)."""
+    running = _Running()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            database = await Database.open(
+                settings.resolved_database_url(),
+                service_package=SERVICE_PACKAGE,
+                migrate=settings.migrate_on_start,
+            )
+            stack.push_async_callback(database.close)
+            store: CartStore = SqlaCartStore(database.connections, utc_now)
+            if settings.redis_url:
+                redis = Redis.from_url(
+                    settings.redis_url,
+                    socket_timeout=REDIS_TIMEOUT_SECONDS,
+                    socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                )
+                stack.push_async_callback(redis.aclose)
+                running.redis = redis
+                store = RedisCartStore(
+                    redis,
+                    prefix=settings.redis_key_prefix,
+                    checkout_ttl_seconds=settings.checkout_ttl_seconds,
+                )
+            orders = peer_client(
+                settings.order_service_url,
+                settings.order_service_timeout_seconds,
+                transport=order_transport,
+            )
+            stack.push_async_callback(orders.aclose)
+            products = peer_client(
+                settings.product_service_url,
+                settings.product_service_timeout_seconds,
+                transport=product_transport,
+            )
+            stack.push_async_callback(products.aclose)
+            use_cases = build_use_cases(
+                store,
+                SqlaCatalogView(database.engine),
+                HttpOrderPlacer(orders),
+                HttpProductCatalog(products),
+                lambda: SqlaCatalogViewUnitOfWork(database.connections, utc_now),
+            )
+            app.state.cart_use_cases = use_cases
+            messaging = Messaging(settings, database, outbox, KAFKA_ACCESS, inbox=inbox)
+            stack.push_async_callback(messaging.stop)
+            handler = CartEventsHandler(use_cases)
+            await messaging.start(consumers=[(CONSUMER, [CATALOG_EVENTS, ORDER_EVENTS], handler)])
+            running.database, running.messaging = database, messaging
+            try:
+                yield
+            finally:
+                running.database = running.messaging = running.redis = None
+
+    readiness: dict[str, ReadinessCheck] = {
+        "database": running.ping_database,
+        "broker": running.ping_broker,
+    }
+    if settings.redis_url:
+        readiness["redis"] = running.ping_redis
+    return create_service_app(
+        title="Commerce cart service",
+        proofs=proof_verifier(settings.gateway_public_key_file, settings.var_dir),
+        routers=[router],
+        readiness=readiness,
+        lifespan=lifespan,
+    )
