@@ -1,8 +1,8 @@
 """Composition root of the order service: settings in, a FastAPI app out.
 
 Nothing happens at import time. The lifespan opens (and migrates) the database, starts the
-messaging (outbox relay, the ``order`` consumer group on ``commerce.catalog.events``) and the
-saga's re-drive task, and stops them in reverse order.
+messaging (outbox relay, the ``order`` consumer group on ``commerce.catalog.events`` and
+``commerce.payment.events``) and the saga's re-drive task, and stops them in reverse order.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from commerce.contracts.topics import CATALOG_EVENTS, ORDER_EVENTS
+from commerce.contracts.envelope import EventEnvelope
+from commerce.contracts.topics import CATALOG_EVENTS, ORDER_EVENTS, PAYMENT_EVENTS
 from commerce.kernel.db import Database
 from commerce.kernel.domain import utc_now
 from commerce.kernel.http.app import create_service_app
@@ -23,12 +24,15 @@ from commerce.kernel.messaging.access import KafkaAccess
 from commerce.kernel.messaging.runtime import Messaging
 from commerce.order.adapters.inbound.catalog_events import CatalogEventsHandler
 from commerce.order.adapters.inbound.http import router
+from commerce.order.adapters.inbound.payment_events import PaymentEventsHandler
 from commerce.order.adapters.inbound.redrive_task import redrive_task
 from commerce.order.adapters.outbound.queries import SqlaOrderQueries
 from commerce.order.adapters.outbound.tables import inbox, outbox
 from commerce.order.adapters.outbound.unit_of_work import CONSUMER, SqlaOrderUnitOfWork
 from commerce.order.application.cancel_order import CancelOrderHandler
 from commerce.order.application.catalog_replies import CatalogReplyHandler
+from commerce.order.application.fulfilment import FulfilmentHandler
+from commerce.order.application.payment_replies import PaymentReplyHandler
 from commerce.order.application.place_order import PlaceOrderHandler
 from commerce.order.application.ports import Clock, RedrivePolicy
 from commerce.order.application.queries import OrderReader
@@ -39,7 +43,9 @@ from commerce.order.settings import Settings
 
 SERVICE_PACKAGE = "commerce.order"
 # All that order does on Kafka; its KafkaUser grants exactly this (ADR 0046).
-KAFKA_ACCESS = KafkaAccess(produces=(ORDER_EVENTS,), consumes={CONSUMER: (CATALOG_EVENTS,)})
+KAFKA_ACCESS = KafkaAccess(
+    produces=(ORDER_EVENTS,), consumes={CONSUMER: (CATALOG_EVENTS, PAYMENT_EVENTS)}
+)
 
 
 def load_settings() -> Settings:
@@ -65,6 +71,7 @@ def build_use_cases(
             after=timedelta(seconds=settings.redrive_after_seconds),
             interval=timedelta(seconds=settings.redrive_interval_seconds),
             max_interval=timedelta(seconds=settings.redrive_max_interval_seconds),
+            payment_deadline=timedelta(seconds=settings.payment_deadline_seconds),
         ),
         batch_size=settings.redrive_batch_size,
     )
@@ -75,6 +82,8 @@ def build_use_cases(
         cancel=CancelOrderHandler(new_uow, clock),
         read=OrderReader(SqlaOrderQueries(database.engine)),
         catalog_replies=CatalogReplyHandler(new_uow, clock),
+        payment_replies=PaymentReplyHandler(new_uow, clock),
+        fulfilment=FulfilmentHandler(new_uow, clock),
         redrive=RedrivePendingOrders(new_uow, clock, policy),
     )
 
@@ -106,8 +115,15 @@ def create_app(settings: Settings) -> FastAPI:
         redrive = redrive_task(use_cases.redrive, settings.redrive_poll_seconds)
         app.state.order_use_cases = use_cases
         try:
-            handler = CatalogEventsHandler(use_cases.catalog_replies)
-            await messaging.start(consumers=[(CONSUMER, [CATALOG_EVENTS], handler)])
+            catalog = CatalogEventsHandler(use_cases.catalog_replies)
+            payment = PaymentEventsHandler(use_cases.payment_replies)
+
+            async def replies(envelope: EventEnvelope) -> None:
+                # One consumer group on both topics; each handler skips the other's types.
+                await catalog(envelope)
+                await payment(envelope)
+
+            await messaging.start(consumers=[(CONSUMER, [CATALOG_EVENTS, PAYMENT_EVENTS], replies)])
             redrive.start()
             running.update(database=database, messaging=messaging)
             yield

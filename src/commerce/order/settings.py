@@ -25,7 +25,7 @@ class Settings(ServiceSettings, MessagingSettings):
     redrive_after_seconds: float = Field(
         default=10.0,
         gt=0,
-        description="An order waiting this long for the catalog's answer asks again.",
+        description="An order waiting this long for an answer asks again.",
     )
     redrive_interval_seconds: float = Field(
         default=10.0,
@@ -36,6 +36,13 @@ class Settings(ServiceSettings, MessagingSettings):
         default=300.0,
         gt=0,
         description="The doubling stops here: an unanswered order still asks this often.",
+    )
+    payment_deadline_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="An order waiting this long for the payment service's answer is rejected "
+        "PAYMENT_UNAVAILABLE and its stock released (ADR 0116); longer than the payment "
+        "service's own 30 s bound on an unavailable provider.",
     )
     redrive_batch_size: int = Field(default=200, ge=1, description="Orders re-driven per pass.")
     redrive_poll_seconds: float = Field(

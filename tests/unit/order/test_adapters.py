@@ -1,4 +1,5 @@
-"""Adapters with fakes behind them: catalog events in, contract events out, the re-drive task."""
+"""Adapters with fakes behind them: catalog and payment events in, contract events out, the
+re-drive task."""
 
 from __future__ import annotations
 
@@ -8,16 +9,19 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from commerce.contracts import catalog, ordering
+from commerce.contracts import catalog, ordering, payments
 from commerce.contracts.envelope import EventEnvelope, EventPayload, parse_payload
 from commerce.order.adapters.inbound.catalog_events import CatalogEventsHandler
+from commerce.order.adapters.inbound.payment_events import PaymentEventsHandler
 from commerce.order.adapters.inbound.redrive_task import redrive_task
 from commerce.order.adapters.outbound.events import envelope_of
 from commerce.order.application.catalog_replies import CatalogReplyHandler
 from commerce.order.application.commands import PlaceOrder
+from commerce.order.application.payment_replies import PaymentReplyHandler
 from commerce.order.application.place_order import PlaceOrderHandler
 from commerce.order.domain import events
-from commerce.order.domain.order import OrderStatus
+from commerce.order.domain.order import Awaiting, OrderStatus
+from commerce.order.domain.payment import PaymentStatus
 from tests.unit.order.fakes import FakeClock, FakeUnitOfWork, SequentialIds, Store
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -31,7 +35,15 @@ class Saga:
             lambda: FakeUnitOfWork(self.store), clock, SequentialIds(), max_held_units=1000
         )
         replies = CatalogReplyHandler(lambda: FakeUnitOfWork(self.store), clock)
-        self.handle = CatalogEventsHandler(replies)
+        self.catalog = CatalogEventsHandler(replies)
+        self.payment = PaymentEventsHandler(
+            PaymentReplyHandler(lambda: FakeUnitOfWork(self.store), clock)
+        )
+
+    async def handle(self, envelope: EventEnvelope) -> None:
+        # As the bootstrap wires them: one consumer, each handler skips the other's types.
+        await self.catalog(envelope)
+        await self.payment(envelope)
 
     async def order(self) -> str:
         placement = await self.place(PlaceOrder("u-1", (("p-1", 2), ("p-2", 1))))
@@ -57,12 +69,91 @@ def reserved(order_id: str) -> EventEnvelope:
     )
 
 
-async def test_stock_reserved_confirms_the_order() -> None:
+async def test_stock_reserved_prices_the_order_and_asks_for_its_payment() -> None:
     saga = Saga()
     order_id = await saga.order()
     await saga.handle(reserved(order_id))
-    assert saga.status(order_id) is OrderStatus.CONFIRMED
-    assert saga.store.orders[order_id].total == 250
+    order = saga.store.orders[order_id]
+    assert (order.status, order.awaiting, order.total) == (
+        OrderStatus.PENDING,
+        Awaiting.PAYMENT,
+        250,
+    )
+    requested = saga.store.outbox[-1]
+    assert isinstance(requested, events.PaymentRequested)
+    assert (requested.amount, requested.method, requested.token) == (250, "invoice", None)
+
+
+async def test_payment_authorized_confirms_the_order() -> None:
+    saga = Saga()
+    order_id = await saga.order()
+    await saga.handle(reserved(order_id))
+    await saga.handle(
+        envelope(payments.PaymentAuthorized(order_id=order_id, payment_id="pay-1", amount=250))
+    )
+    order = saga.store.orders[order_id]
+    assert (order.status, order.payment_status) == (
+        OrderStatus.CONFIRMED,
+        PaymentStatus.AUTHORIZED,
+    )
+
+
+async def test_payment_declined_rejects_with_its_reason_and_asks_for_the_release() -> None:
+    saga = Saga()
+    order_id = await saga.order()
+    await saga.handle(reserved(order_id))
+    declined = payments.PaymentDeclined(
+        order_id=order_id, payment_id="pay-1", reason="PAYMENT_DECLINED"
+    )
+    await saga.handle(envelope(declined))
+    order = saga.store.orders[order_id]
+    assert (order.status, order.reason, order.payment_status, order.awaiting) == (
+        OrderStatus.REJECTED,
+        "PAYMENT_DECLINED",
+        PaymentStatus.DECLINED,
+        Awaiting.RELEASE,
+    )
+    assert saga.store.outbox[-1] == events.OrderRejected(
+        order_id=order_id, reason="PAYMENT_DECLINED", occurred_at=order.updated_at
+    )
+
+
+@pytest.mark.parametrize(
+    ("payload", "status"),
+    [
+        (payments.PaymentCaptured(order_id="o", payment_id="p", amount=1), PaymentStatus.CAPTURED),
+        (payments.PaymentVoided(order_id="o", payment_id="p"), PaymentStatus.VOIDED),
+        (payments.PaymentRefunded(order_id="o", payment_id="p", amount=1), PaymentStatus.REFUNDED),
+    ],
+)
+async def test_later_payment_events_note_the_payment_only(
+    payload: payments.PaymentCaptured, status: PaymentStatus
+) -> None:
+    saga = Saga()
+    order_id = await saga.order()
+    await saga.handle(reserved(order_id))
+    await saga.handle(
+        envelope(payments.PaymentAuthorized(order_id=order_id, payment_id="p", amount=250))
+    )
+    await saga.handle(envelope(payload.model_copy(update={"order_id": order_id})))
+    order = saga.store.orders[order_id]
+    assert (order.status, order.payment_status) == (OrderStatus.CONFIRMED, status)
+
+
+async def test_a_malformed_payment_event_raises_so_the_consumer_retries_then_parks_it() -> None:
+    saga = Saga()
+    order_id = await saga.order()
+    await saga.handle(reserved(order_id))
+    broken = EventEnvelope(
+        id="e-9",
+        type="PaymentDeclined",
+        occurred_at=T0,
+        source="payment",
+        data={"order_id": order_id, "payment_id": "p", "reason": "NO_REASON_WE_KNOW"},
+    )
+    with pytest.raises(ValidationError):
+        await saga.handle(broken)
+    assert saga.status(order_id) is OrderStatus.PENDING
 
 
 async def test_stock_rejected_rejects_with_its_reason() -> None:
@@ -106,6 +197,8 @@ async def test_events_the_order_does_not_need_are_ignored_without_a_trace() -> N
         id="e-1", type="ProductDiscontinued", occurred_at=T0, source="product", data={}
     )
     await saga.handle(unknown)
+    ours = ordering.OrderConfirmed(order_id="o-1", total=1)  # order's own events: not replies
+    await saga.handle(EventEnvelope.wrap(ours, "order"))
     assert saga.store.inbox == set() and saga.store.commits == 0
 
 
@@ -151,6 +244,40 @@ async def test_a_malformed_reply_raises_so_the_consumer_retries_then_parks_it() 
         (
             events.OrderCancelled(order_id="o-1", occurred_at=T0),
             ordering.OrderCancelled(order_id="o-1"),
+        ),
+        (
+            events.PaymentRequested(
+                order_id="o-1",
+                user_id="u-1",
+                amount=900,
+                method="card",
+                token="tok_visa",
+                occurred_at=T0,
+            ),
+            ordering.PaymentRequested(
+                order_id="o-1", user_id="u-1", amount=900, method="card", token="tok_visa"
+            ),
+        ),
+        (
+            events.PaymentRequested(
+                order_id="o-1",
+                user_id="u-1",
+                amount=0,
+                method="invoice",
+                token=None,
+                occurred_at=T0,
+            ),
+            ordering.PaymentRequested(order_id="o-1", user_id="u-1", amount=0, method="invoice"),
+        ),
+        (
+            events.OrderShipped(
+                order_id="o-1", carrier="CJ", tracking_number="123", occurred_at=T0
+            ),
+            ordering.OrderShipped(order_id="o-1", carrier="CJ", tracking_number="123"),
+        ),
+        (
+            events.OrderDelivered(order_id="o-1", occurred_at=T0),
+            ordering.OrderDelivered(order_id="o-1"),
         ),
     ],
 )

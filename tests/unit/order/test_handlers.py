@@ -1,4 +1,5 @@
-"""Use cases against in-memory fakes: placement, idempotency, cancel, catalog replies, re-drive."""
+"""Use cases against in-memory fakes: placement, idempotency, cancel, catalog and payment
+replies, fulfilment, reads, re-drive and the payment deadline."""
 
 from __future__ import annotations
 
@@ -11,29 +12,46 @@ from commerce.order.application.cancel_order import CancelOrderHandler
 from commerce.order.application.catalog_replies import CatalogReplyHandler
 from commerce.order.application.commands import (
     CancelOrder,
+    DeliverOrder,
+    PaymentInput,
     PlaceOrder,
+    RecordPayment,
     RecordRejection,
     RecordRelease,
     RecordReservation,
+    ShipOrder,
 )
 from commerce.order.application.errors import (
     IdempotencyKeyReused,
+    NotStaff,
     OrderChangedMeanwhile,
     OrderNotFound,
 )
+from commerce.order.application.fulfilment import FulfilmentHandler
+from commerce.order.application.payment_replies import PaymentReplyHandler
 from commerce.order.application.place_order import PlaceOrderHandler
 from commerce.order.application.ports import RedrivePolicy, StaleOrder
 from commerce.order.application.redrive import RedrivePendingOrders
 from commerce.order.application.retry import ATTEMPTS
-from commerce.order.domain.events import OrderCancelled, OrderConfirmed, OrderPlaced, OrderRejected
+from commerce.order.domain.events import (
+    OrderCancelled,
+    OrderConfirmed,
+    OrderPlaced,
+    OrderRejected,
+    OrderShipped,
+    PaymentRequested,
+)
 from commerce.order.domain.lines import PricedLine
 from commerce.order.domain.order import (
+    PAYMENT_UNAVAILABLE,
     Awaiting,
     OrderNotCancellable,
+    OrderNotShippable,
     OrderStatus,
     RedriveSchedule,
     Reply,
 )
+from commerce.order.domain.payment import PaymentMethod, PaymentStatus
 from tests.unit.order.fakes import FakeClock, FakeUnitOfWork, SequentialIds, Store
 
 LINES = (("p-1", 2), ("p-2", 1))
@@ -48,6 +66,8 @@ class Service:
         self.place = PlaceOrderHandler(uow, self.clock, SequentialIds(), max_held_units=1000)
         self.cancel = CancelOrderHandler(uow, self.clock)
         self.replies = CatalogReplyHandler(uow, self.clock)
+        self.payments = PaymentReplyHandler(uow, self.clock)
+        self.fulfilment = FulfilmentHandler(uow, self.clock)
         self.redrive = RedrivePendingOrders(
             uow,
             self.clock,
@@ -56,6 +76,7 @@ class Service:
                     after=timedelta(seconds=10),
                     interval=timedelta(seconds=5),
                     max_interval=timedelta(seconds=20),
+                    payment_deadline=timedelta(seconds=60),
                 ),
                 batch_size=10,
             ),
@@ -177,11 +198,24 @@ async def test_a_cancel_that_keeps_losing_the_race_is_a_conflict_to_retry(
     assert [type(e) for e in service.store.outbox] == [OrderPlaced]
 
 
-async def test_stock_reserved_confirms_once_and_emits_order_confirmed(service: Service) -> None:
+async def test_stock_reserved_asks_for_the_payment_and_its_authorization_confirms_once(
+    service: Service,
+) -> None:
     placed = await service.place(PlaceOrder("u-1", LINES))
     reserved = RecordReservation("e-1", placed.order.id, PRICED)
     assert await service.replies.reserved(reserved) is Reply.APPLIED
     assert await service.replies.reserved(reserved) is None  # redelivery: inbox
+    order = service.store.orders[placed.order.id]
+    assert (order.status, order.awaiting, order.total) == (
+        OrderStatus.PENDING,
+        Awaiting.PAYMENT,
+        2500,
+    )
+    [requested] = [e for e in service.store.outbox if isinstance(e, PaymentRequested)]
+    assert (requested.amount, requested.method) == (2500, "invoice")
+    authorized = RecordPayment("e-2", placed.order.id, PaymentStatus.AUTHORIZED)
+    assert await service.payments(authorized) is Reply.APPLIED
+    assert await service.payments(authorized) is None  # redelivery: inbox
     order = service.store.orders[placed.order.id]
     assert order.status is OrderStatus.CONFIRMED and order.total == 2500
     confirmed = [e for e in service.store.outbox if isinstance(e, OrderConfirmed)]
@@ -226,7 +260,7 @@ async def test_a_late_reservation_of_a_rejected_order_awaits_its_release(
     # Lost with the broker, the release is asked for again.
     service.clock.advance(10)
     assert await service.redrive() == 1
-    assert isinstance(service.store.outbox[-1], OrderCancelled)
+    assert isinstance(service.store.outbox[-1], OrderRejected)
     assert await service.replies.released(RecordRelease("e-3", placed.order.id)) is Reply.APPLIED
     assert service.store.orders[placed.order.id].awaiting is None
 
@@ -261,8 +295,8 @@ async def test_a_reply_that_loses_a_race_is_left_to_the_consumer_and_applies_whe
     assert "e-1" not in service.store.inbox  # ...and nothing of that attempt was kept.
     reply = await service.replies.reserved(command)
     assert reply is Reply.APPLIED
-    assert service.store.orders[placed.order.id].status is OrderStatus.CONFIRMED
-    assert sum(isinstance(e, OrderConfirmed) for e in service.store.outbox) == 1
+    assert service.store.orders[placed.order.id].awaiting is Awaiting.PAYMENT
+    assert sum(isinstance(e, PaymentRequested) for e in service.store.outbox) == 1
 
 
 async def test_redrive_republishes_only_due_pending_orders_at_the_interval(
@@ -311,6 +345,7 @@ async def test_a_redriven_order_still_finishes_once(service: Service) -> None:
     assert await service.replies.reserved(RecordReservation("e-2", placed.order.id, PRICED)) is (
         Reply.IGNORED
     )
+    await service.payments(RecordPayment("e-3", placed.order.id, PaymentStatus.AUTHORIZED))
     service.clock.advance(60)
     assert await service.redrive() == 0
     assert sum(isinstance(e, OrderConfirmed) for e in service.store.outbox) == 1
@@ -319,6 +354,7 @@ async def test_a_redriven_order_still_finishes_once(service: Service) -> None:
 async def test_a_cancellation_is_redriven_until_stock_released(service: Service) -> None:
     placed = await service.place(PlaceOrder("u-1", LINES))
     await service.replies.reserved(RecordReservation("e-1", placed.order.id, PRICED))
+    await service.payments(RecordPayment("e-1p", placed.order.id, PaymentStatus.AUTHORIZED))
     await service.cancel(CancelOrder("u-1", placed.order.id))
     service.clock.advance(10)
     assert await service.redrive() == 1
@@ -330,3 +366,123 @@ async def test_a_cancellation_is_redriven_until_stock_released(service: Service)
     cancels = [e for e in service.store.outbox if isinstance(e, OrderCancelled)]
     assert len(cancels) == 2
     assert service.store.orders[placed.order.id].status is OrderStatus.CANCELLED
+
+
+# --- v1.1: payment, fulfilment, reads for STAFF, the payment deadline -----------------------
+
+
+async def confirmed(service: Service, payment: PaymentInput | None = None) -> str:
+    placed = await service.place(PlaceOrder("u-1", LINES, payment=payment))
+    order_id = placed.order.id
+    await service.replies.reserved(RecordReservation(f"r-{order_id}", order_id, PRICED))
+    await service.payments(RecordPayment(f"a-{order_id}", order_id, PaymentStatus.AUTHORIZED))
+    return order_id
+
+
+async def test_a_card_order_asks_the_payment_service_with_its_token(service: Service) -> None:
+    placed = await service.place(PlaceOrder("u-1", LINES, payment=PaymentInput("card", "tok_visa")))
+    assert placed.order.payment.method == "card" and placed.order.payment.status == "PENDING"
+    order = service.store.orders[placed.order.id]
+    assert (order.payment.method, order.payment.token) == (PaymentMethod.CARD, "tok_visa")
+    await service.replies.reserved(RecordReservation("e-1", placed.order.id, PRICED))
+    requested = service.store.outbox[-1]
+    assert isinstance(requested, PaymentRequested)
+    assert (requested.amount, requested.method, requested.token) == (2500, "card", "tok_visa")
+
+
+async def test_the_same_key_with_another_payment_is_refused(service: Service) -> None:
+    await service.place(PlaceOrder("u-1", LINES, "k-1", PaymentInput("card", "tok_visa")))
+    again = await service.place(PlaceOrder("u-1", LINES, "k-1", PaymentInput("card", "tok_visa")))
+    assert not again.created
+    for other in (None, PaymentInput("invoice"), PaymentInput("card", "tok_flaky")):
+        with pytest.raises(IdempotencyKeyReused):
+            await service.place(PlaceOrder("u-1", LINES, "k-1", other))
+    assert len(service.store.orders) == 1
+
+
+async def test_a_declined_payment_rejects_and_releases_the_units(service: Service) -> None:
+    placed = await service.place(PlaceOrder("u-1", LINES))
+    await service.replies.reserved(RecordReservation("e-1", placed.order.id, PRICED))
+    assert service.store.held_units["u-1"] == 3
+    declined = RecordPayment("e-2", placed.order.id, PaymentStatus.DECLINED, "PAYMENT_DECLINED")
+    assert await service.payments(declined) is Reply.APPLIED
+    order = service.store.orders[placed.order.id]
+    assert (order.status, order.reason, order.awaiting) == (
+        OrderStatus.REJECTED,
+        "PAYMENT_DECLINED",
+        Awaiting.RELEASE,
+    )
+    assert service.store.outbox[-1] == OrderRejected(
+        order_id=order.id, reason="PAYMENT_DECLINED", occurred_at=service.clock.now
+    )
+    assert service.store.held_units["u-1"] == 0
+
+
+async def test_ship_and_deliver_for_staff_give_the_units_back(service: Service) -> None:
+    order_id = await confirmed(service)
+    assert service.store.held_units["u-1"] == 3
+    shipped = await service.fulfilment.ship(ShipOrder(order_id, "CJ", "T-1", staff=True))
+    assert shipped.status == "SHIPPED" and shipped.shipment is not None
+    assert (shipped.shipment.carrier, shipped.shipment.tracking_number) == ("CJ", "T-1")
+    assert service.store.held_units["u-1"] == 0
+    assert isinstance(service.store.outbox[-1], OrderShipped)
+    delivered = await service.fulfilment.deliver(DeliverOrder(order_id, staff=True))
+    assert delivered.status == "DELIVERED" and delivered.shipment is not None
+    assert delivered.shipment.delivered_at == service.clock.now
+    assert service.store.held_units["u-1"] == 0
+
+
+async def test_fulfilment_is_for_staff_and_known_orders_only(service: Service) -> None:
+    order_id = await confirmed(service)
+    with pytest.raises(NotStaff):
+        await service.fulfilment.ship(ShipOrder(order_id, "CJ", "T-1", staff=False))
+    with pytest.raises(NotStaff):
+        await service.fulfilment.deliver(DeliverOrder(order_id, staff=False))
+    with pytest.raises(OrderNotFound):
+        await service.fulfilment.ship(ShipOrder("nope", "CJ", "T-1", staff=True))
+    with pytest.raises(NotStaff):  # refused before the look-up: nothing learnt
+        await service.fulfilment.ship(ShipOrder("nope", "CJ", "T-1", staff=False))
+    assert service.store.orders[order_id].status is OrderStatus.CONFIRMED
+
+
+async def test_a_pending_order_does_not_ship(service: Service) -> None:
+    placed = await service.place(PlaceOrder("u-1", LINES))
+    with pytest.raises(OrderNotShippable):
+        await service.fulfilment.ship(ShipOrder(placed.order.id, "CJ", "T-1", staff=True))
+    assert service.store.orders[placed.order.id].status is OrderStatus.PENDING
+
+
+async def test_a_shipped_order_cannot_be_cancelled(service: Service) -> None:
+    order_id = await confirmed(service)
+    await service.fulfilment.ship(ShipOrder(order_id, "CJ", "T-1", staff=True))
+    with pytest.raises(OrderNotCancellable):
+        await service.cancel(CancelOrder("u-1", order_id))
+    assert service.store.orders[order_id].status is OrderStatus.SHIPPED
+
+
+async def test_a_quiet_payment_request_is_redriven_then_the_order_gives_up_at_the_deadline(
+    service: Service,
+) -> None:
+    placed = await service.place(PlaceOrder("u-1", LINES))
+    await service.replies.reserved(RecordReservation("e-1", placed.order.id, PRICED))
+    for _ in range(70):
+        service.clock.advance(1)
+        await service.redrive()
+        if service.store.orders[placed.order.id].status is not OrderStatus.PENDING:
+            break
+    requests = [e for e in service.store.outbox if isinstance(e, PaymentRequested)]
+    assert len(requests) == 5  # the first, then at 10, 15, 25, 45 s
+    assert {(e.amount, e.method, e.token) for e in requests} == {(2500, "invoice", None)}
+    order = service.store.orders[placed.order.id]
+    assert (order.status, order.reason, order.awaiting) == (
+        OrderStatus.REJECTED,
+        PAYMENT_UNAVAILABLE,
+        Awaiting.RELEASE,
+    )
+    assert order.updated_at - order.payment_requested_at == timedelta(seconds=60)  # type: ignore[operator]
+    assert service.store.held_units["u-1"] == 0
+    # Too late now: the authorization confirms nothing.
+    late = RecordPayment("e-9", placed.order.id, PaymentStatus.AUTHORIZED)
+    assert await service.payments(late) is Reply.COMPENSATED
+    assert service.store.orders[placed.order.id].status is OrderStatus.REJECTED
+    assert isinstance(service.store.outbox[-1], OrderRejected)

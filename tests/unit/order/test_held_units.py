@@ -11,13 +11,18 @@ from commerce.order.application.catalog_replies import CatalogReplyHandler
 from commerce.order.application.commands import (
     CancelOrder,
     PlaceOrder,
+    RecordPayment,
     RecordRejection,
     RecordReservation,
+    ShipOrder,
 )
 from commerce.order.application.errors import HeldUnitsCapReached
+from commerce.order.application.fulfilment import FulfilmentHandler
+from commerce.order.application.payment_replies import PaymentReplyHandler
 from commerce.order.application.place_order import PlaceOrderHandler
 from commerce.order.domain.lines import PricedLine
 from commerce.order.domain.order import Order, OrderStatus
+from commerce.order.domain.payment import PaymentStatus
 from tests.unit.order.fakes import FakeClock, FakeUnitOfWork, SequentialIds, Store
 
 CAP = 100
@@ -31,6 +36,8 @@ class Service:
         self.place = PlaceOrderHandler(uow, clock, SequentialIds(), max_held_units=CAP)
         self.cancel = CancelOrderHandler(uow, clock)
         self.replies = CatalogReplyHandler(uow, clock)
+        self.payments = PaymentReplyHandler(uow, clock)
+        self.fulfilment = FulfilmentHandler(uow, clock)
 
     async def placed(self, user_id: str, units: int, key: str | None = None) -> str:
         placement = await self.place(PlaceOrder(user_id, (("p-1", units),), key))
@@ -49,7 +56,9 @@ def test_only_pending_and_confirmed_orders_hold_their_units() -> None:
     now = datetime(2025, 1, 1, tzinfo=UTC)
     order = Order.place(order_id="o-1", user_id="u-1", lines=[("p-1", 3), ("p-2", 4)], now=now)
     assert order.held_units == 7
-    order.confirm([PricedLine("p-1", 3, 10), PricedLine("p-2", 4, 10)], now)
+    order.stock_reserved([PricedLine("p-1", 3, 10), PricedLine("p-2", 4, 10)], now)
+    assert order.held_units == 7
+    order.authorize(now)
     assert order.held_units == 7
     order.cancel(now)
     assert order.held_units == 0
@@ -90,9 +99,26 @@ async def test_a_confirmed_order_keeps_holding(service: Service) -> None:
     order_id = await service.placed("u-1", CAP)
     priced = (PricedLine("p-1", CAP, 10),)
     await service.replies.reserved(RecordReservation("evt-1", order_id, priced))
+    await service.payments(RecordPayment("evt-2", order_id, PaymentStatus.AUTHORIZED))
     assert service.store.orders[order_id].status is OrderStatus.CONFIRMED
     with pytest.raises(HeldUnitsCapReached):
         await service.placed("u-1", 1)
+    # Shipped, it holds nothing: the stock has left (ADR 0063).
+    await service.fulfilment.ship(ShipOrder(order_id, "CJ", "T-1", staff=True))
+    assert service.held("u-1") == 0
+    await service.placed("u-1", CAP)
+
+
+async def test_a_declined_payment_gives_the_units_back_once(service: Service) -> None:
+    order_id = await service.placed("u-1", CAP)
+    priced = (PricedLine("p-1", CAP, 10),)
+    await service.replies.reserved(RecordReservation("evt-1", order_id, priced))
+    declined = RecordPayment("evt-2", order_id, PaymentStatus.DECLINED, "PAYMENT_DECLINED")
+    await service.payments(declined)
+    await service.payments(RecordPayment("evt-3", order_id, PaymentStatus.DECLINED, "X"))
+    await service.payments(RecordPayment("evt-4", order_id, PaymentStatus.AUTHORIZED))
+    assert service.held("u-1") == 0
+    await service.placed("u-1", CAP)
 
 
 async def test_a_rejection_gives_the_units_back_once(service: Service) -> None:

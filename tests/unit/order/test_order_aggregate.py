@@ -1,4 +1,5 @@
-"""The Order state machine: every transition of the contract and every refused one."""
+"""The Order state machine: placing, the catalog's replies, cancelling and the re-drive (the
+payment step, fulfilment and the deadline: test_life_cycle.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from commerce.order.domain.events import (
     OrderConfirmed,
     OrderPlaced,
     OrderRejected,
+    PaymentRequested,
     RequestedLine,
 )
 from commerce.order.domain.lines import PricedLine
@@ -45,8 +47,13 @@ def placed() -> Order:
 
 def in_status(status: OrderStatus) -> Order:
     order = placed()
-    if status is OrderStatus.CONFIRMED:
-        order.confirm(PRICES, T0)
+    if status in (OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+        order.stock_reserved(PRICES, T0)
+        order.authorize(T0)
+        if status is not OrderStatus.CONFIRMED:
+            order.ship("CJ Logistics", "CJ-1", T0)
+        if status is OrderStatus.DELIVERED:
+            order.deliver(T0)
     elif status is OrderStatus.REJECTED:
         order.reject("OUT_OF_STOCK", T0)
     elif status is OrderStatus.CANCELLED:
@@ -108,29 +115,46 @@ def test_placing_accepts_the_limits(lines: list[tuple[str, int]]) -> None:
     assert event.lines == tuple(RequestedLine(product_id=p, quantity=q) for p, q in lines)
 
 
-def test_stock_reserved_confirms_with_the_catalog_prices_and_total() -> None:
+def test_stock_reserved_prices_the_order_and_asks_for_the_payment_of_its_total() -> None:
     order = placed()
-    assert order.confirm(reversed(PRICES), LATER) is Reply.APPLIED
-    assert order.status is OrderStatus.CONFIRMED
+    assert order.stock_reserved(reversed(PRICES), LATER) is Reply.APPLIED
+    assert order.status is OrderStatus.PENDING  # CONFIRMED only once the payment is authorized
     assert [(line.product_id, line.unit_price) for line in order.lines] == [
         ("p-1", 1500),
         ("p-2", 700),
     ]
     assert order.total == 2 * 1500 + 700
     assert order.updated_at == LATER and order.created_at == T0
+    assert (order.awaiting, order.publish_count, order.payment_requested_at) == (
+        Awaiting.PAYMENT,
+        1,
+        LATER,
+    )
+    assert order.pull_events() == [
+        PaymentRequested(
+            order_id="o-1",
+            user_id="u-1",
+            amount=3700,
+            method="invoice",
+            token=None,
+            occurred_at=LATER,
+        )
+    ]
+    assert order.authorize(LATER) is Reply.APPLIED
+    assert order.status is OrderStatus.CONFIRMED
     assert order.pull_events() == [OrderConfirmed(order_id="o-1", total=3700, occurred_at=LATER)]
 
 
 def test_total_is_exact_integer_money_for_large_orders() -> None:
     lines = [(f"p-{i}", 1000) for i in range(50)]
     order = Order.place(order_id="o-1", user_id="u-1", lines=lines, now=T0)
-    order.confirm([PricedLine(f"p-{i}", 1000, 10**9) for i in range(50)], LATER)
+    order.stock_reserved([PricedLine(f"p-{i}", 1000, 10**9) for i in range(50)], LATER)
     assert order.total == 50 * 1000 * 10**9
 
 
 def test_a_free_product_prices_to_zero_not_to_unpriced() -> None:
     order = placed()
-    order.confirm([PricedLine("p-1", 2, 0), PricedLine("p-2", 1, 0)], LATER)
+    order.stock_reserved([PricedLine("p-1", 2, 0), PricedLine("p-2", 1, 0)], LATER)
     assert order.total == 0
 
 
@@ -148,7 +172,7 @@ def test_a_free_product_prices_to_zero_not_to_unpriced() -> None:
 def test_a_reservation_that_does_not_match_the_order_is_refused(priced: list[PricedLine]) -> None:
     order = placed()
     with pytest.raises(InvalidInput):
-        order.confirm(priced, LATER)
+        order.stock_reserved(priced, LATER)
     assert order.status is OrderStatus.PENDING
     assert order.total is None
     assert order.pull_events() == []
@@ -180,7 +204,10 @@ def test_a_cancelled_confirmed_order_keeps_its_prices() -> None:
     assert order.total == 3700
 
 
-@pytest.mark.parametrize("status", [OrderStatus.REJECTED, OrderStatus.CANCELLED])
+@pytest.mark.parametrize(
+    "status",
+    [OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.SHIPPED, OrderStatus.DELIVERED],
+)
 def test_cancel_of_a_final_order_is_a_conflict(status: OrderStatus) -> None:
     order = in_status(status)
     with pytest.raises(OrderNotCancellable) as raised:
@@ -190,9 +217,15 @@ def test_cancel_of_a_final_order_is_a_conflict(status: OrderStatus) -> None:
     assert order.pull_events() == []
 
 
-def test_a_duplicate_reservation_of_a_confirmed_order_changes_nothing() -> None:
-    order = in_status(OrderStatus.CONFIRMED)
-    assert order.confirm([PricedLine("p-1", 2, 9), PricedLine("p-2", 1, 9)], LATER) is Reply.IGNORED
+@pytest.mark.parametrize(
+    "status", [OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.DELIVERED]
+)
+def test_a_duplicate_reservation_of_a_confirmed_order_changes_nothing(status: OrderStatus) -> None:
+    order = in_status(status)
+    assert (
+        order.stock_reserved([PricedLine("p-1", 2, 9), PricedLine("p-2", 1, 9)], LATER)
+        is Reply.IGNORED
+    )
     assert order.total == 3700 and order.updated_at == T0
     assert order.pull_events() == []
 
@@ -200,15 +233,19 @@ def test_a_duplicate_reservation_of_a_confirmed_order_changes_nothing() -> None:
 @pytest.mark.parametrize("status", [OrderStatus.CANCELLED, OrderStatus.REJECTED])
 def test_a_late_reservation_of_a_dead_order_is_released_again(status: OrderStatus) -> None:
     order = in_status(status)
-    assert order.confirm(PRICES, LATER) is Reply.COMPENSATED
+    assert order.stock_reserved(PRICES, LATER) is Reply.COMPENSATED
     assert order.status is status
     assert order.total is None
-    assert order.pull_events() == [OrderCancelled(order_id="o-1", occurred_at=LATER)]
+    # The release is asked for with the order's own final event (both release on the catalog).
+    release = (
+        OrderCancelled(order_id="o-1", occurred_at=LATER)
+        if status is OrderStatus.CANCELLED
+        else OrderRejected(order_id="o-1", reason="OUT_OF_STOCK", occurred_at=LATER)
+    )
+    assert order.pull_events() == [release]
 
 
-@pytest.mark.parametrize(
-    "status", [OrderStatus.CONFIRMED, OrderStatus.REJECTED, OrderStatus.CANCELLED]
-)
+@pytest.mark.parametrize("status", [s for s in OrderStatus if s is not OrderStatus.PENDING])
 def test_a_late_rejection_never_moves_a_settled_order(status: OrderStatus) -> None:
     order = in_status(status)
     reason = order.reason
@@ -225,7 +262,7 @@ def test_redrive_timing_first_after_then_every_interval() -> None:
     assert not order.is_due_for_redrive(T0 + timedelta(seconds=9), plan)
     at = T0 + timedelta(seconds=10)
     assert order.is_due_for_redrive(at, plan)
-    order.redrive(at)
+    order.redrive(at, plan)
     assert order.publish_count == 2 and order.last_published_at == at
     assert not order.is_due_for_redrive(at + timedelta(seconds=2), plan)
     assert order.is_due_for_redrive(at + timedelta(seconds=3), plan)
@@ -254,7 +291,7 @@ def test_redrive_backs_off_doubling_the_interval_up_to_the_maximum() -> None:
         )
         waits.append(wait)
         at += timedelta(seconds=wait)
-        order.redrive(at)
+        order.redrive(at, plan)
     assert waits == [10, 10, 20, 40, 80, 160, 300, 300]
 
 
@@ -271,22 +308,24 @@ def test_the_schedule_lists_each_distinct_wait_once_the_last_holds_beyond() -> N
 
 def test_redrive_asks_again_with_the_same_request() -> None:
     order = placed()
-    order.redrive(LATER)
+    order.redrive(LATER, schedule(10, 3))
     (event,) = order.pull_events()
     assert isinstance(event, OrderPlaced)
     assert event.order_id == "o-1" and event.user_id == "u-1"
     assert [(line.product_id, line.quantity) for line in event.lines] == [("p-1", 2), ("p-2", 1)]
 
 
-@pytest.mark.parametrize("status", [OrderStatus.CONFIRMED, OrderStatus.REJECTED])
+@pytest.mark.parametrize(
+    "status",
+    [OrderStatus.CONFIRMED, OrderStatus.REJECTED, OrderStatus.SHIPPED, OrderStatus.DELIVERED],
+)
 def test_an_answered_order_is_never_redriven(status: OrderStatus) -> None:
     order = in_status(status)
     assert order.awaiting is None
     far = T0 + timedelta(days=1)
     assert not order.is_due_for_redrive(far, schedule(0, 0))
-    order.redrive(far)
+    order.redrive(far, schedule(0, 0))
     assert order.pull_events() == []
-    assert order.publish_count == 1
 
 
 @pytest.mark.parametrize("status", [OrderStatus.PENDING, OrderStatus.CONFIRMED])
@@ -300,7 +339,7 @@ def test_a_cancellation_is_redriven_until_the_catalog_confirms_the_release(
     assert order.awaiting is Awaiting.RELEASE and order.publish_count == 1
     assert not order.is_due_for_redrive(LATER + timedelta(seconds=9), plan)
     at = LATER + timedelta(seconds=10)
-    order.redrive(at)
+    order.redrive(at, plan)
     assert order.pull_events() == [OrderCancelled(order_id="o-1", occurred_at=at)]
     assert order.publish_count == 2
     assert order.release_confirmed() is Reply.APPLIED
@@ -319,6 +358,6 @@ def test_a_release_confirmation_without_a_cancellation_is_ignored(status: OrderS
 
 def test_a_compensating_release_is_awaited_too() -> None:
     order = in_status(OrderStatus.REJECTED)
-    order.confirm(PRICES, LATER)
+    order.stock_reserved(PRICES, LATER)
     assert order.awaiting is Awaiting.RELEASE
     assert order.release_confirmed() is Reply.APPLIED

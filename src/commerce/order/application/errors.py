@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commerce.kernel.domain import Conflict, InvalidInput, NotFound
+from commerce.kernel.domain import Conflict, Forbidden, InvalidInput, NotFound
 
 
 class OrderNotFound(NotFound):
@@ -47,3 +47,12 @@ class HeldUnitsCapReached(Conflict):
         self.cap = cap
         self.held = held
         self.wanted = wanted
+
+
+class NotStaff(Forbidden):
+    """Fulfilment and every customer's orders are for STAFF only."""
+
+    code = "staff_only"
+
+    def __init__(self) -> None:
+        super().__init__("Only STAFF may do this.")

@@ -1,5 +1,5 @@
 """Use case: place an order (PENDING) and ask the catalog to reserve it, exactly once per key,
-within its owner's cap on held units."""
+within its owner's cap on held units; it is paid by the chosen method (invoice by default)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from commerce.order.application.ports import (
 )
 from commerce.order.application.views import OrderView
 from commerce.order.domain.order import Order
+from commerce.order.domain.payment import INVOICE, PaymentChoice
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,14 @@ class Placement:
 def placement_request(command: PlaceOrder) -> PlacementRequest | None:
     if command.idempotency_key is None:
         return None
-    body = json.dumps([[product_id, quantity] for product_id, quantity in command.lines])
+    lines = [[product_id, quantity] for product_id, quantity in command.lines]
+    payment = command.payment
+    # Without a payment the fingerprint is what it was before v1.1: a key sent before an
+    # upgrade still matches its replay after it.
+    fingerprinted: object = (
+        lines if payment is None else {"lines": lines, "payment": [payment.method, payment.token]}
+    )
+    body = json.dumps(fingerprinted)
     return PlacementRequest(
         key_hash=hashlib.sha256(command.idempotency_key.encode()).hexdigest(),
         fingerprint=hashlib.sha256(body.encode()).hexdigest(),
@@ -63,8 +71,17 @@ class PlaceOrderHandler:
 
     async def __call__(self, command: PlaceOrder) -> Placement:
         request = placement_request(command)
+        payment = (
+            INVOICE
+            if command.payment is None
+            else PaymentChoice.of(command.payment.method, command.payment.token)
+        )
         order = Order.place(
-            order_id=self._new_id(), user_id=command.user_id, lines=command.lines, now=self._clock()
+            order_id=self._new_id(),
+            user_id=command.user_id,
+            lines=command.lines,
+            now=self._clock(),
+            payment=payment,
         )
         try:
             async with self._uow() as uow:

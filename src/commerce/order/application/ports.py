@@ -47,8 +47,9 @@ class OrderRepository(Protocol):
     async def due_for_redrive(
         self, now: datetime, *, schedule: RedriveSchedule, limit: int
     ) -> Sequence[str]:
-        """Ids of orders still awaiting the catalog's answer and quiet at ``now`` for as long as
-        ``schedule`` asks after their number of sends, longest-waiting first."""
+        """Ids of orders still awaiting an answer and quiet at ``now`` for as long as
+        ``schedule`` asks after their number of sends, or awaiting their payment beyond its
+        deadline, longest-waiting first."""
 
 
 class HeldUnits(Protocol):
@@ -94,6 +95,11 @@ class OrderQueries(Protocol):
     ) -> OrderPage:
         """The user's orders, newest first, one keyset page at a time."""
 
+    async def list_all(
+        self, *, limit: int, cursor: str | None, status: OrderStatus | None
+    ) -> OrderPage:
+        """Every customer's orders, newest first, one keyset page at a time (for STAFF)."""
+
 
 class Clock(Protocol):
     def __call__(self) -> datetime: ...
@@ -105,7 +111,8 @@ class IdFactory(Protocol):
 
 @dataclass(frozen=True)
 class RedrivePolicy:
-    """When an order still awaiting the catalog asks again, and how many orders per pass."""
+    """When an order still awaiting an answer asks again (or stops waiting for its payment),
+    and how many orders per pass."""
 
     schedule: RedriveSchedule
     batch_size: int = 100

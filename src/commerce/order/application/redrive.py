@@ -1,9 +1,12 @@
-"""Use case: ask the catalog again for orders whose request went unanswered too long.
+"""Use case: ask again for what orders awaited too long, and stop waiting for payments.
 
-A PENDING order repeats OrderPlaced, a cancelled one OrderCancelled until StockReleased came.
-The first request, or the catalog's reply, may be gone (the embedded broker keeps nothing
-across a restart). The catalog handles a repeated request per order idempotently, so asking
-again is always safe; the schedule bounds how often, backing off while nobody answers.
+A PENDING order repeats OrderPlaced or, once reserved, PaymentRequested (same payload); a
+cancelled or rejected one repeats OrderCancelled or OrderRejected until StockReleased came.
+The first request, or its reply, may be gone (the embedded broker keeps nothing across a
+restart). The catalog and the payment service handle a repeated request per order
+idempotently (no second reservation, no second charge), so asking again is always safe; the
+schedule bounds how often, backing off while nobody answers. An order whose payment got no
+answer by the schedule's deadline is rejected ``PAYMENT_UNAVAILABLE`` and its stock released.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ class RedrivePendingOrders:
         self._policy = policy
 
     async def __call__(self) -> int:
-        """Re-publish the request of each due order; returns how many were re-driven."""
+        """Re-publish the request of each due order (or reject it, past the payment deadline);
+        returns how many were re-driven."""
         policy = self._policy
         async with self._uow() as uow:
             due = await uow.orders.due_for_redrive(
@@ -50,7 +54,7 @@ class RedrivePendingOrders:
             if order is None or not order.is_due_for_redrive(now, self._policy.schedule):
                 return 0
             held = order.held_units
-            order.redrive(now)
+            order.redrive(now, self._policy.schedule)
             await save_order(uow, order, held_before=held)
             await uow.commit()
             return 1

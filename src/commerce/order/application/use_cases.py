@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from commerce.order.application.cancel_order import CancelOrderHandler
 from commerce.order.application.catalog_replies import CatalogReplyHandler
+from commerce.order.application.fulfilment import FulfilmentHandler
+from commerce.order.application.payment_replies import PaymentReplyHandler
 from commerce.order.application.place_order import PlaceOrderHandler
 from commerce.order.application.queries import OrderReader
 from commerce.order.application.redrive import RedrivePendingOrders
@@ -17,4 +19,6 @@ class OrderUseCases:
     cancel: CancelOrderHandler
     read: OrderReader
     catalog_replies: CatalogReplyHandler
+    payment_replies: PaymentReplyHandler
+    fulfilment: FulfilmentHandler
     redrive: RedrivePendingOrders

@@ -16,6 +16,20 @@ class OrderLineView:
 
 
 @dataclass(frozen=True)
+class PaymentView:
+    method: str
+    status: str
+
+
+@dataclass(frozen=True)
+class ShipmentView:
+    carrier: str
+    tracking_number: str
+    shipped_at: datetime
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True)
 class OrderView:
     id: str
     user_id: str
@@ -23,6 +37,8 @@ class OrderView:
     items: tuple[OrderLineView, ...]
     total: int | None
     reason: str | None
+    payment: PaymentView
+    shipment: ShipmentView | None
     created_at: datetime
     updated_at: datetime
 
@@ -38,6 +54,15 @@ class OrderView:
             ),
             total=order.total,
             reason=order.reason,
+            payment=PaymentView(order.payment.method.value, order.payment_status.value),
+            shipment=None
+            if order.shipment is None
+            else ShipmentView(
+                order.shipment.carrier,
+                order.shipment.tracking_number,
+                order.shipment.shipped_at,
+                order.shipment.delivered_at,
+            ),
             created_at=order.created_at,
             updated_at=order.updated_at,
         )

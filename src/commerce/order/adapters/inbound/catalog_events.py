@@ -50,6 +50,7 @@ class CatalogEventsHandler:
         else:
             assert isinstance(payload, StockReleased)
             reply = await self._replies.released(RecordRelease(envelope.id, payload.order_id))
-        if reply is Reply.APPLIED and isinstance(payload, StockReserved | StockRejected):
-            record_saga_outcome("confirmed" if isinstance(payload, StockReserved) else "rejected")
+        # StockReserved asks for the payment: only the payment's answer confirms the order.
+        if reply is Reply.APPLIED and isinstance(payload, StockRejected):
+            record_saga_outcome("rejected")
         log.debug("%s for order %s: %s", envelope.type, getattr(payload, "order_id", "?"), reply)

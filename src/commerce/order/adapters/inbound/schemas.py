@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
@@ -14,7 +14,8 @@ from commerce.kernel.http.schemas import (
 )
 from commerce.order.application.views import OrderView
 from commerce.order.domain.lines import MAX_LINES, MAX_QUANTITY
-from commerce.order.domain.order import OrderStatus
+from commerce.order.domain.order import MAX_SHIPMENT_TEXT, OrderStatus
+from commerce.order.domain.payment import TOKEN_PATTERN, PaymentStatus
 
 # strict: "2", 2.0 and true are not quantities (wrong types are 422, never coerced).
 Quantity = Annotated[
@@ -30,8 +31,33 @@ class NewOrderLine(RequestBody):
     quantity: Quantity
 
 
+class CardPayment(RequestBody):
+    """Pay by card with the provider's token (card numbers never enter the platform)."""
+
+    method: Literal["card"]
+    token: Annotated[
+        str,
+        Field(
+            pattern=TOKEN_PATTERN,
+            description="The provider's card token: tok_ and 1 to 40 of a-z, 0-9, _. The "
+            "simulated provider's test tokens: tok_visa, tok_declined, "
+            "tok_insufficient_funds, tok_unavailable, tok_flaky.",
+        ),
+    ]
+
+
+class InvoicePayment(RequestBody):
+    """Pay later: always authorized (the default when the order names no payment)."""
+
+    method: Literal["invoice"]
+
+
+Payment = Annotated[CardPayment | InvoicePayment, Field(discriminator="method")]
+
+
 class NewOrder(RequestBody):
-    """What to buy. Prices are never the client's: the catalog sets them on reservation."""
+    """What to buy and how to pay. Prices are never the client's: the catalog sets them on
+    reservation, and the amount to pay is the catalog's total."""
 
     # uniqueItems says part of the rule below; "unique by product_id" has no JSON Schema word.
     items: list[NewOrderLine] = Field(
@@ -39,6 +65,9 @@ class NewOrder(RequestBody):
         max_length=MAX_LINES,
         description="Each product on one line at most.",
         json_schema_extra={"uniqueItems": True},
+    )
+    payment: Payment | None = Field(
+        default=None, description="How the order is paid; an invoice when absent."
     )
 
     @field_validator("items")
@@ -49,10 +78,37 @@ class NewOrder(RequestBody):
         return items
 
 
+ShipmentText = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_SHIPMENT_TEXT), Printable
+]
+
+
+class NewShipment(RequestBody):
+    """Who carries the order, and its tracking number there."""
+
+    carrier: ShipmentText
+    tracking_number: ShipmentText
+
+
 class OrderLineOut(BaseModel):
     product_id: str
     quantity: int
     unit_price: int | None = Field(description="KRW; null until the catalog priced the order.")
+
+
+class PaymentOut(BaseModel):
+    method: Literal["card", "invoice"]
+    status: PaymentStatus = Field(
+        description="PENDING until the payment service answers; then AUTHORIZED or DECLINED, "
+        "later CAPTURED (shipped), VOIDED (cancelled or rejected) or REFUNDED."
+    )
+
+
+class ShipmentOut(BaseModel):
+    carrier: str
+    tracking_number: str
+    shipped_at: UtcTimestamp
+    delivered_at: UtcTimestamp | None = Field(description="null until delivered.")
 
 
 class OrderOut(BaseModel):
@@ -61,7 +117,12 @@ class OrderOut(BaseModel):
     status: OrderStatus
     items: list[OrderLineOut]
     total: int | None = Field(description="KRW; null until the catalog priced the order.")
-    reason: str | None = Field(description="Why the order was rejected, e.g. OUT_OF_STOCK.")
+    reason: str | None = Field(
+        description="Why the order was rejected: OUT_OF_STOCK, PRODUCT_NOT_FOUND, "
+        "PAYMENT_DECLINED, PAYMENT_UNAVAILABLE, ..."
+    )
+    payment: PaymentOut
+    shipment: ShipmentOut | None = Field(description="null until the order ships.")
     created_at: UtcTimestamp
     updated_at: UtcTimestamp
 
@@ -79,6 +140,18 @@ class OrderOut(BaseModel):
             ],
             total=view.total,
             reason=view.reason,
+            payment=PaymentOut(
+                method="card" if view.payment.method == "card" else "invoice",
+                status=PaymentStatus(view.payment.status),
+            ),
+            shipment=None
+            if view.shipment is None
+            else ShipmentOut(
+                carrier=view.shipment.carrier,
+                tracking_number=view.shipment.tracking_number,
+                shipped_at=view.shipment.shipped_at,
+                delivered_at=view.shipment.delivered_at,
+            ),
             created_at=view.created_at,
             updated_at=view.updated_at,
         )

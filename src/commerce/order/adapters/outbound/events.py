@@ -27,6 +27,23 @@ def integration_event(event: DomainEvent) -> EventPayload:
             return ordering.OrderRejected(order_id=event.order_id, reason=event.reason)
         case events.OrderCancelled():
             return ordering.OrderCancelled(order_id=event.order_id)
+        case events.PaymentRequested():
+            method: ordering.PaymentMethod = "card" if event.method == "card" else "invoice"
+            return ordering.PaymentRequested(
+                order_id=event.order_id,
+                user_id=event.user_id,
+                amount=event.amount,
+                method=method,
+                token=event.token,
+            )
+        case events.OrderShipped():
+            return ordering.OrderShipped(
+                order_id=event.order_id,
+                carrier=event.carrier,
+                tracking_number=event.tracking_number,
+            )
+        case events.OrderDelivered():
+            return ordering.OrderDelivered(order_id=event.order_id)
     raise TypeError(f"no integration event for {type(event).__name__}")
 
 

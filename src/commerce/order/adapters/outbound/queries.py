@@ -1,17 +1,25 @@
-"""Client reads straight from the tables: one order, or a keyset page of a user's orders."""
+"""Client reads straight from the tables: one order, or a keyset page of a user's orders (or
+of everyone's, for STAFF)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from commerce.kernel.pagination import decode_keyset, encode_keyset
 from commerce.order.adapters.outbound.tables import order_lines, orders
-from commerce.order.application.views import OrderLineView, OrderPage, OrderView
+from commerce.order.application.views import (
+    OrderLineView,
+    OrderPage,
+    OrderView,
+    PaymentView,
+    ShipmentView,
+)
 from commerce.order.domain.order import OrderStatus
 
 
@@ -31,7 +39,18 @@ class SqlaOrderQueries:
     async def list_for_user(
         self, user_id: str, *, limit: int, cursor: str | None, status: OrderStatus | None
     ) -> OrderPage:
-        query = select(orders).where(orders.c.user_id == user_id)
+        return await self._page(
+            select(orders).where(orders.c.user_id == user_id), limit, cursor, status
+        )
+
+    async def list_all(
+        self, *, limit: int, cursor: str | None, status: OrderStatus | None
+    ) -> OrderPage:
+        return await self._page(select(orders), limit, cursor, status)
+
+    async def _page(
+        self, query: Select[Any], limit: int, cursor: str | None, status: OrderStatus | None
+    ) -> OrderPage:
         if status is not None:
             query = query.where(orders.c.status == status.value)
         # The kernel turns any cursor we could not have issued into a 422 about the cursor.
@@ -75,6 +94,15 @@ async def _views(session: AsyncConnection, rows: Sequence[RowMapping]) -> list[O
             items=tuple(lines[row["id"]]),
             total=row["total"],
             reason=row["reason"],
+            payment=PaymentView(row["payment_method"], row["payment_status"]),
+            shipment=None
+            if row["shipped_at"] is None
+            else ShipmentView(
+                row["shipment_carrier"],
+                row["shipment_tracking_number"],
+                row["shipped_at"],
+                row["delivered_at"],
+            ),
             created_at=row["created_at"],
             updated_at=row["updated_at"],
         )

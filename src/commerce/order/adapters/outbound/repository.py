@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from commerce.order.adapters.outbound.tables import order_lines, orders
 from commerce.order.application.ports import DuplicatePlacement, PlacementRequest, StaleOrder
 from commerce.order.domain.lines import OrderLine
-from commerce.order.domain.order import Awaiting, Order, OrderStatus, RedriveSchedule
+from commerce.order.domain.order import Awaiting, Order, OrderStatus, RedriveSchedule, Shipment
+from commerce.order.domain.payment import PaymentChoice, PaymentMethod, PaymentStatus
 
 # Built once; the row's values come as parameters (a statement per call costs its coercion,
 # cache key and compilation every time).
@@ -57,6 +58,8 @@ class SqlaOrderRepository:
         values.update(
             id=order.id,
             user_id=order.user_id,
+            payment_method=order.payment.method.value,
+            payment_token=order.payment.token,
             created_at=order.created_at,
             version=order.version,
             idempotency_key_hash=request.key_hash if request else None,
@@ -149,7 +152,12 @@ class SqlaOrderRepository:
                     orders.c.last_published_at <= now - wait,
                 )
                 for i, (count, wait) in enumerate(steps)
-            )
+            ),
+            # Waited for the payment beyond its deadline, however recently it asked again.
+            and_(
+                orders.c.awaiting == Awaiting.PAYMENT.value,
+                orders.c.payment_requested_at <= now - schedule.payment_deadline,
+            ),
         )
         rows = await self._session.execute(
             select(orders.c.id)
@@ -169,10 +177,17 @@ def _sends_between(first: int, next_step: int | None) -> ColumnElement[bool]:
 
 def _order_values(order: Order) -> dict[str, Any]:
     """The columns an order's behaviour can change."""
+    shipment = order.shipment
     return {
         "status": order.status.value,
         "reason": order.reason,
         "total": order.total,
+        "payment_status": order.payment_status.value,
+        "payment_requested_at": order.payment_requested_at,
+        "shipment_carrier": shipment.carrier if shipment else None,
+        "shipment_tracking_number": shipment.tracking_number if shipment else None,
+        "shipped_at": shipment.shipped_at if shipment else None,
+        "delivered_at": shipment.delivered_at if shipment else None,
         "awaiting": order.awaiting.value if order.awaiting else None,
         "last_published_at": order.last_published_at,
         "publish_count": order.publish_count,
@@ -187,10 +202,25 @@ def _order(row: RowMapping, lines: list[OrderLine]) -> Order:
         lines=lines,
         status=OrderStatus(row["status"]),
         reason=row["reason"],
+        payment=PaymentChoice(PaymentMethod(row["payment_method"]), row["payment_token"]),
+        payment_status=PaymentStatus(row["payment_status"]),
+        payment_requested_at=row["payment_requested_at"],
+        shipment=_shipment(row),
         awaiting=Awaiting(row["awaiting"]) if row["awaiting"] else None,
         last_published_at=row["last_published_at"],
         publish_count=row["publish_count"],
         version=row["version"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+    )
+
+
+def _shipment(row: RowMapping) -> Shipment | None:
+    if row["shipped_at"] is None:
+        return None
+    return Shipment(
+        row["shipment_carrier"],
+        row["shipment_tracking_number"],
+        shipped_at=row["shipped_at"],
+        delivered_at=row["delivered_at"],
     )

@@ -32,7 +32,18 @@ orders = Table(
     # Idempotency-Key as sha256 hex: exact comparison whatever the collation, fixed width.
     Column("idempotency_key_hash", String(64), nullable=True),
     Column("request_fingerprint", String(64), nullable=True),
-    # The catalog answer still awaited (RESERVATION, RELEASE) and when it was last asked for.
+    # How the order is paid (ADR 0115): the method, the provider's card token (never a card
+    # number), what the payment service last reported, and when the payment was first asked.
+    Column("payment_method", String(16), nullable=False, server_default="invoice"),
+    Column("payment_token", String(64), nullable=True),
+    Column("payment_status", String(16), nullable=False, server_default="PENDING"),
+    Column("payment_requested_at", UtcDateTime, nullable=True),
+    # The shipment, once staff shipped the order.
+    Column("shipment_carrier", String(100), nullable=True),
+    Column("shipment_tracking_number", String(100), nullable=True),
+    Column("shipped_at", UtcDateTime, nullable=True),
+    Column("delivered_at", UtcDateTime, nullable=True),
+    # The answer still awaited (RESERVATION, PAYMENT, RELEASE) and when it was last asked for.
     Column("awaiting", String(16), nullable=True),
     Column("last_published_at", UtcDateTime, nullable=False),
     Column("publish_count", Integer, nullable=False),
@@ -44,6 +55,8 @@ orders = Table(
     UniqueConstraint("user_id", "idempotency_key_hash", name="uq_orders_user_idempotency_key"),
     Index("ix_orders_user_created", "user_id", "created_at", "id"),
     Index("ix_orders_awaiting_published", "awaiting", "last_published_at"),
+    # Every customer's orders, newest first (STAFF's scope=all).
+    Index("ix_orders_created", "created_at", "id"),
 )
 
 order_lines = Table(
