@@ -9,12 +9,17 @@ import pytest
 from pydantic import ValidationError
 
 from commerce.contracts.envelope import EventEnvelope
-from commerce.contracts.ordering import OrderLine, OrderPlaced
+from commerce.contracts.ordering import OrderLine, OrderPlaced, OrderRejected
 from commerce.kernel.messaging.processing import is_permanent
 from commerce.product.adapters.inbound.events import OrderEventsHandler
 from commerce.product.application.catalog import create_product
 from commerce.product.application.commands import CreateProduct
-from commerce.product.domain.events import RejectionReason, StockRejected, StockReserved
+from commerce.product.domain.events import (
+    RejectionReason,
+    StockRejected,
+    StockReleased,
+    StockReserved,
+)
 from commerce.product.domain.reservation import ReservationStatus
 from tests.unit.product.fakes import FakeCatalogStore
 
@@ -104,3 +109,47 @@ async def test_an_order_event_naming_no_order_is_dead_lettered(
         await handle(order_placed(data))
     assert is_permanent(caught.value)
     assert store.published == [] and store.state.inbox == set()
+
+
+async def test_an_order_rejected_after_its_reservation_releases_it_once(
+    store: FakeCatalogStore, handle: OrderEventsHandler
+) -> None:
+    """A declined payment (or one that never came) rejects a reserved order: the stock goes back,
+    once, and the catalog answers StockReleased each time (the order awaits it)."""
+    product = await create_product(store.uow(), CreateProduct("seller", "Tea", 100, 3))
+    placed = OrderPlaced(
+        order_id="o-1", user_id="u", items=[OrderLine(product_id=product.id, quantity=2)]
+    )
+    await handle(EventEnvelope.wrap(placed, "order"))
+    assert store.stock(product.id) == 1
+    rejected = OrderRejected(order_id="o-1", reason="PAYMENT_DECLINED")
+    await handle(EventEnvelope.wrap(rejected, "order"))
+    assert store.stock(product.id) == 3
+    assert isinstance(store.published[-1], StockReleased)
+    assert store.state.reservations["o-1"].status is ReservationStatus.RELEASED
+    # Re-driven with a new event id: answered again, nothing given back twice.
+    await handle(EventEnvelope.wrap(rejected, "order"))
+    assert store.stock(product.id) == 3
+    assert [type(e) for e in store.published][-3:] == [StockReserved, StockReleased, StockReleased]
+
+
+async def test_an_order_rejected_with_nothing_reserved_releases_nothing(
+    store: FakeCatalogStore, handle: OrderEventsHandler
+) -> None:
+    product = await create_product(store.uow(), CreateProduct("seller", "Tea", 100, 1))
+    placed = OrderPlaced(
+        order_id="o-1", user_id="u", items=[OrderLine(product_id=product.id, quantity=2)]
+    )
+    await handle(EventEnvelope.wrap(placed, "order"))
+    assert isinstance(store.published[-1], StockRejected)
+    await handle(EventEnvelope.wrap(OrderRejected(order_id="o-1", reason="OUT_OF_STOCK"), "order"))
+    assert store.stock(product.id) == 1
+    assert store.state.reservations["o-1"].status is ReservationStatus.REJECTED
+    # Unknown order: a tombstone, so a late OrderPlaced reserves nothing for a rejected order.
+    await handle(EventEnvelope.wrap(OrderRejected(order_id="o-2", reason="X"), "order"))
+    late = OrderPlaced(
+        order_id="o-2", user_id="u", items=[OrderLine(product_id=product.id, quantity=1)]
+    )
+    await handle(EventEnvelope.wrap(late, "order"))
+    assert store.stock(product.id) == 1
+    assert not any(isinstance(e, StockReserved) for e in store.published)

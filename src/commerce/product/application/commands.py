@@ -35,7 +35,7 @@ class ReserveStock:
 
 @dataclass(frozen=True)
 class ReleaseStock:
-    """From ``OrderCancelled``."""
+    """From ``OrderCancelled``, or ``OrderRejected`` (a declined payment releases too)."""
 
     event_id: str
     order_id: str

@@ -21,7 +21,7 @@ from typing import TypeVar
 from pydantic import ValidationError
 
 from commerce.contracts.envelope import EventEnvelope, UnknownEvent, parse_payload
-from commerce.contracts.ordering import OrderCancelled, OrderPlaced
+from commerce.contracts.ordering import OrderCancelled, OrderPlaced, OrderRejected
 from commerce.kernel.domain import InvalidInput
 from commerce.kernel.messaging.processing import PermanentError
 from commerce.product.application.commands import ReleaseStock, ReserveStock
@@ -74,11 +74,15 @@ class OrderEventsHandler:
             lines = tuple((item.product_id, item.quantity) for item in payload.items)
             command = ReserveStock(event_id=envelope.id, order_id=payload.order_id, lines=lines)
             await self._run(reserve_stock, command)
-        elif isinstance(payload, OrderCancelled):
+        elif isinstance(payload, OrderCancelled | OrderRejected):
+            # A rejection after the reservation (the payment declined, or never answered)
+            # releases it like a cancellation; after our own StockRejected there is nothing
+            # held, and the answer is the same StockReleased (once per event, idempotent).
             await self._run(
                 release_stock, ReleaseStock(event_id=envelope.id, order_id=payload.order_id)
             )
-        # OrderConfirmed and OrderRejected ask nothing of the catalog.
+        # OrderConfirmed, PaymentRequested, OrderShipped and OrderDelivered ask nothing of
+        # the catalog.
 
     async def _run(
         self, use_case: Callable[[ProductUnitOfWork, C], Awaitable[None]], command: C
