@@ -1,0 +1,79 @@
+"""The catalog view on SQLite and MariaDB: its rules as SQL, each event applied once."""
+
+from __future__ import annotations
+
+import pytest
+
+from commerce.cart.adapters.outbound.sql_catalog_view import SqlaCatalogView
+from commerce.cart.adapters.outbound.unit_of_work import SqlaCatalogViewUnitOfWork
+from commerce.cart.application.catalog_view import UpdateCatalogView
+from commerce.cart.domain.catalog import CatalogEntry
+from commerce.kernel.db import Database
+from commerce.kernel.domain import utc_now
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def updates(database: Database) -> UpdateCatalogView:
+    return UpdateCatalogView(lambda: SqlaCatalogViewUnitOfWork(database.connections, utc_now))
+
+
+@pytest.fixture
+def view(database: Database) -> SqlaCatalogView:
+    return SqlaCatalogView(database.engine)
+
+
+async def stock(view: SqlaCatalogView, *product_ids: str) -> dict[str, int]:
+    return {p: e.stock for p, e in (await view.entries(product_ids)).items()}
+
+
+async def test_product_events_set_the_absolute_values(
+    updates: UpdateCatalogView, view: SqlaCatalogView
+) -> None:
+    await updates.product_changed("e1", CatalogEntry("p", "Pen", 1_500, 10))
+    await updates.product_changed("e2", CatalogEntry("p", "Fine pen", 1_700, 4))
+    assert await view.entries(["p", "unknown"]) == {"p": CatalogEntry("p", "Fine pen", 1_700, 4)}
+
+
+async def test_a_reservation_lowers_the_stock_and_its_release_gives_it_back_once(
+    updates: UpdateCatalogView, view: SqlaCatalogView
+) -> None:
+    await updates.product_changed("e1", CatalogEntry("p", "Pen", 1_500, 10))
+    await updates.product_changed("e2", CatalogEntry("q", "Ink", 300, 1))
+    await updates.reserved("e3", "o1", [("p", 3), ("q", 2), ("unseen", 5)])
+    assert await stock(view, "p", "q", "unseen") == {"p": 7, "q": 0}  # never below 0
+    await updates.reserved("e4", "o1", [("p", 3), ("q", 2)])  # announced again (a re-drive)
+    assert await stock(view, "p", "q") == {"p": 7, "q": 0}
+    await updates.released("e5", "o1")
+    await updates.released("e6", "o1")  # released again: nothing more comes back
+    assert await stock(view, "p", "q") == {"p": 10, "q": 2}
+
+
+async def test_a_release_of_an_order_never_reserved_changes_nothing(
+    updates: UpdateCatalogView, view: SqlaCatalogView
+) -> None:
+    await updates.product_changed("e1", CatalogEntry("p", "Pen", 1_500, 10))
+    await updates.released("e2", "o-unknown")
+    assert await stock(view, "p") == {"p": 10}
+
+
+async def test_a_redelivered_event_is_applied_once(
+    updates: UpdateCatalogView, view: SqlaCatalogView
+) -> None:
+    await updates.product_changed("e1", CatalogEntry("p", "Pen", 1_500, 10))
+    await updates.reserved("e2", "o1", [("p", 3)])
+    await updates.released("e3", "o1")
+    await updates.reserved("e4", "o2", [("p", 2)])
+    await updates.released("e3", "o2")  # e3 again, however it is dressed: the inbox says no
+    await updates.product_changed("e1", CatalogEntry("p", "Pen", 1_500, 99))
+    assert await stock(view, "p") == {"p": 8}
+
+
+async def test_a_seed_never_overwrites_what_the_events_said(
+    updates: UpdateCatalogView, view: SqlaCatalogView
+) -> None:
+    await view.seed(CatalogEntry("p", "Pen", 1_500, 10))
+    await updates.product_changed("e1", CatalogEntry("p", "Pen", 1_800, 9))
+    await view.seed(CatalogEntry("p", "Old pen", 1_500, 10))
+    assert await view.entries(["p"]) == {"p": CatalogEntry("p", "Pen", 1_800, 9)}
