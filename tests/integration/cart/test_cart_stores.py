@@ -102,3 +102,11 @@ async def test_a_settlement_over_a_changed_cart_is_refused_and_stays_open(
         await store.settle(checkout, stale)
     assert await store.open_checkout("order-1") == checkout
     assert quantities(await store.load("u1")) == {"a": 1, "b": 1}
+
+
+async def test_a_confirmation_is_remembered(store: CartStore) -> None:
+    assert await store.was_confirmed("order-1") is False
+    await store.note_confirmed("order-1")
+    await store.note_confirmed("order-1")  # a redelivery
+    assert await store.was_confirmed("order-1") is True
+    assert await store.was_confirmed("order-2") is False

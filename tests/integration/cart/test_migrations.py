@@ -29,6 +29,7 @@ async def test_stairway(database_url: str) -> None:
             assert await connection.run_sync(table_names) == {
                 "carts",
                 "checkouts",
+                "confirmed_orders",
                 "catalog_view",
                 "view_reservations",
                 "outbox",

@@ -34,6 +34,7 @@ class FakeCartStore:
     carts: dict[str, Cart] = field(default_factory=dict)
     checkouts: dict[str, Checkout] = field(default_factory=dict)
     settled: set[str] = field(default_factory=set)
+    confirmed: set[str] = field(default_factory=set)
 
     async def load(self, user_id: str) -> Cart:
         stored = self.carts.get(user_id)
@@ -60,6 +61,12 @@ class FakeCartStore:
         if order_id in self.settled:
             return None
         return self.checkouts.get(order_id)
+
+    async def note_confirmed(self, order_id: str) -> None:
+        self.confirmed.add(order_id)
+
+    async def was_confirmed(self, order_id: str) -> bool:
+        return order_id in self.confirmed
 
     async def settle(self, checkout: Checkout, cart: Cart) -> bool:
         if checkout.order_id in self.settled:

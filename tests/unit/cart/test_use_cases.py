@@ -136,8 +136,18 @@ async def test_an_order_not_placed_from_a_cart_settles_nothing(world: World) -> 
     assert await world.quantities() == {"pen": 2}
 
 
-async def test_an_order_confirmed_before_the_checkout_was_recorded_is_settled(world: World) -> None:
+async def test_an_order_answered_as_confirmed_is_settled_at_once(world: World) -> None:
     world.orders.status_of_new = "CONFIRMED"
     await world.set_quantity("u", "pen", 2)
     await world.checkout()
+    assert await world.quantities() == {}
+
+
+async def test_a_confirmation_that_went_by_before_the_record_still_settles_it(
+    world: World,
+) -> None:
+    await world.set_quantity("u", "pen", 2)
+    await world.set_quantity("u", "ink", 1)
+    assert await world.settle("order-1") is False  # nothing recorded yet: only noted
+    await world.checkout()  # order-1 is the order this checkout places
     assert await world.quantities() == {}

@@ -43,15 +43,20 @@ def derived_key(cart: Cart, payment: Mapping[str, Any] | None) -> str:
 
 
 class SettleCheckout:
-    """The order placed from a cart was confirmed: drop the ordered lines, once."""
+    """An order was confirmed: if it was placed from a cart, drop the ordered lines, once."""
 
     def __init__(self, store: CartStore, clock: Clock) -> None:
         self._store, self._clock = store, clock
 
     async def __call__(self, order_id: str) -> bool:
         """``True`` when this call settled the checkout; ``False`` when there is none open
-        (an order not placed from a cart, or settled already)."""
+        (an order not placed from a cart, or settled already, or not recorded yet)."""
+        # Noted first: a checkout recorded from now on sees it, one recorded before is open
+        # below. Either way one of the two settles it (docs/adr/0122).
+        await self._store.note_confirmed(order_id)
+        return await self.settle_open(order_id)
 
+    async def settle_open(self, order_id: str) -> bool:
         async def attempt() -> bool:
             checkout = await self._store.open_checkout(order_id)
             if checkout is None:
@@ -83,9 +88,9 @@ class CheckOut:
             await self._store.save(cart)
             placed = await self._place(cart, command)
         await self._store.record_checkout(cart.checkout(placed.order_id))
-        if placed.status in CONFIRMED_OR_LATER:
-            # Its confirmation may have passed before the record existed.
-            await self._settle(placed.order_id)
+        if placed.status in CONFIRMED_OR_LATER or await self._store.was_confirmed(placed.order_id):
+            # Its confirmation went by before the record existed.
+            await self._settle.settle_open(placed.order_id)
         return placed
 
     async def _place(self, cart: Cart, command: CheckOutCommand) -> PlacedOrder:

@@ -43,6 +43,13 @@ class CartStore(Protocol):
     async def open_checkout(self, order_id: str) -> Checkout | None:
         """The checkout of ``order_id`` while it is not settled; ``None`` otherwise."""
 
+    async def note_confirmed(self, order_id: str) -> None:
+        """Remember for a while that the order was confirmed, for a checkout recorded only
+        after its confirmation went by."""
+
+    async def was_confirmed(self, order_id: str) -> bool:
+        """Whether :meth:`note_confirmed` was told about the order (and still remembers)."""
+
     async def settle(self, checkout: Checkout, cart: Cart) -> bool:
         """Mark the checkout settled and store ``cart`` in one atomic step. ``False`` when it
         was settled already (nothing stored); :class:`CartChangedMeanwhile` when the cart

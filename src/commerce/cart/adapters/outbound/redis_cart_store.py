@@ -4,6 +4,7 @@ Layout under the key prefix (``cart:`` by default)::
 
     <prefix>cart:<user id>       hash: ver ("<cart id>:<revision>"), doc (the cart as JSON)
     <prefix>checkout:<order id>  hash: doc (the checkout as JSON), settled ("0" or "1")
+    <prefix>confirmed:<order id> "1", for a day: the order was confirmed
 
 A save and a settlement each run as one Lua script, compare-and-set on ``ver``: atomic
 against every other client, like the SQL store's conditional UPDATE (docs/adr/0120).
@@ -65,6 +66,11 @@ return 1
 """
 
 
+# How long a confirmation is remembered for a checkout not recorded yet: far longer than the
+# moment between the order service's answer and the record.
+CONFIRMATION_MEMORY_MS = 24 * 3600 * 1000
+
+
 def _version(cart_id: str, revision: int) -> str:
     return f"{cart_id}:{revision}"
 
@@ -100,6 +106,9 @@ class RedisCartStore:
     def _checkout_key(self, order_id: str) -> str:
         return f"{self._prefix}checkout:{order_id}"
 
+    def _confirmed_key(self, order_id: str) -> str:
+        return f"{self._prefix}confirmed:{order_id}"
+
     async def load(self, user_id: str) -> Cart:
         raw = await self._redis.hget(self._cart_key(user_id), "doc")
         if raw is None:
@@ -132,6 +141,12 @@ class RedisCartStore:
         if doc is None or settled != b"0":
             return None
         return checkout_of(json.loads(doc))
+
+    async def note_confirmed(self, order_id: str) -> None:
+        await self._redis.set(self._confirmed_key(order_id), b"1", px=CONFIRMATION_MEMORY_MS)
+
+    async def was_confirmed(self, order_id: str) -> bool:
+        return bool(await self._redis.exists(self._confirmed_key(order_id)))
 
     async def settle(self, checkout: Checkout, cart: Cart) -> bool:
         new_doc = _doc(cart) if cart.changed else ""

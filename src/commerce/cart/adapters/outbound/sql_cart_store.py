@@ -19,7 +19,7 @@ from commerce.cart.adapters.outbound.codec import (
     encode_lines,
     new_cart,
 )
-from commerce.cart.adapters.outbound.tables import carts, checkouts
+from commerce.cart.adapters.outbound.tables import carts, checkouts, confirmed_orders
 from commerce.cart.application.ports import CartChangedMeanwhile, Clock
 from commerce.cart.domain.cart import Cart, Checkout
 from commerce.kernel.db.connections import Connections
@@ -62,6 +62,20 @@ class SqlaCartStore:
         async with self._connections() as session:
             row = (await session.execute(query)).first()
         return None if row is None else checkout_of(row._asdict())
+
+    async def note_confirmed(self, order_id: str) -> None:
+        try:
+            async with self._connections.begin() as session:
+                await session.execute(
+                    insert(confirmed_orders).values(order_id=order_id, confirmed_at=self._now())
+                )
+        except IntegrityError:
+            return  # noted before (a redelivery)
+
+    async def was_confirmed(self, order_id: str) -> bool:
+        query = select(confirmed_orders.c.order_id).where(confirmed_orders.c.order_id == order_id)
+        async with self._connections() as session:
+            return (await session.scalar(query)) is not None
 
     async def settle(self, checkout: Checkout, cart: Cart) -> bool:
         async with self._connections() as session:

@@ -45,6 +45,16 @@ checkouts = Table(
     Index("ix_checkouts_created_at", "created_at"),
 )
 
+# Orders confirmed lately, whichever placed them: for a checkout recorded after its
+# order's confirmation went by (docs/adr/0122); purged after a day.
+confirmed_orders = Table(
+    "confirmed_orders",
+    metadata,
+    Column("order_id", String(64), primary_key=True),
+    Column("confirmed_at", UtcDateTime, nullable=False),
+    Index("ix_confirmed_orders_confirmed_at", "confirmed_at"),
+)
+
 # The catalog view (docs/adr/0121): always SQL, changed with the inbox in one transaction.
 catalog_view = Table(
     "catalog_view",

@@ -1,4 +1,4 @@
-"""Create carts, checkouts and the catalog view, with the outbox and the inbox.
+"""Create carts, checkouts, confirmed orders and the catalog view, with the outbox and inbox.
 
 Revision ID: cart_0001
 Revises:
@@ -42,6 +42,12 @@ def upgrade() -> None:
     )
     op.create_index("ix_checkouts_created_at", "checkouts", ["created_at"])
     op.create_table(
+        "confirmed_orders",
+        sa.Column("order_id", sa.String(64), primary_key=True),
+        sa.Column("confirmed_at", TIMESTAMP, nullable=False),
+    )
+    op.create_index("ix_confirmed_orders_confirmed_at", "confirmed_orders", ["confirmed_at"])
+    op.create_table(
         "catalog_view",
         sa.Column("product_id", sa.String(64), primary_key=True),
         sa.Column("name", sa.String(200), nullable=False),
@@ -65,6 +71,8 @@ def downgrade() -> None:
     op.drop_index("ix_view_reservations_reserved_at", table_name="view_reservations")
     op.drop_table("view_reservations")
     op.drop_table("catalog_view")
+    op.drop_index("ix_confirmed_orders_confirmed_at", table_name="confirmed_orders")
+    op.drop_table("confirmed_orders")
     op.drop_index("ix_checkouts_created_at", table_name="checkouts")
     op.drop_table("checkouts")
     op.drop_table("carts")
