@@ -8,9 +8,12 @@ catalog's and the order's events. It stops them in reverse order.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
 
 import httpx
 from fastapi import FastAPI
@@ -21,7 +24,10 @@ from commerce.cart.adapters.inbound.http import router
 from commerce.cart.adapters.outbound.http_clients import peer_client
 from commerce.cart.adapters.outbound.order_client import HttpOrderPlacer
 from commerce.cart.adapters.outbound.product_client import HttpProductCatalog
-from commerce.cart.adapters.outbound.redis_cart_store import RedisCartStore
+from commerce.cart.adapters.outbound.redis_cart_store import (
+    CONFIRMATION_MEMORY_MS,
+    RedisCartStore,
+)
 from commerce.cart.adapters.outbound.sql_cart_store import SqlaCartStore
 from commerce.cart.adapters.outbound.sql_catalog_view import SqlaCatalogView
 from commerce.cart.adapters.outbound.tables import inbox, outbox
@@ -40,6 +46,7 @@ from commerce.cart.application.ports import (
 from commerce.cart.application.use_cases import CartUseCases
 from commerce.cart.settings import Settings
 from commerce.contracts.topics import CATALOG_EVENTS, ORDER_EVENTS
+from commerce.kernel.background import PeriodicTask
 from commerce.kernel.db import Database
 from commerce.kernel.domain import utc_now
 from commerce.kernel.http.app import create_service_app
@@ -52,6 +59,22 @@ SERVICE_PACKAGE = "commerce.cart"
 # All that cart does on Kafka: it reads, and publishes nothing (ADR 0046, docs/adr/0121).
 KAFKA_ACCESS = KafkaAccess(consumes={CONSUMER: (CATALOG_EVENTS, ORDER_EVENTS)})
 REDIS_TIMEOUT_SECONDS = 2.0
+# As long in SQL as in Redis.
+CONFIRMATIONS_KEPT = timedelta(milliseconds=CONFIRMATION_MEMORY_MS)
+log = logging.getLogger("commerce.cart")
+
+
+async def _purge(view: SqlaCatalogView, store: SqlaCartStore | None, settings: Settings) -> None:
+    """Delete the SQL rows that have outlived their use (Redis expires its keys itself)."""
+    now = utc_now()
+    ttl = timedelta(seconds=settings.checkout_ttl_seconds)
+    removed = await view.purge_reservations(before=now - ttl)
+    if store is not None:
+        removed += await store.purge(
+            checkouts_before=now - ttl, confirmations_before=now - CONFIRMATIONS_KEPT
+        )
+    if removed:
+        log.info("purged %d old checkouts, confirmations and reservations", removed)
 
 
 def load_settings() -> Settings:
@@ -120,7 +143,8 @@ def create_app(
                 migrate=settings.migrate_on_start,
             )
             stack.push_async_callback(database.close)
-            store: CartStore = SqlaCartStore(database.connections, utc_now)
+            sql_store = SqlaCartStore(database.connections, utc_now)
+            store: CartStore = sql_store
             if settings.redis_url:
                 redis = Redis.from_url(
                     settings.redis_url,
@@ -146,9 +170,10 @@ def create_app(
                 transport=product_transport,
             )
             stack.push_async_callback(products.aclose)
+            view = SqlaCatalogView(database.engine)
             use_cases = build_use_cases(
                 store,
-                SqlaCatalogView(database.engine),
+                view,
                 HttpOrderPlacer(orders),
                 HttpProductCatalog(products),
                 lambda: SqlaCatalogViewUnitOfWork(database.connections, utc_now),
@@ -158,6 +183,14 @@ def create_app(
             stack.push_async_callback(messaging.stop)
             handler = CartEventsHandler(use_cases)
             await messaging.start(consumers=[(CONSUMER, [CATALOG_EVENTS, ORDER_EVENTS], handler)])
+            if settings.purge_interval_seconds > 0:
+                purge = PeriodicTask(
+                    "cart-purge",
+                    partial(_purge, view, None if settings.redis_url else sql_store, settings),
+                    settings.purge_interval_seconds,
+                )
+                purge.start()
+                stack.push_async_callback(purge.stop)
             running.database, running.messaging = database, messaging
             try:
                 yield

@@ -27,5 +27,9 @@ class Settings(ServiceSettings, MessagingSettings):
     checkout_ttl_seconds: int = Field(
         default=30 * 24 * 3600,
         ge=60,
-        description="How long Redis keeps a checkout that its order's confirmation settles.",
+        description="How long a checkout waits for its order's confirmation, and how long "
+        "the catalog view remembers a reservation for its release; then both are forgotten.",
+    )
+    purge_interval_seconds: float = Field(
+        default=3600.0, ge=0, description="How often old SQL rows are deleted; 0 = never."
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from commerce.cart.adapters.outbound.sql_catalog_view import SqlaCatalogView
@@ -77,3 +79,14 @@ async def test_a_seed_never_overwrites_what_the_events_said(
     await updates.product_changed("e1", CatalogEntry("p", "Pen", 1_800, 9))
     await view.seed(CatalogEntry("p", "Old pen", 1_500, 10))
     assert await view.entries(["p"]) == {"p": CatalogEntry("p", "Pen", 1_800, 9)}
+
+
+async def test_reservations_older_than_the_cutoff_are_forgotten(
+    updates: UpdateCatalogView, view: SqlaCatalogView
+) -> None:
+    await updates.product_changed("e1", CatalogEntry("p", "Pen", 1_500, 10))
+    await updates.reserved("e2", "o1", [("p", 3)])
+    assert await view.purge_reservations(before=utc_now() - timedelta(hours=1)) == 0
+    assert await view.purge_reservations(before=utc_now() + timedelta(seconds=1)) == 1
+    await updates.released("e3", "o1")  # too late: nothing is given back
+    assert await stock(view, "p") == {"p": 7}

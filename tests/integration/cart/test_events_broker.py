@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 
 from commerce.cart.bootstrap import create_app
 from commerce.cart.settings import Settings
@@ -157,3 +158,32 @@ async def test_the_view_and_the_checkout_follow_the_events(
 
     await until(only_the_cup_left, "the ordered lines dropped")
     assert len(orders.keys) == 1
+
+
+async def test_carts_live_in_redis_when_it_is_configured(
+    own_broker: EmbeddedBroker, tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'cart.db'}",
+        var_dir=tmp_path,
+        gateway_public_key_file=PUBLIC_KEY_FILE,
+        kafka_bootstrap_servers=own_broker.bootstrap_servers,
+        redis_url=redis_url,
+        redis_key_prefix=redis_prefix,
+    )
+    product = {"id": "p-9", "name": "Lamp", "price": 25_000, "stock": 3}
+    catalog = httpx.MockTransport(lambda _: httpx.Response(200, json=product))
+    redis = Redis.from_url(redis_url)
+    try:
+        async with serving(create_app(settings, product_transport=catalog)) as client:
+            put = await client.put("/v1/cart/items/p-9", json={"quantity": 2}, headers=BUYER)
+            assert put.status_code == 200, put.text
+            assert await redis.hexists(f"{redis_prefix}cart:buyer-1", "doc")
+            assert (await cart(client))["p-9"]["name"] == "Lamp"
+            ready = await client.get("/readyz")
+            assert "redis" in ready.json()["checks"]
+    finally:
+        keys = [key async for key in redis.scan_iter(match=redis_prefix + "*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()

@@ -92,6 +92,20 @@ class SqlaCartStore:
         cart.mark_saved()
         return True
 
+    async def purge(self, *, checkouts_before: datetime, confirmations_before: datetime) -> int:
+        """Forget checkouts and noted confirmations older than these times (Redis expires
+        its keys itself); returns how many rows went."""
+        async with self._connections.begin() as session:
+            old_checkouts = await session.execute(
+                delete(checkouts).where(checkouts.c.created_at < checkouts_before)
+            )
+            old_confirmations = await session.execute(
+                delete(confirmed_orders).where(
+                    confirmed_orders.c.confirmed_at < confirmations_before
+                )
+            )
+        return int(old_checkouts.rowcount or 0) + int(old_confirmations.rowcount or 0)
+
     def _now(self) -> datetime:
         return self._clock()
 

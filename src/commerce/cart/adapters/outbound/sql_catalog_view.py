@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from sqlalchemy import Executable, and_, bindparam, case, insert, select, update
+from sqlalchemy import Executable, and_, bindparam, case, delete, insert, select, update
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -88,6 +88,14 @@ class SqlaCatalogView:
                     "stock": entry.stock,
                 },
             )
+
+    async def purge_reservations(self, *, before: datetime) -> int:
+        """Forget reservations older than ``before``: a release that late gives nothing back
+        to the view, and the product's next event sets its stock right."""
+        old = view_reservations.c.reserved_at < before
+        async with self._engine.begin() as session:
+            result = await session.execute(delete(view_reservations).where(old))
+        return int(result.rowcount or 0)
 
 
 class SqlaCatalogViewWriter:
