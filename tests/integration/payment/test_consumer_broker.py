@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -22,7 +23,14 @@ from commerce.kernel.db import Database
 from commerce.kernel.messaging.embedded_broker import EmbeddedBroker
 from commerce.payment.adapters.outbound.ledger import SqlaChargeLedger
 from commerce.payment.adapters.outbound.simulated_provider import Outcome
-from commerce.payment.bootstrap import SERVICE_PACKAGE, create_app
+from commerce.payment.application.commands import RequestPayment
+from commerce.payment.bootstrap import (
+    SERVICE_PACKAGE,
+    build_provider,
+    build_use_cases,
+    create_app,
+)
+from commerce.payment.domain.payment import PaymentMethod
 from commerce.payment.settings import Settings
 from tests.broker import DEADLINE_SECONDS, BrokerClients, events_keyed
 from tests.identity import PUBLIC_KEY_FILE, as_user
@@ -33,19 +41,26 @@ pytestmark = pytest.mark.integration
 STAFF = as_user("staff-1", "s@example.com", "USER,STAFF")
 
 
+def settings_for(broker: EmbeddedBroker, database_url: str, var_dir: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        var_dir=var_dir,
+        gateway_public_key_file=PUBLIC_KEY_FILE,
+        kafka_bootstrap_servers=broker.bootstrap_servers,
+        outbox_poll_interval_seconds=0.05,
+        steps_poll_seconds=0.1,
+        # tok_unavailable is declined within 3 s here, not the contract's 30
+        authorize_deadline_seconds=3,
+        provider_call_timeout_seconds=0.5,
+        provider_backoff_seconds=0.1,
+    )
+
+
 @pytest.fixture
 async def client(
     own_broker: EmbeddedBroker, database_url: str, tmp_path: Path
 ) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
-        database_url=database_url,
-        var_dir=tmp_path,
-        gateway_public_key_file=PUBLIC_KEY_FILE,
-        kafka_bootstrap_servers=own_broker.bootstrap_servers,
-        outbox_poll_interval_seconds=0.05,
-        steps_poll_seconds=0.1,
-    )
-    async with serving(create_app(settings)) as client:
+    async with serving(create_app(settings_for(own_broker, database_url, tmp_path))) as client:
         yield client
 
 
@@ -145,3 +160,38 @@ async def test_garbage_is_dead_lettered_and_the_rest_goes_on(
         for records in (await dead.getmany(timeout_ms=200)).values():
             parked.extend(r.value for r in records if r.key == b"junk")
     assert parked == [b"this is no event"]
+
+
+async def test_unavailable_is_declined_by_the_deadline_and_flaky_authorized(
+    client: httpx.AsyncClient, kafka: BrokerClients, database_url: str
+) -> None:
+    publish = await kafka.publisher(ORDER_EVENTS)
+    await publish(requested("order-down", "tok_unavailable"), "order-down")
+    await publish(requested("order-flaky", "tok_flaky"), "order-flaky")
+    (flaky,) = await payment_events(kafka, "order-flaky", 1)
+    assert flaky.type == "PaymentAuthorized"
+    (down,) = await payment_events(kafka, "order-down", 1)
+    assert down.type == "PaymentDeclined" and down.data["reason"] == "PAYMENT_UNAVAILABLE"
+    body = (await client.get("/v1/payments/order-down", headers=STAFF)).json()
+    asked, declined = (datetime.fromisoformat(h["at"]) for h in body["history"])
+    assert timedelta(seconds=2.9) <= declined - asked <= timedelta(seconds=3.5)  # at the deadline
+    assert await authorizations(database_url) == ["order-flaky:authorize"]
+
+
+async def test_pending_payments_resume_after_a_restart(
+    own_broker: EmbeddedBroker, kafka: BrokerClients, database_url: str, tmp_path: Path
+) -> None:
+    """A payment recorded PENDING by a process that stopped before calling the provider is
+    authorized by the next process, with no new event needed."""
+    settings = settings_for(own_broker, database_url, tmp_path)
+    database = await Database.open(database_url, service_package=SERVICE_PACKAGE, migrate=True)
+    try:
+        use_cases = build_use_cases(database, settings, build_provider(settings, database))
+        await use_cases.request(
+            RequestPayment("e-1", "order-left", "buyer-1", 700, PaymentMethod.CARD, "tok_visa")
+        )
+    finally:
+        await database.close()
+    async with serving(create_app(settings)):
+        (authorized,) = await payment_events(kafka, "order-left", 1)
+    assert authorized.type == "PaymentAuthorized" and authorized.data["amount"] == 700
