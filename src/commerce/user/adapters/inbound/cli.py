@@ -103,6 +103,10 @@ async def _run(args: argparse.Namespace, cases: UserUseCases, out: TextIO) -> in
     print(done if change.changed else unchanged, file=out)
     print(_describe(change.user), file=out)
     if change.changed:
-        # Access tokens are not re-issued: the roles are read at sign-in (docs/adr/0125).
-        print("tokens issued from the user's next sign-in carry these roles", file=out)
+        # Roles are read at sign-in; a refresh keeps its sign-in's roles (docs/adr/0125).
+        print(
+            "tokens from the user's next sign-in carry these roles; a session signed in "
+            "before keeps its roles until it ends (docs/adr/0125)",
+            file=out,
+        )
     return EXIT_OK
