@@ -72,9 +72,11 @@ async def test_an_order_without_payment_is_404(client: httpx.AsyncClient) -> Non
     response = await client.get("/v1/payments/nope", headers=STAFF)
     assert response.status_code == 404
     assert response.json()["status"] == 404
+    too_long = await client.get("/v1/payments/" + "x" * 65, headers=STAFF)
+    assert too_long.status_code == 422
 
 
 async def test_the_openapi_document_describes_the_read(client: httpx.AsyncClient) -> None:
     document = (await client.get("/openapi.json")).json()
     operation = document["paths"]["/v1/payments/{order_id}"]["get"]
-    assert {"200", "401", "403", "404"} <= set(operation["responses"])
+    assert {"200", "401", "403", "404", "422"} <= set(operation["responses"])

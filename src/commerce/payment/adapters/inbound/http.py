@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 
 from commerce.kernel.http.identity import CurrentIdentity
@@ -21,11 +21,13 @@ async def _use_cases(request: Request) -> PaymentUseCases:
 
 
 UseCases = Annotated[PaymentUseCases, Depends(_use_cases)]
+OrderId = Annotated[str, Path(min_length=1, max_length=64, description="The order's id.")]
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No valid bearer token."},
     403: {"description": "The caller is not STAFF."},
     404: {"description": "The order has no payment (yet)."},
+    422: {"description": "The order id is longer than any order's."},
 }
 
 
@@ -70,6 +72,6 @@ router = APIRouter(prefix="/v1/payments", tags=["payments"])
 
 
 @router.get("/{order_id}", response_model=PaymentOut, responses=PROBLEMS)
-async def get(order_id: str, identity: CurrentIdentity, use_cases: UseCases) -> PaymentOut:
+async def get(order_id: OrderId, identity: CurrentIdentity, use_cases: UseCases) -> PaymentOut:
     """The payment of an order and its history (STAFF only)."""
     return PaymentOut.of(await use_cases.read.for_order(identity.roles, order_id))
