@@ -1,0 +1,59 @@
+"""The payment unit of work wakes the steps' worker after a commit that left a step owed,
+only after it (also inside a consumer batch's shared transaction), and not otherwise."""
+
+from __future__ import annotations
+
+import pytest
+
+from commerce.kernel.db import Database
+from commerce.kernel.db.shared_transaction import shared_transaction
+from commerce.payment.adapters.outbound.unit_of_work import SqlaPaymentUnitOfWork
+from commerce.payment.domain.payment import Payment, PaymentMethod
+from tests.unit.payment.fakes import START
+
+pytestmark = pytest.mark.integration
+
+
+def payment(order_id: str) -> Payment:
+    return Payment.request(
+        payment_id=f"pay-{order_id}",
+        order_id=order_id,
+        user_id="u",
+        amount=1,
+        method=PaymentMethod.INVOICE,
+        token=None,
+        now=START,
+        deadline=START,
+    )
+
+
+async def test_a_commit_that_leaves_a_step_owed_wakes_the_worker(database: Database) -> None:
+    woken: list[str] = []
+    uow = SqlaPaymentUnitOfWork(database.connections, step_owed=lambda: woken.append("woken"))
+    async with uow:
+        await uow.payments.add(payment("o-1"))
+        assert woken == []
+        await uow.commit()
+    assert woken == ["woken"]
+
+    async with uow:
+        loaded = await uow.payments.for_order("o-1")
+        assert loaded is not None
+        await uow.commit()  # still owing its authorization: woken again
+    assert len(woken) == 2
+
+    async with uow:
+        await uow.payments.remember_withdrawal("o-2", START)
+        await uow.commit()  # nothing owed
+    assert len(woken) == 2
+
+
+async def test_in_a_batch_the_worker_is_woken_after_the_batch_commits(database: Database) -> None:
+    woken: list[str] = []
+    async with shared_transaction(database.connections):
+        uow = SqlaPaymentUnitOfWork(database.connections, step_owed=lambda: woken.append("w"))
+        async with uow:
+            await uow.payments.add(payment("o-3"))
+            await uow.commit()
+        assert woken == []  # the batch has not committed yet
+    assert woken == ["w"]
