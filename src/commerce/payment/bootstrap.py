@@ -25,6 +25,7 @@ from commerce.payment.adapters.inbound.http import router
 from commerce.payment.adapters.inbound.order_events import OrderEventsHandler
 from commerce.payment.adapters.inbound.step_worker import StepWorker
 from commerce.payment.adapters.outbound.ledger import SqlaChargeLedger
+from commerce.payment.adapters.outbound.metered_provider import MeteredProvider
 from commerce.payment.adapters.outbound.queries import SqlaPaymentQueries
 from commerce.payment.adapters.outbound.simulated_provider import SimulatedProvider
 from commerce.payment.adapters.outbound.tables import inbox, outbox
@@ -65,7 +66,7 @@ def step_policy(settings: Settings) -> StepPolicy:
 def build_provider(settings: Settings, database: Database) -> PaymentProvider:
     """The provider adapter the settings name (only the simulated one ships)."""
     assert settings.provider == "simulated"
-    return SimulatedProvider(SqlaChargeLedger(database.connections))
+    return MeteredProvider(SimulatedProvider(SqlaChargeLedger(database.connections)))
 
 
 def build_use_cases(
