@@ -22,9 +22,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from commerce.kernel.messaging.embedded_broker import free_port
-from commerce.platform import DEFAULT_PORTS, Platform, PlatformConfig
+from commerce.platform import DEFAULT_PORTS, SERVICES, Platform, PlatformConfig
 
-SERVICE_NAMES = ("gateway", "user", "auth", "product", "order")
+SERVICE_NAMES = ("gateway", *SERVICES)
 DEFAULT_MYSQL = "mysql+asyncmy://root@127.0.0.1:3306"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 QUIET = {f"{name.upper()}_LOG_LEVEL": "warning" for name in SERVICE_NAMES}
@@ -131,13 +131,15 @@ def profile_platform(
     order_db = f"sqlite+aiosqlite:///{workdir / 'var' / 'order.db'}"
     if profile == "mariadb":
         run = uuid.uuid4().hex[:8]
-        for name in ("user", "auth", "product", "order"):
+        for name in SERVICES:
             database = f"commerce_bench_{run}_{name}"
             databases.append(database)
             env[f"{name.upper()}_DATABASE_URL"] = f"{mysql_url}/{database}"
         order_db = f"{mysql_url}/commerce_bench_{run}_order"
         env["AUTH_REDIS_URL"] = env["GATEWAY_REDIS_URL"] = redis_url
-        env["AUTH_REDIS_KEY_PREFIX"] = env["GATEWAY_REDIS_KEY_PREFIX"] = f"bench-{run}:"
+        env["CART_REDIS_URL"] = redis_url
+        for name in ("AUTH", "GATEWAY", "CART"):
+            env[f"{name}_REDIS_KEY_PREFIX"] = f"bench-{run}:{name.lower()}:"
         asyncio.run(_mysql(mysql_url, [f"CREATE DATABASE `{d}`" for d in databases]))
     elif profile != "embedded":
         raise ValueError(f"unknown profile {profile!r} (embedded or mariadb)")

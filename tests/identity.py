@@ -36,7 +36,7 @@ PRIVATE_KEY_FILE.write_bytes(
 write_public_key(KEY, PUBLIC_KEY_FILE)
 
 
-SERVICES = ("USER", "AUTH", "PRODUCT", "ORDER")
+SERVICES = ("USER", "AUTH", "PRODUCT", "ORDER", "PAYMENT", "CART")
 
 
 def proof_environment() -> dict[str, str]:

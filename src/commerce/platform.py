@@ -25,13 +25,23 @@ from commerce.kernel.messaging.embedded_broker import EmbeddedBroker
 from commerce.kernel.processes import die_with_parent
 from commerce.kernel.proof_files import GATEWAY_PROOF_KEY_FILE, GATEWAY_PROOF_PUBLIC_KEY_FILE
 
-SERVICES = ("user", "auth", "product", "order")
-DEFAULT_PORTS = {"gateway": 8000, "user": 8001, "auth": 8002, "product": 8003, "order": 8004}
+SERVICES = ("user", "auth", "product", "order", "payment", "cart")
+DEFAULT_PORTS = {
+    "gateway": 8000,
+    "user": 8001,
+    "auth": 8002,
+    "product": 8003,
+    "order": 8004,
+    "payment": 8005,
+    "cart": 8006,
+}
 # The gateway's /metrics, apart from its clients' port (gateway.admin).
 DEFAULT_GATEWAY_ADMIN_PORT = 8090
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
 EMBEDDED_SESSION_TIMEOUT_SECONDS = "2"
+# The services the gateway routes to (payment is reached through Kafka only).
+GATEWAY_UPSTREAMS = ("user", "auth", "product", "order", "cart")
 
 
 @dataclass
@@ -101,9 +111,11 @@ def service_environments(config: PlatformConfig) -> dict[str, dict[str, str]]:
             env[prefix + "KAFKA_BOOTSTRAP_SERVERS"] = config.kafka_bootstrap_servers
         envs[name] = env
     envs["auth"]["AUTH_USER_SERVICE_URL"] = config.url("user")
+    envs["cart"]["CART_ORDER_SERVICE_URL"] = config.url("order")
+    envs["cart"]["CART_PRODUCT_SERVICE_URL"] = config.url("product")
     envs["gateway"]["GATEWAY_ADMIN_HOST"] = config.host
     envs["gateway"]["GATEWAY_ADMIN_PORT"] = str(config.gateway_admin_port)
-    for name in SERVICES:
+    for name in GATEWAY_UPSTREAMS:
         envs["gateway"][f"GATEWAY_{name.upper()}_URL"] = config.url(name)
     return envs
 

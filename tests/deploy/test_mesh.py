@@ -30,7 +30,9 @@ SAFE_RETRY_ON = {"connect-failure", "refused-stream", "unavailable", "cancelled"
 IDEMPOTENT_METHODS = {"GET", "HEAD", "OPTIONS"}
 INGRESS_PRINCIPAL = "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account"
 # Which services consume Kafka (API.md, "Integration events"): their replicas share partitions.
-CONSUMERS = ("product", "order")
+CONSUMERS = ("product", "order", "payment", "cart")
+# The calls one service makes to another besides auth -> user (ADR 0120, ADR 0122).
+CART_CALLS = {"product": (["GET"], "/v1/products/*"), "order": (["POST"], "/v1/orders")}
 
 
 @pytest.fixture(params=OVERLAYS)
@@ -221,6 +223,13 @@ def test_mtls_is_strict_and_only_the_gateway_reaches_the_services(overlay: list[
                     },
                 )
             ]
+        elif app in CART_CALLS:
+            # cart -> product for a product its view has not seen, cart -> order to check out
+            methods, path = CART_CALLS[app]
+            port = [str(service_model(app).port)]
+            assert extra == [
+                ((principal("cart"),), {"ports": port, "methods": methods, "paths": [path]})
+            ]
         else:
             assert extra == []
 
@@ -347,3 +356,13 @@ def test_missing_crd_schemas_are_reported_not_ignored(
     outcome = pytest.fail.Exception if required else pytest.skip.Exception
     with pytest.raises(outcome, match="Istio and Strimzi resources were NOT validated"):
         crd_schemas.schemas_dir_or_skip()
+
+
+def test_cart_calls_order_and_product_only_where_the_policies_let_it(
+    overlay: list[Resource],
+) -> None:
+    cart = service_model("cart")
+    env = container_env(overlay, "cart").values
+    for upstream, setting in (("order", "order_service_url"), ("product", "product_service_url")):
+        host, port = url_host_port(str(env[cart.variable(setting)]))
+        assert (host.split(".")[0], port) == (upstream, service_model(upstream).port)

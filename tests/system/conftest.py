@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from commerce.platform import DEFAULT_PORTS, Platform, PlatformConfig
+from commerce.platform import DEFAULT_PORTS, SERVICES, Platform, PlatformConfig
 from tests.conftest import RUN_ID, MariaDbDatabases
 
 # Generous login limits so that the suite's own sign-ins never trip them; the rate-limit
@@ -96,10 +96,7 @@ def start_platform(tmp: Path, profile: str, env: dict[str, str]) -> Platform:
 
 
 def mariadb_env(mariadb: MariaDbDatabases, redis_url: str) -> dict[str, str]:
-    env = {
-        f"{name.upper()}_DATABASE_URL": mariadb.create(name)
-        for name in ("user", "auth", "product", "order")
-    }
+    env = {f"{name.upper()}_DATABASE_URL": mariadb.create(name) for name in SERVICES}
     prefix = f"test:{RUN_ID}:"
     env.update(
         {
@@ -107,6 +104,8 @@ def mariadb_env(mariadb: MariaDbDatabases, redis_url: str) -> dict[str, str]:
             "AUTH_REDIS_KEY_PREFIX": prefix + "auth:",
             "GATEWAY_REDIS_URL": redis_url,
             "GATEWAY_REDIS_KEY_PREFIX": prefix + "gateway:",
+            "CART_REDIS_URL": redis_url,
+            "CART_REDIS_KEY_PREFIX": prefix + "cart:",
         }
     )
     return env

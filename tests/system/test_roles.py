@@ -5,9 +5,6 @@ tokens issued before do not, and UserRoleGranted leaves through the running serv
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
 
 import httpx
@@ -18,28 +15,12 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from commerce.contracts.envelope import EventEnvelope, parse_payload
 from commerce.contracts.topics import USER_EVENTS
 from commerce.contracts.users import UserRoleGranted, UserRoleRevoked
-from tests.system.accounts import log_in, new_account
+from tests.system.accounts import log_in, new_account, operator
 from tests.system.conftest import RunningPlatform
 
 pytestmark = pytest.mark.system
 
 RELAY_DEADLINE_SECONDS = 30
-
-
-def operator(running: RunningPlatform, *argv: str) -> subprocess.CompletedProcess[str]:
-    """``commerce users ...`` in a shell whose USER_* settings name the platform's database."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("USER_")}
-    env["USER_VAR_DIR"] = str(running.platform.config.var_dir)
-    if "USER_DATABASE_URL" in running.platform.config.extra_env:
-        env["USER_DATABASE_URL"] = running.platform.config.extra_env["USER_DATABASE_URL"]
-    return subprocess.run(
-        [sys.executable, "-m", "commerce", "users", *argv],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def verified_roles(gateway: httpx.Client, access_token: str) -> list[str]:

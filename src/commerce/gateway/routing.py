@@ -35,9 +35,10 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/auth", "auth"),
     Route("/v1/products", "product"),
     Route("/v1/orders", "order"),
+    Route("/v1/cart", "cart"),
     Route("/.well-known/jwks.json", "auth", exact=True),
 )
-UPSTREAMS: tuple[str, ...] = ("user", "auth", "product", "order")
+UPSTREAMS: tuple[str, ...] = ("user", "auth", "product", "order", "cart")
 
 
 def has_dot_segments(path: str) -> bool:

@@ -33,6 +33,7 @@ class GatewaySettings(ServiceSettings):
     auth_url: str = "http://127.0.0.1:8002"
     product_url: str = "http://127.0.0.1:8003"
     order_url: str = "http://127.0.0.1:8004"
+    cart_url: str = "http://127.0.0.1:8006"
 
     # Proof of identity for the services (docs/adr/0038).
     proof_signing_key_file: Path | None = Field(
@@ -103,6 +104,7 @@ class GatewaySettings(ServiceSettings):
             "auth": self.auth_url.rstrip("/"),
             "product": self.product_url.rstrip("/"),
             "order": self.order_url.rstrip("/"),
+            "cart": self.cart_url.rstrip("/"),
         }
 
     def timeouts_for(self, upstream: str) -> tuple[float, float]:

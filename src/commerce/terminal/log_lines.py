@@ -31,6 +31,8 @@ _SERVICES = {
     "auth": Style.BRIGHT_BLUE,
     "product": Style.CYAN,
     "order": Style.MAGENTA,
+    "payment": Style.BLUE,
+    "cart": Style.GREEN,
     "platform": Style.BOLD,
 }
 # Said by the head of the line, or too long to help on a terminal (the JSON keeps them).

@@ -7,17 +7,30 @@ from commerce.platform import Platform, PlatformConfig, service_environments
 
 def test_each_service_gets_its_own_port_and_its_peers_addresses() -> None:
     config = PlatformConfig(
-        ports={"gateway": 9000, "user": 9001, "auth": 9002, "product": 9003, "order": 9004},
+        ports={
+            "gateway": 9000,
+            "user": 9001,
+            "auth": 9002,
+            "product": 9003,
+            "order": 9004,
+            "payment": 9005,
+            "cart": 9006,
+        },
         kafka_bootstrap_servers="127.0.0.1:19092",
     )
     envs = service_environments(config)
     assert envs["user"]["USER_PORT"] == "9001"
     assert envs["auth"]["AUTH_USER_SERVICE_URL"] == "http://127.0.0.1:9001"
     assert envs["gateway"]["GATEWAY_ORDER_URL"] == "http://127.0.0.1:9004"
+    assert envs["gateway"]["GATEWAY_CART_URL"] == "http://127.0.0.1:9006"
+    assert "GATEWAY_PAYMENT_URL" not in envs["gateway"]  # reached through Kafka only
+    assert envs["cart"]["CART_ORDER_SERVICE_URL"] == "http://127.0.0.1:9004"
+    assert envs["cart"]["CART_PRODUCT_SERVICE_URL"] == "http://127.0.0.1:9003"
+    assert envs["payment"]["PAYMENT_KAFKA_BOOTSTRAP_SERVERS"] == "127.0.0.1:19092"
     assert envs["order"]["ORDER_KAFKA_BOOTSTRAP_SERVERS"] == "127.0.0.1:19092"
     assert "GATEWAY_KAFKA_BOOTSTRAP_SERVERS" not in envs["gateway"]
     ports = {env[name.upper() + "_PORT"] for name, env in envs.items()}
-    assert len(ports) == 5
+    assert len(ports) == 7
 
 
 def test_the_internal_credential_is_always_set_and_shared_by_auth_and_user(
