@@ -1,4 +1,5 @@
-"""The ordering API over ASGI against a real database: place, replay, read, list, cancel."""
+"""The ordering API over ASGI against a real database: place, replay, read, list, cancel, ship,
+deliver, and what STAFF may see."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import pytest
 
 from commerce.kernel.db import Database
 from commerce.kernel.pagination import encode_cursor
-from commerce.order.application.commands import RecordRejection, RecordReservation
+from commerce.order.application.commands import RecordPayment, RecordRejection, RecordReservation
 from commerce.order.application.use_cases import OrderUseCases
 from commerce.order.domain.lines import PricedLine
+from commerce.order.domain.payment import PaymentStatus
 from tests.identity import as_user
 from tests.integration.order.helpers import outbox_events
 from tests.openapi_agreement import parameter, request_body
@@ -21,6 +23,7 @@ pytestmark = pytest.mark.integration
 
 ALICE = as_user("alice", "a@example.com", "USER")
 BOB = as_user("bob", "b@example.com", "USER")
+STAFF = as_user("sam", "s@example.com", "USER,STAFF")
 BODY = {"items": [{"product_id": "p-1", "quantity": 2}, {"product_id": "p-2", "quantity": 1}]}
 PROBLEM_KEYS = {"type", "title", "status", "detail"}
 
@@ -55,9 +58,15 @@ async def test_place_answers_202_pending_with_location_and_writes_the_event(
         "items",
         "total",
         "reason",
+        "payment",
+        "shipment",
         "created_at",
         "updated_at",
     }
+    assert (order["payment"], order["shipment"]) == (
+        {"method": "invoice", "status": "PENDING"},
+        None,
+    )
     assert order["user_id"] == "alice" and order["status"] == "PENDING"
     assert order["items"] == [
         {"product_id": "p-1", "quantity": 2, "unit_price": None},
@@ -185,7 +194,14 @@ async def test_a_confirmed_order_shows_the_catalog_prices(
     priced = (PricedLine("p-1", 2, 4_500), PricedLine("p-2", 1, 1_000))
     await use_cases.catalog_replies.reserved(RecordReservation("e-1", order["id"], priced))
     body = (await client.get(f"/v1/orders/{order['id']}", headers=ALICE)).json()
+    # Priced and reserved, but PENDING until the payment service authorizes.
+    assert body["status"] == "PENDING" and body["total"] == 10_000
+    assert body["payment"] == {"method": "invoice", "status": "PENDING"}
+    authorized = RecordPayment("e-2", order["id"], PaymentStatus.AUTHORIZED)
+    await use_cases.payment_replies(authorized)
+    body = (await client.get(f"/v1/orders/{order['id']}", headers=ALICE)).json()
     assert body["status"] == "CONFIRMED" and body["total"] == 10_000
+    assert body["payment"] == {"method": "invoice", "status": "AUTHORIZED"}
     assert [item["unit_price"] for item in body["items"]] == [4_500, 1_000]
 
 
@@ -213,7 +229,16 @@ async def test_list_pages_newest_first_and_filters_by_status(
 
 @pytest.mark.parametrize(
     "query",
-    ["status=SHIPPED", "status=pending", "limit=0", "limit=101", "limit=x", "cursor=%21%21"],
+    [
+        "status=LOST",
+        "status=pending",
+        "scope=mine",
+        "scope=",
+        "limit=0",
+        "limit=101",
+        "limit=x",
+        "cursor=%21%21",
+    ],
 )
 async def test_bad_list_queries_are_422(client: httpx.AsyncClient, query: str) -> None:
     assert_problem(await client.get(f"/v1/orders?{query}", headers=ALICE), 422)
@@ -278,6 +303,26 @@ ORDER_BODIES: list[object] = [
     {"items": [{"product_id": "\ufeffp-1", "quantity": 1}]},
     {"items": [{"product_id": "p-1", "quantity": 1}, {"product_id": "p-1", "quantity": 1}]},
     {"items": [{"product_id": "p-1", "quantity": 1}], "total": 1},
+    {**BODY, "payment": {"method": "card", "token": "tok_visa"}},
+    {**BODY, "payment": {"method": "card", "token": "tok_" + "z" * 40}},
+    {**BODY, "payment": {"method": "invoice"}},
+    {**BODY, "payment": None},
+    {**BODY, "payment": {"method": "card", "token": "tok_" + "z" * 41}},
+    {**BODY, "payment": {"method": "card", "token": "tok_Visa"}},
+    {**BODY, "payment": {"method": "card", "token": "4111111111111111"}},
+    {**BODY, "payment": {"method": "card"}},
+    {**BODY, "payment": {"method": "invoice", "token": "tok_visa"}},
+    {**BODY, "payment": {"method": "paypal"}},
+    {**BODY, "payment": {"method": "card", "token": "tok_visa", "amount": 1}},
+]
+SHIPMENTS: list[object] = [
+    {"carrier": "CJ Logistics", "tracking_number": "6001-2345"},
+    {"carrier": "C" * 100, "tracking_number": "한진 1"},
+    {"carrier": "", "tracking_number": "1"},
+    {"carrier": "C" * 101, "tracking_number": "1"},
+    {"carrier": "CJ", "tracking_number": "1\n2"},
+    {"carrier": "CJ"},
+    {"carrier": "CJ", "tracking_number": "1", "shipped_at": "2026-01-01T00:00:00Z"},
 ]
 IDEMPOTENCY_KEYS = ["checkout-42", ("a b~!" * 51)[:255], "", "x" * 256, "tab\there", " lead"]
 LIST_CURSORS = [encode_cursor({"t": "2026-01-01T00:00:00+00:00", "id": "x"}), "", "!!!", "a b"]
@@ -310,6 +355,12 @@ async def test_the_document_takes_exactly_what_the_ordering_api_takes(
         response = await client.get("/v1/orders", params={"cursor": value}, headers=ALICE)
         if (response.status_code == 200) != cursor.is_valid(value):
             disagreements.append((value, response.status_code))
+    shipment = request_body(document, "POST", "/v1/orders/{order_id}/ship")
+    for body in SHIPMENTS:
+        # 404, not 422: the body passed the schema and only the order is unknown.
+        response = await client.post("/v1/orders/nope/ship", json=body, headers=STAFF)
+        if (response.status_code == 404) != shipment.is_valid(body):
+            disagreements.append((body, response.status_code))
     assert disagreements == []
 
 
@@ -323,3 +374,123 @@ async def test_what_the_document_cannot_say_is_said_in_words(
     schemas = document["components"]["schemas"]
     assert "2.0" in schemas["NewOrderLine"]["properties"]["quantity"]["description"]
     assert "one line" in schemas["NewOrder"]["properties"]["items"]["description"]
+
+
+async def confirmed(client: httpx.AsyncClient, use_cases: OrderUseCases, **body: object) -> str:
+    response = await client.post("/v1/orders", json={**BODY, **body}, headers=ALICE)
+    assert response.status_code == 202, response.text
+    order_id: str = response.json()["id"]
+    priced = (PricedLine("p-1", 2, 4_500), PricedLine("p-2", 1, 1_000))
+    await use_cases.catalog_replies.reserved(RecordReservation(f"r-{order_id}", order_id, priced))
+    authorized = RecordPayment(f"a-{order_id}", order_id, PaymentStatus.AUTHORIZED)
+    await use_cases.payment_replies(authorized)
+    return order_id
+
+
+async def test_staff_ship_then_deliver_a_confirmed_order(
+    client: httpx.AsyncClient, use_cases: OrderUseCases, database: Database, clock: FakeClock
+) -> None:
+    order_id = await confirmed(client, use_cases, payment={"method": "card", "token": "tok_visa"})
+    shipment = {"carrier": "CJ Logistics", "tracking_number": "6001-2345"}
+    assert_problem(await client.post(f"/v1/orders/{order_id}/deliver", headers=STAFF), 409)
+    assert_problem(
+        await client.post(f"/v1/orders/{order_id}/ship", json=shipment, headers=ALICE), 403
+    )
+    clock.advance(60)
+    shipped = await client.post(f"/v1/orders/{order_id}/ship", json=shipment, headers=STAFF)
+    assert shipped.status_code == 200, shipped.text
+    body = shipped.json()
+    assert body["status"] == "SHIPPED"
+    assert body["payment"] == {"method": "card", "status": "AUTHORIZED"}
+    assert body["shipment"] == {
+        **shipment,
+        "shipped_at": clock.now.isoformat().replace("+00:00", "Z"),
+        "delivered_at": None,
+    }
+    assert_problem(
+        await client.post(f"/v1/orders/{order_id}/ship", json=shipment, headers=STAFF), 409
+    )
+    assert_problem(await client.post(f"/v1/orders/{order_id}/cancel", headers=ALICE), 409)
+    assert_problem(await client.post(f"/v1/orders/{order_id}/deliver", headers=ALICE), 403)
+    clock.advance(3600)
+    delivered = await client.post(f"/v1/orders/{order_id}/deliver", headers=STAFF)
+    assert delivered.status_code == 200, delivered.text
+    assert delivered.json()["status"] == "DELIVERED"
+    assert delivered.json()["shipment"]["delivered_at"] == clock.now.isoformat().replace(
+        "+00:00", "Z"
+    )
+    # The owner reads what staff did, as stored.
+    again = (await client.get(f"/v1/orders/{order_id}", headers=ALICE)).json()
+    assert again == delivered.json()
+    events = [e for e in await outbox_events(database) if e["key"] == order_id]
+    assert [e["type"] for e in events] == [
+        "OrderPlaced",
+        "PaymentRequested",
+        "OrderConfirmed",
+        "OrderShipped",
+        "OrderDelivered",
+    ]
+    assert events[1]["data"] == {
+        "order_id": order_id,
+        "user_id": "alice",
+        "amount": 10_000,
+        "method": "card",
+        "token": "tok_visa",
+    }
+    assert events[3]["data"] == {"order_id": order_id, **shipment}
+
+
+async def test_a_declined_payment_shows_rejected_with_its_reason(
+    client: httpx.AsyncClient, use_cases: OrderUseCases, database: Database
+) -> None:
+    order = await place(client)
+    priced = (PricedLine("p-1", 2, 4_500), PricedLine("p-2", 1, 1_000))
+    await use_cases.catalog_replies.reserved(RecordReservation("e-1", order["id"], priced))
+    declined = RecordPayment("e-2", order["id"], PaymentStatus.DECLINED, "PAYMENT_DECLINED")
+    await use_cases.payment_replies(declined)
+    body = (await client.get(f"/v1/orders/{order['id']}", headers=ALICE)).json()
+    assert (body["status"], body["reason"], body["payment"]["status"]) == (
+        "REJECTED",
+        "PAYMENT_DECLINED",
+        "DECLINED",
+    )
+    rejected = [e for e in await outbox_events(database) if e["type"] == "OrderRejected"]
+    assert [e["data"] for e in rejected] == [
+        {"order_id": order["id"], "reason": "PAYMENT_DECLINED"}
+    ]
+
+
+async def test_staff_read_any_order_and_list_every_customers_orders(
+    client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    ids = []
+    for headers in (ALICE, BOB, ALICE):
+        ids.append((await place(client, headers))["id"])
+        clock.advance(1)
+    assert (await client.get(f"/v1/orders/{ids[1]}", headers=STAFF)).json()["user_id"] == "bob"
+    assert_problem(await client.get(f"/v1/orders/{ids[1]}", headers=ALICE), 404)
+    # The caller's own orders by default: staff have none here.
+    assert (await client.get("/v1/orders", headers=STAFF)).json()["items"] == []
+    first = (await client.get("/v1/orders?scope=all&limit=2", headers=STAFF)).json()
+    assert [o["id"] for o in first["items"]] == [ids[2], ids[1]]
+    second = await client.get(
+        "/v1/orders",
+        params={"scope": "all", "limit": 2, "cursor": first["next_cursor"]},
+        headers=STAFF,
+    )
+    assert [o["id"] for o in second.json()["items"]] == [ids[0]]
+    assert second.json()["next_cursor"] is None
+    pending = (await client.get("/v1/orders?scope=all&status=PENDING", headers=STAFF)).json()
+    assert len(pending["items"]) == 3
+    assert_problem(await client.get("/v1/orders?scope=all", headers=ALICE), 403)
+
+
+async def test_the_same_key_with_another_payment_is_422(client: httpx.AsyncClient) -> None:
+    key = {"Idempotency-Key": "pay-once"}
+    card = {**BODY, "payment": {"method": "card", "token": "tok_visa"}}
+    first = await client.post("/v1/orders", json=card, headers={**ALICE, **key})
+    again = await client.post("/v1/orders", json=card, headers={**ALICE, **key})
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert again.json()["id"] == first.json()["id"]
+    for other in ({**BODY, "payment": {"method": "card", "token": "tok_flaky"}}, BODY):
+        assert_problem(await client.post("/v1/orders", json=other, headers={**ALICE, **key}), 422)

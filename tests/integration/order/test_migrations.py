@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import insert, select
+import sqlalchemy as sa
+from sqlalchemy import func, insert, select
 
 from commerce.kernel.db import create_engine
 from commerce.kernel.db.migrations import downgrade, ensure_database, upgrade
@@ -16,8 +17,22 @@ from tests.integration.migrations import revisions, schema_drift, table_names
 pytestmark = pytest.mark.integration
 
 
+def v1_order(order_id: str, user_id: str, status: str, now: datetime) -> dict[str, object]:
+    """An order row as the first revisions know it."""
+    return {
+        "id": order_id,
+        "user_id": user_id,
+        "status": status,
+        "last_published_at": now,
+        "publish_count": 1,
+        "version": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def test_history_is_linear() -> None:
-    assert revisions(SERVICE_PACKAGE) == ["order_0001", "order_0002"]
+    assert revisions(SERVICE_PACKAGE) == ["order_0001", "order_0002", "order_0003"]
 
 
 async def test_stairway(database_url: str) -> None:
@@ -34,7 +49,7 @@ async def test_stairway(database_url: str) -> None:
         async with engine.connect() as connection:
             assert await connection.run_sync(schema_drift(metadata)) == []
         first = {"orders", "order_lines", "outbox", "inbox"}
-        assert tables_after == [first, first | {"held_units"}]
+        assert tables_after == [first, first | {"held_units"}, first | {"held_units"}]
 
         await downgrade(engine, SERVICE_PACKAGE, "base")
         async with engine.connect() as connection:
@@ -59,19 +74,7 @@ async def test_held_units_start_from_the_orders_that_are_not_final(database_url:
         await upgrade(engine, SERVICE_PACKAGE, "order_0001")
         async with engine.begin() as connection:
             for order_id, user_id, status, quantities in placed:
-                await connection.execute(
-                    insert(orders),
-                    {
-                        "id": order_id,
-                        "user_id": user_id,
-                        "status": status,
-                        "last_published_at": now,
-                        "publish_count": 1,
-                        "version": 0,
-                        "created_at": now,
-                        "updated_at": now,
-                    },
-                )
+                await connection.execute(insert(orders), v1_order(order_id, user_id, status, now))
                 await connection.execute(
                     insert(order_lines),
                     [
@@ -83,6 +86,51 @@ async def test_held_units_start_from_the_orders_that_are_not_final(database_url:
         async with engine.connect() as connection:
             rows = await connection.execute(select(held_units.c.user_id, held_units.c.units))
             assert dict(rows.all()) == {"u-1": 17, "u-3": 1}
+    finally:
+        await downgrade(engine, SERVICE_PACKAGE, "base")
+        await engine.dispose()
+
+
+async def test_orders_before_v1_1_are_invoices_and_confirmed_ones_authorized(
+    database_url: str,
+) -> None:
+    """order_0003 keeps existing orders readable: paid by invoice (v1's only way), those already
+    CONFIRMED authorized, the rest waiting; its downgrade gives the columns back."""
+    await ensure_database(database_url)
+    engine = create_engine(database_url)
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    try:
+        await upgrade(engine, SERVICE_PACKAGE, "order_0002")
+        async with engine.begin() as connection:
+            # Only the columns every revision has: the head's other columns are not there yet.
+            await connection.execute(
+                insert(orders),
+                [v1_order("o-1", "u-1", "PENDING", now), v1_order("o-2", "u-1", "CONFIRMED", now)],
+            )
+        await upgrade(engine, SERVICE_PACKAGE, "order_0003")
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                select(
+                    orders.c.id,
+                    orders.c.payment_method,
+                    orders.c.payment_token,
+                    orders.c.payment_status,
+                    orders.c.shipped_at,
+                ).order_by(orders.c.id)
+            )
+            assert [tuple(row) for row in rows] == [
+                ("o-1", "invoice", None, "PENDING", None),
+                ("o-2", "invoice", None, "AUTHORIZED", None),
+            ]
+        await downgrade(engine, SERVICE_PACKAGE, "order_0002")
+        async with engine.connect() as connection:
+            columns = await connection.run_sync(
+                lambda sync: {c["name"] for c in sa.inspect(sync).get_columns("orders")}
+            )
+            assert "payment_status" not in columns and "shipped_at" not in columns
+            assert (
+                await connection.execute(select(func.count()).select_from(orders))
+            ).scalar() == 2
     finally:
         await downgrade(engine, SERVICE_PACKAGE, "base")
         await engine.dispose()

@@ -14,16 +14,21 @@ from commerce.order.adapters.outbound.repository import SqlaOrderRepository
 from commerce.order.adapters.outbound.tables import inbox, order_lines, orders
 from commerce.order.application.commands import (
     CancelOrder,
+    DeliverOrder,
+    PaymentInput,
     PlaceOrder,
+    RecordPayment,
     RecordRejection,
     RecordRelease,
     RecordReservation,
+    ShipOrder,
 )
 from commerce.order.application.ports import StaleOrder
 from commerce.order.application.use_cases import OrderUseCases
 from commerce.order.bootstrap import build_use_cases
 from commerce.order.domain.lines import PricedLine
 from commerce.order.domain.order import OrderStatus, RedriveSchedule, Reply
+from commerce.order.domain.payment import PaymentStatus
 from commerce.order.settings import Settings
 from tests.integration.order.helpers import outbox_events
 from tests.unit.order.fakes import FakeClock
@@ -58,7 +63,7 @@ async def test_place_writes_order_lines_and_order_placed_in_one_go(
     }
 
 
-async def test_reservation_prices_the_order_once_even_when_redelivered(
+async def test_reservation_prices_the_order_once_and_asks_for_the_payment(
     use_cases: OrderUseCases, database: Database
 ) -> None:
     order_id = (await use_cases.place(PlaceOrder("u-1", LINES))).order.id
@@ -66,13 +71,92 @@ async def test_reservation_prices_the_order_once_even_when_redelivered(
     assert await use_cases.catalog_replies.reserved(reserved) is Reply.APPLIED
     assert await use_cases.catalog_replies.reserved(reserved) is None
     view = await use_cases.read.get("u-1", order_id)
-    assert view.status == "CONFIRMED"
+    assert view.status == "PENDING"
     assert [item.unit_price for item in view.items] == [1_500, 700]
     assert view.total == 3_700
     events = await outbox_events(database)
-    assert [e["type"] for e in events] == ["OrderPlaced", "OrderConfirmed"]
-    assert events[1]["data"] == {"order_id": order_id, "total": 3_700}
-    assert await count(database, inbox) == 1
+    assert [e["type"] for e in events] == ["OrderPlaced", "PaymentRequested"]
+    assert events[1]["data"] == {
+        "order_id": order_id,
+        "user_id": "u-1",
+        "amount": 3_700,
+        "method": "invoice",
+        "token": None,
+    }
+    authorized = RecordPayment("evt-2", order_id, PaymentStatus.AUTHORIZED)
+    assert await use_cases.payment_replies(authorized) is Reply.APPLIED
+    assert await use_cases.payment_replies(authorized) is None
+    view = await use_cases.read.get("u-1", order_id)
+    assert (view.status, view.payment.status) == ("CONFIRMED", "AUTHORIZED")
+    events = await outbox_events(database)
+    assert [e["type"] for e in events][2:] == ["OrderConfirmed"]
+    assert events[2]["data"] == {"order_id": order_id, "total": 3_700}
+    assert await count(database, inbox) == 2
+
+
+async def test_the_whole_life_cycle_is_stored_and_read_back(
+    use_cases: OrderUseCases, database: Database, clock: FakeClock
+) -> None:
+    placed = await use_cases.place(
+        PlaceOrder("u-1", LINES, payment=PaymentInput("card", "tok_visa"))
+    )
+    order_id = placed.order.id
+    await use_cases.catalog_replies.reserved(RecordReservation("evt-1", order_id, PRICED))
+    await use_cases.payment_replies(RecordPayment("evt-2", order_id, PaymentStatus.AUTHORIZED))
+    clock.advance(1)
+    shipped_at = clock.now
+    await use_cases.fulfilment.ship(ShipOrder(order_id, "CJ", "T-1", staff=True))
+    await use_cases.payment_replies(RecordPayment("evt-3", order_id, PaymentStatus.CAPTURED))
+    clock.advance(1)
+    delivered = await use_cases.fulfilment.deliver(DeliverOrder(order_id, staff=True))
+    view = await use_cases.read.get("u-1", order_id)
+    assert view == delivered
+    assert (view.status, view.payment.method, view.payment.status) == (
+        "DELIVERED",
+        "card",
+        "CAPTURED",
+    )
+    assert view.shipment is not None
+    assert (view.shipment.shipped_at, view.shipment.delivered_at) == (shipped_at, clock.now)
+    # The aggregate as loaded keeps the card's token for a re-driven PaymentRequested.
+    async with database.connections() as session:
+        order = await SqlaOrderRepository(session).get(order_id)
+    assert order is not None and order.payment.token == "tok_visa"
+
+
+async def test_an_order_whose_payment_never_answers_is_rejected_at_the_deadline(
+    database: Database, clock: FakeClock
+) -> None:
+    settings = Settings(
+        redrive_after_seconds=10,
+        redrive_interval_seconds=5,
+        redrive_max_interval_seconds=20,
+        payment_deadline_seconds=30,
+    )
+    use_cases = build_use_cases(database, settings, clock)
+    order_id = (await use_cases.place(PlaceOrder("u-1", LINES))).order.id
+    await use_cases.catalog_replies.reserved(RecordReservation("evt-1", order_id, PRICED))
+    for _ in range(29):
+        clock.advance(1)
+        await use_cases.redrive()
+    assert (await use_cases.read.get("u-1", order_id)).status == "PENDING"
+    clock.advance(1)
+    assert await use_cases.redrive() == 1
+    view = await use_cases.read.get("u-1", order_id)
+    assert (view.status, view.reason) == ("REJECTED", "PAYMENT_UNAVAILABLE")
+    types = [e["type"] for e in await outbox_events(database)]
+    # asked at 0 s, again at 10, 15 and 25 s (the next would be at 45 s), then gave up at 30 s
+    assert types == [
+        "OrderPlaced",
+        "PaymentRequested",
+        "PaymentRequested",
+        "PaymentRequested",
+        "PaymentRequested",
+        "OrderRejected",
+    ]
+    late = RecordPayment("evt-2", order_id, PaymentStatus.AUTHORIZED)
+    assert await use_cases.payment_replies(late) is Reply.COMPENSATED
+    assert (await use_cases.read.get("u-1", order_id)).status == "REJECTED"
 
 
 async def test_huge_totals_fit(use_cases: OrderUseCases) -> None:
@@ -94,7 +178,7 @@ async def test_rejection_and_a_late_reservation_that_is_released_again(
     view = await use_cases.read.get("u-1", order_id)
     assert (view.status, view.reason, view.total) == ("REJECTED", "OUT_OF_STOCK", None)
     types = [e["type"] for e in await outbox_events(database)]
-    assert types == ["OrderPlaced", "OrderRejected", "OrderCancelled"]
+    assert types == ["OrderPlaced", "OrderRejected", "OrderRejected"]
     # The release is persisted as awaited (so the re-drive repeats it) and bumps the version.
     async with database.connections() as session:
         row = (
@@ -107,7 +191,7 @@ async def test_rejection_and_a_late_reservation_that_is_released_again(
     assert tuple(row) == ("RELEASE", 1, 2)
     clock.advance(10)
     assert await use_cases.redrive() == 1
-    assert [e["type"] for e in await outbox_events(database)][-1] == "OrderCancelled"
+    assert [e["type"] for e in await outbox_events(database)][-1] == "OrderRejected"
 
 
 async def test_cancel_then_release_ends_the_redrive(
