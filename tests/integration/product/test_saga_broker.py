@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from commerce.contracts.envelope import EventEnvelope
+from commerce.contracts.ordering import OrderRejected
 from commerce.contracts.topics import CATALOG_EVENTS, ORDER_EVENTS, dlq_topic
 from commerce.kernel.messaging.embedded_broker import EmbeddedBroker
 from commerce.product.bootstrap import create_app
@@ -81,6 +82,29 @@ async def test_orders_reserve_and_release_through_the_broker(
         }
     )
     assert released.type == "StockReleased"
+    assert await stock_of(client, product["id"]) == 3
+
+
+async def test_an_order_rejected_after_its_reservation_is_released_through_the_broker(
+    client: httpx.AsyncClient, kafka: BrokerClients
+) -> None:
+    """A declined payment: the order service publishes OrderRejected, the catalog gives the
+    stock back and answers StockReleased (a repeat gives nothing back twice)."""
+    catalog_events = await kafka.reader(CATALOG_EVENTS)
+    publish = await kafka.publisher(ORDER_EVENTS)
+    body = {"name": "Kettle", "price": 30_000, "stock": 3}
+    product = (await client.post("/v1/products", json=body, headers=SELLER)).json()
+    order = str(uuid.uuid4())
+    await publish(placed(order, (product["id"], 2)), order)
+    (reserved,) = await events_keyed(catalog_events, order, 1)
+    assert reserved.type == "StockReserved"
+    assert await stock_of(client, product["id"]) == 1
+    rejected = OrderRejected(order_id=order, reason="PAYMENT_DECLINED")
+    await publish(EventEnvelope.wrap(rejected, "order"), order)
+    await publish(EventEnvelope.wrap(rejected, "order"), order)  # re-driven: a new event id
+    first, second = await events_keyed(catalog_events, order, 2)
+    assert (first.type, second.type) == ("StockReleased", "StockReleased")
+    assert first.data == {"order_id": order}
     assert await stock_of(client, product["id"]) == 3
 
 
