@@ -38,7 +38,7 @@ from commerce.order.application.ports import Clock, RedrivePolicy
 from commerce.order.application.queries import OrderReader
 from commerce.order.application.redrive import RedrivePendingOrders
 from commerce.order.application.use_cases import OrderUseCases
-from commerce.order.domain.order import RedriveSchedule
+from commerce.order.domain.redrive import RedriveSchedule
 from commerce.order.settings import Settings
 
 SERVICE_PACKAGE = "commerce.order"

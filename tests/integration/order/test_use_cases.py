@@ -27,8 +27,9 @@ from commerce.order.application.ports import StaleOrder
 from commerce.order.application.use_cases import OrderUseCases
 from commerce.order.bootstrap import build_use_cases
 from commerce.order.domain.lines import PricedLine
-from commerce.order.domain.order import OrderStatus, RedriveSchedule, Reply
+from commerce.order.domain.order import OrderStatus, Reply
 from commerce.order.domain.payment import PaymentStatus
+from commerce.order.domain.redrive import RedriveSchedule
 from commerce.order.settings import Settings
 from tests.integration.order.helpers import outbox_events
 from tests.unit.order.fakes import FakeClock

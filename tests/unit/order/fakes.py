@@ -13,7 +13,8 @@ from typing import Self
 
 from commerce.kernel.domain import DomainEvent
 from commerce.order.application.ports import DuplicatePlacement, PlacementRequest, StaleOrder
-from commerce.order.domain.order import Order, OrderStatus, RedriveSchedule
+from commerce.order.domain.order import Order, OrderStatus
+from commerce.order.domain.redrive import RedriveSchedule
 
 
 @dataclass

@@ -48,10 +48,10 @@ from commerce.order.domain.order import (
     OrderNotCancellable,
     OrderNotShippable,
     OrderStatus,
-    RedriveSchedule,
     Reply,
 )
 from commerce.order.domain.payment import PaymentMethod, PaymentStatus
+from commerce.order.domain.redrive import RedriveSchedule
 from tests.unit.order.fakes import FakeClock, FakeUnitOfWork, SequentialIds, Store
 
 LINES = (("p-1", 2), ("p-2", 1))

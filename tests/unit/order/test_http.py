@@ -22,8 +22,9 @@ from commerce.order.application.redrive import RedrivePendingOrders
 from commerce.order.application.use_cases import OrderUseCases
 from commerce.order.application.views import OrderPage, OrderView, PaymentView, ShipmentView
 from commerce.order.domain.lines import PricedLine
-from commerce.order.domain.order import Order, OrderStatus, RedriveSchedule
+from commerce.order.domain.order import Order, OrderStatus
 from commerce.order.domain.payment import PaymentStatus
+from commerce.order.domain.redrive import RedriveSchedule
 from tests.identity import VERIFIER, as_user
 from tests.unit.order import fakes
 from tests.unit.order.fakes import FakeClock, FakeUnitOfWork, SequentialIds, Store

@@ -25,9 +25,7 @@ from commerce.order.domain.order import (
     OrderNotDeliverable,
     OrderNotShippable,
     OrderStatus,
-    RedriveSchedule,
     Reply,
-    Shipment,
 )
 from commerce.order.domain.payment import (
     INVOICE,
@@ -36,6 +34,8 @@ from commerce.order.domain.payment import (
     PaymentStatus,
     follows,
 )
+from commerce.order.domain.redrive import RedriveSchedule
+from commerce.order.domain.shipment import Shipment
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 

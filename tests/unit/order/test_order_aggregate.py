@@ -17,14 +17,8 @@ from commerce.order.domain.events import (
     RequestedLine,
 )
 from commerce.order.domain.lines import PricedLine
-from commerce.order.domain.order import (
-    Awaiting,
-    Order,
-    OrderNotCancellable,
-    OrderStatus,
-    RedriveSchedule,
-    Reply,
-)
+from commerce.order.domain.order import Awaiting, Order, OrderNotCancellable, OrderStatus, Reply
+from commerce.order.domain.redrive import RedriveSchedule
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 LATER = T0 + timedelta(seconds=5)

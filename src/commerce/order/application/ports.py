@@ -9,7 +9,8 @@ from typing import Protocol
 
 from commerce.kernel.ports import InboxUnitOfWork
 from commerce.order.application.views import OrderPage, OrderView
-from commerce.order.domain.order import Order, OrderStatus, RedriveSchedule
+from commerce.order.domain.order import Order, OrderStatus
+from commerce.order.domain.redrive import RedriveSchedule
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,11 @@ beyond the schedule's ``payment_deadline``: then it is rejected ``PAYMENT_UNAVAI
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 from enum import StrEnum
 
-from commerce.kernel.domain import AggregateRoot, Conflict, DomainEvent, InvalidInput
+from commerce.kernel.domain import AggregateRoot, Conflict, DomainEvent
 from commerce.order.domain.events import (
     OrderCancelled,
     OrderConfirmed,
@@ -43,6 +43,8 @@ from commerce.order.domain.lines import (
     total_of,
 )
 from commerce.order.domain.payment import INVOICE, PaymentChoice, PaymentStatus, follows
+from commerce.order.domain.redrive import RedriveSchedule
+from commerce.order.domain.shipment import Shipment
 
 
 class OrderStatus(StrEnum):
@@ -61,7 +63,6 @@ CANCELLABLE_STATUSES = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED})
 HOLDING_STATUSES = frozenset({OrderStatus.PENDING, OrderStatus.CONFIRMED})
 # The reason of an order whose payment got no answer by the deadline (as the contract's).
 PAYMENT_UNAVAILABLE = "PAYMENT_UNAVAILABLE"
-MAX_SHIPMENT_TEXT = 100
 
 
 class Awaiting(StrEnum):
@@ -81,47 +82,6 @@ class Reply(StrEnum):
     RECORDED = "recorded"  # the payment's state was noted; the order's status did not move
 
 
-@dataclass(frozen=True)
-class RedriveSchedule:
-    """How long an order waits for an answer before it asks again, and how long at most for
-    its payment.
-
-    ``after`` follows the first request; the first repetition waits ``interval``, and each
-    further one twice as long as the one before, up to ``max_interval``: a service that is
-    down for long is asked less and less often, never less than once per ``max_interval``.
-    ``payment_deadline`` counts from the first ``PaymentRequested``; it should be longer than
-    the payment service's own bound on an unavailable provider (30 s), so that its answer
-    normally comes first.
-    """
-
-    after: timedelta
-    interval: timedelta
-    max_interval: timedelta
-    payment_deadline: timedelta = timedelta(seconds=60)
-
-    def wait(self, publish_count: int) -> timedelta:
-        """The quiet time after the ``publish_count``-th send of a request."""
-        if publish_count <= 1:
-            return self.after
-        wait = min(self.interval, self.max_interval)
-        for _ in range(publish_count - 2):  # stops at the cap: no huge powers of two
-            if wait >= self.max_interval or wait <= timedelta(0):
-                break
-            wait = min(wait * 2, self.max_interval)
-        return wait
-
-    def steps(self) -> tuple[tuple[int, timedelta], ...]:
-        """``(publish_count, wait)`` for each count whose wait differs from the previous
-        count's, from 1 on; the last one holds for every higher count (for queries)."""
-        steps = [(1, self.after), (2, self.wait(2))]
-        while True:
-            count = steps[-1][0] + 1
-            wait = self.wait(count)
-            if wait == steps[-1][1]:
-                return tuple(steps)
-            steps.append((count, wait))
-
-
 class OrderNotCancellable(Conflict):
     code = "order_not_cancellable"
 
@@ -132,25 +92,6 @@ class OrderNotShippable(Conflict):
 
 class OrderNotDeliverable(Conflict):
     code = "order_not_deliverable"
-
-
-@dataclass(frozen=True)
-class Shipment:
-    """The carrier that took the order and when; ``delivered_at`` once it arrived."""
-
-    carrier: str
-    tracking_number: str
-    shipped_at: datetime
-    delivered_at: datetime | None = None
-
-    def __post_init__(self) -> None:
-        for name, value in (("carrier", self.carrier), ("tracking_number", self.tracking_number)):
-            if not 1 <= len(value) <= MAX_SHIPMENT_TEXT:
-                raise InvalidInput(
-                    f"A {name} has 1 to {MAX_SHIPMENT_TEXT} characters.",
-                    code="invalid_shipment",
-                    field=name,
-                )
 
 
 class Order(AggregateRoot):

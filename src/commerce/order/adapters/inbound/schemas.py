@@ -14,8 +14,9 @@ from commerce.kernel.http.schemas import (
 )
 from commerce.order.application.views import OrderView
 from commerce.order.domain.lines import MAX_LINES, MAX_QUANTITY
-from commerce.order.domain.order import MAX_SHIPMENT_TEXT, OrderStatus
+from commerce.order.domain.order import OrderStatus
 from commerce.order.domain.payment import TOKEN_PATTERN, PaymentStatus
+from commerce.order.domain.shipment import MAX_SHIPMENT_TEXT
 
 # strict: "2", 2.0 and true are not quantities (wrong types are 422, never coerced).
 Quantity = Annotated[

@@ -14,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from commerce.order.adapters.outbound.tables import order_lines, orders
 from commerce.order.application.ports import DuplicatePlacement, PlacementRequest, StaleOrder
 from commerce.order.domain.lines import OrderLine
-from commerce.order.domain.order import Awaiting, Order, OrderStatus, RedriveSchedule, Shipment
+from commerce.order.domain.order import Awaiting, Order, OrderStatus
 from commerce.order.domain.payment import PaymentChoice, PaymentMethod, PaymentStatus
+from commerce.order.domain.redrive import RedriveSchedule
+from commerce.order.domain.shipment import Shipment
 
 # Built once; the row's values come as parameters (a statement per call costs its coercion,
 # cache key and compilation every time).
