@@ -1,5 +1,6 @@
 """The cap on units held per user over the real tables (SQLite and MariaDB): concurrent
-placements, releases on one order and in a consumer batch, the 409 (ADR 0063)."""
+placements, releases on one order (rejection, cancellation, declined payment, shipping) and in
+a consumer batch, the 409 (ADR 0063)."""
 
 from __future__ import annotations
 
@@ -16,14 +17,18 @@ from commerce.order.adapters.outbound.held_units import SqlaHeldUnits
 from commerce.order.adapters.outbound.tables import held_units, order_lines, orders, outbox
 from commerce.order.application.commands import (
     CancelOrder,
+    DeliverOrder,
     PlaceOrder,
+    RecordPayment,
     RecordRejection,
     RecordReservation,
+    ShipOrder,
 )
 from commerce.order.application.errors import HeldUnitsCapReached
 from commerce.order.application.use_cases import OrderUseCases
 from commerce.order.bootstrap import build_use_cases
 from commerce.order.domain.lines import PricedLine
+from commerce.order.domain.payment import PaymentStatus
 from commerce.order.settings import Settings
 from tests.identity import as_user
 from tests.unit.order.fakes import FakeClock
@@ -123,6 +128,28 @@ async def test_rejection_and_cancellation_give_the_units_back(
     await use_cases.catalog_replies.rejected(RecordRejection("evt-2", rejected, "OUT_OF_STOCK"))
     assert await held(database) == {"u-1": 400}
     await use_cases.cancel(CancelOrder("u-1", confirmed))
+    assert await held(database) == {"u-1": 0}
+    await place(use_cases, "u-1", CAP)
+    assert await held(database) == {"u-1": CAP} and await held_by_orders(database, "u-1") == CAP
+
+
+async def test_a_declined_payment_and_shipping_give_the_units_back(
+    use_cases: OrderUseCases, database: Database
+) -> None:
+    declined, shipped = await place(use_cases, "u-1", 600), await place(use_cases, "u-1", 400)
+    for order_id, units in ((declined, 600), (shipped, 400)):
+        priced = (PricedLine("p-1", units, 10),)
+        await use_cases.catalog_replies.reserved(
+            RecordReservation(f"r-{order_id}", order_id, priced)
+        )
+    await use_cases.payment_replies(
+        RecordPayment("evt-1", declined, PaymentStatus.DECLINED, "PAYMENT_DECLINED")
+    )
+    await use_cases.payment_replies(RecordPayment("evt-2", shipped, PaymentStatus.AUTHORIZED))
+    assert await held(database) == {"u-1": 400}
+    await use_cases.fulfilment.ship(ShipOrder(shipped, "CJ", "T-1", staff=True))
+    assert await held(database) == {"u-1": 0}
+    await use_cases.fulfilment.deliver(DeliverOrder(shipped, staff=True))
     assert await held(database) == {"u-1": 0}
     await place(use_cases, "u-1", CAP)
     assert await held(database) == {"u-1": CAP} and await held_by_orders(database, "u-1") == CAP

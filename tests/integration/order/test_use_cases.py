@@ -312,6 +312,36 @@ async def test_cancel_racing_a_reservation_never_loses_either(use_cases: OrderUs
         assert (await use_cases.read.get("u-1", order_id)).status == OrderStatus.CANCELLED
 
 
+async def test_cancel_racing_an_authorization_never_loses_either(
+    use_cases: OrderUseCases, database: Database
+) -> None:
+    """Whatever the interleaving, the order ends CANCELLED, and once the authorization is noted
+    the release (on which the payment service voids) is asked for after it."""
+    import asyncio
+
+    async def delivered(command: RecordPayment) -> object:
+        for _ in range(5):
+            try:
+                return await use_cases.payment_replies(command)
+            except StaleOrder:
+                continue
+        raise AssertionError("the reply kept losing")
+
+    for round_ in range(5):
+        order_id = (await use_cases.place(PlaceOrder("u-1", LINES))).order.id
+        await use_cases.catalog_replies.reserved(RecordReservation(f"r-{round_}", order_id, PRICED))
+        authorized = RecordPayment(f"a-{round_}", order_id, PaymentStatus.AUTHORIZED)
+        _, cancelled = await asyncio.gather(
+            delivered(authorized), use_cases.cancel(CancelOrder("u-1", order_id))
+        )
+        assert cancelled.status == "CANCELLED"
+        view = await use_cases.read.get("u-1", order_id)
+        assert (view.status, view.payment.status) == ("CANCELLED", "AUTHORIZED")
+        events = [e["type"] for e in await outbox_events(database) if e["key"] == order_id]
+        assert events[-1] == "OrderCancelled"
+        assert events.count("OrderConfirmed") <= 1
+
+
 async def test_list_is_newest_first_in_keyset_pages_with_a_status_filter(
     use_cases: OrderUseCases, clock: FakeClock
 ) -> None:
