@@ -16,13 +16,15 @@ import pytest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
+from commerce.gateway.routing import UPSTREAMS
+from commerce.platform import SERVICES
 from tests.integration.kernel.observability.collector import Collector, running_collector
 from tests.system.accounts import PASSWORD, Account, new_account
 from tests.system.conftest import RunningPlatform, start_platform
 
 pytestmark = pytest.mark.system
 
-PROCESSES = ("gateway", "user", "auth", "product", "order")
+PROCESSES = ("gateway", *SERVICES)
 FINAL_ORDER_STATES = {"CONFIRMED", "REJECTED", "CANCELLED"}
 WAIT_SECONDS = 60.0
 
@@ -112,10 +114,10 @@ def test_each_process_exposes_the_platform_metrics_it_owns(
     wrong = gateway.post("/v1/auth/login", json={"email": account.email, "password": "x" * 9})
     assert wrong.status_code == 401
     assert sample(running, "auth", failures, reason="invalid_credentials") == before + 1
-    for upstream in ("user", "auth", "product", "order"):
+    for upstream in UPSTREAMS:
         state = sample(running, "gateway", "commerce_gateway_circuit_state", upstream=upstream)
         assert state == 0, f"circuit to {upstream} is not reported closed"
-    for process in ("product", "order"):
+    for process in ("product", "order", "payment", "cart"):
         assert sample(running, process, "commerce_outbox_backlog_rows") is not None
         assert sample(running, process, "commerce_outbox_oldest_age_seconds") is not None
         wait_for(
@@ -342,7 +344,7 @@ def test_readyz_is_503_while_the_broker_is_down_and_200_once_it_is_back(
     running, _ = own_platform
     broker = running.platform.broker
     assert broker is not None, "the embedded profile runs its own broker"
-    users_of_the_broker = ("product", "order")
+    users_of_the_broker = ("product", "order", "payment", "cart")
     broker.stop()
     try:
         for process in users_of_the_broker:

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from commerce.platform import DEFAULT_PORTS
+from commerce.platform import DEFAULT_PORTS, SERVICES
 from tests.system.conftest import free_port_run, free_ports
 
 pytestmark = pytest.mark.system
@@ -85,7 +85,7 @@ def test_up_serves_the_gateway_and_stops_cleanly_on_sigterm(tmp_path: Path) -> N
         assert scraped.status_code == 200
         assert "commerce_gateway_circuit_state" in scraped.text
         children = _children_of(up.process.pid)
-        assert len(children) >= 5  # four services and the gateway (plus the broker, if any)
+        assert len(children) >= len(SERVICES) + 1  # the services and the gateway (+ broker)
         up.process.send_signal(signal.SIGTERM)
         assert up.process.wait(timeout=30) == 0
         time.sleep(0.5)
@@ -95,12 +95,12 @@ def test_up_serves_the_gateway_and_stops_cleanly_on_sigterm(tmp_path: Path) -> N
     # Not a terminal: JSON lines only, the supervisor's as well as the services'.
     records = [json.loads(line) for line in up.output.read_text().splitlines()]
     services = {record["service"] for record in records}
-    assert {"platform", "gateway", "user", "auth", "product", "order"} <= services
+    assert {"platform", "gateway", *SERVICES} <= services
     (table,) = [record for record in records if record["message"] == "processes"]
     assert {process["state"] for process in table["processes"]} <= {"ready", "running"}
     # Each service's log goes on to its last line: the ones written while stopping were lost
     # when SIGTERM ended the process before its log writer had written them.
-    for service in ("gateway", "user", "auth", "product", "order"):
+    for service in ("gateway", *SERVICES):
         said = [r["message"] for r in records if r["service"] == service]
         assert any(message.startswith("Finished server process") for message in said), service
 
@@ -112,14 +112,14 @@ def test_up_asked_for_readable_lines_renders_every_process_output(tmp_path: Path
         assert up.process.wait(timeout=30) == 0
     lines = up.output.read_text().splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("process  address"))
-    rows = [line.split() for line in lines[header + 1 : header + 7]]
-    assert [row[0] for row in rows] == ["gateway", "user", "auth", "product", "order", "broker"]
+    rows = [line.split() for line in lines[header + 1 : header + 3 + len(SERVICES)]]
+    assert [row[0] for row in rows] == ["gateway", *SERVICES, "broker"]
     assert {row[3] for row in rows} == {"ready", "running"}
     # Each service's request line, read from its pipe and rendered by the supervisor ...
     for service in ("gateway", "product"):
         assert any(f" {service:<8} INFO  GET /v1/products 200 " in line for line in lines)
     # ... up to what they wrote while stopping.
-    for service in ("gateway", "user", "auth", "product", "order"):
+    for service in ("gateway", *SERVICES):
         assert any(f" {service:<8} INFO  Shutting down" in line for line in lines)
     assert not any(line.startswith("{") for line in lines)
 

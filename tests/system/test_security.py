@@ -17,6 +17,7 @@ import pytest
 from nacl.signing import SigningKey
 
 from commerce.kernel.http.gateway_proof import encode_proof
+from commerce.platform import SERVICES
 from tests.broker import listening_addresses
 from tests.system.accounts import Account, new_account
 from tests.system.conftest import RunningPlatform
@@ -28,6 +29,9 @@ from tests.system.test_ordering import (
     stock_of,
     wait_final,
 )
+
+# Every process with a port: the gateway and each service.
+PROCESSES = ("gateway", *SERVICES)
 
 pytestmark = pytest.mark.system
 
@@ -174,7 +178,7 @@ def test_the_platforms_broker_listens_on_loopback_only(running: RunningPlatform)
 
 
 # Finding 3 (medium): no limit on header size. Every port refuses an oversized head itself.
-@pytest.mark.parametrize("service", ["gateway", "user", "auth", "product", "order"])
+@pytest.mark.parametrize("service", PROCESSES)
 def test_every_port_refuses_a_megabyte_header_with_431(
     running: RunningPlatform, service: str
 ) -> None:
@@ -184,7 +188,7 @@ def test_every_port_refuses_a_megabyte_header_with_431(
     assert b"application/problem+json" in answer
 
 
-@pytest.mark.parametrize("service", ["gateway", "user", "auth", "product", "order"])
+@pytest.mark.parametrize("service", PROCESSES)
 def test_every_port_refuses_two_thousand_small_headers_with_431(
     running: RunningPlatform, service: str
 ) -> None:
@@ -199,7 +203,7 @@ def test_every_port_ends_a_head_that_never_completes_within_its_timeout(
     running: RunningPlatform,
 ) -> None:
     connections = []
-    for service in ("gateway", "user", "auth", "product", "order"):
+    for service in PROCESSES:
         host, port = running.url(service).removeprefix("http://").split(":")
         connection = socket.create_connection((host, int(port)), timeout=20)
         connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
@@ -214,7 +218,7 @@ def test_every_port_ends_a_head_that_never_completes_within_its_timeout(
 
 
 # Finding 5 (low): every answer said `server: uvicorn`.
-@pytest.mark.parametrize("service", ["gateway", "user", "auth", "product", "order"])
+@pytest.mark.parametrize("service", PROCESSES)
 def test_no_port_names_its_server(running: RunningPlatform, service: str) -> None:
     response = httpx.get(running.url(service) + "/healthz")
     assert response.status_code == 200
