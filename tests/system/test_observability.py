@@ -99,6 +99,9 @@ def test_metrics_parse_on_every_process_and_move_with_traffic(
     account = new_account(gateway, "metrics")  # gateway, user, auth (and auth -> user)
     assert gateway.get("/v1/products", params={"limit": 1}).status_code == 200
     assert gateway.get("/v1/orders", headers=account.auth).status_code == 200
+    assert gateway.get("/v1/cart", headers=account.auth).status_code == 200
+    # payment has no public route (Kafka only): a staff read on its own port, no proof: 401.
+    assert httpx.get(running.url("payment") + "/v1/payments/x").status_code == 401
     after = {process: served_requests(running, process) for process in PROCESSES}
     for process in PROCESSES:
         assert after[process] > before[process], f"{process} counted no request"
