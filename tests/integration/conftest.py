@@ -13,7 +13,20 @@ import pytest
 from fastapi import FastAPI
 
 from commerce.kernel.db import Database
+from commerce.platform import SERVICES
 from tests.broker import kafka, own_broker  # noqa: F401  (fixtures of this directory)
+
+# The embedded broker holds a group's first join for about half the session timeout (10 s by
+# default): services started here join in well under a second, as the platform's do (2 s).
+TEST_SESSION_TIMEOUT_SECONDS = "1.5"
+
+
+@pytest.fixture(autouse=True)
+def _short_consumer_sessions(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in SERVICES:
+        monkeypatch.setenv(
+            f"{name.upper()}_CONSUMER_SESSION_TIMEOUT_SECONDS", TEST_SESSION_TIMEOUT_SECONDS
+        )
 
 
 @pytest.fixture(params=["sqlite", "mariadb"])

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from commerce.platform import SERVICES
+from commerce.gateway.routing import UPSTREAMS
 from tests.system.conftest import RunningPlatform, free_ports
 
 pytestmark = pytest.mark.system
@@ -37,7 +37,7 @@ def strict_gateway(running: RunningPlatform) -> Iterator[str]:
         "GATEWAY_RATE_LIMIT_BURST": "5",
         "GATEWAY_RATE_LIMIT_PERIOD_SECONDS": "3600",
         "GATEWAY_TRUSTED_PROXY_HOPS": "1",
-        **{f"GATEWAY_{name.upper()}_URL": running.url(name) for name in SERVICES},
+        **{f"GATEWAY_{name.upper()}_URL": running.url(name) for name in UPSTREAMS},
     }
     if "GATEWAY_REDIS_KEY_PREFIX" in env:  # a bucket space of its own
         env["GATEWAY_REDIS_KEY_PREFIX"] += f"strict-{port}:"
@@ -101,5 +101,5 @@ def test_a_body_over_the_limit_is_413(gateway: httpx.Client) -> None:
 def test_the_gateway_publishes_the_state_of_each_circuit(running: RunningPlatform) -> None:
     text = httpx.get(running.metrics_url("gateway"), timeout=10).text
 
-    for upstream in SERVICES:
+    for upstream in UPSTREAMS:
         assert f'commerce_gateway_circuit_state{{upstream="{upstream}"}} 0.0' in text

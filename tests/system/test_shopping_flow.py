@@ -28,7 +28,8 @@ from tests.system.test_ordering import (
 
 pytestmark = pytest.mark.system
 
-# tok_unavailable is retried for up to 30 s by the payment service before it declines.
+# tok_unavailable is retried until the payment service's deadline (shortened for the system
+# tests, see conftest.SYSTEM_ENV) before it declines.
 UNAVAILABLE_DEADLINE_SECONDS = 60.0
 
 
