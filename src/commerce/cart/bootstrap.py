@@ -39,7 +39,6 @@ from commerce.cart.application.ports import (
     CartStore,
     CatalogView,
     CatalogViewUnitOfWork,
-    Clock,
     OrderPlacer,
     ProductCatalog,
 )
@@ -54,6 +53,7 @@ from commerce.kernel.http.gateway_proof import proof_verifier
 from commerce.kernel.http.health import ReadinessCheck
 from commerce.kernel.messaging.access import KafkaAccess
 from commerce.kernel.messaging.runtime import Messaging
+from commerce.kernel.ports import Clock
 
 SERVICE_PACKAGE = "commerce.cart"
 # All that cart does on Kafka: it reads, and publishes nothing (ADR 0046, docs/adr/0121).

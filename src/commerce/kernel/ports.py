@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
+
+
+class Clock(Protocol):
+    """The current time, timezone-aware UTC (``commerce.kernel.domain.utc_now`` in production)."""
+
+    def __call__(self) -> datetime: ...
 
 
 class UnitOfWork(Protocol):

@@ -22,6 +22,7 @@ from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.gateway_proof import proof_verifier
 from commerce.kernel.messaging.access import KafkaAccess
 from commerce.kernel.messaging.runtime import Messaging
+from commerce.kernel.ports import Clock
 from commerce.order.adapters.inbound.catalog_events import CatalogEventsHandler
 from commerce.order.adapters.inbound.http import router
 from commerce.order.adapters.inbound.payment_events import PaymentEventsHandler
@@ -34,7 +35,7 @@ from commerce.order.application.catalog_replies import CatalogReplyHandler
 from commerce.order.application.fulfilment import FulfilmentHandler
 from commerce.order.application.payment_replies import PaymentReplyHandler
 from commerce.order.application.place_order import PlaceOrderHandler
-from commerce.order.application.ports import Clock, RedrivePolicy
+from commerce.order.application.ports import RedrivePolicy
 from commerce.order.application.queries import OrderReader
 from commerce.order.application.redrive import RedrivePendingOrders
 from commerce.order.application.use_cases import OrderUseCases

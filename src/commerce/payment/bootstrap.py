@@ -21,6 +21,7 @@ from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.gateway_proof import proof_verifier
 from commerce.kernel.messaging.access import KafkaAccess
 from commerce.kernel.messaging.runtime import Messaging
+from commerce.kernel.ports import Clock
 from commerce.payment.adapters.inbound.http import router
 from commerce.payment.adapters.inbound.order_events import OrderEventsHandler
 from commerce.payment.adapters.inbound.step_worker import StepWorker
@@ -35,7 +36,7 @@ from commerce.payment.application.order_requests import (
     RequestPaymentHandler,
     WithdrawPaymentHandler,
 )
-from commerce.payment.application.ports import Clock, PaymentProvider, StepPolicy
+from commerce.payment.application.ports import PaymentProvider, StepPolicy
 from commerce.payment.application.provider_steps import ProviderSteps
 from commerce.payment.application.queries import PaymentReader
 from commerce.payment.application.use_cases import PaymentUseCases

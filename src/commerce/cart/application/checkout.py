@@ -9,15 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from commerce.cart.application.ports import (
-    CartStore,
-    Clock,
-    OrderPlacer,
-    OrderRequest,
-    PlacedOrder,
-)
+from commerce.cart.application.ports import CartStore, OrderPlacer, OrderRequest, PlacedOrder
 from commerce.cart.application.retry import retry_if_changed
 from commerce.cart.domain.cart import Cart
+from commerce.kernel.ports import Clock
 
 DERIVED_KEY_PREFIX = "cart-"
 # A replayed order in one of these placed nothing that lasts: a keyless retry orders anew.

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from commerce.cart.application.ports import CartStore, CatalogView, Clock, ProductCatalog
+from commerce.cart.application.ports import CartStore, CatalogView, ProductCatalog
 from commerce.cart.application.retry import retry_if_changed
 from commerce.cart.application.views import CartView, cart_view
 from commerce.cart.domain.cart import checked_quantity
 from commerce.kernel.domain import NotFound
+from commerce.kernel.ports import Clock
 
 
 class UnknownProduct(NotFound):

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Protocol
 
 from commerce.cart.domain.cart import Cart, Checkout, OrderedLine
 from commerce.cart.domain.catalog import CatalogEntry
 from commerce.kernel.domain import Conflict, DependencyUnavailable
 from commerce.kernel.ports import InboxUnitOfWork
-
-Clock = Callable[[], datetime]
 
 
 class CartChangedMeanwhile(Conflict):

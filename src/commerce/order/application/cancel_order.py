@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from commerce.kernel.ports import Clock
 from commerce.order.application.commands import CancelOrder
 from commerce.order.application.errors import OrderNotFound
-from commerce.order.application.ports import Clock, OrderUnitOfWork
+from commerce.order.application.ports import OrderUnitOfWork
 from commerce.order.application.retry import retry_if_stale
 from commerce.order.application.saving import save_order
 from commerce.order.application.views import OrderView

@@ -8,10 +8,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from commerce.kernel.ports import Clock
 from commerce.order.application.commands import PlaceOrder
 from commerce.order.application.errors import HeldUnitsCapReached, IdempotencyKeyReused
 from commerce.order.application.ports import (
-    Clock,
     DuplicatePlacement,
     IdFactory,
     OrderUnitOfWork,

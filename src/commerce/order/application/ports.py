@@ -102,10 +102,6 @@ class OrderQueries(Protocol):
         """Every customer's orders, newest first, one keyset page at a time (for STAFF)."""
 
 
-class Clock(Protocol):
-    def __call__(self) -> datetime: ...
-
-
 class IdFactory(Protocol):
     def __call__(self) -> str: ...
 

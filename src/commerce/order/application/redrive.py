@@ -13,12 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from commerce.order.application.ports import (
-    Clock,
-    OrderUnitOfWork,
-    RedrivePolicy,
-    StaleOrder,
-)
+from commerce.kernel.ports import Clock
+from commerce.order.application.ports import OrderUnitOfWork, RedrivePolicy, StaleOrder
 from commerce.order.application.saving import save_order
 
 

@@ -6,7 +6,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from commerce.order.application.ports import Clock, OrderUnitOfWork
+from commerce.kernel.ports import Clock
+from commerce.order.application.ports import OrderUnitOfWork
 from commerce.order.application.saving import save_order
 from commerce.order.domain.order import Order, Reply
 

@@ -93,10 +93,6 @@ class PaymentUnitOfWork(InboxUnitOfWork, Protocol):
     def payments(self) -> PaymentRepository: ...
 
 
-class Clock(Protocol):
-    def __call__(self) -> datetime: ...
-
-
 class IdFactory(Protocol):
     def __call__(self) -> str: ...
 

@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from commerce.kernel.backoff import backoff_seconds
+from commerce.kernel.ports import Clock
 from commerce.payment.application.ports import (
     Charge,
-    Clock,
     PaymentProvider,
     PaymentUnitOfWork,
     ProviderAnswer,

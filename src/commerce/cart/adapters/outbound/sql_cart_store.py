@@ -20,9 +20,10 @@ from commerce.cart.adapters.outbound.codec import (
     new_cart,
 )
 from commerce.cart.adapters.outbound.tables import carts, checkouts, confirmed_orders
-from commerce.cart.application.ports import CartChangedMeanwhile, Clock
+from commerce.cart.application.ports import CartChangedMeanwhile
 from commerce.cart.domain.cart import Cart, Checkout
 from commerce.kernel.db.connections import Connections
+from commerce.kernel.ports import Clock
 
 
 class SqlaCartStore:

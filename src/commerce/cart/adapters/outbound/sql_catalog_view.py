@@ -14,8 +14,8 @@ from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from commerce.cart.adapters.outbound.tables import catalog_view, view_reservations
-from commerce.cart.application.ports import Clock
 from commerce.cart.domain.catalog import CatalogEntry
+from commerce.kernel.ports import Clock
 
 _LOWER = (
     update(catalog_view)

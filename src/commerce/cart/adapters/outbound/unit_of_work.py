@@ -6,9 +6,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commerce.cart.adapters.outbound.sql_catalog_view import SqlaCatalogViewWriter
 from commerce.cart.adapters.outbound.tables import inbox, outbox
-from commerce.cart.application.ports import Clock
 from commerce.kernel.db.connections import Connections
 from commerce.kernel.messaging.unit_of_work import MessagingUnitOfWork
+from commerce.kernel.ports import Clock
 
 CONSUMER = "cart"
 
