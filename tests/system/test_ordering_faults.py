@@ -10,16 +10,26 @@ what confirmed orders hold plus what is left equals what the seller put in.
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
+import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from nacl.signing import SigningKey
 
+from commerce.kernel.http.gateway_proof import PROOF_HEADER, encode_proof
+from commerce.kernel.proof_files import GATEWAY_PROOF_KEY_FILE
 from tests.conftest import RUN_ID
-from tests.system.accounts import Account, new_account
+from tests.system.accounts import Account, new_account, with_role
 from tests.system.conftest import RunningPlatform, mariadb_env, start_platform
 from tests.system.test_ordering import (
     all_orders,
+    get_order,
     new_product,
     place,
     poll,
@@ -169,3 +179,102 @@ def test_a_broker_restart_mid_run(faulty: RunningPlatform, scenario: Scenario) -
     assert all(o["total"] == 2_500 for o in orders)
     # One unit per order: nothing was reserved twice by a re-driven or republished request.
     scenario.wait_stock(scenario.initial - ORDERS)
+
+
+# --- payments under faults (v1.1) ----------------------------------------------------------
+
+CARD = {"method": "card", "token": "tok_visa"}
+PAID_ORDERS = 36
+KILL_PAYMENT_AFTER, RESTART_PAYMENT_AFTER, RESTART_BROKER_AFTER = 8, 16, 24
+
+
+def staff_proof(running: RunningPlatform, staff: Account) -> str:
+    """What the gateway would send for ``staff``, signed with this platform's own proof key:
+    how an operator reads the payment service, which no public route reaches."""
+    pem = (running.platform.config.var_dir / GATEWAY_PROOF_KEY_FILE).read_bytes()
+    private = load_pem_private_key(pem, password=None)
+    assert isinstance(private, Ed25519PrivateKey)
+    now = int(time.time())
+    claims = {
+        "iss": "commerce-gateway",
+        "aud": "commerce-services",
+        "iat": now,
+        "exp": now + 60,
+        "addr": "127.0.0.1",
+        "sub": staff.id,
+        "email": staff.email,
+        "roles": ["USER", "STAFF"],
+    }
+    return encode_proof(claims, SigningKey(private.private_bytes_raw())).decode()
+
+
+def payment_history(running: RunningPlatform, staff: Account, order_id: str) -> list[str]:
+    response = httpx.get(
+        running.url("payment") + f"/v1/payments/{order_id}",
+        headers={PROOF_HEADER: staff_proof(running, staff)},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return [entry["status"] for entry in response.json()["history"]]
+
+
+def test_payments_survive_a_payment_service_kill_and_a_broker_restart(
+    faulty: RunningPlatform,
+) -> None:
+    """Card orders keep coming while the payment service is killed (SIGKILL) and later the
+    broker restarts empty: every order leaves PENDING, stock is conserved, no payment is
+    authorized or captured twice, and no cancelled or rejected order keeps a charge."""
+    platform = faulty.platform
+    with faulty.client() as client:
+        seller = new_account(client, "seller")
+        buyers = [new_account(client, f"payer{i}") for i in range(3)]
+        staff = with_role(faulty, client, new_account(client, "staff"), "STAFF")
+        initial = 2 * PAID_ORDERS
+        product_id = new_product(client, seller, price=1_200, stock=initial)["id"]
+
+        placed: list[tuple[Account, str]] = []
+        for i in range(PAID_ORDERS):
+            if i == KILL_PAYMENT_AFTER:
+                os.kill(platform.processes["payment"].pid, signal.SIGKILL)
+                platform.processes["payment"].wait()
+            elif i == RESTART_PAYMENT_AFTER:
+                platform.start_service("payment")
+                platform.wait_ready(("payment",))
+            elif i == RESTART_BROKER_AFTER:
+                platform.restart_broker()
+            buyer = buyers[i % len(buyers)]
+            body = {"items": [{"product_id": product_id, "quantity": 1}], "payment": CARD}
+            response = client.post("/v1/orders", json=body, headers=buyer.auth)
+            assert response.status_code == 202, response.text
+            placed.append((buyer, response.json()["id"]))
+        wait_no_pending(client, buyers, DEADLINE_SECONDS)
+
+        confirmed = [(b, o) for b, o in placed if get_order(client, b, o)["status"] == "CONFIRMED"]
+        assert len(confirmed) == PAID_ORDERS  # plenty of stock, a good card: all confirmed
+        cancelled, shipped = confirmed[::4], confirmed[1::4]
+        for buyer, order_id in cancelled:
+            answer = client.post(f"/v1/orders/{order_id}/cancel", headers=buyer.auth)
+            assert answer.status_code == 200, answer.text
+        shipment = {"carrier": "CJ", "tracking_number": "drill"}
+        for _buyer, order_id in shipped:
+            answer = client.post(f"/v1/orders/{order_id}/ship", json=shipment, headers=staff.auth)
+            assert answer.status_code == 200, answer.text
+
+        def payment_of(buyer: Account, order_id: str) -> str:
+            return str(get_order(client, buyer, order_id)["payment"]["status"])
+
+        for buyer, order_id in cancelled:
+            poll(lambda b=buyer, o=order_id: payment_of(b, o), lambda s: s == "VOIDED", order_id)
+        for buyer, order_id in shipped:
+            poll(lambda b=buyer, o=order_id: payment_of(b, o), lambda s: s == "CAPTURED", order_id)
+        held = len(confirmed) - len(cancelled)  # one unit each; shipped ones keep theirs
+        poll(
+            lambda: stock_of(client, product_id),
+            lambda stock: stock == initial - held,
+            "stock after the drill",
+            DEADLINE_SECONDS,
+        )
+        for _buyer, order_id in placed:
+            history = payment_history(faulty, staff, order_id)
+            assert history.count("AUTHORIZED") == 1, (order_id, history)
+            assert history.count("CAPTURED") <= 1, (order_id, history)
