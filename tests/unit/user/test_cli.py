@@ -78,7 +78,7 @@ async def test_grant_then_grant_again_then_show(capsys: pytest.CaptureFixture[st
     assert code == 0
     assert "granted STAFF to ada@example.com" in out
     assert f"(id {ada.id}) has roles: USER, STAFF" in out
-    assert "next sign-in" in out
+    assert "next sign-in or refresh" in out
     code, out = await run("grant-role", "ada@example.com", "STAFF", cases=cases)
     assert (code, out.splitlines()[0]) == (0, "ada@example.com already has STAFF: nothing changed")
     code, out = await run("show", "ada@example.com", cases=cases)

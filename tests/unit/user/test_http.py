@@ -11,11 +11,13 @@ from commerce.kernel.http.app import create_service_app
 from commerce.user.adapters.inbound.http import router
 from commerce.user.adapters.inbound.internal import internal_router
 from commerce.user.application.change_role import GrantRoleHandler, RevokeRoleHandler
+from commerce.user.application.commands import GrantRole
 from commerce.user.application.find_user import FindUserByEmailHandler
 from commerce.user.application.get_profile import GetProfileHandler
 from commerce.user.application.register_user import RegisterUserHandler
 from commerce.user.application.use_cases import UserUseCases
 from commerce.user.application.verify_credentials import VerifyCredentialsHandler
+from commerce.user.domain.roles import Role
 from tests.identity import VERIFIER, as_user
 from tests.unit.user.fakes import FakePasswordHasher, FakeUnitOfWorkFactory
 
@@ -231,3 +233,48 @@ async def test_internal_token_lets_the_caller_in(guarded: httpx.AsyncClient) -> 
         headers={"X-Internal-Token": TOKEN},
     )
     assert response.status_code == 200
+
+
+# --- the user's current claims, asked by auth at every refresh (docs/adr/0126) --------------
+
+
+async def test_internal_user_gives_the_current_roles() -> None:
+    app = build_app(TOKEN)
+    async for client in client_for(app):
+        created = (
+            await client.post(
+                "/v1/users", json={"email": "ada@example.com", "password": PASSWORD, "name": "A"}
+            )
+        ).json()
+        path = f"/internal/v1/users/{created['id']}"
+        internal = {"X-Internal-Token": TOKEN}
+        before = await client.get(path, headers=internal)
+        assert before.status_code == 200
+        assert before.json() == {"id": created["id"], "email": "ada@example.com", "roles": ["USER"]}
+        await app.state.user_use_cases.grant_role(GrantRole("ada@example.com", Role.STAFF))
+        after = await client.get(path, headers=internal)
+        assert after.json()["roles"] == ["USER", "STAFF"]
+
+
+async def test_internal_user_unknown_id_is_the_routes_own_404(guarded: httpx.AsyncClient) -> None:
+    response = await guarded.get(
+        "/internal/v1/users/00000000-0000-0000-0000-000000000000",
+        headers={"X-Internal-Token": TOKEN},
+    )
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/user-not-found")
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-Internal-Token": "wrong"}, {"X-Internal-Token": ""}])
+async def test_internal_user_needs_the_internal_token(
+    guarded: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    created = (
+        await guarded.post("/v1/users", json={"email": "ada@example.com", "password": PASSWORD})
+    ).json()
+    known = await guarded.get(f"/internal/v1/users/{created['id']}", headers=headers)
+    unknown = await guarded.get("/internal/v1/users/nobody", headers=headers)
+    assert known.status_code == unknown.status_code == 401
+    assert known.json() == unknown.json()  # nothing about which ids exist
+    assert known.json()["type"].endswith("/internal-only")

@@ -52,7 +52,7 @@ def add_users_commands(users: argparse.ArgumentParser) -> None:
     commands = users.add_subparsers(dest="users_command", required=True, metavar="COMMAND")
     role_help = f"{ROLE_NAMES} (any case)"
     grant = commands.add_parser(
-        "grant-role", help="give a user a role; tokens from their next sign-in carry it"
+        "grant-role", help="give a user a role; tokens from their next sign-in or refresh carry it"
     )
     revoke = commands.add_parser("revoke-role", help="take a role back (never USER)")
     for command in (grant, revoke):
@@ -103,10 +103,10 @@ async def _run(args: argparse.Namespace, cases: UserUseCases, out: TextIO) -> in
     print(done if change.changed else unchanged, file=out)
     print(_describe(change.user), file=out)
     if change.changed:
-        # Roles are read at sign-in; a refresh keeps its sign-in's roles (docs/adr/0125).
+        # Roles are read at sign-in and at every refresh (docs/adr/0126).
         print(
-            "tokens from the user's next sign-in carry these roles; a session signed in "
-            "before keeps its roles until it ends (docs/adr/0125)",
+            "tokens from the user's next sign-in or refresh carry these roles; access tokens "
+            "issued before keep theirs until they expire (docs/adr/0126)",
             file=out,
         )
     return EXIT_OK

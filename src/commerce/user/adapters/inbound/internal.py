@@ -13,8 +13,12 @@ from fastapi import APIRouter, Depends, Header
 
 from commerce.kernel.domain import Unauthorized
 from commerce.user.adapters.inbound.dependencies import UseCases
-from commerce.user.adapters.inbound.schemas import VerifiedUserResponse, VerifyCredentialsRequest
-from commerce.user.application.commands import VerifyCredentials
+from commerce.user.adapters.inbound.schemas import (
+    InternalUserResponse,
+    VerifiedUserResponse,
+    VerifyCredentialsRequest,
+)
+from commerce.user.application.commands import GetProfile, VerifyCredentials
 
 INTERNAL_TOKEN_HEADER = "X-Internal-Token"  # noqa: S105 - a header name, not a secret
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
@@ -49,5 +53,16 @@ def internal_router(token: str | None) -> APIRouter:
             VerifyCredentials(email=body.email, password=body.password)
         )
         return VerifiedUserResponse.of(view)
+
+    @router.get(
+        "/users/{user_id}",
+        response_model=InternalUserResponse,
+        responses={404: {"description": "No user has this id (any more).", **PROBLEM}},
+        summary="A user's current id, e-mail and roles (auth service only, at refresh)",
+    )
+    async def user_by_id(user_id: str, cases: UseCases) -> InternalUserResponse:
+        # Read on every token refresh, so a role granted or revoked since sign-in reaches the
+        # next access token (docs/adr/0126).
+        return InternalUserResponse.of(await cases.get_profile(GetProfile(user_id=user_id)))
 
     return router

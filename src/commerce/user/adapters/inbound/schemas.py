@@ -105,3 +105,15 @@ class VerifiedUserResponse(BaseModel):
     @classmethod
     def of(cls, view: UserView) -> VerifiedUserResponse:
         return cls(id=view.id, email=view.email, name=view.name, roles=list(view.roles))
+
+
+class InternalUserResponse(BaseModel):
+    """What a token needs of a user: no name, nothing secret."""
+
+    id: str
+    email: str
+    roles: list[str]
+
+    @classmethod
+    def of(cls, view: UserView) -> InternalUserResponse:
+        return cls(id=view.id, email=view.email, roles=list(view.roles))
