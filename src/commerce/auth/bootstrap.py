@@ -27,6 +27,7 @@ from commerce.auth.adapters.outbound.redis_token_store import RedisRefreshTokenS
 from commerce.auth.adapters.outbound.sql_token_store import SqlaRefreshTokenStore
 from commerce.auth.adapters.outbound.user_client import (
     HttpCredentialVerifier,
+    HttpUserDirectory,
     user_service_client,
 )
 from commerce.auth.application.handlers import AuthHandlers
@@ -116,15 +117,15 @@ def create_app(
             )
             stack.push_async_callback(client.aclose)
             token = settings.user_service_token
+            internal_token = token.get_secret_value() if token else None
             keys = load_key_set(
                 settings.signing_key_file,
                 settings.generated_key_path(),
                 settings.extra_public_key_paths(),
             )
             handlers = AuthHandlers(
-                verifier=HttpCredentialVerifier(
-                    client, internal_token=token.get_secret_value() if token else None
-                ),
+                verifier=HttpCredentialVerifier(client, internal_token=internal_token),
+                directory=HttpUserDirectory(client, internal_token=internal_token),
                 issuer=JwtAccessTokenIssuer(
                     keys.signing,
                     issuer=settings.issuer,

@@ -45,10 +45,32 @@ class FakeVerifier:
         return known[1]
 
 
+@dataclass
+class FakeDirectory:
+    """The user service's current view of users by id (``None``: the user is gone)."""
+
+    users: dict[str, UserClaims] = field(default_factory=dict)
+    down: bool = False
+    asked: list[str] = field(default_factory=list)
+
+    def add(self, claims: UserClaims) -> None:
+        self.users[claims.user_id] = claims
+
+    async def current_claims(self, user_id: str) -> UserClaims | None:
+        self.asked.append(user_id)
+        if self.down:
+            raise UserServiceUnavailable()
+        return self.users.get(user_id)
+
+
 class FakeIssuer:
     ttl_seconds = 900
 
+    def __init__(self) -> None:
+        self.issued: list[UserClaims] = []
+
     def issue(self, claims: UserClaims, now: datetime, *, session_id: str) -> str:
+        self.issued.append(claims)
         return f"access:{claims.user_id}:{int(now.timestamp())}:{session_id}"
 
 

@@ -15,9 +15,10 @@ from commerce.auth.domain.errors import (
     InvalidRefreshToken,
     RefreshTokenExpired,
     RefreshTokenReused,
+    RefreshUserUnknown,
     TokenFamilyRevoked,
 )
-from commerce.auth.domain.tokens import hash_token
+from commerce.auth.domain.tokens import UserClaims, hash_token
 from commerce.kernel.domain import DependencyUnavailable, RateLimited
 from commerce.kernel.http.problems import status_for
 from commerce.kernel.ratelimit import Decision, InMemoryRateLimiter, Rate
@@ -25,6 +26,7 @@ from tests.unit.auth.fakes import (
     ALICE,
     ALICE_PASSWORD,
     FakeClock,
+    FakeDirectory,
     FakeIssuer,
     FakeTokenStore,
     FakeVerifier,
@@ -38,11 +40,15 @@ class World:
         self.clock = FakeClock()
         self.verifier = FakeVerifier()
         self.verifier.add(ALICE, ALICE_PASSWORD)
+        self.directory = FakeDirectory()
+        self.directory.add(ALICE)
+        self.issuer = FakeIssuer()
         self.store = FakeTokenStore()
         limiter = InMemoryRateLimiter(clock=lambda: self.clock.now().timestamp())
         self.handlers = AuthHandlers(
             verifier=self.verifier,
-            issuer=FakeIssuer(),
+            directory=self.directory,
+            issuer=self.issuer,
             store=self.store,
             throttle=LoginThrottle(
                 limiter,
@@ -322,3 +328,71 @@ async def test_a_lost_race_names_the_revoked_session(world: World) -> None:
         await world.refresh(pair.refresh_token)
     assert reused.value.revocation is not None
     assert reused.value.revocation.session_id == session_of(pair.access_token)
+
+
+# docs/adr/0126: a refresh carries the roles the user service holds now.
+ALICE_STAFF = UserClaims(user_id=ALICE.user_id, email=ALICE.email, roles=("USER", "STAFF"))
+
+
+async def test_refresh_issues_the_roles_the_user_service_holds_now(world: World) -> None:
+    pair = await world.log_in()
+    world.directory.add(ALICE_STAFF)  # granted after the sign-in
+    granted = await world.refresh(pair.refresh_token)
+    assert world.issuer.issued[-1] == ALICE_STAFF
+    assert world.directory.asked == [ALICE.user_id]
+    world.directory.add(ALICE)  # revoked again
+    await world.refresh(granted.refresh_token)
+    assert world.issuer.issued[-1].roles == ("USER",)
+    assert world.directory.asked == [ALICE.user_id, ALICE.user_id]
+
+
+async def test_refresh_for_a_user_that_is_gone_revokes_the_family(world: World) -> None:
+    pair = await world.log_in()
+    del world.directory.users[ALICE.user_id]
+    with pytest.raises(RefreshUserUnknown) as caught:
+        await world.refresh(pair.refresh_token)
+    assert caught.value.revocation is not None
+    assert caught.value.revocation.session_id == session_of(pair.access_token)
+    assert status_for(caught.value) == 401
+    stored = await world.store.find(hash_token(pair.refresh_token))
+    assert stored is not None and stored.family.is_revoked
+    world.directory.add(ALICE)  # even if the user came back, the family stays revoked
+    with pytest.raises(TokenFamilyRevoked):
+        await world.refresh(pair.refresh_token)
+
+
+async def test_user_service_down_at_refresh_leaves_the_token_usable(world: World) -> None:
+    pair = await world.log_in()
+    world.directory.down = True
+    with pytest.raises(UserServiceUnavailable) as caught:
+        await world.refresh(pair.refresh_token)
+    assert status_for(caught.value) == 503
+    stored = await world.store.find(hash_token(pair.refresh_token))
+    assert stored is not None and stored.token.used_at is None
+    assert not stored.family.is_revoked and len(world.store.tokens) == 1
+    world.directory.down = False
+    retried = await world.refresh(pair.refresh_token)  # not reuse: it was never used up
+    assert retried.refresh_token != pair.refresh_token
+    assert session_of(retried.access_token) == session_of(pair.access_token)
+
+
+async def test_a_reused_token_is_refused_without_asking_the_user_service(world: World) -> None:
+    first = await world.log_in()
+    await world.refresh(first.refresh_token)
+    world.directory.asked.clear()
+    world.directory.down = True  # reuse detection must not depend on the user service
+    with pytest.raises(RefreshTokenReused):
+        await world.refresh(first.refresh_token)
+    assert world.directory.asked == []
+    stored = await world.store.find(hash_token(first.refresh_token))
+    assert stored is not None and stored.family.is_revoked
+
+
+async def test_expired_and_unknown_tokens_do_not_ask_the_user_service(world: World) -> None:
+    pair = await world.log_in()
+    with pytest.raises(InvalidRefreshToken):
+        await world.refresh("not-a-token")
+    world.clock.advance(days=14)
+    with pytest.raises(RefreshTokenExpired):
+        await world.refresh(pair.refresh_token)
+    assert world.directory.asked == []

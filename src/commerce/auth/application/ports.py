@@ -41,6 +41,18 @@ class CredentialVerifier(Protocol):
         ...
 
 
+class UserDirectory(Protocol):
+    """The user service's current view of a user, asked on every refresh (docs/adr/0126)."""
+
+    async def current_claims(self, user_id: str) -> UserClaims | None:
+        """The user's claims as they are now (roles included); ``None`` if the user no
+        longer exists.
+
+        Raises :class:`UserServiceUnavailable` when no answer could be had.
+        """
+        ...
+
+
 class AccessTokenIssuer(Protocol):
     """Signs short-lived access tokens."""
 

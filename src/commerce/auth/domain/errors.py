@@ -21,6 +21,9 @@ class InvalidRefreshToken(Unauthorized):
     """The refresh token is unknown, expired or revoked."""
 
     reason = "invalid"
+    # Set when the refusal revoked the family: the session whose access tokens the gateway
+    # must refuse from now on (docs/adr/0023).
+    revocation: SessionRevocation | None = None
 
     def __init__(self) -> None:
         super().__init__(
@@ -39,8 +42,13 @@ class TokenFamilyRevoked(InvalidRefreshToken):
 class RefreshTokenReused(InvalidRefreshToken):
     """A token that was already exchanged came back: treated as theft.
 
-    ``revocation`` is set once the family is revoked: the session whose access tokens the
-    gateway must refuse from now on (docs/adr/0023)."""
+    ``revocation`` is set once the family is revoked (docs/adr/0023)."""
 
     reason = "reused"
-    revocation: SessionRevocation | None = None
+
+
+class RefreshUserUnknown(InvalidRefreshToken):
+    """The user service no longer knows the family's user: the family is revoked
+    (docs/adr/0126); ``revocation`` names its session."""
+
+    reason = "user_unknown"

@@ -12,7 +12,11 @@ from pydantic import BaseModel, Field
 from commerce.auth.application.handlers import AuthHandlers, LogIn, LogOut, Refresh
 from commerce.auth.application.throttle import LoginRateLimited
 from commerce.auth.application.tokens import TokenPair
-from commerce.auth.domain.errors import InvalidCredentials, RefreshTokenReused
+from commerce.auth.domain.errors import (
+    InvalidCredentials,
+    RefreshTokenReused,
+    RefreshUserUnknown,
+)
 from commerce.kernel.http.gateway_proof import GatewayProof
 from commerce.kernel.http.problems import domain_problem
 from commerce.kernel.http.schemas import RequestBody
@@ -139,21 +143,27 @@ async def log_in(
     responses={
         **_NOT_JSON,
         401: {"description": "Invalid, expired, revoked or reused", **_PROBLEM},
+        503: {
+            "description": "The user service is unavailable; the refresh token is still "
+            "valid, retry with it",
+            **_PROBLEM,
+        },
     },
 )
 async def refresh(
     body: RefreshTokenRequest, response: Response, context: Context
 ) -> TokenResponse | Response:
-    """Exchange a refresh token for a new pair. A reused token revokes its whole family."""
+    """Exchange a refresh token for a new pair carrying the user's current roles. A reused
+    token revokes its whole family."""
     _never_cached(response)
     try:
         pair = await context.handlers.refresh(Refresh(body.refresh_token))
-    except RefreshTokenReused as reused:
+    except (RefreshTokenReused, RefreshUserUnknown) as revoked:
         # The same 401 as any refused token, plus the news for the gateway (0023).
-        refused = domain_problem(reused)
+        refused = domain_problem(revoked)
         _never_cached(refused)
-        if reused.revocation is not None:
-            refused.headers[REVOKED_SESSION_HEADER] = reused.revocation.header_value()
+        if revoked.revocation is not None:
+            refused.headers[REVOKED_SESSION_HEADER] = revoked.revocation.header_value()
         return refused
     return TokenResponse.of(pair)
 
