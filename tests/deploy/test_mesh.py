@@ -212,7 +212,8 @@ def test_mtls_is_strict_and_only_the_gateway_reaches_the_services(overlay: list[
         assert allowed[0][1].get("notPaths") == ["/internal/*"]
         extra = allowed[1:]
         if app == "user":
-            # auth -> user, for the credential check only
+            # auth -> user: the credential check at login, the current roles at refresh
+            # (ADR 0126), nothing else
             assert extra == [
                 (
                     (principal("auth"),),
@@ -221,7 +222,11 @@ def test_mtls_is_strict_and_only_the_gateway_reaches_the_services(overlay: list[
                         "methods": ["POST"],
                         "paths": ["/internal/v1/credentials/verify"],
                     },
-                )
+                ),
+                (
+                    (principal("auth"),),
+                    {"ports": ["8001"], "methods": ["GET"], "paths": ["/internal/v1/users/*"]},
+                ),
             ]
         elif app in CART_CALLS:
             # cart -> product for a product its view has not seen, cart -> order to check out
