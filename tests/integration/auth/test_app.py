@@ -32,11 +32,15 @@ USER = {"id": "u-1", "email": "alice@example.com", "name": "Alice", "roles": ["U
 
 
 class FakeUserService:
-    """``POST /internal/v1/credentials/verify`` for one known user."""
+    """The user service's internal routes for one known user: the credential check at login
+    and ``GET /internal/v1/users/{id}`` at refresh (docs/adr/0126)."""
 
     def __init__(self) -> None:
-        self.mode = "up"
+        self.mode = "up"  # every route: "up", "down" or "broken"
+        self.lookup = "up"  # the user by id only: "up", "down" or "gone"
+        self.roles = ["USER"]
         self.calls = 0
+        self.lookups: list[httpx.Request] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.calls += 1
@@ -44,11 +48,25 @@ class FakeUserService:
             raise httpx.ConnectError("connection refused")
         if self.mode == "broken":
             return httpx.Response(500, json={"detail": "boom"})
+        if request.method == "GET":
+            return self.user_by_id(request)
         assert request.url.path == "/internal/v1/credentials/verify"
         body = json.loads(request.content)
         if body["email"].lower() == USER["email"] and body["password"] == PASSWORD:
-            return httpx.Response(200, json=USER)
+            return httpx.Response(200, json={**USER, "roles": self.roles})
         return httpx.Response(401, json={"title": "Unauthorized"})
+
+    def user_by_id(self, request: httpx.Request) -> httpx.Response:
+        self.lookups.append(request)
+        assert request.url.path == f"/internal/v1/users/{USER['id']}"
+        if self.lookup == "down":
+            raise httpx.ConnectError("connection refused")
+        if self.lookup == "gone":
+            gone = {"type": "https://commerce.example/problems/user-not-found", "status": 404}
+            return httpx.Response(404, json=gone)
+        return httpx.Response(
+            200, json={"id": USER["id"], "email": USER["email"], "roles": self.roles}
+        )
 
 
 def settings(tmp_path: Path, **overrides: Any) -> AuthSettings:
@@ -365,3 +383,96 @@ async def test_expired_sql_tokens_are_purged_at_start(
     async with app.router.lifespan_context(app):
         pass
     assert await rows() == 0
+
+
+# --- a refresh carries the roles the user service holds now (docs/adr/0126) ----------------
+
+
+async def verified_claims(client: httpx.AsyncClient, access_token: str) -> dict[str, Any]:
+    [jwk] = (await client.get("/v1/auth/jwks")).json()["keys"]
+    return jwt.decode(
+        access_token,
+        jwt.PyJWK(jwk).key,
+        algorithms=["EdDSA"],
+        audience="commerce",
+        issuer="commerce-auth",
+    )
+
+
+async def refresh(client: httpx.AsyncClient, refresh_token: str) -> httpx.Response:
+    return await client.post("/v1/auth/refresh", json={"refresh_token": refresh_token})
+
+
+async def test_refresh_carries_a_role_granted_and_drops_one_revoked_since_sign_in(
+    tmp_path: Path, users: FakeUserService
+) -> None:
+    config = settings(tmp_path, user_service_token="internal-secret")
+    async with running(config, users) as client:
+        first = (await log_in(client)).json()
+        users.roles = ["USER", "STAFF"]  # granted after the sign-in
+        granted = await refresh(client, first["refresh_token"])
+        assert granted.status_code == 200, granted.text
+        claims = await verified_claims(client, granted.json()["access_token"])
+        assert claims["roles"] == ["USER", "STAFF"] and claims["sub"] == USER["id"]
+        users.roles = ["USER"]  # revoked again
+        revoked = await refresh(client, granted.json()["refresh_token"])
+        assert revoked.status_code == 200, revoked.text
+        assert (await verified_claims(client, revoked.json()["access_token"]))["roles"] == ["USER"]
+    assert [r.headers["x-internal-token"] for r in users.lookups] == ["internal-secret"] * 2
+
+
+async def test_refresh_for_a_user_gone_is_401_and_revokes_the_family(
+    client: httpx.AsyncClient, users: FakeUserService
+) -> None:
+    first = (await log_in(client)).json()
+    second = (await refresh(client, first["refresh_token"])).json()
+    users.lookup = "gone"
+    gone = await refresh(client, second["refresh_token"])
+    assert is_problem(gone, 401)
+    assert gone.json() == (await refresh(client, "made-up")).json()  # nothing tells why
+    assert gone.headers["x-revoked-session"]  # the gateway refuses the session's tokens
+    users.lookup = "up"
+    again = await refresh(client, second["refresh_token"])
+    assert is_problem(again, 401)  # the family stays revoked
+
+
+@pytest.mark.parametrize("trouble", ["down", "broken"])
+async def test_user_service_trouble_at_refresh_is_503_and_the_token_stays_usable(
+    client: httpx.AsyncClient, users: FakeUserService, trouble: str
+) -> None:
+    first = (await log_in(client)).json()
+    if trouble == "down":
+        users.lookup = "down"
+    else:
+        users.mode = "broken"
+    for _ in range(2):
+        assert is_outage(await refresh(client, first["refresh_token"]))
+    users.lookup, users.mode = "up", "up"
+    retried = await refresh(client, first["refresh_token"])
+    assert retried.status_code == 200, retried.text  # not a reuse: it was never used up
+    assert is_problem(await refresh(client, first["refresh_token"]), 401)  # now it is
+
+
+async def test_with_redis_an_outage_at_refresh_leaves_the_token_usable(
+    redis_settings: Callable[..., AuthSettings], users: FakeUserService
+) -> None:
+    async with running(redis_settings(), users) as client:
+        first = (await log_in(client)).json()
+        users.lookup = "down"
+        assert is_outage(await refresh(client, first["refresh_token"]))
+        users.lookup, users.roles = "up", ["USER", "ADMIN"]
+        retried = await refresh(client, first["refresh_token"])
+        assert retried.status_code == 200, retried.text
+        claims = await verified_claims(client, retried.json()["access_token"])
+        assert claims["roles"] == ["USER", "ADMIN"]
+
+
+async def test_a_reused_token_is_refused_without_asking_the_user_service(
+    client: httpx.AsyncClient, users: FakeUserService
+) -> None:
+    first = (await log_in(client)).json()
+    await refresh(client, first["refresh_token"])
+    users.lookup = "down"  # reuse detection does not depend on the user service
+    reused = await refresh(client, first["refresh_token"])
+    assert is_problem(reused, 401) and reused.headers["x-revoked-session"]
+    assert len(users.lookups) == 1

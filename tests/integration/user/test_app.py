@@ -14,7 +14,9 @@ from sqlalchemy import select
 
 from commerce.kernel.db import Database
 from commerce.user.adapters.outbound.tables import users
+from commerce.user.application.commands import GrantRole, RevokeRole
 from commerce.user.bootstrap import SERVICE_PACKAGE, create_app
+from commerce.user.domain.roles import Role
 from commerce.user.settings import Settings
 from tests.identity import as_user
 from tests.integration.conftest import serving
@@ -204,3 +206,53 @@ def test_refuses_to_start_on_a_configured_database_without_the_internal_token(
     with pytest.raises(RuntimeError, match="USER_INTERNAL_API_TOKEN"):
         create_app(settings_for(database_url, tmp_path, internal_api_token=None))
     create_app(Settings(var_dir=tmp_path))  # the embedded default may start without one
+
+
+# --- the user's current roles, asked by auth at every refresh (docs/adr/0126) ---------------
+
+
+async def test_internal_user_by_id_gives_the_current_roles(
+    database_url: str, tmp_path: Path
+) -> None:
+    app = create_app(settings_for(database_url, tmp_path))
+    async with serving(app) as client:
+        created = await client.post(
+            "/v1/users", json={"email": "ada@example.com", "password": PASSWORD, "name": "Ada"}
+        )
+        user = created.json()
+        path = f"/internal/v1/users/{user['id']}"
+        response = await client.get(path, headers=INTERNAL)
+        assert response.status_code == 200
+        assert response.json() == {"id": user["id"], "email": "ada@example.com", "roles": ["USER"]}
+        cases = app.state.user_use_cases
+        await cases.grant_role(GrantRole("ada@example.com", Role.ADMIN))
+        await cases.grant_role(GrantRole("ada@example.com", Role.STAFF))
+        assert (await client.get(path, headers=INTERNAL)).json()["roles"] == [
+            "USER",
+            "STAFF",
+            "ADMIN",
+        ]
+        await cases.revoke_role(RevokeRole("ada@example.com", Role.ADMIN))
+        assert (await client.get(path, headers=INTERNAL)).json()["roles"] == ["USER", "STAFF"]
+
+
+async def test_internal_user_by_id_unknown_is_404(client: httpx.AsyncClient) -> None:
+    response = await client.get(
+        "/internal/v1/users/00000000-0000-0000-0000-000000000000", headers=INTERNAL
+    )
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/user-not-found")
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-Internal-Token": "wrong"}, as_user("someone")])
+async def test_internal_user_by_id_without_the_internal_token_is_401(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    created = await client.post(
+        "/v1/users", json={"email": "ada@example.com", "password": PASSWORD}
+    )
+    response = await client.get(f"/internal/v1/users/{created.json()['id']}", headers=headers)
+    assert response.status_code == 401
+    assert response.json()["type"].endswith("/internal-only")
+    assert "ada@example.com" not in response.text
