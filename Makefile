@@ -21,7 +21,7 @@ run: $(STAMP)  ## the whole platform on embedded defaults; gateway on http://127
 	$(BIN)/commerce up
 
 test: $(STAMP)  ## the whole suite: unit, integration (MariaDB, Redis, broker) and system
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -rs  # -rs: the reason of any skip is printed
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
