@@ -117,3 +117,39 @@ def test_operator_errors_on_the_running_platform(
     assert again.returncode == 0
     assert again.stdout.splitlines()[0] == f"{account.email} already has USER: nothing changed"
     assert verified_roles(gateway, log_in(gateway, account.email)["access_token"]) == ["USER"]
+
+
+def test_a_refresh_carries_the_roles_the_user_has_now(
+    running: RunningPlatform, gateway: httpx.Client
+) -> None:
+    """ADR 0126: a session that keeps refreshing gets a role granted since its sign-in and
+    loses one revoked since."""
+    account = new_account(gateway, "refresh")
+    assert verified_roles(gateway, account.access_token) == ["USER"]
+
+    granted = operator(running, "grant-role", account.email, "STAFF")
+    assert granted.returncode == 0, granted.stderr
+    assert "next sign-in or refresh" in granted.stdout
+    after_grant = refresh(gateway, account.refresh_token)  # the pre-grant refresh token
+    assert "STAFF" in verified_roles(gateway, after_grant["access_token"])
+    staff_only = gateway.get(
+        "/v1/orders?scope=all",
+        headers={"Authorization": f"Bearer {after_grant['access_token']}"},
+    )
+    assert staff_only.status_code == 200, staff_only.text  # the gateway and order agree
+
+    revoked = operator(running, "revoke-role", account.email, "STAFF")
+    assert revoked.returncode == 0, revoked.stderr
+    after_revoke = refresh(gateway, after_grant["refresh_token"])
+    assert verified_roles(gateway, after_revoke["access_token"]) == ["USER"]
+    refused = gateway.get(
+        "/v1/orders?scope=all",
+        headers={"Authorization": f"Bearer {after_revoke['access_token']}"},
+    )
+    assert refused.status_code == 403, refused.text
+
+
+def refresh(gateway: httpx.Client, refresh_token: str) -> dict:
+    response = gateway.post("/v1/auth/refresh", json={"refresh_token": refresh_token})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
