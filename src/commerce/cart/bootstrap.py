@@ -9,9 +9,8 @@ catalog's and the order's events. It stops them in reverse order.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
+from contextlib import AsyncExitStack
 from datetime import timedelta
 from functools import partial
 
@@ -50,7 +49,7 @@ from commerce.kernel.db import Database
 from commerce.kernel.domain import utc_now
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.gateway_proof import proof_verifier
-from commerce.kernel.http.health import ReadinessCheck
+from commerce.kernel.http.lifespan import Pingable, ServiceLifespan
 from commerce.kernel.messaging.access import KafkaAccess
 from commerce.kernel.messaging.runtime import Messaging
 from commerce.kernel.ports import Clock
@@ -101,30 +100,6 @@ def build_use_cases(
     )
 
 
-@dataclass
-class _Running:
-    """What the lifespan opened; readiness checks look here."""
-
-    database: Database | None = None
-    messaging: Messaging | None = None
-    redis: Redis | None = None
-
-    async def ping_database(self) -> None:
-        if self.database is None:
-            raise RuntimeError("database not open yet")
-        await self.database.ping()
-
-    async def ping_broker(self) -> None:
-        if self.messaging is None:
-            raise RuntimeError("messaging not started yet")
-        await self.messaging.ping()
-
-    async def ping_redis(self) -> None:
-        if self.redis is None:
-            raise RuntimeError("redis not open yet")
-        await self.redis.ping()
-
-
 def create_app(
     settings: Settings,
     *,
@@ -132,81 +107,72 @@ def create_app(
     product_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     """The cart service; the transports are seams for tests (the peers in-process)."""
-    running = _Running()
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with AsyncExitStack() as stack:
-            database = await Database.open(
-                settings.resolved_database_url(),
-                service_package=SERVICE_PACKAGE,
-                migrate=settings.migrate_on_start,
+    async def start(app: FastAPI, stack: AsyncExitStack) -> dict[str, Pingable]:
+        database = await Database.open(
+            settings.resolved_database_url(),
+            service_package=SERVICE_PACKAGE,
+            migrate=settings.migrate_on_start,
+        )
+        stack.push_async_callback(database.close)
+        started: dict[str, Pingable] = {"database": database}
+        sql_store = SqlaCartStore(database.connections, utc_now)
+        store: CartStore = sql_store
+        if settings.redis_url:
+            redis = Redis.from_url(
+                settings.redis_url,
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
             )
-            stack.push_async_callback(database.close)
-            sql_store = SqlaCartStore(database.connections, utc_now)
-            store: CartStore = sql_store
-            if settings.redis_url:
-                redis = Redis.from_url(
-                    settings.redis_url,
-                    socket_timeout=REDIS_TIMEOUT_SECONDS,
-                    socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-                )
-                stack.push_async_callback(redis.aclose)
-                running.redis = redis
-                store = RedisCartStore(
-                    redis,
-                    prefix=settings.redis_key_prefix,
-                    checkout_ttl_seconds=settings.checkout_ttl_seconds,
-                )
-            orders = peer_client(
-                settings.order_service_url,
-                settings.order_service_timeout_seconds,
-                transport=order_transport,
+            stack.push_async_callback(redis.aclose)
+            started["redis"] = redis
+            store = RedisCartStore(
+                redis,
+                prefix=settings.redis_key_prefix,
+                checkout_ttl_seconds=settings.checkout_ttl_seconds,
             )
-            stack.push_async_callback(orders.aclose)
-            products = peer_client(
-                settings.product_service_url,
-                settings.product_service_timeout_seconds,
-                transport=product_transport,
+        orders = peer_client(
+            settings.order_service_url,
+            settings.order_service_timeout_seconds,
+            transport=order_transport,
+        )
+        stack.push_async_callback(orders.aclose)
+        products = peer_client(
+            settings.product_service_url,
+            settings.product_service_timeout_seconds,
+            transport=product_transport,
+        )
+        stack.push_async_callback(products.aclose)
+        view = SqlaCatalogView(database.engine)
+        use_cases = build_use_cases(
+            store,
+            view,
+            HttpOrderPlacer(orders),
+            HttpProductCatalog(products),
+            lambda: SqlaCatalogViewUnitOfWork(database.connections, utc_now),
+        )
+        app.state.cart_use_cases = use_cases
+        messaging = Messaging(settings, database, outbox, KAFKA_ACCESS, inbox=inbox)
+        stack.push_async_callback(messaging.stop)
+        handler = CartEventsHandler(use_cases)
+        await messaging.start(consumers=[(CONSUMER, [CATALOG_EVENTS, ORDER_EVENTS], handler)])
+        if settings.purge_interval_seconds > 0:
+            purge = PeriodicTask(
+                "cart-purge",
+                partial(_purge, view, None if settings.redis_url else sql_store, settings),
+                settings.purge_interval_seconds,
             )
-            stack.push_async_callback(products.aclose)
-            view = SqlaCatalogView(database.engine)
-            use_cases = build_use_cases(
-                store,
-                view,
-                HttpOrderPlacer(orders),
-                HttpProductCatalog(products),
-                lambda: SqlaCatalogViewUnitOfWork(database.connections, utc_now),
-            )
-            app.state.cart_use_cases = use_cases
-            messaging = Messaging(settings, database, outbox, KAFKA_ACCESS, inbox=inbox)
-            stack.push_async_callback(messaging.stop)
-            handler = CartEventsHandler(use_cases)
-            await messaging.start(consumers=[(CONSUMER, [CATALOG_EVENTS, ORDER_EVENTS], handler)])
-            if settings.purge_interval_seconds > 0:
-                purge = PeriodicTask(
-                    "cart-purge",
-                    partial(_purge, view, None if settings.redis_url else sql_store, settings),
-                    settings.purge_interval_seconds,
-                )
-                purge.start()
-                stack.push_async_callback(purge.stop)
-            running.database, running.messaging = database, messaging
-            try:
-                yield
-            finally:
-                running.database = running.messaging = running.redis = None
+            purge.start()
+            stack.push_async_callback(purge.stop)
+        started["broker"] = messaging
+        return started
 
-    readiness: dict[str, ReadinessCheck] = {
-        "database": running.ping_database,
-        "broker": running.ping_broker,
-    }
-    if settings.redis_url:
-        readiness["redis"] = running.ping_redis
+    checks = ("database", "broker", "redis") if settings.redis_url else ("database", "broker")
+    lifespan = ServiceLifespan(start, checks=checks)
     return create_service_app(
         title="Commerce cart service",
         proofs=proof_verifier(settings.gateway_public_key_file, settings.var_dir),
         routers=[router],
-        readiness=readiness,
+        readiness=lifespan.readiness,
         lifespan=lifespan,
     )

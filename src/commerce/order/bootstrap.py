@@ -8,8 +8,8 @@ messaging (outbox relay, the ``order`` consumer group on ``commerce.catalog.even
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import AsyncExitStack
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -20,6 +20,7 @@ from commerce.kernel.db import Database
 from commerce.kernel.domain import utc_now
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.gateway_proof import proof_verifier
+from commerce.kernel.http.lifespan import Pingable, ServiceLifespan
 from commerce.kernel.messaging.access import KafkaAccess
 from commerce.kernel.messaging.runtime import Messaging
 from commerce.kernel.ports import Clock
@@ -90,54 +91,36 @@ def build_use_cases(
 
 
 def create_app(settings: Settings) -> FastAPI:
-    running: dict[str, Database | Messaging] = {}
-
-    async def database_ready() -> None:
-        database = running.get("database")
-        if not isinstance(database, Database):
-            raise RuntimeError("database not open yet")
-        await database.ping()
-
-    async def broker_ready() -> None:
-        messaging = running.get("messaging")
-        if not isinstance(messaging, Messaging):
-            raise RuntimeError("messaging not started yet")
-        await messaging.ping()
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def start(app: FastAPI, stack: AsyncExitStack) -> dict[str, Pingable]:
         database = await Database.open(
             settings.resolved_database_url(),
             service_package=SERVICE_PACKAGE,
             migrate=settings.migrate_on_start,
         )
+        stack.push_async_callback(database.close)
         messaging = Messaging(settings, database, outbox, KAFKA_ACCESS, inbox=inbox)
         use_cases = build_use_cases(database, settings, outbox_written=messaging.notify_outbox)
-        redrive = redrive_task(use_cases.redrive, settings.redrive_poll_seconds)
         app.state.order_use_cases = use_cases
-        try:
-            catalog = CatalogEventsHandler(use_cases.catalog_replies)
-            payment = PaymentEventsHandler(use_cases.payment_replies)
+        catalog = CatalogEventsHandler(use_cases.catalog_replies)
+        payment = PaymentEventsHandler(use_cases.payment_replies)
 
-            async def replies(envelope: EventEnvelope) -> None:
-                # One consumer group on both topics; each handler skips the other's types.
-                await catalog(envelope)
-                await payment(envelope)
+        async def replies(envelope: EventEnvelope) -> None:
+            # One consumer group on both topics; each handler skips the other's types.
+            await catalog(envelope)
+            await payment(envelope)
 
-            await messaging.start(consumers=[(CONSUMER, [CATALOG_EVENTS, PAYMENT_EVENTS], replies)])
-            redrive.start()
-            running.update(database=database, messaging=messaging)
-            yield
-        finally:
-            running.clear()
-            await redrive.stop()
-            await messaging.stop()
-            await database.close()
+        stack.push_async_callback(messaging.stop)
+        await messaging.start(consumers=[(CONSUMER, [CATALOG_EVENTS, PAYMENT_EVENTS], replies)])
+        redrive = redrive_task(use_cases.redrive, settings.redrive_poll_seconds)
+        stack.push_async_callback(redrive.stop)
+        redrive.start()
+        return {"database": database, "broker": messaging}
 
+    lifespan = ServiceLifespan(start, checks=("database", "broker"))
     return create_service_app(
         title="Commerce order service",
         proofs=proof_verifier(settings.gateway_public_key_file, settings.var_dir),
         routers=[router],
-        readiness={"database": database_ready, "broker": broker_ready},
+        readiness=lifespan.readiness,
         lifespan=lifespan,
     )

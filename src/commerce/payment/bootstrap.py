@@ -8,8 +8,8 @@ worker that makes the provider calls, and stops them in reverse order.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import AsyncExitStack
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -19,6 +19,7 @@ from commerce.kernel.db import Database
 from commerce.kernel.domain import utc_now
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.gateway_proof import proof_verifier
+from commerce.kernel.http.lifespan import Pingable, ServiceLifespan
 from commerce.kernel.messaging.access import KafkaAccess
 from commerce.kernel.messaging.runtime import Messaging
 from commerce.kernel.ports import Clock
@@ -94,33 +95,14 @@ def build_use_cases(
     )
 
 
-class Started:
-    """What the lifespan started, for ``/readyz``: nothing before the start or after the stop."""
-
-    database: Database | None = None
-    messaging: Messaging | None = None
-
-    async def database_ready(self) -> None:
-        if self.database is None:
-            raise RuntimeError("not started")
-        await self.database.ping()
-
-    async def broker_ready(self) -> None:
-        if self.messaging is None:
-            raise RuntimeError("not started")
-        await self.messaging.ping()
-
-
 def create_app(settings: Settings) -> FastAPI:
-    started = Started()
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def start(app: FastAPI, stack: AsyncExitStack) -> dict[str, Pingable]:
         database = await Database.open(
             settings.resolved_database_url(),
             service_package=SERVICE_PACKAGE,
             migrate=settings.migrate_on_start,
         )
+        stack.push_async_callback(database.close)
         messaging = Messaging(settings, database, outbox, KAFKA_ACCESS, inbox=inbox)
         workers: list[StepWorker] = []
 
@@ -142,23 +124,17 @@ def create_app(settings: Settings) -> FastAPI:
         )
         workers.append(worker)
         app.state.payment_use_cases = use_cases
-        try:
-            await messaging.start(
-                consumers=[(CONSUMER, [ORDER_EVENTS], OrderEventsHandler(use_cases))]
-            )
-            worker.start()  # PENDING payments left by a previous process resume here
-            started.database, started.messaging = database, messaging
-            yield
-        finally:
-            started.database = started.messaging = None
-            await worker.stop()
-            await messaging.stop()
-            await database.close()
+        stack.push_async_callback(messaging.stop)
+        await messaging.start(consumers=[(CONSUMER, [ORDER_EVENTS], OrderEventsHandler(use_cases))])
+        stack.push_async_callback(worker.stop)
+        worker.start()  # PENDING payments left by a previous process resume here
+        return {"database": database, "broker": messaging}
 
+    lifespan = ServiceLifespan(start, checks=("database", "broker"))
     return create_service_app(
         title="Commerce payment service",
         proofs=proof_verifier(settings.gateway_public_key_file, settings.var_dir),
         routers=[router],
-        readiness={"database": started.database_ready, "broker": started.broker_ready},
+        readiness=lifespan.readiness,
         lifespan=lifespan,
     )

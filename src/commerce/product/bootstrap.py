@@ -7,9 +7,7 @@ the messaging: the outbox relay and the ``product`` consumer group on
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from contextlib import AsyncExitStack
 
 from fastapi import FastAPI
 
@@ -17,6 +15,7 @@ from commerce.contracts.topics import CATALOG_EVENTS, ORDER_EVENTS
 from commerce.kernel.db import Database
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.gateway_proof import proof_verifier
+from commerce.kernel.http.lifespan import Pingable, ServiceLifespan
 from commerce.kernel.messaging.access import KafkaAccess
 from commerce.kernel.messaging.runtime import Messaging
 from commerce.product.adapters.inbound.events import OrderEventsHandler
@@ -35,52 +34,27 @@ def load_settings() -> Settings:
     return Settings()
 
 
-@dataclass
-class Running:
-    database: Database
-    messaging: Messaging
-
-
 def create_app(settings: Settings) -> FastAPI:
-    running: list[Running] = []
-
-    def current() -> Running:
-        if not running:
-            raise RuntimeError("not started yet")
-        return running[0]
-
-    async def database_ready() -> None:
-        await current().database.ping()
-
-    async def broker_ready() -> None:
-        await current().messaging.ping()
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def start(app: FastAPI, stack: AsyncExitStack) -> dict[str, Pingable]:
         database = await Database.open(
             settings.resolved_database_url(),
             service_package=SERVICE_PACKAGE,
             migrate=settings.migrate_on_start,
         )
-        try:
-            messaging = Messaging(settings, database, outbox, KAFKA_ACCESS, inbox=inbox)
-            catalog = SqlaCatalog(database, outbox_written=messaging.notify_outbox)
-            handler = OrderEventsHandler(catalog.unit_of_work)
-            await messaging.start(consumers=[(CONSUMER, [ORDER_EVENTS], handler)])
-            try:
-                app.state.catalog = catalog
-                running.append(Running(database, messaging))
-                yield
-            finally:
-                running.clear()
-                await messaging.stop()
-        finally:
-            await database.close()
+        stack.push_async_callback(database.close)
+        messaging = Messaging(settings, database, outbox, KAFKA_ACCESS, inbox=inbox)
+        catalog = SqlaCatalog(database, outbox_written=messaging.notify_outbox)
+        handler = OrderEventsHandler(catalog.unit_of_work)
+        stack.push_async_callback(messaging.stop)
+        await messaging.start(consumers=[(CONSUMER, [ORDER_EVENTS], handler)])
+        app.state.catalog = catalog
+        return {"database": database, "broker": messaging}
 
+    lifespan = ServiceLifespan(start, checks=("database", "broker"))
     return create_service_app(
         title="Commerce product service",
         proofs=proof_verifier(settings.gateway_public_key_file, settings.var_dir),
         routers=[router],
-        readiness={"database": database_ready, "broker": broker_ready},
+        readiness=lifespan.readiness,
         lifespan=lifespan,
     )
