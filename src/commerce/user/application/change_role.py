@@ -52,7 +52,8 @@ async def _change(
 class GrantRoleHandler:
     """Gives the user with this e-mail (any case) a role; UserRoleGranted leaves via the outbox.
 
-    Tokens issued from the user's next sign-in carry it. Granting a held role changes nothing.
+    Tokens issued from the user's next sign-in or refresh carry it (ADR 0126). Granting a held
+    role changes nothing.
     """
 
     def __init__(self, new_uow: UnitOfWorkFactory, clock: Clock = utc_now) -> None:
