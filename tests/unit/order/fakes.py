@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Self
 
 from commerce.kernel.domain import DomainEvent
+from commerce.kernel.repository import TrackingRepository
 from commerce.order.application.ports import DuplicatePlacement, PlacementRequest, StaleOrder
 from commerce.order.domain.order import Order, OrderStatus
 from commerce.order.domain.redrive import RedriveSchedule
@@ -30,25 +31,25 @@ class Store:
     commits: int = 0
 
 
-class FakeOrderRepository:
+class FakeOrderRepository(TrackingRepository[Order]):
     def __init__(self, store: Store) -> None:
+        super().__init__()
         self._store = store
         self.added: list[tuple[Order, PlacementRequest | None]] = []
         self.saved: list[Order] = []
-        self.seen: list[Order] = []
 
     async def add(self, order: Order, request: PlacementRequest | None = None) -> None:
         if request and (order.user_id, request.key_hash) in self._store.placements:
             raise DuplicatePlacement()
         self.added.append((order, request))
-        self.seen.append(order)
+        self._track(order)
 
     async def get(self, order_id: str) -> Order | None:
         order = self._store.orders.get(order_id)
         if order is None:
             return None
         loaded = copy.deepcopy(order)
-        self.seen.append(loaded)
+        self._track(loaded)
         return loaded
 
     async def find_placement(self, user_id: str, key_hash: str) -> tuple[Order, str] | None:

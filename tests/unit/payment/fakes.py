@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Self
 
 from commerce.kernel.domain import DomainEvent
+from commerce.kernel.repository import TrackingRepository
 from commerce.payment.adapters.outbound.simulated_provider import Decide, LedgerEntry, Outcome
 from commerce.payment.application.ports import (
     Charge,
@@ -51,17 +52,17 @@ class Store:
         return [type(event).__name__ for event in self.outbox]
 
 
-class FakePaymentRepository:
+class FakePaymentRepository(TrackingRepository[Payment]):
     def __init__(self, store: Store) -> None:
+        super().__init__()
         self._store = store
-        self.seen: list[Payment] = []
         self.written: list[Payment] = []
         self.withdrawn: set[str] = set()
 
     async def add(self, payment: Payment) -> None:
         if any(p.order_id == payment.order_id for p in self._store.payments.values()):
             raise AssertionError("a second payment for one order")
-        self.seen.append(payment)
+        self._track(payment)
         self.written.append(payment)
 
     async def get(self, payment_id: str) -> Payment | None:
@@ -75,7 +76,7 @@ class FakePaymentRepository:
         if payment is None:
             return None
         loaded = copy.deepcopy(payment)
-        self.seen.append(loaded)
+        self._track(loaded)
         return loaded
 
     async def save(self, payment: Payment) -> None:

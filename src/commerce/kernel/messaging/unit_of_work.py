@@ -1,9 +1,10 @@
 """A unit of work that carries messaging: aggregates' events out through the outbox on commit,
 incoming events deduplicated through the inbox, both in the use case's own transaction.
 
-A service subclasses it, builds its repositories, and says which aggregates it touched
-(``_aggregates``) and how one domain event becomes one integration message
-(``_outbox_message``). Everything else (the loop, the transaction, waking the relay) is here.
+A service subclasses it, builds its repositories (each a ``TrackingRepository``, so the
+aggregates it touched are found without help) and says how one domain event becomes one
+integration message (``_outbox_message``). Everything else (the loop, the transaction,
+waking the relay) is here.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from commerce.kernel.db.unit_of_work import SqlaUnitOfWork
 from commerce.kernel.domain import AggregateRoot, DomainEvent
 from commerce.kernel.messaging.inbox import InboxRows, first_delivery
 from commerce.kernel.messaging.outbox import add_to_outbox
+from commerce.kernel.repository import tracked_aggregates
 
 
 class OutboxMessage(NamedTuple):
@@ -47,8 +49,9 @@ class MessagingUnitOfWork(SqlaUnitOfWork):
         self._outbox_written = outbox_written
 
     def _aggregates(self) -> Iterable[AggregateRoot]:
-        """The aggregates loaded or added in this unit of work (hook)."""
-        return ()
+        """The aggregates loaded or added in this unit of work: by default those its
+        :class:`~commerce.kernel.repository.TrackingRepository` attributes saw (hook)."""
+        return tracked_aggregates(self)
 
     def _outbox_message(self, aggregate: AggregateRoot, event: DomainEvent) -> OutboxMessage:
         """The integration message that publishes ``event`` (hook)."""

@@ -11,6 +11,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from commerce.kernel.repository import TrackingRepository
 from commerce.order.adapters.outbound.tables import order_lines, orders
 from commerce.order.application.ports import DuplicatePlacement, PlacementRequest, StaleOrder
 from commerce.order.domain.lines import OrderLine
@@ -48,12 +49,12 @@ _ORDER_WITH_LINES = (
 )
 
 
-class SqlaOrderRepository:
+class SqlaOrderRepository(TrackingRepository[Order]):
     """Never commits; remembers the orders it handed out so the unit of work finds their events."""
 
     def __init__(self, session: AsyncConnection) -> None:
+        super().__init__()
         self._session = session
-        self.seen: list[Order] = []
 
     async def add(self, order: Order, request: PlacementRequest | None = None) -> None:
         values = _order_values(order)
@@ -86,7 +87,7 @@ class SqlaOrderRepository:
                 for number, line in enumerate(order.lines)
             ],
         )
-        self.seen.append(order)
+        self._track(order)
 
     async def get(self, order_id: str) -> Order | None:
         # One round trip: the order's row repeated beside each of its lines.
@@ -102,7 +103,7 @@ class SqlaOrderRepository:
             if row["line_product_id"] is not None
         ]
         order = _order(rows[0], lines)
-        self.seen.append(order)
+        self._track(order)
         return order
 
     async def find_placement(self, user_id: str, key_hash: str) -> tuple[Order, str] | None:

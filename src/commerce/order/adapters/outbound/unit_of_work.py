@@ -3,7 +3,7 @@ the outbox, the inbox."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -41,9 +41,6 @@ class SqlaOrderUnitOfWork(MessagingUnitOfWork):
     def _build_repositories(self, session: AsyncConnection) -> None:
         self.orders = SqlaOrderRepository(session)
         self.held_units = SqlaHeldUnits(session, self.shared)
-
-    def _aggregates(self) -> Iterable[AggregateRoot]:
-        return self.orders.seen
 
     def _outbox_message(self, aggregate: AggregateRoot, event: DomainEvent) -> OutboxMessage:
         # All events of one order share its key, hence its partition and their order.

@@ -11,6 +11,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from commerce.kernel.repository import TrackingRepository
 from commerce.payment.adapters.outbound.tables import payment_history, payments, withdrawn_orders
 from commerce.payment.application.ports import StalePayment
 from commerce.payment.domain.payment import (
@@ -32,13 +33,13 @@ _HISTORY = (
 )
 
 
-class SqlaPaymentRepository:
+class SqlaPaymentRepository(TrackingRepository[Payment]):
     """Never commits; remembers the payments it handed out so the unit of work finds their
     events, and how much of each one's history is already stored."""
 
     def __init__(self, session: AsyncConnection) -> None:
+        super().__init__()
         self._session = session
-        self.seen: list[Payment] = []
         self._stored_history: dict[str, int] = {}
 
     async def add(self, payment: Payment) -> None:
@@ -57,7 +58,7 @@ class SqlaPaymentRepository:
         )
         self._stored_history[payment.id] = 0
         await self._write_history(payment)
-        self.seen.append(payment)
+        self._track(payment)
 
     async def get(self, payment_id: str) -> Payment | None:
         return await self._load(payments.c.id == payment_id)
@@ -109,7 +110,7 @@ class SqlaPaymentRepository:
         ]
         payment = _payment(row._mapping, history)
         self._stored_history[payment.id] = len(history)
-        self.seen.append(payment)
+        self._track(payment)
         return payment
 
     async def _write_history(self, payment: Payment) -> None:

@@ -3,7 +3,7 @@ inbox."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -50,9 +50,6 @@ class SqlaPaymentUnitOfWork(MessagingUnitOfWork):
 
     def _build_repositories(self, session: AsyncConnection) -> None:
         self.payments = SqlaPaymentRepository(session)
-
-    def _aggregates(self) -> Iterable[AggregateRoot]:
-        return self.payments.seen
 
     def _outbox_message(self, aggregate: AggregateRoot, event: DomainEvent) -> OutboxMessage:
         # Keyed by order, as the order's own events: one partition, in order.

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from commerce.kernel.domain import AggregateRoot
+from commerce.kernel.repository import TrackingRepository
 from commerce.product.adapters.outbound.rows import product_fields, product_row
 from commerce.product.adapters.outbound.tables import products, reservation_lines, reservations
 from commerce.product.application.errors import AnsweredMeanwhile, StockChanged
@@ -45,10 +45,10 @@ _LOCK_PRODUCTS = (
 )
 
 
-class SqlaProductRepository:
+class SqlaProductRepository(TrackingRepository[Product]):
     def __init__(self, session: AsyncConnection) -> None:
+        super().__init__()
         self._session = session
-        self.seen: list[AggregateRoot] = []
 
     async def add(self, product: Product) -> None:
         try:
@@ -56,7 +56,7 @@ class SqlaProductRepository:
         except IntegrityError as exc:
             # The only unique key a client can hit: random ids do not collide.
             raise DuplicateSku(product.sku or "") from exc
-        self.seen.append(product)
+        self._track(product)
 
     async def get_for_update(self, product_id: str) -> Product | None:
         found = await self.lock_many([product_id])
@@ -71,7 +71,7 @@ class SqlaProductRepository:
         await self._session.execute(
             update(products).where(products.c.id == product.id).values(values)
         )
-        self.seen.append(product)
+        self._track(product)
 
     async def lock_many(self, product_ids: Iterable[str]) -> dict[str, Product]:
         ids = sorted({pid for pid in product_ids if len(pid) <= MAX_PRODUCT_ID_LENGTH})
@@ -79,7 +79,7 @@ class SqlaProductRepository:
             return {}
         rows = (await self._session.execute(_LOCK_PRODUCTS, {"b_ids": ids})).all()
         found = {row.id: Product(**product_fields(row)) for row in rows}
-        self.seen.extend(found.values())
+        self._track_all(found.values())
         return found
 
     async def take_stock(self, lines: Sequence[ReservedLine]) -> None:
@@ -111,10 +111,10 @@ _ADD_RESERVATION = insert(reservations)
 _ADD_RESERVATION_LINES = insert(reservation_lines)
 
 
-class SqlaReservationRepository:
+class SqlaReservationRepository(TrackingRepository[Reservation]):
     def __init__(self, session: AsyncConnection) -> None:
+        super().__init__()
         self._session = session
-        self.seen: list[AggregateRoot] = []
 
     async def get_for_update(self, order_id: str) -> Reservation | None:
         key = {"b_order_id": order_id}
@@ -131,7 +131,7 @@ class SqlaReservationRepository:
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
-        self.seen.append(reservation)
+        self._track(reservation)
         return reservation
 
     async def add(self, reservation: Reservation) -> None:
@@ -156,7 +156,7 @@ class SqlaReservationRepository:
                     for line in reservation.lines
                 ],
             )
-        self.seen.append(reservation)
+        self._track(reservation)
 
     async def save(self, reservation: Reservation) -> None:
         await self._session.execute(
@@ -167,7 +167,7 @@ class SqlaReservationRepository:
                 "updated_at": reservation.updated_at,
             },
         )
-        self.seen.append(reservation)
+        self._track(reservation)
 
 
 def _reservation_row(reservation: Reservation) -> dict[str, object]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -43,9 +43,6 @@ class SqlaProductUnitOfWork(MessagingUnitOfWork):
     def _build_repositories(self, session: AsyncConnection) -> None:
         self.products = SqlaProductRepository(session)
         self.reservations = SqlaReservationRepository(session)
-
-    def _aggregates(self) -> Iterable[AggregateRoot]:
-        return (*self.products.seen, *self.reservations.seen)
 
     def _outbox_message(self, aggregate: AggregateRoot, event: DomainEvent) -> OutboxMessage:
         payload = integration_event(event)
