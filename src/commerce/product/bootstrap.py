@@ -7,6 +7,7 @@ the messaging: the outbox relay and the ``product`` consumer group on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 
 from fastapi import FastAPI
@@ -23,6 +24,11 @@ from commerce.product.adapters.inbound.http import router
 from commerce.product.adapters.outbound.catalog import SqlaCatalog
 from commerce.product.adapters.outbound.tables import inbox, outbox
 from commerce.product.adapters.outbound.unit_of_work import CONSUMER
+from commerce.product.application.catalog import CreateProductHandler, EditProductHandler
+from commerce.product.application.ports import ProductUnitOfWork
+from commerce.product.application.queries import ProductQueries, ProductReader
+from commerce.product.application.stock import ReleaseStockHandler, ReserveStockHandler
+from commerce.product.application.use_cases import ProductUseCases
 from commerce.product.settings import Settings
 
 SERVICE_PACKAGE = "commerce.product"
@@ -32,6 +38,18 @@ KAFKA_ACCESS = KafkaAccess(produces=(CATALOG_EVENTS,), consumes={CONSUMER: (ORDE
 
 def load_settings() -> Settings:
     return Settings()
+
+
+def build_use_cases(
+    new_uow: Callable[[], ProductUnitOfWork], queries: ProductQueries
+) -> ProductUseCases:
+    return ProductUseCases(
+        create=CreateProductHandler(new_uow),
+        edit=EditProductHandler(new_uow),
+        read=ProductReader(queries),
+        reserve=ReserveStockHandler(new_uow),
+        release=ReleaseStockHandler(new_uow),
+    )
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -44,10 +62,10 @@ def create_app(settings: Settings) -> FastAPI:
         stack.push_async_callback(database.close)
         messaging = Messaging(settings, database, outbox, KAFKA_ACCESS, inbox=inbox)
         catalog = SqlaCatalog(database, outbox_written=messaging.notify_outbox)
-        handler = OrderEventsHandler(catalog.unit_of_work)
+        use_cases = build_use_cases(catalog.unit_of_work, catalog.queries)
         stack.push_async_callback(messaging.stop)
-        await messaging.start(consumers=[(CONSUMER, [ORDER_EVENTS], handler)])
-        app.state.catalog = catalog
+        await messaging.start(consumers=[(CONSUMER, [ORDER_EVENTS], OrderEventsHandler(use_cases))])
+        app.state.product_use_cases = use_cases
         return {"database": database, "broker": messaging}
 
     lifespan = ServiceLifespan(start, checks=("database", "broker"))

@@ -12,6 +12,7 @@ from commerce.kernel.http.app import create_service_app
 from commerce.kernel.pagination import encode_cursor
 from commerce.product.adapters.inbound.http import router
 from commerce.product.adapters.outbound.catalog import SqlaCatalog
+from commerce.product.bootstrap import build_use_cases
 from tests.identity import VERIFIER, as_user
 from tests.integration.product.helpers import outbox_events
 from tests.openapi_agreement import parameter, request_body
@@ -27,7 +28,7 @@ async def client(catalog: SqlaCatalog) -> AsyncIterator[httpx.AsyncClient]:
     app = create_service_app(
         proofs=VERIFIER, title="product under test", routers=[router], readiness={}
     )
-    app.state.catalog = catalog
+    app.state.product_use_cases = build_use_cases(catalog.unit_of_work, catalog.queries)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://product") as client:
         yield client

@@ -29,6 +29,7 @@ from commerce.kernel.messaging.processing import (
 from commerce.product.adapters.inbound.events import OrderEventsHandler
 from commerce.product.adapters.outbound.catalog import SqlaCatalog
 from commerce.product.adapters.outbound.tables import products, reservations
+from commerce.product.bootstrap import build_use_cases
 from tests.integration.product.helpers import (
     cancelled,
     new_order_id,
@@ -49,7 +50,7 @@ Deliver = Callable[[EventEnvelope], Awaitable[None]]
 def handle(catalog: SqlaCatalog) -> Deliver:
     """Delivers one event as the consumer would, and expects it handled."""
     processor = MessageProcessor(
-        OrderEventsHandler(catalog.unit_of_work),
+        OrderEventsHandler(build_use_cases(catalog.unit_of_work, catalog.queries)),
         InMemoryPublisher(),
         group_id="product",
         policy=RetryPolicy(max_attempts=8, backoff_seconds=0.02, max_backoff_seconds=0.2),

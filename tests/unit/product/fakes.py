@@ -13,8 +13,12 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
 
-from commerce.kernel.domain import AggregateRoot, DomainEvent
+from commerce.kernel.domain import DomainEvent
+from commerce.kernel.repository import TrackingRepository
 from commerce.product.application.errors import StockChanged
+from commerce.product.application.queries import Position, ProductView
+from commerce.product.application.use_cases import ProductUseCases
+from commerce.product.bootstrap import build_use_cases
 from commerce.product.domain.errors import DuplicateSku
 from commerce.product.domain.events import ReservedLine
 from commerce.product.domain.product import Product
@@ -37,21 +41,24 @@ class FakeCatalogStore:
     def uow(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self)
 
+    def use_cases(self) -> ProductUseCases:
+        return build_use_cases(self.uow, FakeQueries(self))
+
     def stock(self, product_id: str) -> int:
         return self.state.products[product_id].stock
 
 
-class FakeProductRepository:
+class FakeProductRepository(TrackingRepository[Product]):
     def __init__(self, state: CatalogState) -> None:
+        super().__init__()
         self._state = state
-        self.seen: list[AggregateRoot] = []
 
     async def add(self, product: Product) -> None:
         for other in self._state.products.values():
             if product.sku and (other.seller_id, other.sku) == (product.seller_id, product.sku):
                 raise DuplicateSku(product.sku)
         self._state.products[product.id] = copy.deepcopy(product)
-        self.seen.append(product)
+        self._track(product)
 
     async def get_for_update(self, product_id: str) -> Product | None:
         return (await self.lock_many([product_id])).get(product_id)
@@ -60,7 +67,7 @@ class FakeProductRepository:
         stored = self._state.products[product.id]
         for name in (*fields, "updated_at"):
             setattr(stored, name, getattr(product, name))
-        self.seen.append(product)
+        self._track(product)
 
     async def lock_many(self, product_ids: Iterable[str]) -> dict[str, Product]:
         found = {
@@ -68,7 +75,7 @@ class FakeProductRepository:
             for pid in sorted(set(product_ids))
             if pid in self._state.products
         }
-        self.seen.extend(found.values())
+        self._track_all(found.values())
         return found
 
     async def take_stock(self, lines: Sequence[ReservedLine]) -> None:
@@ -83,28 +90,28 @@ class FakeProductRepository:
             self._state.products[line.product_id].stock += line.quantity
 
 
-class FakeReservationRepository:
+class FakeReservationRepository(TrackingRepository[Reservation]):
     def __init__(self, state: CatalogState) -> None:
+        super().__init__()
         self._state = state
-        self.seen: list[AggregateRoot] = []
 
     async def get_for_update(self, order_id: str) -> Reservation | None:
         stored = self._state.reservations.get(order_id)
         if stored is None:
             return None
         reservation = copy.deepcopy(stored)
-        self.seen.append(reservation)
+        self._track(reservation)
         return reservation
 
     async def add(self, reservation: Reservation) -> None:
         if reservation.order_id in self._state.reservations:
             raise RuntimeError("duplicate reservation (primary key)")
         self._state.reservations[reservation.order_id] = copy.deepcopy(reservation)
-        self.seen.append(reservation)
+        self._track(reservation)
 
     async def save(self, reservation: Reservation) -> None:
         self._state.reservations[reservation.order_id] = copy.deepcopy(reservation)
-        self.seen.append(reservation)
+        self._track(reservation)
 
 
 class FakeUnitOfWork:
@@ -148,3 +155,35 @@ class FakeUnitOfWork:
         self.products = FakeProductRepository(self._working)
         self.reservations = FakeReservationRepository(self._working)
         self._store.commits += 1
+
+
+@dataclass
+class FakeQueries:
+    store: FakeCatalogStore
+
+    def _views(self) -> list[ProductView]:
+        return [
+            ProductView(
+                p.id,
+                p.seller_id,
+                p.name,
+                p.description,
+                p.price,
+                p.stock,
+                p.sku,
+                p.created_at,
+                p.updated_at,
+            )
+            for p in self.store.state.products.values()
+        ]
+
+    async def get(self, product_id: str) -> ProductView | None:
+        return next((v for v in self._views() if v.id == product_id), None)
+
+    async def page(self, *, limit: int, after: Position | None, q: str | None) -> list[ProductView]:
+        views = sorted(self._views(), key=lambda v: (v.created_at, v.id), reverse=True)
+        if after:
+            views = [v for v in views if (v.created_at, v.id) < (after.created_at, after.id)]
+        if q:
+            views = [v for v in views if q.casefold() in v.name.casefold()]
+        return views[:limit]

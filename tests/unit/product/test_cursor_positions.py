@@ -16,7 +16,7 @@ from sqlalchemy.dialects import sqlite
 from commerce.kernel.db.types import UtcDateTime
 from commerce.kernel.domain import InvalidInput
 from commerce.kernel.pagination import encode_cursor
-from commerce.product.application.queries import Position, ProductView, list_products
+from commerce.product.application.queries import Position, ProductReader, ProductView
 
 
 class BindingQueries:
@@ -63,7 +63,7 @@ def forged(t: Any = "2020-01-01T00:00:00+00:00", key: Any = "p1") -> dict[str, A
 async def test_a_forged_position_is_invalid_input(position: dict[str, Any]) -> None:
     queries = BindingQueries()
     with pytest.raises(InvalidInput):
-        await list_products(queries, cursor=encode_cursor(position))
+        await ProductReader(queries).list(cursor=encode_cursor(position))
     assert queries.after is None
 
 
@@ -71,9 +71,9 @@ async def test_the_cursor_of_a_page_leads_to_the_next_one() -> None:
     seoul = timezone(timedelta(hours=9))
     rows = [view(datetime(2020, 1, 1, 12, 0, tzinfo=seoul), "p2")] * 2
     queries = BindingQueries(rows)
-    page = await list_products(queries, limit=1)
+    page = await ProductReader(queries).list(limit=1)
     assert page.next_cursor is not None
-    await list_products(queries, limit=1, cursor=page.next_cursor)
+    await ProductReader(queries).list(limit=1, cursor=page.next_cursor)
     # The same instant, in UTC: what the column type binds without overflow or ambiguity.
     assert queries.after == Position(datetime(2020, 1, 1, 3, 0, tzinfo=UTC), "p2")
     assert queries.after.created_at.utcoffset() == timedelta(0)

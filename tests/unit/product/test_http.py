@@ -3,69 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
 
 from commerce.kernel.http.app import create_service_app
 from commerce.product.adapters.inbound.http import router
-from commerce.product.application.queries import Position, ProductView
 from tests.identity import VERIFIER, as_user
-from tests.unit.product.fakes import FakeCatalogStore, FakeUnitOfWork
+from tests.unit.product.fakes import FakeCatalogStore
 
 SELLER = as_user("seller-1")
 VALID = {"name": "Tea", "price": 100, "stock": 1}
 
 
-@dataclass
-class FakeQueries:
-    store: FakeCatalogStore
-
-    def _views(self) -> list[ProductView]:
-        return [
-            ProductView(
-                p.id,
-                p.seller_id,
-                p.name,
-                p.description,
-                p.price,
-                p.stock,
-                p.sku,
-                p.created_at,
-                p.updated_at,
-            )
-            for p in self.store.state.products.values()
-        ]
-
-    async def get(self, product_id: str) -> ProductView | None:
-        return next((v for v in self._views() if v.id == product_id), None)
-
-    async def page(self, *, limit: int, after: Position | None, q: str | None) -> list[ProductView]:
-        views = sorted(self._views(), key=lambda v: (v.created_at, v.id), reverse=True)
-        if after:
-            views = [v for v in views if (v.created_at, v.id) < (after.created_at, after.id)]
-        if q:
-            views = [v for v in views if q.casefold() in v.name.casefold()]
-        return views[:limit]
-
-
-@dataclass
-class FakeCatalog:
-    store: FakeCatalogStore
-
-    def unit_of_work(self) -> FakeUnitOfWork:
-        return self.store.uow()
-
-    @property
-    def queries(self) -> FakeQueries:
-        return FakeQueries(self.store)
-
-
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
     app = create_service_app(proofs=VERIFIER, title="product", routers=[router], readiness={})
-    app.state.catalog = FakeCatalog(FakeCatalogStore())
+    app.state.product_use_cases = FakeCatalogStore().use_cases()
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://p"
     ) as client:

@@ -2,36 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from commerce.product.application.commands import CreateProduct, EditProduct
 from commerce.product.application.ports import ProductUnitOfWork
 from commerce.product.domain.errors import ProductNotFound
 from commerce.product.domain.product import Product
 
 
-async def create_product(uow: ProductUnitOfWork, command: CreateProduct) -> Product:
+class CreateProductHandler:
     """A new product sold by the caller; ProductCreated goes out with it."""
-    product = Product.create(
-        seller_id=command.seller_id,
-        name=command.name,
-        description=command.description,
-        price=command.price,
-        stock=command.stock,
-        sku=command.sku,
-    )
-    async with uow:
-        await uow.products.add(product)
-        await uow.commit()
-    return product
 
+    def __init__(self, uow: Callable[[], ProductUnitOfWork]) -> None:
+        self._uow = uow
 
-async def edit_product(uow: ProductUnitOfWork, command: EditProduct) -> Product:
-    """The seller's edit; ProductUpdated goes out when something really changed."""
-    async with uow:
-        product = await uow.products.get_for_update(command.product_id)
-        if product is None:
-            raise ProductNotFound(command.product_id)
-        changed = product.edit(command.changes, by=command.caller_id)
-        if changed:
-            await uow.products.save(product, changed)
+    async def __call__(self, command: CreateProduct) -> Product:
+        product = Product.create(
+            seller_id=command.seller_id,
+            name=command.name,
+            description=command.description,
+            price=command.price,
+            stock=command.stock,
+            sku=command.sku,
+        )
+        async with self._uow() as uow:
+            await uow.products.add(product)
             await uow.commit()
-    return product
+        return product
+
+
+class EditProductHandler:
+    """The seller's edit; ProductUpdated goes out when something really changed."""
+
+    def __init__(self, uow: Callable[[], ProductUnitOfWork]) -> None:
+        self._uow = uow
+
+    async def __call__(self, command: EditProduct) -> Product:
+        async with self._uow() as uow:
+            product = await uow.products.get_for_update(command.product_id)
+            if product is None:
+                raise ProductNotFound(command.product_id)
+            changed = product.edit(command.changes, by=command.caller_id)
+            if changed:
+                await uow.products.save(product, changed)
+                await uow.commit()
+        return product

@@ -46,33 +46,34 @@ class ProductQueries(Protocol):
         (case-insensitive, taken literally: ``%`` and ``_`` are no wildcards)."""
 
 
-async def get_product(queries: ProductQueries, product_id: str) -> ProductView:
-    product = await queries.get(product_id)
-    if product is None:
-        raise ProductNotFound(product_id)
-    return product
-
-
 def _position(cursor: str | None) -> Position | None:
     # The kernel turns any cursor we could not have issued into a 422 about the cursor.
     position = decode_keyset(cursor)
     return None if position is None else Position(*position)
 
 
-async def list_products(
-    queries: ProductQueries,
-    *,
-    limit: int = DEFAULT_LIMIT,
-    cursor: str | None = None,
-    q: str | None = None,
-) -> ProductPage:
-    """A keyset page: products inserted while a client pages never shift what it sees."""
-    search = q.strip() if q else None
-    # One extra row tells whether another page exists without a COUNT.
-    rows = await queries.page(limit=limit + 1, after=_position(cursor), q=search or None)
-    items = rows[:limit]
-    next_cursor = None
-    if len(rows) > limit:
-        last = items[-1]
-        next_cursor = encode_keyset(last.created_at, last.id)
-    return ProductPage(items=items, next_cursor=next_cursor)
+class ProductReader:
+    """The clients' reads of the catalog."""
+
+    def __init__(self, queries: ProductQueries) -> None:
+        self._queries = queries
+
+    async def get(self, product_id: str) -> ProductView:
+        product = await self._queries.get(product_id)
+        if product is None:
+            raise ProductNotFound(product_id)
+        return product
+
+    async def list(
+        self, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None, q: str | None = None
+    ) -> ProductPage:
+        """A keyset page: products inserted while a client pages never shift what it sees."""
+        search = q.strip() if q else None
+        # One extra row tells whether another page exists without a COUNT.
+        rows = await self._queries.page(limit=limit + 1, after=_position(cursor), q=search or None)
+        items = rows[:limit]
+        next_cursor = None
+        if len(rows) > limit:
+            last = items[-1]
+            next_cursor = encode_keyset(last.created_at, last.id)
+        return ProductPage(items=items, next_cursor=next_cursor)

@@ -6,6 +6,8 @@ reservation), because the order service re-drives stuck orders with new event id
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from commerce.kernel.domain import InvalidInput
 from commerce.product.application.commands import ReleaseStock, ReserveStock
 from commerce.product.application.ports import ProductUnitOfWork
@@ -13,45 +15,56 @@ from commerce.product.domain.allocation import allocate, invalid_order, wanted_q
 from commerce.product.domain.reservation import Reservation
 
 
-async def reserve_stock(uow: ProductUnitOfWork, command: ReserveStock) -> None:
+class ReserveStockHandler:
     """Hold every line of the order or none; answer StockReserved or StockRejected.
 
     An order without usable lines (none, a quantity below 1) is answered too, rejected as
     ``INVALID_ORDER``: otherwise the order would wait for an answer forever.
     """
-    try:
-        wanted: dict[str, int] | None = wanted_quantities(command.lines)
-    except InvalidInput:
-        wanted = None
-    async with uow:
-        if not await uow.first_delivery(command.event_id):
-            return
-        reservation = await uow.reservations.get_for_update(command.order_id)
-        if reservation is not None:
-            # Seen this order before (a re-drive, or cancelled first): same answer, no new hold.
-            reservation.announce()
-        elif wanted is None:
-            await uow.reservations.add(invalid_order(command.order_id))
-        else:
-            products = await uow.products.lock_many(wanted)
-            reservation = allocate(command.order_id, wanted, products)
-            if reservation.holds_stock:
-                await uow.products.take_stock(reservation.lines)
-            await uow.reservations.add(reservation)
-        await uow.commit()
+
+    def __init__(self, uow: Callable[[], ProductUnitOfWork]) -> None:
+        self._uow = uow
+
+    async def __call__(self, command: ReserveStock) -> None:
+        try:
+            wanted: dict[str, int] | None = wanted_quantities(command.lines)
+        except InvalidInput:
+            wanted = None
+        async with self._uow() as uow:
+            if not await uow.first_delivery(command.event_id):
+                return
+            reservation = await uow.reservations.get_for_update(command.order_id)
+            if reservation is not None:
+                # Seen this order before (a re-drive, or cancelled first): same answer, no new
+                # hold.
+                reservation.announce()
+            elif wanted is None:
+                await uow.reservations.add(invalid_order(command.order_id))
+            else:
+                products = await uow.products.lock_many(wanted)
+                reservation = allocate(command.order_id, wanted, products)
+                if reservation.holds_stock:
+                    await uow.products.take_stock(reservation.lines)
+                await uow.reservations.add(reservation)
+            await uow.commit()
 
 
-async def release_stock(uow: ProductUnitOfWork, command: ReleaseStock) -> None:
+class ReleaseStockHandler:
     """Give back what the order held, exactly once; answer StockReleased."""
-    async with uow:
-        if not await uow.first_delivery(command.event_id):
-            return
-        reservation = await uow.reservations.get_for_update(command.order_id)
-        if reservation is None:
-            await uow.reservations.add(Reservation.tombstone(command.order_id))
-        else:
-            lines = reservation.release()
-            if lines:
-                await uow.products.return_stock(lines)
-            await uow.reservations.save(reservation)
-        await uow.commit()
+
+    def __init__(self, uow: Callable[[], ProductUnitOfWork]) -> None:
+        self._uow = uow
+
+    async def __call__(self, command: ReleaseStock) -> None:
+        async with self._uow() as uow:
+            if not await uow.first_delivery(command.event_id):
+                return
+            reservation = await uow.reservations.get_for_update(command.order_id)
+            if reservation is None:
+                await uow.reservations.add(Reservation.tombstone(command.order_id))
+            else:
+                lines = reservation.release()
+                if lines:
+                    await uow.products.return_stock(lines)
+                await uow.reservations.save(reservation)
+            await uow.commit()

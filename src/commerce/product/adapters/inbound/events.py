@@ -25,8 +25,7 @@ from commerce.contracts.ordering import OrderCancelled, OrderPlaced, OrderReject
 from commerce.kernel.domain import InvalidInput
 from commerce.kernel.messaging.processing import PermanentError
 from commerce.product.application.commands import ReleaseStock, ReserveStock
-from commerce.product.application.ports import ProductUnitOfWork
-from commerce.product.application.stock import release_stock, reserve_stock
+from commerce.product.application.use_cases import ProductUseCases
 from commerce.product.domain.reservation import MAX_ORDER_ID_LENGTH
 
 log = logging.getLogger("commerce.product.events")
@@ -51,8 +50,8 @@ class OrderEventsHandler:
     race, a lock conflict, an outage), each time in a fresh transaction (docs/adr/0043).
     """
 
-    def __init__(self, new_uow: Callable[[], ProductUnitOfWork]) -> None:
-        self._new_uow = new_uow
+    def __init__(self, use_cases: ProductUseCases) -> None:
+        self._use_cases = use_cases
 
     async def __call__(self, envelope: EventEnvelope) -> None:
         try:
@@ -68,27 +67,26 @@ class OrderEventsHandler:
             # Answered, not dead-lettered: the order must end, not wait for us forever.
             log.warning("OrderPlaced %s for order %s has no usable lines", envelope.id, order_id)
             command = ReserveStock(event_id=envelope.id, order_id=order_id, lines=())
-            await self._run(reserve_stock, command)
+            await self._run(self._use_cases.reserve, command)
             return
         if isinstance(payload, OrderPlaced):
             lines = tuple((item.product_id, item.quantity) for item in payload.items)
             command = ReserveStock(event_id=envelope.id, order_id=payload.order_id, lines=lines)
-            await self._run(reserve_stock, command)
+            await self._run(self._use_cases.reserve, command)
         elif isinstance(payload, OrderCancelled | OrderRejected):
             # A rejection after the reservation (the payment declined, or never answered)
             # releases it like a cancellation; after our own StockRejected there is nothing
             # held, and the answer is the same StockReleased (once per event, idempotent).
             await self._run(
-                release_stock, ReleaseStock(event_id=envelope.id, order_id=payload.order_id)
+                self._use_cases.release,
+                ReleaseStock(event_id=envelope.id, order_id=payload.order_id),
             )
         # OrderConfirmed, PaymentRequested, OrderShipped and OrderDelivered ask nothing of
         # the catalog.
 
-    async def _run(
-        self, use_case: Callable[[ProductUnitOfWork, C], Awaitable[None]], command: C
-    ) -> None:
+    async def _run(self, use_case: Callable[[C], Awaitable[None]], command: C) -> None:
         try:
-            await use_case(self._new_uow(), command)
+            await use_case(command)
         except InvalidInput as error:
             # A rule the use case cannot answer for: no retry can help, dead-letter it.
             raise PermanentError(error.message) from error

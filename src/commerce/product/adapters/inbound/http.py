@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -10,27 +10,16 @@ from commerce.kernel.http.identity import CurrentIdentity
 from commerce.kernel.http.schemas import Cursor, Limit, Page, Printable
 from commerce.kernel.pagination import DEFAULT_LIMIT
 from commerce.product.adapters.inbound.schemas import NewProduct, ProductEdit, ProductOut
-from commerce.product.application.catalog import create_product, edit_product
 from commerce.product.application.commands import CreateProduct, EditProduct
-from commerce.product.application.ports import ProductUnitOfWork
-from commerce.product.application.queries import ProductQueries, get_product, list_products
+from commerce.product.application.use_cases import ProductUseCases
 
 
-class CatalogServices(Protocol):
-    """What the routes need, provided by the bootstrap once the database is open."""
-
-    def unit_of_work(self) -> ProductUnitOfWork: ...
-
-    @property
-    def queries(self) -> ProductQueries: ...
+async def _use_cases(request: Request) -> ProductUseCases:
+    use_cases: ProductUseCases = request.app.state.product_use_cases
+    return use_cases
 
 
-async def _services(request: Request) -> CatalogServices:
-    services: CatalogServices = request.app.state.catalog
-    return services
-
-
-Services = Annotated[CatalogServices, Depends(_services)]
+UseCases = Annotated[ProductUseCases, Depends(_use_cases)]
 Search = Annotated[
     Annotated[str, Printable] | None,
     Query(max_length=200, description="Case-insensitive part of the name (taken literally)."),
@@ -54,11 +43,10 @@ router = APIRouter(prefix="/v1/products", tags=["products"])
     responses={k: PROBLEMS[k] for k in (400, 401, 409)},
 )
 async def create(
-    body: NewProduct, identity: CurrentIdentity, services: Services, response: Response
+    body: NewProduct, identity: CurrentIdentity, use_cases: UseCases, response: Response
 ) -> ProductOut:
     """List a new product; the caller becomes its seller."""
-    product = await create_product(
-        services.unit_of_work(),
+    product = await use_cases.create(
         CreateProduct(
             seller_id=identity.user_id,
             name=body.name,
@@ -74,19 +62,19 @@ async def create(
 
 @router.get("", response_model=Page[ProductOut])
 async def list_(
-    services: Services, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None, q: Search = None
+    use_cases: UseCases, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None, q: Search = None
 ) -> Page[ProductOut]:
     """Products, newest first; no token needed."""
-    page = await list_products(services.queries, limit=limit, cursor=cursor, q=q)
+    page = await use_cases.read.list(limit=limit, cursor=cursor, q=q)
     return Page[ProductOut](
         items=[ProductOut.of(item) for item in page.items], next_cursor=page.next_cursor
     )
 
 
 @router.get("/{product_id}", response_model=ProductOut, responses={404: PROBLEMS[404]})
-async def get(product_id: str, services: Services) -> ProductOut:
+async def get(product_id: str, use_cases: UseCases) -> ProductOut:
     """One product; no token needed."""
-    return ProductOut.of(await get_product(services.queries, product_id))
+    return ProductOut.of(await use_cases.read.get(product_id))
 
 
 @router.patch(
@@ -95,11 +83,10 @@ async def get(product_id: str, services: Services) -> ProductOut:
     responses={k: PROBLEMS[k] for k in (400, 401, 403, 404)},
 )
 async def edit(
-    product_id: str, body: ProductEdit, identity: CurrentIdentity, services: Services
+    product_id: str, body: ProductEdit, identity: CurrentIdentity, use_cases: UseCases
 ) -> ProductOut:
     """Change name, description, price or stock; only the seller may."""
-    product = await edit_product(
-        services.unit_of_work(),
+    product = await use_cases.edit(
         EditProduct(product_id=product_id, caller_id=identity.user_id, changes=body.changes()),
     )
     return ProductOut.of(product)
