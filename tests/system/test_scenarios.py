@@ -3,13 +3,15 @@
 The feature files are the specification a shop person reads; this module only says what each
 of their sentences does through the gateway, and what it checks. Every scenario runs on both
 profiles (the autouse ``shop`` needs ``gateway``, so ``running``'s parameters reach it), and
-every wait is the bounded poll of test_ordering.py. Payment, the cart and shipping have no
-scenarios yet: they come with the features of issue 10.
+every wait is the bounded poll of test_ordering.py. The simulated bank's test cards stand
+behind the plain words the features use for them (``CARDS``); the staff are an account an
+operator granted STAFF (``with_role``).
 """
 
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
 
 import httpx
@@ -17,15 +19,26 @@ import pytest
 from parse import with_pattern
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from tests.system.accounts import PASSWORD, Account, log_in, new_account, sign_up, unique_email
+from tests.system.accounts import (
+    PASSWORD,
+    Account,
+    log_in,
+    new_account,
+    sign_up,
+    unique_email,
+    with_role,
+)
+from tests.system.conftest import RunningPlatform
 from tests.system.test_ordering import (
     get_order,
     new_product,
     place,
     place_ok,
+    poll,
     wait_final,
     wait_stock,
 )
+from tests.system.test_shopping_flow import card, cart_of, order_with, placed, put, wait_payment
 
 pytestmark = pytest.mark.system
 
@@ -43,6 +56,9 @@ def money(text: str) -> int:
 TYPES = {"Money": money}
 PRONOUN = r"(?:her|his|their)"
 LINES = r'(?P<lines>\d+ "[^"]+"(?: and \d+ "[^"]+")*)'
+CARDS = {"a card the bank approves": "tok_visa", "a card the bank declines": "tok_declined"}
+CARD = rf"(?P<card_words>{'|'.join(CARDS)})"
+OWNER = rf"(?:(?P<owner>\w+)'s|{PRONOUN} own)"
 
 
 def order_lines(shop: Shop, text: str) -> list[tuple[str, int]]:
@@ -63,6 +79,8 @@ class Person:
     devices: dict[str, dict] = field(default_factory=dict)
     order_id: str | None = None
     cancel: httpx.Response | None = None
+    status_before_cancel: str | None = None
+    answer: httpx.Response | None = None  # to the last checkout, shipping or delivery
 
 
 @dataclass
@@ -86,9 +104,13 @@ class Shop:
         return account
 
     def order_of(self, name: str) -> str:
-        order_id = self.person(name).order_id
-        assert order_id is not None, f"{name} has placed no order"
-        return order_id
+        person = self.person(name)
+        answer = person.answer.text if person.answer is not None else ""
+        assert person.order_id is not None, f"{name} has placed no order {answer}"
+        return person.order_id
+
+    def order(self, name: str) -> dict:
+        return get_order(self.client, self.buyer(name), self.order_of(name))
 
 
 @pytest.fixture(autouse=True)
@@ -323,6 +345,7 @@ def left_in_stock(shop: Shop, left: int, product: str) -> None:
 @when(parsers.re(r"(?P<name>\w+) cancels the order(?: again)?"))
 def cancels(shop: Shop, name: str) -> None:
     person = shop.person(name)
+    person.status_before_cancel = shop.order(name)["status"]
     person.cancel = shop.client.post(
         f"/v1/orders/{shop.order_of(name)}/cancel", headers=shop.buyer(name).auth
     )
@@ -339,8 +362,177 @@ def order_is_cancelled(shop: Shop, name: str) -> None:
 
 @then(parsers.parse("{name:w} is told the order can no longer be cancelled"))
 def told_it_cannot_be_cancelled(shop: Shop, name: str) -> None:
-    response = shop.person(name).cancel
-    assert response is not None
-    refused(response, 409)
-    order = get_order(shop.client, shop.buyer(name), shop.order_of(name))
-    assert order["status"] in {"CANCELLED", "REJECTED"}, order
+    person = shop.person(name)
+    assert person.cancel is not None
+    refused(person.cancel, 409)
+    assert person.status_before_cancel in {"CANCELLED", "REJECTED", "SHIPPED", "DELIVERED"}
+    assert shop.order(name)["status"] == person.status_before_cancel
+
+
+# --- payment ------------------------------------------------------------------------------
+
+
+@when(parsers.re(rf"(?P<name>\w+) orders {LINES} and pays with {CARD}"))
+def orders_and_pays(shop: Shop, name: str, lines: str, card_words: str) -> None:
+    response = order_with(
+        shop.client, shop.buyer(name), order_lines(shop, lines), card(CARDS[card_words])
+    )
+    shop.person(name).order_id = placed(response)["id"]
+
+
+@given(parsers.re(rf"(?P<name>\w+) has a confirmed order for {LINES} paid with {CARD}"))
+def has_a_confirmed_card_order(shop: Shop, name: str, lines: str, card_words: str) -> None:
+    orders_and_pays(shop, name, lines, card_words)
+    order_is_confirmed(shop, name)
+
+
+@then(parsers.parse("{name:w}'s order is turned down because the payment was declined"))
+def order_is_declined(shop: Shop, name: str) -> None:
+    order = wait_final(shop.client, shop.buyer(name), shop.order_of(name))
+    assert (order["status"], order["reason"]) == ("REJECTED", "PAYMENT_DECLINED"), order
+
+
+PAYMENT_STATUS = {"approved": "AUTHORIZED", "declined": "DECLINED", "charged": "CAPTURED"}
+
+
+@given(parsers.re(r"(?P<name>\w+)'s card payment is (?P<what>approved|declined|charged)"))
+@then(parsers.re(r"(?P<name>\w+)'s card payment is (?P<what>approved|declined|charged)"))
+def card_payment_is(shop: Shop, name: str, what: str) -> None:
+    order = wait_payment(shop.client, shop.buyer(name), shop.order_of(name), PAYMENT_STATUS[what])
+    assert order["payment"]["method"] == "card", order
+
+
+# --- cart ---------------------------------------------------------------------------------
+
+
+@given(parsers.re(rf'(?P<name>\w+) puts (?P<quantity>\d+) "(?P<product>[^"]+)" in {PRONOUN} cart'))
+@when(parsers.re(rf'(?P<name>\w+) puts (?P<quantity>\d+) "(?P<product>[^"]+)" in {PRONOUN} cart'))
+def puts_in_cart(shop: Shop, name: str, quantity: str, product: str) -> None:
+    response = put(shop.client, shop.buyer(name), shop.products[product]["id"], int(quantity))
+    assert response.status_code == 200, response.text
+    line = {i["product_id"]: i for i in response.json()["items"]}[shop.products[product]["id"]]
+    assert (line["name"], line["quantity"]) == (shop.products[product]["name"], int(quantity))
+
+
+@given(parsers.parse("{name:w}'s cart costs {total:Money} won", extra_types=TYPES))
+def cart_costs(shop: Shop, name: str, total: int) -> None:
+    cart = cart_of(shop.client, shop.buyer(name))
+    assert cart["total"] == total, cart
+    assert cart["total"] == sum(line["unit_price"] * line["quantity"] for line in cart["items"])
+
+
+@when(parsers.re(rf"(?P<name>\w+) checks out {PRONOUN} cart and pays with {CARD}"))
+def checks_out(shop: Shop, name: str, card_words: str) -> None:
+    person = shop.person(name)
+    headers = {**shop.buyer(name).auth, "Idempotency-Key": str(uuid.uuid4())}
+    person.answer = shop.client.post(
+        "/v1/cart/checkout", json={"payment": card(CARDS[card_words])}, headers=headers
+    )
+    if person.answer.status_code == 202:
+        person.order_id = placed(person.answer)["id"]
+
+
+@then(parsers.re(rf"(?P<name>\w+)'s order is for {LINES}"))
+def order_is_for(shop: Shop, name: str, lines: str) -> None:
+    order = shop.order(name)
+    ordered = sorted((line["product_id"], line["quantity"]) for line in order["items"])
+    assert ordered == sorted(order_lines(shop, lines)), order
+
+
+@then(parsers.re(rf"(?P<name>\w+)'s cart holds only {LINES}"))
+def cart_holds_only(shop: Shop, name: str, lines: str) -> None:
+    def held() -> list[tuple[str, int]]:
+        items = cart_of(shop.client, shop.buyer(name))["items"]
+        return sorted((line["product_id"], line["quantity"]) for line in items)
+
+    expected = sorted(order_lines(shop, lines))
+    poll(held, lambda lines_held: lines_held == expected, f"{name}'s cart")
+
+
+@then(parsers.re(rf"(?P<name>\w+) is told {PRONOUN} cart is empty"))
+def told_the_cart_is_empty(shop: Shop, name: str) -> None:
+    answer = shop.person(name).answer
+    assert answer is not None
+    refused(answer, 409)
+    assert shop.person(name).order_id is None
+
+
+@then(parsers.parse("{name:w} has no orders"))
+def has_no_orders(shop: Shop, name: str) -> None:
+    response = shop.client.get("/v1/orders", headers=shop.buyer(name).auth)
+    assert response.status_code == 200, response.text
+    assert response.json()["items"] == []
+
+
+# --- shipping and delivery ----------------------------------------------------------------
+
+
+@given(parsers.parse("{name:w} is on the shop's staff"))
+def is_on_the_staff(running: RunningPlatform, shop: Shop, name: str) -> None:
+    account = new_account(shop.client, name.lower())
+    shop.person(name).account = with_role(running, shop.client, account, "STAFF")
+
+
+@when(
+    parsers.re(
+        rf"(?P<who>\w+) (?:ships|tries to ship) {OWNER} order with"
+        r' "(?P<carrier>[^"]+)" under tracking number "(?P<tracking>[^"]+)"'
+    )
+)
+def ships(shop: Shop, who: str, owner: str | None, carrier: str, tracking: str) -> None:
+    order_id = shop.order_of(owner or who)
+    shop.person(who).answer = shop.client.post(
+        f"/v1/orders/{order_id}/ship",
+        json={"carrier": carrier, "tracking_number": tracking},
+        headers=shop.buyer(who).auth,
+    )
+
+
+@when(parsers.re(rf"(?P<who>\w+) (?:notes|tries to note) that {OWNER} order was delivered"))
+def notes_delivery(shop: Shop, who: str, owner: str | None) -> None:
+    order_id = shop.order_of(owner or who)
+    shop.person(who).answer = shop.client.post(
+        f"/v1/orders/{order_id}/deliver", headers=shop.buyer(who).auth
+    )
+
+
+@then(
+    parsers.parse(
+        '{name:w}\'s order is shipped with "{carrier}" under tracking number "{tracking}"'
+    )
+)
+def order_is_shipped(shop: Shop, name: str, carrier: str, tracking: str) -> None:
+    order = shop.order(name)
+    assert order["status"] == "SHIPPED", order
+    shipment = order["shipment"]
+    assert (shipment["carrier"], shipment["tracking_number"]) == (carrier, tracking), order
+    assert shipment["shipped_at"] and shipment["delivered_at"] is None, order
+
+
+@then(parsers.parse("{name:w}'s order is delivered"))
+def order_is_delivered(shop: Shop, name: str) -> None:
+    order = shop.order(name)
+    assert order["status"] == "DELIVERED", order
+    assert order["shipment"]["shipped_at"] <= order["shipment"]["delivered_at"], order
+    assert order["payment"]["status"] == "CAPTURED", order
+
+
+@then(parsers.parse("{name:w} is told only the shop's staff may do that"))
+def told_only_staff(shop: Shop, name: str) -> None:
+    answer = shop.person(name).answer
+    assert answer is not None
+    refused(answer, 403)
+
+
+@then(parsers.parse("{name:w} is told the order has not shipped yet"))
+def told_not_shipped(shop: Shop, name: str) -> None:
+    answer = shop.person(name).answer
+    assert answer is not None
+    refused(answer, 409)
+
+
+@then(parsers.parse("{name:w}'s order is still confirmed and not shipped"))
+def still_confirmed(shop: Shop, name: str) -> None:
+    order = shop.order(name)
+    assert (order["status"], order["shipment"]) == ("CONFIRMED", None), order
+    assert order["payment"]["status"] == "AUTHORIZED", order
