@@ -19,6 +19,7 @@ from commerce.user.adapters.outbound.unit_of_work import SqlaUserUnitOfWork
 from commerce.user.bootstrap import SERVICE_PACKAGE
 from commerce.user.domain.email import Email
 from commerce.user.domain.user import User
+from tests.unit.user.fakes import new_user
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +49,7 @@ async def ada(env: dict[str, str], tmp_path: Path) -> User:
     assert migrated.returncode == 0, migrated.stderr
     url = f"sqlite+aiosqlite:///{tmp_path / 'var' / 'user.db'}"
     database = await Database.open(url, service_package=SERVICE_PACKAGE, migrate=False)
-    user = User.register(email=Email.parse("ada@example.com"), name=None, password_hash="h")
+    user = new_user(email=Email.parse("ada@example.com"), name=None, password_hash="h")
     try:
         async with SqlaUserUnitOfWork(database.connections) as uow:
             await uow.users.add(user)

@@ -17,12 +17,13 @@ from commerce.user.domain.email import Email
 from commerce.user.domain.errors import EmailAlreadyRegistered
 from commerce.user.domain.user import User
 from tests.unit.user.fakes import FakePasswordHasher
+from tests.unit.user.fakes import new_user as registered
 
 pytestmark = pytest.mark.integration
 
 
 def new_user(email: str = "ada@example.com", name: str | None = "Ada") -> User:
-    return User.register(email=Email.parse(email), name=name, password_hash="$argon2id$h")
+    return registered(email=Email.parse(email), name=name, password_hash="$argon2id$h")
 
 
 async def count_users(database: Database) -> int:

@@ -21,12 +21,13 @@ from commerce.user.domain.email import Email
 from commerce.user.domain.errors import RoleNotRevocable, RolesChangedConcurrently
 from commerce.user.domain.roles import Role
 from commerce.user.domain.user import User
+from tests.unit.user.fakes import new_user
 
 pytestmark = pytest.mark.integration
 
 
 async def registered(database: Database, email: str = "ada@example.com") -> User:
-    user = User.register(email=Email.parse(email), name=None, password_hash="h")
+    user = new_user(email=Email.parse(email), name=None, password_hash="h")
     async with SqlaUserUnitOfWork(database.connections) as uow:
         await uow.users.add(user)
         await uow.commit()

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import copy
+import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 
+from commerce.kernel.domain import utc_now
 from commerce.user.domain.email import Email
 from commerce.user.domain.errors import EmailAlreadyRegistered, RolesChangedConcurrently
 from commerce.user.domain.user import User
+
+
+def new_user(
+    *, email: Email, name: str | None, password_hash: str, now: datetime | None = None
+) -> User:
+    """A just-registered user with a fresh id, as the register use case makes one."""
+    return User.register(
+        user_id=str(uuid.uuid4()),
+        email=email,
+        name=name,
+        password_hash=password_hash,
+        now=now or utc_now(),
+    )
 
 
 @dataclass

@@ -16,14 +16,14 @@ from commerce.user.domain.errors import (
 )
 from commerce.user.domain.roles import Role
 from commerce.user.domain.user import User
-from tests.unit.user.fakes import FakeUnitOfWorkFactory
+from tests.unit.user.fakes import FakeUnitOfWorkFactory, new_user
 
 NOW = datetime(2026, 1, 2, tzinfo=UTC)
 
 
 def with_ada() -> tuple[FakeUnitOfWorkFactory, User]:
     uows = FakeUnitOfWorkFactory()
-    ada = User.register(email=Email.parse("ada@example.com"), name=None, password_hash="h")
+    ada = new_user(email=Email.parse("ada@example.com"), name=None, password_hash="h")
     uows.store[ada.id] = ada
     return uows, ada
 

@@ -15,7 +15,7 @@ from commerce.user.application.use_cases import UserUseCases
 from commerce.user.application.verify_credentials import VerifyCredentialsHandler
 from commerce.user.domain.email import Email
 from commerce.user.domain.user import User
-from tests.unit.user.fakes import FakePasswordHasher, FakeUnitOfWorkFactory
+from tests.unit.user.fakes import FakePasswordHasher, FakeUnitOfWorkFactory, new_user
 
 
 @pytest.mark.parametrize(
@@ -53,7 +53,7 @@ def parse(*argv: str) -> argparse.Namespace:
 
 def use_cases() -> tuple[UserUseCases, User]:
     uows, hasher = FakeUnitOfWorkFactory(), FakePasswordHasher()
-    ada = User.register(email=Email.parse("ada@example.com"), name=None, password_hash="h")
+    ada = new_user(email=Email.parse("ada@example.com"), name=None, password_hash="h")
     uows.store[ada.id] = ada
     cases = UserUseCases(
         register_user=RegisterUserHandler(uows, hasher),

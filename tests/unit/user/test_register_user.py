@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import pytest
 
 from commerce.user.application.commands import RegisterUser
@@ -9,8 +11,7 @@ from commerce.user.domain.errors import (
     InvalidName,
     InvalidPassword,
 )
-from commerce.user.domain.user import User
-from tests.unit.user.fakes import FakePasswordHasher, FakeUnitOfWorkFactory
+from tests.unit.user.fakes import FakePasswordHasher, FakeUnitOfWorkFactory, new_user
 
 PASSWORD = "correct horse battery staple"
 
@@ -42,6 +43,25 @@ async def test_registers_a_user_with_normalised_email_and_hashed_password(
     assert uows.commits == 1
 
 
+async def test_the_id_and_time_come_from_the_use_case_ports(
+    uows: FakeUnitOfWorkFactory, hasher: FakePasswordHasher
+) -> None:
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    register = RegisterUserHandler(uows, hasher, lambda: now, lambda: "u-given")
+    view = await register(RegisterUser(email="ada@example.com", password=PASSWORD))
+    assert (view.id, view.created_at) == ("u-given", now)
+    assert uows.store["u-given"].created_at == now
+
+
+async def test_by_default_a_random_uuid_and_a_utc_timestamp(
+    register: RegisterUserHandler,
+) -> None:
+    first = await register(RegisterUser(email="ada@example.com", password=PASSWORD))
+    second = await register(RegisterUser(email="bob@example.com", password=PASSWORD))
+    assert len(first.id) == 36 and first.id != second.id
+    assert first.created_at.tzinfo == UTC
+
+
 async def test_name_is_optional(register: RegisterUserHandler) -> None:
     view = await register(RegisterUser(email="ada@example.com", password=PASSWORD))
     assert view.name is None
@@ -65,7 +85,7 @@ async def test_conflict_found_only_at_insert_still_raises(
     class LateConflictHasher(FakePasswordHasher):
         async def hash(self, password: str) -> str:
             # Another sign-up commits the same e-mail while we are hashing.
-            rival = User.register(email=Email("ada@example.com"), name=None, password_hash="x")
+            rival = new_user(email=Email("ada@example.com"), name=None, password_hash="x")
             uows.store[rival.id] = rival
             return await super().hash(password)
 

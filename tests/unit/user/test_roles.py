@@ -8,12 +8,13 @@ from commerce.user.domain.email import Email
 from commerce.user.domain.errors import RoleNotRevocable, UnknownRole
 from commerce.user.domain.roles import Role, ordered
 from commerce.user.domain.user import User, UserRoleGranted, UserRoleRevoked
+from tests.unit.user.fakes import new_user
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 def registered() -> User:
-    user = User.register(email=Email.parse("ada@example.com"), name=None, password_hash="h")
+    user = new_user(email=Email.parse("ada@example.com"), name=None, password_hash="h")
     user.pull_events()
     return user
 

@@ -1,4 +1,4 @@
-from datetime import UTC
+from datetime import UTC, datetime
 
 import pytest
 
@@ -7,17 +7,23 @@ from commerce.user.domain.errors import InvalidName, InvalidPassword
 from commerce.user.domain.password import check_password_policy
 from commerce.user.domain.user import User, UserRegistered, normalise_name
 
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
 
 def register(name: str | None = "Ada") -> User:
-    return User.register(email=Email.parse("ada@example.com"), name=name, password_hash="h1")
+    return User.register(
+        user_id="u-1",
+        email=Email.parse("ada@example.com"),
+        name=name,
+        password_hash="h1",
+        now=NOW,
+    )
 
 
-def test_register_gives_an_id_default_roles_and_a_utc_timestamp() -> None:
+def test_register_keeps_the_given_id_and_time_with_default_roles() -> None:
     user = register()
-    assert len(user.id) == 36
+    assert (user.id, user.created_at) == ("u-1", NOW)
     assert user.roles == ("USER",)
-    assert user.created_at.tzinfo == UTC
-    assert register().id != user.id
 
 
 def test_register_records_user_registered() -> None:

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from commerce.kernel.domain import utc_now
+from commerce.kernel.ports import Clock
 from commerce.user.application.commands import GrantRole, RevokeRole
-from commerce.user.application.ports import Clock, UnitOfWorkFactory
+from commerce.user.application.ports import UnitOfWorkFactory
 from commerce.user.application.views import UserView
 from commerce.user.domain.email import Email
 from commerce.user.domain.errors import RolesChangedConcurrently, UserNotFound

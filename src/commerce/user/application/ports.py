@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Protocol
 
 from commerce.kernel.ports import UnitOfWork
@@ -56,11 +55,7 @@ class PasswordHasher(Protocol):
         """Whether ``password_hash`` was made with other parameters than the current ones."""
 
 
-class Clock(Protocol):
-    """The current time, timezone-aware UTC."""
-
-    def __call__(self) -> datetime: ...
-
-
+# A new user's id (a random UUID in production).
+UserIdFactory = Callable[[], str]
 # A fresh unit of work per use of it: one instance holds one session at a time.
 UnitOfWorkFactory = Callable[[], UserUnitOfWork]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
+from commerce.kernel.domain import utc_now
+from commerce.kernel.ports import Clock
 from commerce.user.application.commands import RegisterUser
-from commerce.user.application.ports import PasswordHasher, UnitOfWorkFactory
+from commerce.user.application.ports import PasswordHasher, UnitOfWorkFactory, UserIdFactory
 from commerce.user.application.views import UserView
 from commerce.user.domain.email import Email
 from commerce.user.domain.errors import EmailAlreadyRegistered
@@ -11,12 +15,24 @@ from commerce.user.domain.password import check_password_policy
 from commerce.user.domain.user import User, normalise_name
 
 
+def new_user_id() -> str:
+    return str(uuid.uuid4())
+
+
 class RegisterUserHandler:
     """Registers a user; EmailAlreadyRegistered when the e-mail is taken in any case."""
 
-    def __init__(self, new_uow: UnitOfWorkFactory, hasher: PasswordHasher) -> None:
+    def __init__(
+        self,
+        new_uow: UnitOfWorkFactory,
+        hasher: PasswordHasher,
+        clock: Clock = utc_now,
+        new_id: UserIdFactory = new_user_id,
+    ) -> None:
         self._new_uow = new_uow
         self._hasher = hasher
+        self._clock = clock
+        self._new_id = new_id
 
     async def __call__(self, command: RegisterUser) -> UserView:
         email = Email.parse(command.email)
@@ -29,7 +45,13 @@ class RegisterUserHandler:
                 raise EmailAlreadyRegistered()
         # Hash outside any transaction: no connection is held during the slow part.
         password_hash = await self._hasher.hash(command.password)
-        user = User.register(email=email, name=name, password_hash=password_hash)
+        user = User.register(
+            user_id=self._new_id(),
+            email=email,
+            name=name,
+            password_hash=password_hash,
+            now=self._clock(),
+        )
         async with self._new_uow() as uow:
             await uow.users.add(user)
             await uow.commit()

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from commerce.kernel.domain import AggregateRoot, DomainEvent, utc_now
+from commerce.kernel.domain import AggregateRoot, DomainEvent
 from commerce.user.domain.email import Email
 from commerce.user.domain.errors import InvalidName, RoleNotRevocable
 from commerce.user.domain.roles import Role, ordered
@@ -71,15 +70,18 @@ class User(AggregateRoot):
         self.created_at = created_at
 
     @classmethod
-    def register(cls, *, email: Email, name: str | None, password_hash: str) -> User:
-        """A new account with the default roles; records UserRegistered."""
+    def register(
+        cls, *, user_id: str, email: Email, name: str | None, password_hash: str, now: datetime
+    ) -> User:
+        """A new account ``user_id``, created ``now``, with the default roles; records
+        UserRegistered."""
         user = cls(
-            id=str(uuid.uuid4()),
+            id=user_id,
             email=email,
             name=normalise_name(name),
             password_hash=password_hash,
             roles=DEFAULT_ROLES,
-            created_at=utc_now(),
+            created_at=now,
         )
         user.record(UserRegistered(user_id=user.id, email=email.value, occurred_at=user.created_at))
         return user
