@@ -6,18 +6,20 @@ from sqlalchemy import Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from commerce.kernel.repository import TrackingRepository
 from commerce.user.adapters.outbound.tables import users
 from commerce.user.domain.email import Email
 from commerce.user.domain.errors import EmailAlreadyRegistered, RolesChangedConcurrently
 from commerce.user.domain.user import User
 
 
-class SqlaUserRepository:
-    """Reads and writes inside the unit of work's session; never commits."""
+class SqlaUserRepository(TrackingRepository[User]):
+    """Reads and writes inside the unit of work's session; never commits. Remembers the users
+    it handed out or took in, so the unit of work finds their events."""
 
     def __init__(self, session: AsyncConnection) -> None:
+        super().__init__()
         self._session = session
-        self.seen: list[User] = []
         # The roles column as read, per user id: update_roles() writes only over that value.
         self._stored_roles: dict[str, str] = {}
 
@@ -36,7 +38,7 @@ class SqlaUserRepository:
             # Ids are random UUIDs, so the only constraint a new row can break is the
             # e-mail's: the database, not an earlier lookup, decides who got it first.
             raise EmailAlreadyRegistered() from error
-        self.seen.append(user)
+        self._track(user)
         self._stored_roles[user.id] = ",".join(user.roles)
 
     async def get(self, user_id: str) -> User | None:
@@ -75,6 +77,5 @@ class SqlaUserRepository:
             roles=tuple(role for role in mapping["roles"].split(",") if role),
             created_at=mapping["created_at"],
         )
-        self.seen.append(user)
         self._stored_roles[user.id] = mapping["roles"]
-        return user
+        return self._track(user)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -31,9 +31,6 @@ class SqlaUserUnitOfWork(MessagingUnitOfWork):
 
     def _build_repositories(self, session: AsyncConnection) -> None:
         self.users = SqlaUserRepository(session)
-
-    def _aggregates(self) -> Iterable[AggregateRoot]:
-        return self.users.seen
 
     def _outbox_message(self, aggregate: AggregateRoot, event: DomainEvent) -> OutboxMessage:
         payload = integration_event(event)
