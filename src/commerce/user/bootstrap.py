@@ -10,8 +10,8 @@ import asyncio
 import os
 import secrets
 import sys
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import AsyncExitStack
 
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
@@ -20,6 +20,7 @@ from commerce.contracts.topics import USER_EVENTS
 from commerce.kernel.db import Database, is_sqlite
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.gateway_proof import proof_verifier
+from commerce.kernel.http.lifespan import Pingable, ServiceLifespan
 from commerce.kernel.messaging.access import KafkaAccess
 from commerce.kernel.messaging.runtime import Messaging
 from commerce.user.adapters.inbound.cli import EXIT_UNAVAILABLE, run_users_command
@@ -109,37 +110,27 @@ async def _operate(settings: Settings, url: str, args: argparse.Namespace) -> in
 
 
 def create_app(settings: Settings) -> FastAPI:
-    databases: list[Database] = []
-
-    async def database_ready() -> None:
-        if not databases:
-            raise RuntimeError("database not open yet")
-        await databases[0].ping()
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def start(app: FastAPI, stack: AsyncExitStack) -> dict[str, Pingable]:
         database = await Database.open(
             settings.resolved_database_url(),
             service_package=SERVICE_PACKAGE,
             migrate=settings.migrate_on_start,
         )
-        messaging = Messaging(settings, database, outbox, KAFKA_ACCESS)
+        stack.push_async_callback(database.close)
         hasher = build_hasher(settings)
-        try:
-            app.state.user_use_cases = await build_use_cases(
-                database, hasher, outbox_written=messaging.notify_outbox
-            )
-            # Starts the outbox relay; a broker that is down only delays UserRegistered.
-            await messaging.start()
-            databases.append(database)
-            try:
-                yield
-            finally:
-                databases.clear()
-                await messaging.stop()
-        finally:
-            hasher.close()
-            await database.close()
+        stack.callback(hasher.close)
+        messaging = Messaging(settings, database, outbox, KAFKA_ACCESS)
+        app.state.user_use_cases = await build_use_cases(
+            database, hasher, outbox_written=messaging.notify_outbox
+        )
+        stack.push_async_callback(messaging.stop)
+        # Starts the outbox relay; a broker that is down only delays UserRegistered.
+        await messaging.start()
+        # Readiness is the database only: sign-up and sign-in need no broker, and the outbox
+        # keeps UserRegistered until the broker is back (docs/adr/0012).
+        return {"database": database}
+
+    lifespan = ServiceLifespan(start, checks=("database",))
 
     token = settings.internal_api_token
     # An empty value means "not set": it must never turn into "any empty header passes".
@@ -151,12 +142,10 @@ def create_app(settings: Settings) -> FastAPI:
             "USER_INTERNAL_API_TOKEN is required when USER_DATABASE_URL is set: without it "
             "anyone who reaches this port could check passwords"
         )
-    # Readiness is the database only: sign-up and sign-in need no broker, and the outbox
-    # keeps UserRegistered until the broker is back (docs/adr/0012).
     return create_service_app(
         title="Commerce user service",
         proofs=proof_verifier(settings.gateway_public_key_file, settings.var_dir),
         routers=[public_router, internal_router(internal_token or None)],
-        readiness={"database": database_ready},
+        readiness=lifespan.readiness,
         lifespan=lifespan,
     )
