@@ -13,6 +13,12 @@ class Clock(Protocol):
     def __call__(self) -> datetime: ...
 
 
+class IdFactory(Protocol):
+    """A new aggregate's id (a random UUID in production), chosen before the aggregate."""
+
+    def __call__(self) -> str: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction around one use case; leaving the block without ``commit()`` rolls back."""
 

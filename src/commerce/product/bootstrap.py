@@ -7,6 +7,7 @@ the messaging: the outbox relay and the ``product`` consumer group on
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 
@@ -14,11 +15,13 @@ from fastapi import FastAPI
 
 from commerce.contracts.topics import CATALOG_EVENTS, ORDER_EVENTS
 from commerce.kernel.db import Database
+from commerce.kernel.domain import utc_now
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.gateway_proof import proof_verifier
 from commerce.kernel.http.lifespan import Pingable, ServiceLifespan
 from commerce.kernel.messaging.access import KafkaAccess
 from commerce.kernel.messaging.runtime import Messaging
+from commerce.kernel.ports import Clock, IdFactory
 from commerce.product.adapters.inbound.events import OrderEventsHandler
 from commerce.product.adapters.inbound.http import router
 from commerce.product.adapters.outbound.catalog import SqlaCatalog
@@ -40,15 +43,22 @@ def load_settings() -> Settings:
     return Settings()
 
 
+def new_product_id() -> str:
+    return str(uuid.uuid4())
+
+
 def build_use_cases(
-    new_uow: Callable[[], ProductUnitOfWork], queries: ProductQueries
+    new_uow: Callable[[], ProductUnitOfWork],
+    queries: ProductQueries,
+    clock: Clock = utc_now,
+    new_id: IdFactory = new_product_id,
 ) -> ProductUseCases:
     return ProductUseCases(
-        create=CreateProductHandler(new_uow),
-        edit=EditProductHandler(new_uow),
+        create=CreateProductHandler(new_uow, clock, new_id),
+        edit=EditProductHandler(new_uow, clock),
         read=ProductReader(queries),
-        reserve=ReserveStockHandler(new_uow),
-        release=ReleaseStockHandler(new_uow),
+        reserve=ReserveStockHandler(new_uow, clock),
+        release=ReleaseStockHandler(new_uow, clock),
     )
 
 

@@ -13,15 +13,15 @@ from commerce.contracts.ordering import OrderCancelled, OrderLine, OrderPlaced
 from commerce.kernel.db import Database
 from commerce.product.adapters.outbound.catalog import SqlaCatalog
 from commerce.product.adapters.outbound.tables import outbox, products, reservation_lines
-from commerce.product.application.catalog import CreateProductHandler
 from commerce.product.application.commands import CreateProduct
+from commerce.product.bootstrap import build_use_cases
 
 
 async def new_product(
     catalog: SqlaCatalog, *, stock: int, price: int = 1_000, name: str = "Thing"
 ) -> str:
     command = CreateProduct(seller_id="seller", name=name, price=price, stock=stock)
-    return (await CreateProductHandler(catalog.unit_of_work)(command)).id
+    return (await build_use_cases(catalog.unit_of_work, catalog.queries).create(command)).id
 
 
 async def stock_of(database: Database, product_id: str) -> int:

@@ -12,7 +12,6 @@ from commerce.contracts.envelope import EventEnvelope
 from commerce.contracts.ordering import OrderLine, OrderPlaced, OrderRejected
 from commerce.kernel.messaging.processing import is_permanent
 from commerce.product.adapters.inbound.events import OrderEventsHandler
-from commerce.product.application.catalog import CreateProductHandler
 from commerce.product.application.commands import CreateProduct
 from commerce.product.domain.events import (
     RejectionReason,
@@ -50,7 +49,7 @@ def order_placed(data: dict[str, Any], event_id: str = "e-1") -> EventEnvelope:
 async def test_a_valid_order_is_reserved(
     store: FakeCatalogStore, handle: OrderEventsHandler
 ) -> None:
-    product = await CreateProductHandler(store.uow)(CreateProduct("seller", "Tea", 100, 3))
+    product = await store.use_cases().create(CreateProduct("seller", "Tea", 100, 3))
     payload = OrderPlaced(
         order_id="o-1", user_id="u", items=[OrderLine(product_id=product.id, quantity=2)]
     )
@@ -116,7 +115,7 @@ async def test_an_order_rejected_after_its_reservation_releases_it_once(
 ) -> None:
     """A declined payment (or one that never came) rejects a reserved order: the stock goes back,
     once, and the catalog answers StockReleased each time (the order awaits it)."""
-    product = await CreateProductHandler(store.uow)(CreateProduct("seller", "Tea", 100, 3))
+    product = await store.use_cases().create(CreateProduct("seller", "Tea", 100, 3))
     placed = OrderPlaced(
         order_id="o-1", user_id="u", items=[OrderLine(product_id=product.id, quantity=2)]
     )
@@ -136,7 +135,7 @@ async def test_an_order_rejected_after_its_reservation_releases_it_once(
 async def test_an_order_rejected_with_nothing_reserved_releases_nothing(
     store: FakeCatalogStore, handle: OrderEventsHandler
 ) -> None:
-    product = await CreateProductHandler(store.uow)(CreateProduct("seller", "Tea", 100, 1))
+    product = await store.use_cases().create(CreateProduct("seller", "Tea", 100, 1))
     placed = OrderPlaced(
         order_id="o-1", user_id="u", items=[OrderLine(product_id=product.id, quantity=2)]
     )

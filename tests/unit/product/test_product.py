@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from commerce.kernel.domain import InvalidInput
+from commerce.product.bootstrap import new_product_id
 from commerce.product.domain.errors import NotTheSeller, OutOfStock
 from commerce.product.domain.events import ProductCreated, ProductUpdated, ReservedLine
 from commerce.product.domain.product import Product, ProductChanges
 
+CREATED = datetime(2026, 1, 1, tzinfo=UTC)
+EDITED = datetime(2026, 1, 2, tzinfo=UTC)
+
 
 def a_product(**overrides: object) -> Product:
-    fields: dict = {"seller_id": "seller-1", "name": "Kimchi", "price": 12_000, "stock": 5}
+    fields: dict = {
+        "product_id": new_product_id(),
+        "now": CREATED,
+        "seller_id": "seller-1",
+        "name": "Kimchi",
+        "price": 12_000,
+        "stock": 5,
+    }
     fields.update(overrides)
     return Product.create(**fields)
 
@@ -31,8 +44,13 @@ def test_create_records_product_created_with_its_public_fields() -> None:
     )
 
 
+def test_the_product_has_the_id_and_time_it_was_given() -> None:
+    product = a_product(product_id="p-1")
+    assert (product.id, product.created_at, product.updated_at) == ("p-1", CREATED, CREATED)
+
+
 def test_ids_are_unique() -> None:
-    assert a_product().id != a_product().id
+    assert new_product_id() != new_product_id()
 
 
 @pytest.mark.parametrize("price", [1, 10**9])
@@ -70,17 +88,19 @@ def test_name_of_200_characters_is_fine() -> None:
 def test_only_the_seller_may_edit() -> None:
     product = a_product()
     with pytest.raises(NotTheSeller):
-        product.edit(ProductChanges(price=1), by="someone-else")
+        product.edit(ProductChanges(price=1), by="someone-else", now=EDITED)
     assert product.price == 12_000
 
 
 def test_edit_changes_only_what_differs_and_records_one_update() -> None:
     product = a_product()
     product.pull_events()
-    changed = product.edit(ProductChanges(name="Kimchi", price=9_900, stock=7), by="seller-1")
+    changed = product.edit(
+        ProductChanges(name="Kimchi", price=9_900, stock=7), by="seller-1", now=EDITED
+    )
     assert changed == {"price", "stock"}
     assert (product.price, product.stock) == (9_900, 7)
-    assert product.updated_at >= product.created_at
+    assert (product.created_at, product.updated_at) == (CREATED, EDITED)
     [event] = product.pull_events()
     assert isinstance(event, ProductUpdated)
     assert (event.name, event.price, event.stock) == ("Kimchi", 9_900, 7)
@@ -89,14 +109,14 @@ def test_edit_changes_only_what_differs_and_records_one_update() -> None:
 def test_edit_that_changes_nothing_records_nothing() -> None:
     product = a_product()
     product.pull_events()
-    assert product.edit(ProductChanges(price=12_000), by="seller-1") == frozenset()
+    assert product.edit(ProductChanges(price=12_000), by="seller-1", now=EDITED) == frozenset()
     assert product.pull_events() == []
 
 
 def test_an_invalid_field_leaves_the_product_untouched() -> None:
     product = a_product()
     with pytest.raises(InvalidInput):
-        product.edit(ProductChanges(name="New name", price=0), by="seller-1")
+        product.edit(ProductChanges(name="New name", price=0), by="seller-1", now=EDITED)
     assert (product.name, product.price) == ("Kimchi", 12_000)
 
 

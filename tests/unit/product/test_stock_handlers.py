@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from commerce.product.application.catalog import CreateProductHandler, EditProductHandler
 from commerce.product.application.commands import (
     CreateProduct,
     EditProduct,
     ReleaseStock,
     ReserveStock,
 )
-from commerce.product.application.stock import ReleaseStockHandler, ReserveStockHandler
 from commerce.product.domain.events import (
     RejectionReason,
     ReservedLine,
@@ -25,7 +23,7 @@ from tests.unit.product.fakes import FakeCatalogStore
 
 
 async def new_product(store: FakeCatalogStore, *, stock: int, price: int = 1_000) -> str:
-    product = await CreateProductHandler(store.uow)(CreateProduct("seller", "Thing", price, stock))
+    product = await store.use_cases().create(CreateProduct("seller", "Thing", price, stock))
     return product.id
 
 
@@ -51,7 +49,7 @@ def reservation_events(store: FakeCatalogStore) -> list:
 async def test_reserves_every_line_and_emits_prices(store: FakeCatalogStore) -> None:
     a = await new_product(store, stock=5, price=700)
     b = await new_product(store, stock=2, price=300)
-    await ReserveStockHandler(store.uow)(placed("o1", (a, 2), (b, 2), (a, 1)))
+    await store.use_cases().reserve(placed("o1", (a, 2), (b, 2), (a, 1)))
     assert (store.stock(a), store.stock(b)) == (2, 0)
     [event] = reservation_events(store)
     assert isinstance(event, StockReserved)
@@ -62,7 +60,7 @@ async def test_reserves_every_line_and_emits_prices(store: FakeCatalogStore) -> 
 async def test_one_short_line_reserves_nothing(store: FakeCatalogStore) -> None:
     a = await new_product(store, stock=5)
     b = await new_product(store, stock=1)
-    await ReserveStockHandler(store.uow)(placed("o1", (a, 5), (b, 2)))
+    await store.use_cases().reserve(placed("o1", (a, 5), (b, 2)))
     assert (store.stock(a), store.stock(b)) == (5, 1)
     [event] = reservation_events(store)
     assert isinstance(event, StockRejected)
@@ -71,7 +69,7 @@ async def test_one_short_line_reserves_nothing(store: FakeCatalogStore) -> None:
 
 async def test_unknown_product_is_rejected_as_not_found(store: FakeCatalogStore) -> None:
     a = await new_product(store, stock=5)
-    await ReserveStockHandler(store.uow)(placed("o1", (a, 1), ("nope", 1)))
+    await store.use_cases().reserve(placed("o1", (a, 1), ("nope", 1)))
     assert store.stock(a) == 5
     [event] = reservation_events(store)
     assert isinstance(event, StockRejected)
@@ -80,8 +78,8 @@ async def test_unknown_product_is_rejected_as_not_found(store: FakeCatalogStore)
 
 async def test_redelivered_event_is_a_no_op(store: FakeCatalogStore) -> None:
     a = await new_product(store, stock=5)
-    await ReserveStockHandler(store.uow)(placed("o1", (a, 2)))
-    await ReserveStockHandler(store.uow)(placed("o1", (a, 2)))
+    await store.use_cases().reserve(placed("o1", (a, 2)))
+    await store.use_cases().reserve(placed("o1", (a, 2)))
     assert store.stock(a) == 3
     assert len(reservation_events(store)) == 1
 
@@ -90,10 +88,10 @@ async def test_redriven_order_gets_the_same_answer_without_a_second_hold(
     store: FakeCatalogStore,
 ) -> None:
     a = await new_product(store, stock=5, price=700)
-    await ReserveStockHandler(store.uow)(placed("o1", (a, 2), event_id="e1"))
+    await store.use_cases().reserve(placed("o1", (a, 2), event_id="e1"))
     # The seller raises the price in between: the re-driven answer keeps the recorded price.
-    await EditProductHandler(store.uow)(EditProduct(a, "seller", ProductChanges(price=900)))
-    await ReserveStockHandler(store.uow)(placed("o1", (a, 2), event_id="e2"))
+    await store.use_cases().edit(EditProduct(a, "seller", ProductChanges(price=900)))
+    await store.use_cases().reserve(placed("o1", (a, 2), event_id="e2"))
     assert store.stock(a) == 3
     first, second = reservation_events(store)
     assert first.lines == second.lines == (ReservedLine(a, 2, 700),)
@@ -103,19 +101,19 @@ async def test_redriven_rejection_is_rejected_again_even_if_stock_arrived(
     store: FakeCatalogStore,
 ) -> None:
     a = await new_product(store, stock=0)
-    await ReserveStockHandler(store.uow)(placed("o1", (a, 1), event_id="e1"))
+    await store.use_cases().reserve(placed("o1", (a, 1), event_id="e1"))
     store.state.products[a].stock = 10
-    await ReserveStockHandler(store.uow)(placed("o1", (a, 1), event_id="e2"))
+    await store.use_cases().reserve(placed("o1", (a, 1), event_id="e2"))
     assert store.stock(a) == 10
     assert [type(e) for e in reservation_events(store)] == [StockRejected, StockRejected]
 
 
 async def test_cancel_releases_exactly_once(store: FakeCatalogStore) -> None:
     a = await new_product(store, stock=5)
-    await ReserveStockHandler(store.uow)(placed("o1", (a, 4)))
-    await ReleaseStockHandler(store.uow)(cancelled("o1", event_id="c1"))
-    await ReleaseStockHandler(store.uow)(cancelled("o1", event_id="c1"))  # redelivery
-    await ReleaseStockHandler(store.uow)(cancelled("o1", event_id="c2"))  # re-drive
+    await store.use_cases().reserve(placed("o1", (a, 4)))
+    await store.use_cases().release(cancelled("o1", event_id="c1"))
+    await store.use_cases().release(cancelled("o1", event_id="c1"))  # redelivery
+    await store.use_cases().release(cancelled("o1", event_id="c2"))  # re-drive
     assert store.stock(a) == 5
     assert store.state.reservations["o1"].status is ReservationStatus.RELEASED
     assert [type(e) for e in reservation_events(store)] == [
@@ -129,17 +127,17 @@ async def test_placed_after_release_reserves_nothing_and_says_nothing(
     store: FakeCatalogStore,
 ) -> None:
     a = await new_product(store, stock=5)
-    await ReserveStockHandler(store.uow)(placed("o1", (a, 4), event_id="e1"))
-    await ReleaseStockHandler(store.uow)(cancelled("o1"))
-    await ReserveStockHandler(store.uow)(placed("o1", (a, 4), event_id="e2"))
+    await store.use_cases().reserve(placed("o1", (a, 4), event_id="e1"))
+    await store.use_cases().release(cancelled("o1"))
+    await store.use_cases().reserve(placed("o1", (a, 4), event_id="e2"))
     assert store.stock(a) == 5
     assert [type(e) for e in reservation_events(store)] == [StockReserved, StockReleased]
 
 
 async def test_cancel_before_placed_leaves_a_tombstone(store: FakeCatalogStore) -> None:
     a = await new_product(store, stock=5)
-    await ReleaseStockHandler(store.uow)(cancelled("o1"))
-    await ReserveStockHandler(store.uow)(placed("o1", (a, 1)))
+    await store.use_cases().release(cancelled("o1"))
+    await store.use_cases().reserve(placed("o1", (a, 1)))
     assert store.stock(a) == 5
     assert store.state.reservations["o1"].status is ReservationStatus.CANCELLED
     assert [type(e) for e in reservation_events(store)] == [StockReleased]
@@ -147,8 +145,8 @@ async def test_cancel_before_placed_leaves_a_tombstone(store: FakeCatalogStore) 
 
 async def test_cancel_of_rejected_order_gives_nothing_back(store: FakeCatalogStore) -> None:
     a = await new_product(store, stock=1)
-    await ReserveStockHandler(store.uow)(placed("o1", (a, 2)))
-    await ReleaseStockHandler(store.uow)(cancelled("o1"))
+    await store.use_cases().reserve(placed("o1", (a, 2)))
+    await store.use_cases().release(cancelled("o1"))
     assert store.stock(a) == 1
     assert store.state.reservations["o1"].status is ReservationStatus.REJECTED
 
@@ -156,7 +154,7 @@ async def test_cancel_of_rejected_order_gives_nothing_back(store: FakeCatalogSto
 async def test_concurrent_orders_never_take_more_than_the_stock(store: FakeCatalogStore) -> None:
     a = await new_product(store, stock=3)
     for n in range(10):
-        await ReserveStockHandler(store.uow)(placed(f"o{n}", (a, 1)))
+        await store.use_cases().reserve(placed(f"o{n}", (a, 1)))
     events = reservation_events(store)
     assert sum(isinstance(e, StockReserved) for e in events) == 3
     assert sum(isinstance(e, StockRejected) for e in events) == 7
@@ -168,7 +166,7 @@ async def test_an_order_without_usable_lines_is_rejected_as_invalid(
     store: FakeCatalogStore, lines: tuple[tuple[str, int], ...]
 ) -> None:
     a = await new_product(store, stock=5)
-    await ReserveStockHandler(store.uow)(placed("o1", *lines))
+    await store.use_cases().reserve(placed("o1", *lines))
     [event] = reservation_events(store)
     assert event == StockRejected(
         order_id="o1",
@@ -179,7 +177,7 @@ async def test_an_order_without_usable_lines_is_rejected_as_invalid(
     assert store.state.inbox == {"placed-o1"}
     assert store.state.reservations["o1"].status is ReservationStatus.REJECTED
     # A re-drive gets the same answer, whatever it carries now, and holds nothing.
-    await ReserveStockHandler(store.uow)(placed("o1", (a, 1), event_id="again"))
+    await store.use_cases().reserve(placed("o1", (a, 1), event_id="again"))
     again = reservation_events(store)[-1]
     assert isinstance(again, StockRejected) and again.reason is RejectionReason.INVALID_ORDER
     assert store.stock(a) == 5

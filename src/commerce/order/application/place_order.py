@@ -8,15 +8,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from commerce.kernel.ports import Clock
+from commerce.kernel.ports import Clock, IdFactory
 from commerce.order.application.commands import PlaceOrder
 from commerce.order.application.errors import HeldUnitsCapReached, IdempotencyKeyReused
-from commerce.order.application.ports import (
-    DuplicatePlacement,
-    IdFactory,
-    OrderUnitOfWork,
-    PlacementRequest,
-)
+from commerce.order.application.ports import DuplicatePlacement, OrderUnitOfWork, PlacementRequest
 from commerce.order.application.views import OrderView
 from commerce.order.domain.order import Order
 from commerce.order.domain.payment import INVOICE, PaymentChoice

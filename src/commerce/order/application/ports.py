@@ -102,10 +102,6 @@ class OrderQueries(Protocol):
         """Every customer's orders, newest first, one keyset page at a time (for STAFF)."""
 
 
-class IdFactory(Protocol):
-    def __call__(self) -> str: ...
-
-
 @dataclass(frozen=True)
 class RedrivePolicy:
     """When an order still awaiting an answer asks again (or stops waiting for its payment),

@@ -13,9 +13,9 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from commerce.kernel.ports import Clock
+from commerce.kernel.ports import Clock, IdFactory
 from commerce.payment.application.commands import CapturePayment, RequestPayment, WithdrawPayment
-from commerce.payment.application.ports import IdFactory, PaymentUnitOfWork, StepPolicy
+from commerce.payment.application.ports import PaymentUnitOfWork, StepPolicy
 from commerce.payment.domain.payment import IllegalPaymentTransition, Payment
 
 log = logging.getLogger("commerce.payment.requests")

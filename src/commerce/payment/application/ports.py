@@ -93,10 +93,6 @@ class PaymentUnitOfWork(InboxUnitOfWork, Protocol):
     def payments(self) -> PaymentRepository: ...
 
 
-class IdFactory(Protocol):
-    def __call__(self) -> str: ...
-
-
 @dataclass(frozen=True)
 class StepPolicy:
     """How provider steps are tried: each call bounded by ``call_timeout``; after a failure,

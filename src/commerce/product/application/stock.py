@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from commerce.kernel.domain import InvalidInput
+from commerce.kernel.ports import Clock
 from commerce.product.application.commands import ReleaseStock, ReserveStock
 from commerce.product.application.ports import ProductUnitOfWork
 from commerce.product.domain.allocation import allocate, invalid_order, wanted_quantities
@@ -22,8 +23,9 @@ class ReserveStockHandler:
     ``INVALID_ORDER``: otherwise the order would wait for an answer forever.
     """
 
-    def __init__(self, uow: Callable[[], ProductUnitOfWork]) -> None:
+    def __init__(self, uow: Callable[[], ProductUnitOfWork], clock: Clock) -> None:
         self._uow = uow
+        self._clock = clock
 
     async def __call__(self, command: ReserveStock) -> None:
         try:
@@ -39,10 +41,10 @@ class ReserveStockHandler:
                 # hold.
                 reservation.announce()
             elif wanted is None:
-                await uow.reservations.add(invalid_order(command.order_id))
+                await uow.reservations.add(invalid_order(command.order_id, self._clock()))
             else:
                 products = await uow.products.lock_many(wanted)
-                reservation = allocate(command.order_id, wanted, products)
+                reservation = allocate(command.order_id, wanted, products, self._clock())
                 if reservation.holds_stock:
                     await uow.products.take_stock(reservation.lines)
                 await uow.reservations.add(reservation)
@@ -52,8 +54,9 @@ class ReserveStockHandler:
 class ReleaseStockHandler:
     """Give back what the order held, exactly once; answer StockReleased."""
 
-    def __init__(self, uow: Callable[[], ProductUnitOfWork]) -> None:
+    def __init__(self, uow: Callable[[], ProductUnitOfWork], clock: Clock) -> None:
         self._uow = uow
+        self._clock = clock
 
     async def __call__(self, command: ReleaseStock) -> None:
         async with self._uow() as uow:
@@ -61,9 +64,11 @@ class ReleaseStockHandler:
                 return
             reservation = await uow.reservations.get_for_update(command.order_id)
             if reservation is None:
-                await uow.reservations.add(Reservation.tombstone(command.order_id))
+                await uow.reservations.add(
+                    Reservation.tombstone(command.order_id, now=self._clock())
+                )
             else:
-                lines = reservation.release()
+                lines = reservation.release(self._clock())
                 if lines:
                     await uow.products.return_stock(lines)
                 await uow.reservations.save(reservation)

@@ -7,6 +7,7 @@ adapter makes it safe under concurrency (rows locked in id order, conditional up
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 from commerce.kernel.domain import InvalidInput
 from commerce.product.domain.events import RejectionReason
@@ -25,17 +26,17 @@ def wanted_quantities(lines: Iterable[tuple[str, int]]) -> dict[str, int]:
     return dict(sorted(wanted.items()))
 
 
-def invalid_order(order_id: str) -> Reservation:
+def invalid_order(order_id: str, now: datetime) -> Reservation:
     """The answer to an order that names no usable lines: rejected, nothing held.
 
     Answering (instead of refusing the message) is what lets the order service finish the
     order; recorded like any answer, so a re-driven request gets it again.
     """
-    return Reservation.rejected(order_id, RejectionReason.INVALID_ORDER, ())
+    return Reservation.rejected(order_id, RejectionReason.INVALID_ORDER, (), now=now)
 
 
 def allocate(
-    order_id: str, wanted: Mapping[str, int], products: Mapping[str, Product]
+    order_id: str, wanted: Mapping[str, int], products: Mapping[str, Product], now: datetime
 ) -> Reservation:
     """Reserve every line or none.
 
@@ -45,9 +46,9 @@ def allocate(
     """
     missing = [product_id for product_id in wanted if product_id not in products]
     if missing:
-        return Reservation.rejected(order_id, RejectionReason.PRODUCT_NOT_FOUND, missing)
+        return Reservation.rejected(order_id, RejectionReason.PRODUCT_NOT_FOUND, missing, now=now)
     short = [pid for pid, quantity in wanted.items() if not products[pid].can_reserve(quantity)]
     if short:
-        return Reservation.rejected(order_id, RejectionReason.OUT_OF_STOCK, short)
+        return Reservation.rejected(order_id, RejectionReason.OUT_OF_STOCK, short, now=now)
     lines = [products[pid].reserve(quantity) for pid, quantity in wanted.items()]
-    return Reservation.reserved(order_id, lines)
+    return Reservation.reserved(order_id, lines, now=now)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from commerce.kernel.domain import AggregateRoot, utc_now
+from commerce.kernel.domain import AggregateRoot
 from commerce.product.domain import limits
 from commerce.product.domain.errors import NotTheSeller, OutOfStock
 from commerce.product.domain.events import ProductCreated, ProductUpdated, ReservedLine
@@ -53,16 +52,18 @@ class Product(AggregateRoot):
     def create(
         cls,
         *,
+        product_id: str,
         seller_id: str,
         name: str,
         price: int,
         stock: int,
+        now: datetime,
         description: str = "",
         sku: str | None = None,
     ) -> Product:
-        now = utc_now()
+        """A new product listed by ``seller_id``; records ProductCreated."""
         product = cls(
-            id=str(uuid.uuid4()),
+            id=product_id,
             seller_id=seller_id,
             name=limits.checked_name(name),
             description=limits.checked_description(description),
@@ -83,7 +84,7 @@ class Product(AggregateRoot):
         )
         return product
 
-    def edit(self, changes: ProductChanges, *, by: str) -> frozenset[str]:
+    def edit(self, changes: ProductChanges, *, by: str, now: datetime) -> frozenset[str]:
         """Apply a seller's edit; returns the names of the fields that really changed."""
         if by != self.seller_id:
             raise NotTheSeller()
@@ -104,7 +105,7 @@ class Product(AggregateRoot):
         for field in changed:
             setattr(self, field, wanted[field])
         if changed:
-            self.updated_at = utc_now()
+            self.updated_at = now
             self.record(
                 ProductUpdated(
                     product_id=self.id, name=self.name, price=self.price, stock=self.stock

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 
-from commerce.kernel.domain import AggregateRoot, utc_now
+from commerce.kernel.domain import AggregateRoot
 from commerce.product.domain.events import (
     RejectionReason,
     ReservedLine,
@@ -40,42 +40,56 @@ class Reservation(AggregateRoot):
         lines: Iterable[ReservedLine] = (),
         reason: RejectionReason | None = None,
         rejected_product_ids: Iterable[str] = (),
-        created_at: datetime | None = None,
-        updated_at: datetime | None = None,
+        created_at: datetime,
+        updated_at: datetime,
     ) -> None:
         super().__init__()
-        now = utc_now()
         self.order_id = order_id
         self.status = status
         self.lines = tuple(sorted(lines, key=lambda line: line.product_id))
         self.reason = reason
         self.rejected_product_ids = tuple(rejected_product_ids)
-        self.created_at = created_at or now
-        self.updated_at = updated_at or now
+        self.created_at = created_at
+        self.updated_at = updated_at
 
     @classmethod
-    def reserved(cls, order_id: str, lines: Iterable[ReservedLine]) -> Reservation:
-        reservation = cls(order_id=order_id, status=ReservationStatus.RESERVED, lines=lines)
+    def reserved(
+        cls, order_id: str, lines: Iterable[ReservedLine], *, now: datetime
+    ) -> Reservation:
+        reservation = cls(
+            order_id=order_id,
+            status=ReservationStatus.RESERVED,
+            lines=lines,
+            created_at=now,
+            updated_at=now,
+        )
         reservation.announce()
         return reservation
 
     @classmethod
     def rejected(
-        cls, order_id: str, reason: RejectionReason, product_ids: Iterable[str]
+        cls, order_id: str, reason: RejectionReason, product_ids: Iterable[str], *, now: datetime
     ) -> Reservation:
         reservation = cls(
             order_id=order_id,
             status=ReservationStatus.REJECTED,
             reason=reason,
             rejected_product_ids=sorted(set(product_ids)),
+            created_at=now,
+            updated_at=now,
         )
         reservation.announce()
         return reservation
 
     @classmethod
-    def tombstone(cls, order_id: str) -> Reservation:
+    def tombstone(cls, order_id: str, *, now: datetime) -> Reservation:
         """The order was cancelled before it was placed here: a late placement reserves nothing."""
-        reservation = cls(order_id=order_id, status=ReservationStatus.CANCELLED)
+        reservation = cls(
+            order_id=order_id,
+            status=ReservationStatus.CANCELLED,
+            created_at=now,
+            updated_at=now,
+        )
         reservation.record(StockReleased(order_id=order_id))
         return reservation
 
@@ -105,7 +119,7 @@ class Reservation(AggregateRoot):
                 )
             )
 
-    def release(self) -> tuple[ReservedLine, ...]:
+    def release(self, now: datetime) -> tuple[ReservedLine, ...]:
         """Stop holding stock for a cancelled order; returns what to give back (once only).
 
         Every call acknowledges with ``StockReleased``, so a repeated cancellation gets the
@@ -115,5 +129,5 @@ class Reservation(AggregateRoot):
         if self.status is not ReservationStatus.RESERVED:
             return ()
         self.status = ReservationStatus.RELEASED
-        self.updated_at = utc_now()
+        self.updated_at = now
         return self.lines
