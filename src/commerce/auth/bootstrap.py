@@ -20,7 +20,6 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from commerce.auth.adapters.inbound.http import AuthHttpContext, router
-from commerce.auth.adapters.outbound.clock import SystemClock
 from commerce.auth.adapters.outbound.jwt_issuer import JwtAccessTokenIssuer
 from commerce.auth.adapters.outbound.keys import load_key_set
 from commerce.auth.adapters.outbound.redis_token_store import RedisRefreshTokenStore
@@ -30,15 +29,25 @@ from commerce.auth.adapters.outbound.user_client import (
     HttpUserDirectory,
     user_service_client,
 )
-from commerce.auth.application.handlers import AuthHandlers
-from commerce.auth.application.ports import Clock, RefreshTokenStore
+from commerce.auth.application.log_in import LogInHandler
+from commerce.auth.application.log_out import LogOutHandler
+from commerce.auth.application.ports import (
+    AccessTokenIssuer,
+    CredentialVerifier,
+    RefreshTokenStore,
+    UserDirectory,
+)
+from commerce.auth.application.refresh import RefreshHandler
 from commerce.auth.application.throttle import LoginThrottle
+from commerce.auth.application.use_cases import AuthUseCases
 from commerce.auth.settings import AuthSettings
 from commerce.kernel.background import PeriodicTask
 from commerce.kernel.db import Database
+from commerce.kernel.domain import utc_now
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.gateway_proof import proof_verifier
 from commerce.kernel.http.health import ReadinessCheck
+from commerce.kernel.ports import Clock
 from commerce.kernel.ratelimit import InMemoryRateLimiter, RateLimiter
 from commerce.kernel.ratelimit_redis import RedisRateLimiter
 
@@ -49,13 +58,31 @@ REDIS_TIMEOUT_SECONDS = 2.0
 
 async def _purge(store: SqlaRefreshTokenStore, clock: Clock) -> None:
     """Delete expired SQL refresh tokens (Redis expires its keys itself)."""
-    removed = await store.purge_expired(clock.now())
+    removed = await store.purge_expired(clock())
     if removed:
         log.info("purged %d expired refresh tokens", removed)
 
 
 def load_settings() -> AuthSettings:
     return AuthSettings()
+
+
+def build_use_cases(
+    *,
+    verifier: CredentialVerifier,
+    directory: UserDirectory,
+    issuer: AccessTokenIssuer,
+    store: RefreshTokenStore,
+    throttle: LoginThrottle,
+    clock: Clock,
+    refresh_ttl: timedelta,
+) -> AuthUseCases:
+    """The three use cases over one set of ports."""
+    return AuthUseCases(
+        log_in=LogInHandler(verifier, issuer, store, throttle, clock, refresh_ttl),
+        refresh=RefreshHandler(directory, issuer, store, clock, refresh_ttl),
+        log_out=LogOutHandler(issuer, store, clock),
+    )
 
 
 @dataclass
@@ -97,7 +124,7 @@ def create_app(
             resources.database = database
             sql_store = SqlaRefreshTokenStore(database.connections)
             store: RefreshTokenStore = sql_store
-            the_clock = clock or SystemClock()
+            the_clock = clock or utc_now
             limiter: RateLimiter = InMemoryRateLimiter(max_keys=settings.rate_limit_max_keys)
             if settings.redis_url:
                 redis_client = Redis.from_url(
@@ -123,7 +150,7 @@ def create_app(
                 settings.generated_key_path(),
                 settings.extra_public_key_paths(),
             )
-            handlers = AuthHandlers(
+            use_cases = build_use_cases(
                 verifier=HttpCredentialVerifier(client, internal_token=internal_token),
                 directory=HttpUserDirectory(client, internal_token=internal_token),
                 issuer=JwtAccessTokenIssuer(
@@ -152,7 +179,7 @@ def create_app(
                 purge.start()
                 stack.push_async_callback(purge.stop)
             app.state.auth = AuthHttpContext(
-                handlers=handlers,
+                use_cases=use_cases,
                 jwks=keys.jwks(),
                 jwks_max_age_seconds=settings.jwks_max_age_seconds,
             )

@@ -12,9 +12,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from commerce.auth.application.handlers import AuthHandlers, LogIn, LogOut, Refresh
+from commerce.auth.application.commands import LogIn, LogOut, Refresh
 from commerce.auth.application.ports import RefreshTokenStore, Rotation, StoredToken
 from commerce.auth.application.throttle import LoginThrottle
+from commerce.auth.application.use_cases import AuthUseCases
+from commerce.auth.bootstrap import build_use_cases
 from commerce.auth.domain.errors import (
     InvalidRefreshToken,
     RefreshTokenReused,
@@ -22,7 +24,13 @@ from commerce.auth.domain.errors import (
 )
 from commerce.auth.domain.tokens import RefreshToken, TokenFamily, UserClaims, hash_token
 from commerce.kernel.ratelimit import InMemoryRateLimiter, Rate
-from tests.unit.auth.fakes import ALICE_PASSWORD, FakeClock, FakeIssuer, FakeVerifier
+from tests.unit.auth.fakes import (
+    ALICE_PASSWORD,
+    FakeClock,
+    FakeDirectory,
+    FakeIssuer,
+    FakeVerifier,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -142,12 +150,17 @@ async def test_a_revocation_between_find_and_rotate_refuses_the_rotation(
     assert found is not None and found.token.used_at is None and found.family.is_revoked
 
 
-def handlers_on(store: RefreshTokenStore) -> tuple[AuthHandlers, UserClaims]:
-    user = claims()
+def use_cases_on(
+    store: RefreshTokenStore, user: UserClaims | None = None
+) -> tuple[AuthUseCases, UserClaims]:
+    user = user or claims()
     verifier = FakeVerifier()
     verifier.add(user, ALICE_PASSWORD)
-    handlers = AuthHandlers(
+    directory = FakeDirectory()
+    directory.add(user)
+    use_cases = build_use_cases(
         verifier=verifier,
+        directory=directory,
         issuer=FakeIssuer(),
         store=store,
         throttle=LoginThrottle(
@@ -158,7 +171,7 @@ def handlers_on(store: RefreshTokenStore) -> tuple[AuthHandlers, UserClaims]:
         clock=FakeClock(now()),
         refresh_ttl=TTL,
     )
-    return handlers, user
+    return use_cases, user
 
 
 class RevokedWhileInFlight:
@@ -184,32 +197,32 @@ class RevokedWhileInFlight:
 
 
 async def test_a_logout_during_a_refresh_wins_on_a_real_store(store: RefreshTokenStore) -> None:
-    handlers, user = handlers_on(store)
-    pair = await handlers.log_in(LogIn(user.email, ALICE_PASSWORD, "127.0.0.1"))
-    handlers.store = RevokedWhileInFlight(store)
+    use_cases, user = use_cases_on(store)
+    pair = await use_cases.log_in(LogIn(user.email, ALICE_PASSWORD, "127.0.0.1"))
+    in_flight, _ = use_cases_on(RevokedWhileInFlight(store), user)
     with pytest.raises(TokenFamilyRevoked):
-        await handlers.refresh(Refresh(pair.refresh_token))
+        await in_flight.refresh(Refresh(pair.refresh_token))
     found = await store.find(hash_token(pair.refresh_token))
     assert found is not None and found.token.used_at is None and found.family.is_revoked
 
 
 async def test_reuse_revokes_the_family_on_a_real_store(store: RefreshTokenStore) -> None:
-    handlers, user = handlers_on(store)
-    first = await handlers.log_in(LogIn(user.email, ALICE_PASSWORD, "127.0.0.1"))
-    second = await handlers.refresh(Refresh(first.refresh_token))
+    use_cases, user = use_cases_on(store)
+    first = await use_cases.log_in(LogIn(user.email, ALICE_PASSWORD, "127.0.0.1"))
+    second = await use_cases.refresh(Refresh(first.refresh_token))
     with pytest.raises(RefreshTokenReused):
-        await handlers.refresh(Refresh(first.refresh_token))
+        await use_cases.refresh(Refresh(first.refresh_token))
     with pytest.raises(InvalidRefreshToken):
-        await handlers.refresh(Refresh(second.refresh_token))
+        await use_cases.refresh(Refresh(second.refresh_token))
 
 
 async def test_concurrent_refreshes_of_one_token_one_succeeds_and_the_family_dies(
     store: RefreshTokenStore,
 ) -> None:
-    handlers, user = handlers_on(store)
-    pair = await handlers.log_in(LogIn(user.email, ALICE_PASSWORD, "127.0.0.1"))
+    use_cases, user = use_cases_on(store)
+    pair = await use_cases.log_in(LogIn(user.email, ALICE_PASSWORD, "127.0.0.1"))
     outcomes = await asyncio.gather(
-        *(handlers.refresh(Refresh(pair.refresh_token)) for _ in range(2)),
+        *(use_cases.refresh(Refresh(pair.refresh_token)) for _ in range(2)),
         return_exceptions=True,
     )
     winners = [o for o in outcomes if not isinstance(o, BaseException)]
@@ -218,16 +231,16 @@ async def test_concurrent_refreshes_of_one_token_one_succeeds_and_the_family_die
     assert len(losers) == 1 and isinstance(losers[0], RefreshTokenReused)
     # The loser was treated as reuse: the winner's new token is dead too.
     with pytest.raises(InvalidRefreshToken):
-        await handlers.refresh(Refresh(winners[0].refresh_token))
+        await use_cases.refresh(Refresh(winners[0].refresh_token))
 
 
 async def test_log_out_revokes_on_a_real_store(store: RefreshTokenStore) -> None:
-    handlers, user = handlers_on(store)
-    pair = await handlers.log_in(LogIn(user.email, ALICE_PASSWORD, "127.0.0.1"))
-    await handlers.log_out(LogOut(pair.refresh_token))
-    await handlers.log_out(LogOut(pair.refresh_token))
+    use_cases, user = use_cases_on(store)
+    pair = await use_cases.log_in(LogIn(user.email, ALICE_PASSWORD, "127.0.0.1"))
+    await use_cases.log_out(LogOut(pair.refresh_token))
+    await use_cases.log_out(LogOut(pair.refresh_token))
     with pytest.raises(InvalidRefreshToken):
-        await handlers.refresh(Refresh(pair.refresh_token))
+        await use_cases.refresh(Refresh(pair.refresh_token))
 
 
 @pytest.mark.parametrize("store_kind", ["sqlite", "mariadb"], indirect=True)

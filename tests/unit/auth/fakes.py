@@ -17,7 +17,7 @@ class FakeClock:
     def __init__(self, start: datetime | None = None) -> None:
         self.current = start or datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
-    def now(self) -> datetime:
+    def __call__(self) -> datetime:
         return self.current
 
     def advance(self, **delta: float) -> None:

@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from commerce.auth.application.handlers import AuthHandlers, LogIn, LogOut, Refresh
+from commerce.auth.application.commands import LogIn, LogOut, Refresh
 from commerce.auth.application.ports import UserServiceUnavailable
 from commerce.auth.application.throttle import LoginRateLimited, LoginThrottle
+from commerce.auth.bootstrap import build_use_cases
 from commerce.auth.domain.errors import (
     InvalidCredentials,
     InvalidRefreshToken,
@@ -44,8 +45,8 @@ class World:
         self.directory.add(ALICE)
         self.issuer = FakeIssuer()
         self.store = FakeTokenStore()
-        limiter = InMemoryRateLimiter(clock=lambda: self.clock.now().timestamp())
-        self.handlers = AuthHandlers(
+        limiter = InMemoryRateLimiter(clock=lambda: self.clock().timestamp())
+        self.use_cases = build_use_cases(
             verifier=self.verifier,
             directory=self.directory,
             issuer=self.issuer,
@@ -62,10 +63,10 @@ class World:
     async def log_in(
         self, email: str = ALICE.email, password: str = ALICE_PASSWORD, address: str = "10.0.0.1"
     ):
-        return await self.handlers.log_in(LogIn(email, password, address))
+        return await self.use_cases.log_in(LogIn(email, password, address))
 
     async def refresh(self, token: str):
-        return await self.handlers.refresh(Refresh(token))
+        return await self.use_cases.refresh(Refresh(token))
 
 
 @pytest.fixture
@@ -81,7 +82,7 @@ async def test_log_in_returns_a_pair_and_starts_a_family(world: World) -> None:
     stored = await world.store.find(hash_token(pair.refresh_token))
     assert stored is not None
     assert stored.family.claims == ALICE
-    assert stored.token.expires_at == world.clock.now() + REFRESH_TTL
+    assert stored.token.expires_at == world.clock() + REFRESH_TTL
     # Only the hash is kept.
     assert pair.refresh_token not in world.store.tokens
 
@@ -225,7 +226,7 @@ async def test_refresh_rotates_the_token(world: World) -> None:
     world.clock.advance(minutes=10)
     second = await world.refresh(first.refresh_token)
     assert second.refresh_token != first.refresh_token
-    assert second.access_token.startswith(f"access:u-alice:{int(world.clock.now().timestamp())}:")
+    assert second.access_token.startswith(f"access:u-alice:{int(world.clock().timestamp())}:")
     assert session_of(second.access_token) == session_of(first.access_token)  # one sign-in
     third = await world.refresh(second.refresh_token)
     assert third.refresh_token not in (first.refresh_token, second.refresh_token)
@@ -284,13 +285,13 @@ async def test_expired_refresh_token_is_refused(world: World) -> None:
 async def test_log_out_revokes_the_family(world: World) -> None:
     first = await world.log_in()
     second = await world.refresh(first.refresh_token)
-    await world.handlers.log_out(LogOut(second.refresh_token))
+    await world.use_cases.log_out(LogOut(second.refresh_token))
     with pytest.raises(TokenFamilyRevoked):
         await world.refresh(second.refresh_token)
 
 
 async def test_log_out_with_an_unknown_token_is_quiet(world: World) -> None:
-    assert await world.handlers.log_out(LogOut("never-issued")) is None
+    assert await world.use_cases.log_out(LogOut("never-issued")) is None
     assert not world.store.families
 
 
@@ -305,11 +306,11 @@ async def test_log_out_names_the_session_to_refuse_until_its_last_access_token_e
     pair = await world.log_in()
     other_sign_in = await world.log_in()
     world.clock.advance(minutes=3)
-    revocation = await world.handlers.log_out(LogOut(pair.refresh_token))
+    revocation = await world.use_cases.log_out(LogOut(pair.refresh_token))
     assert revocation is not None
     assert revocation.session_id == session_of(pair.access_token)
     assert revocation.session_id != session_of(other_sign_in.access_token)
-    assert revocation.until > world.clock.now().timestamp() + FakeIssuer.ttl_seconds
+    assert revocation.until > world.clock().timestamp() + FakeIssuer.ttl_seconds
 
 
 async def test_reuse_names_the_revoked_session(world: World) -> None:

@@ -11,12 +11,6 @@ from commerce.auth.domain.tokens import RefreshToken, TokenFamily, UserClaims
 from commerce.kernel.domain import DependencyUnavailable
 
 
-class Clock(Protocol):
-    """The current time, aware and in UTC; a port so expiry can be tested."""
-
-    def now(self) -> datetime: ...
-
-
 class UserServiceUnavailable(DependencyUnavailable):
     """The user service could not answer (down, timing out or failing): not the caller's fault.
 

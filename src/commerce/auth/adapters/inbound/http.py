@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from commerce.auth.application.handlers import AuthHandlers, LogIn, LogOut, Refresh
+from commerce.auth.application.commands import LogIn, LogOut, Refresh
 from commerce.auth.application.throttle import LoginRateLimited
 from commerce.auth.application.tokens import TokenPair
+from commerce.auth.application.use_cases import AuthUseCases
 from commerce.auth.domain.errors import (
     InvalidCredentials,
     RefreshTokenReused,
@@ -33,7 +34,7 @@ MAX_ADDRESS_LENGTH = 64
 class AuthHttpContext:
     """What the endpoints need, put on ``app.state.auth`` by the bootstrap."""
 
-    handlers: AuthHandlers
+    use_cases: AuthUseCases
     jwks: dict[str, Any]
     jwks_max_age_seconds: int
 
@@ -126,7 +127,7 @@ async def log_in(
         email=body.email, password=body.password, client_address=client_address(request)
     )
     try:
-        pair = await context.handlers.log_in(command)
+        pair = await context.use_cases.log_in(command)
     except InvalidCredentials:
         record_login_failure("invalid_credentials")
         raise
@@ -157,7 +158,7 @@ async def refresh(
     token revokes its whole family."""
     _never_cached(response)
     try:
-        pair = await context.handlers.refresh(Refresh(body.refresh_token))
+        pair = await context.use_cases.refresh(Refresh(body.refresh_token))
     except (RefreshTokenReused, RefreshUserUnknown) as revoked:
         # The same 401 as any refused token, plus the news for the gateway (0023).
         refused = domain_problem(revoked)
@@ -172,7 +173,7 @@ async def refresh(
 async def log_out(body: RefreshTokenRequest, context: Context) -> Response:
     """Revoke the refresh token's family, and with it the access tokens of that sign-in.
     204 also for a token we do not know."""
-    revocation = await context.handlers.log_out(LogOut(body.refresh_token))
+    revocation = await context.use_cases.log_out(LogOut(body.refresh_token))
     answer = Response(status_code=204)
     if revocation is not None:
         answer.headers[REVOKED_SESSION_HEADER] = revocation.header_value()
