@@ -9,9 +9,7 @@ replica), else in SQL and in process memory (one process, no servers needed).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from contextlib import AsyncExitStack
 from datetime import timedelta
 from functools import partial
 
@@ -46,7 +44,7 @@ from commerce.kernel.db import Database
 from commerce.kernel.domain import utc_now
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.gateway_proof import proof_verifier
-from commerce.kernel.http.health import ReadinessCheck
+from commerce.kernel.http.lifespan import Pingable, ServiceLifespan
 from commerce.kernel.ports import Clock
 from commerce.kernel.ratelimit import InMemoryRateLimiter, RateLimiter
 from commerce.kernel.ratelimit_redis import RedisRateLimiter
@@ -85,24 +83,6 @@ def build_use_cases(
     )
 
 
-@dataclass
-class _Resources:
-    """What the lifespan opened; readiness checks look here."""
-
-    database: Database | None = None
-    redis: Redis | None = None
-
-    async def ping_database(self) -> None:
-        if self.database is None:
-            raise RuntimeError("database not open yet")
-        await self.database.ping()
-
-    async def ping_redis(self) -> None:
-        if self.redis is None:
-            raise RuntimeError("redis not open yet")
-        await self.redis.ping()
-
-
 def create_app(
     settings: AuthSettings,
     *,
@@ -110,91 +90,87 @@ def create_app(
     clock: Clock | None = None,
 ) -> FastAPI:
     """The auth service; ``user_service_transport`` and ``clock`` are seams for tests."""
-    resources = _Resources()
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with AsyncExitStack() as stack:
-            database = await Database.open(
-                settings.resolved_database_url(),
-                service_package=SERVICE_PACKAGE,
-                migrate=settings.migrate_on_start,
+    async def start(app: FastAPI, stack: AsyncExitStack) -> dict[str, Pingable]:
+        database = await Database.open(
+            settings.resolved_database_url(),
+            service_package=SERVICE_PACKAGE,
+            migrate=settings.migrate_on_start,
+        )
+        stack.push_async_callback(database.close)
+        started: dict[str, Pingable] = {"database": database}
+        sql_store = SqlaRefreshTokenStore(database.connections)
+        store: RefreshTokenStore = sql_store
+        the_clock = clock or utc_now
+        limiter: RateLimiter = InMemoryRateLimiter(max_keys=settings.rate_limit_max_keys)
+        if settings.redis_url:
+            redis_client = Redis.from_url(
+                settings.redis_url,
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
             )
-            stack.push_async_callback(database.close)
-            resources.database = database
-            sql_store = SqlaRefreshTokenStore(database.connections)
-            store: RefreshTokenStore = sql_store
-            the_clock = clock or utc_now
-            limiter: RateLimiter = InMemoryRateLimiter(max_keys=settings.rate_limit_max_keys)
-            if settings.redis_url:
-                redis_client = Redis.from_url(
-                    settings.redis_url,
-                    socket_timeout=REDIS_TIMEOUT_SECONDS,
-                    socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-                )
-                stack.push_async_callback(redis_client.aclose)
-                resources.redis = redis_client
-                prefix = settings.redis_key_prefix
-                store = RedisRefreshTokenStore(redis_client, prefix=prefix)
-                limiter = RedisRateLimiter(redis_client, prefix=prefix + "ratelimit:")
-            client = user_service_client(
-                settings.user_service_url,
-                settings.user_service_timeout_seconds,
-                transport=user_service_transport,
+            stack.push_async_callback(redis_client.aclose)
+            started["redis"] = redis_client
+            prefix = settings.redis_key_prefix
+            store = RedisRefreshTokenStore(redis_client, prefix=prefix)
+            limiter = RedisRateLimiter(redis_client, prefix=prefix + "ratelimit:")
+        client = user_service_client(
+            settings.user_service_url,
+            settings.user_service_timeout_seconds,
+            transport=user_service_transport,
+        )
+        stack.push_async_callback(client.aclose)
+        token = settings.user_service_token
+        internal_token = token.get_secret_value() if token else None
+        keys = load_key_set(
+            settings.signing_key_file,
+            settings.generated_key_path(),
+            settings.extra_public_key_paths(),
+        )
+        use_cases = build_use_cases(
+            verifier=HttpCredentialVerifier(client, internal_token=internal_token),
+            directory=HttpUserDirectory(client, internal_token=internal_token),
+            issuer=JwtAccessTokenIssuer(
+                keys.signing,
+                issuer=settings.issuer,
+                audience=settings.audience,
+                ttl_seconds=settings.access_token_ttl_seconds,
+            ),
+            store=store,
+            throttle=LoginThrottle(
+                limiter,
+                per_account=settings.login_rate_per_account_rule(),
+                per_address=settings.login_rate_per_address_rule(),
+            ),
+            clock=the_clock,
+            refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
+        )
+        if store is sql_store and settings.purge_interval_seconds > 0:
+            purge = PeriodicTask(
+                "refresh-token-purge",
+                partial(_purge, sql_store, the_clock),
+                settings.purge_interval_seconds,
+                run_at_start=False,
             )
-            stack.push_async_callback(client.aclose)
-            token = settings.user_service_token
-            internal_token = token.get_secret_value() if token else None
-            keys = load_key_set(
-                settings.signing_key_file,
-                settings.generated_key_path(),
-                settings.extra_public_key_paths(),
-            )
-            use_cases = build_use_cases(
-                verifier=HttpCredentialVerifier(client, internal_token=internal_token),
-                directory=HttpUserDirectory(client, internal_token=internal_token),
-                issuer=JwtAccessTokenIssuer(
-                    keys.signing,
-                    issuer=settings.issuer,
-                    audience=settings.audience,
-                    ttl_seconds=settings.access_token_ttl_seconds,
-                ),
-                store=store,
-                throttle=LoginThrottle(
-                    limiter,
-                    per_account=settings.login_rate_per_account_rule(),
-                    per_address=settings.login_rate_per_address_rule(),
-                ),
-                clock=the_clock,
-                refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
-            )
-            if store is sql_store and settings.purge_interval_seconds > 0:
-                purge = PeriodicTask(
-                    "refresh-token-purge",
-                    partial(_purge, sql_store, the_clock),
-                    settings.purge_interval_seconds,
-                    run_at_start=False,
-                )
-                await purge.run_once()
-                purge.start()
-                stack.push_async_callback(purge.stop)
-            app.state.auth = AuthHttpContext(
-                use_cases=use_cases,
-                jwks=keys.jwks(),
-                jwks_max_age_seconds=settings.jwks_max_age_seconds,
-            )
-            yield
+            await purge.run_once()
+            purge.start()
+            stack.push_async_callback(purge.stop)
+        app.state.auth = AuthHttpContext(
+            use_cases=use_cases,
+            jwks=keys.jwks(),
+            jwks_max_age_seconds=settings.jwks_max_age_seconds,
+        )
+        return started
 
-    readiness: dict[str, ReadinessCheck] = {"database": resources.ping_database}
-    if settings.redis_url:
-        readiness["redis"] = resources.ping_redis
+    checks = ("database", "redis") if settings.redis_url else ("database",)
+    lifespan = ServiceLifespan(start, checks=checks)
     # A store or the user service being down is a 503 with Retry-After, from the kernel's
     # problems table (store errors are kernel outages, UserServiceUnavailable a
     # DependencyUnavailable): nothing auth-specific to install.
     return create_service_app(
         title="Auth service",
         routers=[router],
-        readiness=readiness,
+        readiness=lifespan.readiness,
         lifespan=lifespan,
         proofs=proof_verifier(settings.gateway_public_key_file, settings.var_dir),
     )
