@@ -9,6 +9,7 @@ replica), else in SQL and in process memory (one process, no servers needed).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from functools import partial
@@ -27,7 +28,7 @@ from commerce.auth.adapters.outbound.user_client import (
     HttpUserDirectory,
     user_service_client,
 )
-from commerce.auth.application.log_in import LogInHandler
+from commerce.auth.application.log_in import LogInHandler, new_family_id
 from commerce.auth.application.log_out import LogOutHandler
 from commerce.auth.application.ports import (
     AccessTokenIssuer,
@@ -74,10 +75,11 @@ def build_use_cases(
     throttle: LoginThrottle,
     clock: Clock,
     refresh_ttl: timedelta,
+    new_id: Callable[[], str] = new_family_id,
 ) -> AuthUseCases:
     """The three use cases over one set of ports."""
     return AuthUseCases(
-        log_in=LogInHandler(verifier, issuer, store, throttle, clock, refresh_ttl),
+        log_in=LogInHandler(verifier, issuer, store, throttle, clock, refresh_ttl, new_id),
         refresh=RefreshHandler(directory, issuer, store, clock, refresh_ttl),
         log_out=LogOutHandler(issuer, store, clock),
     )

@@ -33,7 +33,9 @@ async def test_keys_are_prefixed_and_expire_with_the_tokens(
 ) -> None:
     store = RedisRefreshTokenStore(redis, prefix=redis_prefix)
     at = datetime.now(UTC)
-    family, first = TokenFamily.start(USER, hash_token("a"), at, timedelta(seconds=100))
+    family, first = TokenFamily.start(
+        str(uuid.uuid4()), USER, hash_token("a"), at, timedelta(seconds=100)
+    )
     await store.add_family(family, first)
     keys = sorted([k.decode() async for k in redis.scan_iter(match=redis_prefix + "*")])
     assert keys == sorted(
@@ -61,7 +63,9 @@ async def test_revoking_a_forgotten_family_creates_nothing(redis: Redis, redis_p
 
 async def test_a_token_whose_family_is_gone_is_not_found(redis: Redis, redis_prefix: str) -> None:
     store = RedisRefreshTokenStore(redis, prefix=redis_prefix)
-    family, first = TokenFamily.start(USER, hash_token("c"), datetime.now(UTC), timedelta(days=1))
+    family, first = TokenFamily.start(
+        str(uuid.uuid4()), USER, hash_token("c"), datetime.now(UTC), timedelta(days=1)
+    )
     await store.add_family(family, first)
     await redis.delete(f"{redis_prefix}fam:{family.id}")
     assert await store.find(first.token_hash) is None
@@ -70,7 +74,9 @@ async def test_a_token_whose_family_is_gone_is_not_found(redis: Redis, redis_pre
 async def test_only_the_hash_is_stored(redis: Redis, redis_prefix: str) -> None:
     store = RedisRefreshTokenStore(redis, prefix=redis_prefix)
     secret = uuid.uuid4().hex
-    family, first = TokenFamily.start(USER, hash_token(secret), datetime.now(UTC), timedelta(1))
+    family, first = TokenFamily.start(
+        str(uuid.uuid4()), USER, hash_token(secret), datetime.now(UTC), timedelta(1)
+    )
     await store.add_family(family, first)
     async for key in redis.scan_iter(match=redis_prefix + "*"):
         assert secret.encode() not in key
@@ -88,7 +94,9 @@ async def test_find_is_one_round_trip(redis_url: str, redis: Redis, redis_prefix
     client = CountingRedis.from_url(redis_url)
     try:
         store = RedisRefreshTokenStore(client, prefix=redis_prefix)
-        family, first = TokenFamily.start(USER, hash_token("d"), datetime.now(UTC), timedelta(1))
+        family, first = TokenFamily.start(
+            str(uuid.uuid4()), USER, hash_token("d"), datetime.now(UTC), timedelta(1)
+        )
         await store.add_family(family, first)
         await store.find(hash_token("warm-up"))  # loads a script, if find uses one
         client.commands.clear()

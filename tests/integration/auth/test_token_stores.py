@@ -53,7 +53,7 @@ def new_hash() -> str:
 
 async def test_a_family_round_trips(store: RefreshTokenStore) -> None:
     at = now()
-    family, first = TokenFamily.start(claims(), new_hash(), at, TTL)
+    family, first = TokenFamily.start(str(uuid.uuid4()), claims(), new_hash(), at, TTL)
     await store.add_family(family, first)
     found = await store.find(first.token_hash)
     assert found is not None
@@ -72,7 +72,7 @@ async def test_an_unknown_hash_is_not_found(store: RefreshTokenStore) -> None:
 
 async def test_rotate_is_a_compare_and_set(store: RefreshTokenStore) -> None:
     at = now()
-    family, first = TokenFamily.start(claims(), new_hash(), at, TTL)
+    family, first = TokenFamily.start(str(uuid.uuid4()), claims(), new_hash(), at, TTL)
     await store.add_family(family, first)
     successor = family.rotate(first, new_hash(), at + timedelta(seconds=5), TTL)
     assert await store.rotate(first, successor) is Rotation.ROTATED
@@ -96,7 +96,7 @@ async def test_two_concurrent_rotations_of_one_token_have_one_winner(
     store: RefreshTokenStore,
 ) -> None:
     at = now()
-    family, first = TokenFamily.start(claims(), new_hash(), at, TTL)
+    family, first = TokenFamily.start(str(uuid.uuid4()), claims(), new_hash(), at, TTL)
     await store.add_family(family, first)
     # Both requests read the token before either writes: the store alone must decide.
     copies = [await store.find(first.token_hash) for _ in range(2)]
@@ -111,7 +111,7 @@ async def test_two_concurrent_rotations_of_one_token_have_one_winner(
 
 async def test_revoking_a_family_is_idempotent(store: RefreshTokenStore) -> None:
     at = now()
-    family, first = TokenFamily.start(claims(), new_hash(), at, TTL)
+    family, first = TokenFamily.start(str(uuid.uuid4()), claims(), new_hash(), at, TTL)
     await store.add_family(family, first)
     await store.revoke_family(family.id, at + timedelta(seconds=1))
     await store.revoke_family(family.id, at + timedelta(seconds=2))
@@ -123,7 +123,7 @@ async def test_revoking_an_unknown_family_leaves_the_others_alone(
     store: RefreshTokenStore,
 ) -> None:
     at = now()
-    family, first = TokenFamily.start(claims(), new_hash(), at, TTL)
+    family, first = TokenFamily.start(str(uuid.uuid4()), claims(), new_hash(), at, TTL)
     await store.add_family(family, first)
     await store.revoke_family(str(uuid.uuid4()), at)
     found = await store.find(first.token_hash)
@@ -136,7 +136,7 @@ async def test_a_revocation_between_find_and_rotate_refuses_the_rotation(
     store: RefreshTokenStore,
 ) -> None:
     at = now()
-    family, first = TokenFamily.start(claims(), new_hash(), at, TTL)
+    family, first = TokenFamily.start(str(uuid.uuid4()), claims(), new_hash(), at, TTL)
     await store.add_family(family, first)
     stale = await store.find(first.token_hash)
     # A logout (or another request's reuse detection) commits here, after our find.
@@ -254,8 +254,8 @@ async def test_sql_purge_forgets_expired_tokens_and_empty_families(
 
     assert isinstance(store, SqlaRefreshTokenStore)
     at = now()
-    old_family, old = TokenFamily.start(claims(), new_hash(), at - 3 * TTL, TTL)
-    live_family, live = TokenFamily.start(claims(), new_hash(), at, TTL)
+    old_family, old = TokenFamily.start(str(uuid.uuid4()), claims(), new_hash(), at - 3 * TTL, TTL)
+    live_family, live = TokenFamily.start(str(uuid.uuid4()), claims(), new_hash(), at, TTL)
     await store.add_family(old_family, old)
     await store.add_family(live_family, live)
     assert await store.purge_expired(at) >= 1

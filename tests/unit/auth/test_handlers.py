@@ -87,6 +87,19 @@ async def test_log_in_returns_a_pair_and_starts_a_family(world: World) -> None:
     assert pair.refresh_token not in world.store.tokens
 
 
+async def test_each_family_gets_a_new_random_id_named_in_its_access_tokens(
+    world: World,
+) -> None:
+    first, second = await world.log_in(), await world.log_in()
+    ids = []
+    for pair in (first, second):
+        stored = await world.store.find(hash_token(pair.refresh_token))
+        assert stored is not None and len(stored.family.id) == 36
+        assert pair.access_token.endswith(f":{stored.family.id}")
+        ids.append(stored.family.id)
+    assert ids[0] != ids[1]
+
+
 async def test_refresh_secrets_are_random_and_long(world: World) -> None:
     first, second = await world.log_in(), await world.log_in()
     assert first.refresh_token != second.refresh_token

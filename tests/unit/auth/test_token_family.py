@@ -21,7 +21,7 @@ TTL = timedelta(days=14)
 
 
 def started() -> tuple[TokenFamily, RefreshToken]:
-    return TokenFamily.start(ALICE, "h0", NOW, TTL)
+    return TokenFamily.start("f-1", ALICE, "h0", NOW, TTL)
 
 
 def test_hash_token_is_hex_sha256_and_never_the_token() -> None:
@@ -32,7 +32,7 @@ def test_hash_token_is_hex_sha256_and_never_the_token() -> None:
 
 def test_a_family_starts_with_one_unused_token() -> None:
     family, token = started()
-    assert token.family_id == family.id
+    assert family.id == "f-1" and token.family_id == family.id
     assert token.expires_at == NOW + TTL
     assert not token.is_used and not family.is_revoked
     assert family.claims == ALICE
@@ -89,7 +89,7 @@ def test_revocation_keeps_the_first_time() -> None:
 
 def test_a_token_of_another_family_is_a_programming_error() -> None:
     family, _ = started()
-    _, stranger = TokenFamily.start(ALICE, "x0", NOW, TTL)
+    _, stranger = TokenFamily.start("f-2", ALICE, "x0", NOW, TTL)
     with pytest.raises(ValueError):
         family.rotate(stranger, "h1", NOW, TTL)
 

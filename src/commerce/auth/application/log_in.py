@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 from commerce.auth.application.commands import LogIn
@@ -18,6 +20,10 @@ from commerce.auth.domain.tokens import TokenFamily, hash_token
 from commerce.kernel.ports import Clock
 
 
+def new_family_id() -> str:
+    return str(uuid.uuid4())
+
+
 class LogInHandler:
     """Check the limits, then the password (at the user service); start a token family."""
 
@@ -29,6 +35,7 @@ class LogInHandler:
         throttle: LoginThrottle,
         clock: Clock,
         refresh_ttl: timedelta,
+        new_id: Callable[[], str] = new_family_id,
     ) -> None:
         self._verifier = verifier
         self._issuer = issuer
@@ -36,6 +43,7 @@ class LogInHandler:
         self._throttle = throttle
         self._clock = clock
         self._refresh_ttl = refresh_ttl
+        self._new_id = new_id
 
     async def __call__(self, command: LogIn) -> TokenPair:
         await self._throttle.check(command.email, command.client_address)
@@ -44,6 +52,8 @@ class LogInHandler:
             raise InvalidCredentials()
         now = self._clock()
         secret = new_refresh_secret()
-        family, first = TokenFamily.start(claims, hash_token(secret), now, self._refresh_ttl)
+        family, first = TokenFamily.start(
+            self._new_id(), claims, hash_token(secret), now, self._refresh_ttl
+        )
         await self._store.add_family(family, first)
         return token_pair(self._issuer, family.id, claims, secret, now)

@@ -11,7 +11,6 @@ Tokens are known here only by their hash; the raw value goes to the client and n
 from __future__ import annotations
 
 import hashlib
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -47,6 +46,10 @@ class RefreshToken:
     def is_expired(self, now: datetime) -> bool:
         return now >= self.expires_at
 
+    def use(self, now: datetime) -> None:
+        """Mark the token exchanged (its family does, at a rotation)."""
+        self.used_at = now
+
     @property
     def is_used(self) -> bool:
         return self.used_at is not None
@@ -70,10 +73,15 @@ class TokenFamily:
 
     @classmethod
     def start(
-        cls, claims: UserClaims, first_token_hash: str, now: datetime, ttl: timedelta
+        cls,
+        family_id: str,
+        claims: UserClaims,
+        first_token_hash: str,
+        now: datetime,
+        ttl: timedelta,
     ) -> tuple[TokenFamily, RefreshToken]:
-        """A new family for a fresh sign-in, with its first token."""
-        family = cls(id=str(uuid.uuid4()), claims=claims, created_at=now)
+        """A new family ``family_id`` for a fresh sign-in, with its first token."""
+        family = cls(id=family_id, claims=claims, created_at=now)
         return family, family._issue(first_token_hash, now, ttl)
 
     @property
@@ -97,7 +105,7 @@ class TokenFamily:
             raise RefreshTokenReused()
         if presented.is_expired(now):
             raise RefreshTokenExpired()
-        presented.used_at = now
+        presented.use(now)
         return self._issue(successor_hash, now, ttl)
 
     def revoke(self, now: datetime) -> None:
