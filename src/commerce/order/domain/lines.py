@@ -7,9 +7,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from commerce.kernel.domain import InvalidInput
+from commerce.kernel.money import Money
 
 MAX_LINES = 50
 MAX_QUANTITY = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    """How many units of a product one order line asks for: 1 to 1000."""
+
+    value: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.value <= MAX_QUANTITY:
+            raise InvalidInput(f"A quantity is 1 to {MAX_QUANTITY}.", code="invalid_order_lines")
 
 
 @dataclass(frozen=True)
@@ -22,7 +34,9 @@ class OrderLine:
 
     @property
     def subtotal(self) -> int | None:
-        return None if self.unit_price is None else self.unit_price * self.quantity
+        return (
+            None if self.unit_price is None else Money(self.unit_price).times(self.quantity).amount
+        )
 
 
 @dataclass(frozen=True)
@@ -43,15 +57,14 @@ def requested_lines(lines: Sequence[tuple[str, int]]) -> tuple[OrderLine, ...]:
     for product_id, quantity in lines:
         if not product_id:
             raise InvalidInput("A line needs a product id.", code="invalid_order_lines")
-        if not 1 <= quantity <= MAX_QUANTITY:
-            raise InvalidInput(f"A quantity is 1 to {MAX_QUANTITY}.", code="invalid_order_lines")
+        checked = Quantity(quantity)
         # One line per product keeps the catalog's all-or-nothing reservation unambiguous.
         if product_id in seen:
             raise InvalidInput(
                 "Each product may appear on one line only.", code="duplicate_order_line"
             )
         seen.add(product_id)
-        result.append(OrderLine(product_id, quantity))
+        result.append(OrderLine(product_id, checked.value))
     return tuple(result)
 
 
@@ -72,10 +85,7 @@ def price_lines(lines: Sequence[OrderLine], priced: Iterable[PricedLine]) -> tup
 
 def total_of(lines: Iterable[OrderLine]) -> int | None:
     """Sum of the lines' subtotals, or ``None`` while any line is unpriced."""
-    total = 0
-    for line in lines:
-        subtotal = line.subtotal
-        if subtotal is None:
-            return None
-        total += subtotal
-    return total
+    subtotals = [line.subtotal for line in lines]
+    if any(subtotal is None for subtotal in subtotals):
+        return None
+    return Money.sum(Money(subtotal) for subtotal in subtotals if subtotal is not None).amount

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from commerce.kernel.domain import AggregateRoot, Conflict, DomainEvent
+from commerce.kernel.money import Money
 from commerce.payment.domain import events
 
 
@@ -113,7 +114,7 @@ class Payment(AggregateRoot):
             id=payment_id,
             order_id=order_id,
             user_id=user_id,
-            amount=amount,
+            amount=Money(amount).amount,
             method=method,
             token=token,
             status=PaymentStatus.PENDING,

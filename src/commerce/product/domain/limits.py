@@ -58,12 +58,3 @@ def checked_description(description: str) -> str:
             code="invalid_description",
         )
     return description
-
-
-def checked_sku(sku: str | None) -> str | None:
-    if sku is None:
-        return None
-    cleaned = sku.strip()
-    if not 1 <= len(cleaned) <= MAX_SKU_LENGTH:
-        raise InvalidInput(f"sku must have 1..{MAX_SKU_LENGTH} characters.", code="invalid_sku")
-    return cleaned

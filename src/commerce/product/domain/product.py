@@ -9,6 +9,7 @@ from commerce.kernel.domain import AggregateRoot
 from commerce.product.domain import limits
 from commerce.product.domain.errors import NotTheSeller, OutOfStock
 from commerce.product.domain.events import ProductCreated, ProductUpdated, ReservedLine
+from commerce.product.domain.sku import Sku
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class Product(AggregateRoot):
             description=limits.checked_description(description),
             price=limits.checked_price(price),
             stock=limits.checked_stock(stock),
-            sku=limits.checked_sku(sku),
+            sku=None if sku is None else Sku.parse(sku).value,
             created_at=now,
             updated_at=now,
         )
