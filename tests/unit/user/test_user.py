@@ -4,7 +4,7 @@ import pytest
 
 from commerce.user.domain.email import Email
 from commerce.user.domain.errors import InvalidName, InvalidPassword
-from commerce.user.domain.password import check_password_policy
+from commerce.user.domain.password import Password, check_password_policy
 from commerce.user.domain.user import User, UserRegistered, normalise_name
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -69,3 +69,11 @@ def test_password_policy_accepts_8_to_128_characters(password: str) -> None:
 def test_password_policy_refuses_other_lengths(password: str) -> None:
     with pytest.raises(InvalidPassword):
         check_password_policy(password)
+
+
+def test_a_chosen_password_keeps_the_policy_and_never_shows() -> None:
+    password = Password.choose(" spaces count ")
+    assert password.value == " spaces count "
+    assert "spaces" not in repr(password)
+    with pytest.raises(InvalidPassword):
+        Password.choose("a" * 7)

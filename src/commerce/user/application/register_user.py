@@ -11,7 +11,7 @@ from commerce.user.application.ports import PasswordHasher, UnitOfWorkFactory, U
 from commerce.user.application.views import UserView
 from commerce.user.domain.email import Email
 from commerce.user.domain.errors import EmailAlreadyRegistered
-from commerce.user.domain.password import check_password_policy
+from commerce.user.domain.password import Password
 from commerce.user.domain.user import User, normalise_name
 
 
@@ -36,7 +36,7 @@ class RegisterUserHandler:
 
     async def __call__(self, command: RegisterUser) -> UserView:
         email = Email.parse(command.email)
-        check_password_policy(command.password)
+        password = Password.choose(command.password)
         name = normalise_name(command.name)
         # A cheap early answer for the common case, so a taken e-mail costs no hashing.
         # It decides nothing: the unique constraint behind users.add() does.
@@ -44,7 +44,7 @@ class RegisterUserHandler:
             if await uow.users.get_by_email(email) is not None:
                 raise EmailAlreadyRegistered()
         # Hash outside any transaction: no connection is held during the slow part.
-        password_hash = await self._hasher.hash(command.password)
+        password_hash = await self._hasher.hash(password.value)
         user = User.register(
             user_id=self._new_id(),
             email=email,
