@@ -134,7 +134,7 @@ class FakeUnitOfWork:
                     request.fingerprint,
                 )
         for order in self.orders.saved:
-            order.version += 1
+            order.stored()
             store.orders[order.id] = copy.deepcopy(order)
         store.held_units.update(self.held_units.changes)
         store.inbox |= self._inbox

@@ -82,7 +82,7 @@ class FakePaymentRepository(TrackingRepository[Payment]):
     async def save(self, payment: Payment) -> None:
         if self._store.payments[payment.id].version != payment.version:
             raise StalePayment(payment.id)
-        payment.version += 1
+        payment.stored()
         self.written.append(payment)
 
     async def due(self, now: datetime, limit: int) -> Sequence[str]:

@@ -154,6 +154,10 @@ class Order(AggregateRoot):
         order._send(Awaiting.RESERVATION, now, again=False)
         return order
 
+    def stored(self) -> None:
+        """The repository wrote this version: the next save expects the one after it."""
+        self.version += 1
+
     @property
     def total(self) -> int | None:
         """Only a priced order has a total; prices come from the catalog alone."""

@@ -132,6 +132,10 @@ class Payment(AggregateRoot):
 
     # -- the state machine: one method per transition ---------------------------------------
 
+    def stored(self) -> None:
+        """The repository wrote this version: the next save expects the one after it."""
+        self.version += 1
+
     def authorize(self, reference: str, now: datetime) -> None:
         self._move(PaymentStatus.AUTHORIZED, now)
         self.provider_reference = reference

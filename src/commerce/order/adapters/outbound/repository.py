@@ -140,7 +140,7 @@ class SqlaOrderRepository(TrackingRepository[Order]):
                     for number, line in enumerate(order.lines)
                 ],
             )
-        order.version += 1
+        order.stored()
 
     async def due_for_redrive(
         self, now: datetime, *, schedule: RedriveSchedule, limit: int

@@ -78,7 +78,7 @@ class SqlaPaymentRepository(TrackingRepository[Payment]):
         )
         if result.rowcount != 1:
             raise StalePayment(payment.id)
-        payment.version += 1
+        payment.stored()
         await self._write_history(payment)
 
     async def due(self, now: datetime, limit: int) -> Sequence[str]:
