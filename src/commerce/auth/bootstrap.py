@@ -9,7 +9,7 @@ replica), else in SQL and in process memory (one process, no servers needed).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import uuid
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from functools import partial
@@ -28,7 +28,7 @@ from commerce.auth.adapters.outbound.user_client import (
     HttpUserDirectory,
     user_service_client,
 )
-from commerce.auth.application.log_in import LogInHandler, new_family_id
+from commerce.auth.application.log_in import LogInHandler
 from commerce.auth.application.log_out import LogOutHandler
 from commerce.auth.application.ports import (
     AccessTokenIssuer,
@@ -46,7 +46,7 @@ from commerce.kernel.domain import utc_now
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.gateway_proof import proof_verifier
 from commerce.kernel.http.lifespan import Pingable, ServiceLifespan
-from commerce.kernel.ports import Clock
+from commerce.kernel.ports import Clock, IdFactory
 from commerce.kernel.ratelimit import InMemoryRateLimiter, RateLimiter
 from commerce.kernel.ratelimit_redis import RedisRateLimiter
 
@@ -66,6 +66,10 @@ def load_settings() -> AuthSettings:
     return AuthSettings()
 
 
+def new_family_id() -> str:
+    return str(uuid.uuid4())
+
+
 def build_use_cases(
     *,
     verifier: CredentialVerifier,
@@ -75,7 +79,7 @@ def build_use_cases(
     throttle: LoginThrottle,
     clock: Clock,
     refresh_ttl: timedelta,
-    new_id: Callable[[], str] = new_family_id,
+    new_id: IdFactory = new_family_id,
 ) -> AuthUseCases:
     """The three use cases over one set of ports."""
     return AuthUseCases(

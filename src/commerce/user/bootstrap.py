@@ -10,6 +10,7 @@ import asyncio
 import os
 import secrets
 import sys
+import uuid
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 
@@ -18,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from commerce.contracts.topics import USER_EVENTS
 from commerce.kernel.db import Database, is_sqlite
+from commerce.kernel.domain import utc_now
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.gateway_proof import proof_verifier
 from commerce.kernel.http.lifespan import Pingable, ServiceLifespan
@@ -48,6 +50,10 @@ def load_settings() -> Settings:
     return Settings()
 
 
+def new_user_id() -> str:
+    return str(uuid.uuid4())
+
+
 def build_hasher(settings: Settings) -> Argon2PasswordHasher:
     parameters = Argon2Parameters(
         time_cost=settings.argon2_time_cost,
@@ -72,11 +78,11 @@ async def build_use_cases(
     # unknown e-mail costs exactly what a wrong password does.
     dummy_hash = await hasher.hash(secrets.token_urlsafe(32))
     return UserUseCases(
-        register_user=RegisterUserHandler(new_uow, hasher),
+        register_user=RegisterUserHandler(new_uow, hasher, utc_now, new_user_id),
         get_profile=GetProfileHandler(new_uow),
         verify_credentials=VerifyCredentialsHandler(new_uow, hasher, dummy_hash),
-        grant_role=GrantRoleHandler(new_uow),
-        revoke_role=RevokeRoleHandler(new_uow),
+        grant_role=GrantRoleHandler(new_uow, utc_now),
+        revoke_role=RevokeRoleHandler(new_uow, utc_now),
         find_user_by_email=FindUserByEmailHandler(new_uow),
     )
 

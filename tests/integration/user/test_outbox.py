@@ -11,13 +11,14 @@ from commerce.contracts.envelope import EventEnvelope, parse_payload
 from commerce.contracts.topics import USER_EVENTS
 from commerce.contracts.users import UserRegistered
 from commerce.kernel.db import Database
+from commerce.kernel.domain import utc_now
 from commerce.user.adapters.outbound.tables import outbox
 from commerce.user.adapters.outbound.unit_of_work import SqlaUserUnitOfWork
 from commerce.user.application.commands import RegisterUser
 from commerce.user.application.register_user import RegisterUserHandler
 from commerce.user.domain.email import Email
 from commerce.user.domain.errors import EmailAlreadyRegistered
-from tests.unit.user.fakes import FakePasswordHasher, new_user
+from tests.unit.user.fakes import FakePasswordHasher, new_user, random_ids
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +31,7 @@ async def outbox_rows(database: Database) -> list[dict[str, object]]:
 
 async def test_sign_up_queues_user_registered(database: Database) -> None:
     register = RegisterUserHandler(
-        lambda: SqlaUserUnitOfWork(database.connections), FakePasswordHasher()
+        lambda: SqlaUserUnitOfWork(database.connections), FakePasswordHasher(), utc_now, random_ids
     )
     view = await register(RegisterUser(email="Ada@Example.com", password="long enough"))
     rows = await outbox_rows(database)
@@ -59,7 +60,7 @@ async def test_no_commit_no_event(database: Database) -> None:
 
 async def test_a_refused_duplicate_queues_nothing(database: Database) -> None:
     register = RegisterUserHandler(
-        lambda: SqlaUserUnitOfWork(database.connections), FakePasswordHasher()
+        lambda: SqlaUserUnitOfWork(database.connections), FakePasswordHasher(), utc_now, random_ids
     )
     await register(RegisterUser(email="ada@example.com", password="long enough"))
     async with SqlaUserUnitOfWork(database.connections) as uow:

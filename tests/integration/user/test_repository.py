@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from commerce.kernel.db import Database
+from commerce.kernel.domain import utc_now
 from commerce.user.adapters.outbound.tables import users
 from commerce.user.adapters.outbound.unit_of_work import SqlaUserUnitOfWork
 from commerce.user.application.commands import RegisterUser
@@ -16,7 +17,7 @@ from commerce.user.application.register_user import RegisterUserHandler
 from commerce.user.domain.email import Email
 from commerce.user.domain.errors import EmailAlreadyRegistered
 from commerce.user.domain.user import User
-from tests.unit.user.fakes import FakePasswordHasher
+from tests.unit.user.fakes import FakePasswordHasher, random_ids
 from tests.unit.user.fakes import new_user as registered
 
 pytestmark = pytest.mark.integration
@@ -107,7 +108,7 @@ async def test_concurrent_sign_ups_past_the_early_lookup_give_one_user(
             return await super().hash(password)
 
     register = RegisterUserHandler(
-        lambda: SqlaUserUnitOfWork(database.connections), RendezvousHasher()
+        lambda: SqlaUserUnitOfWork(database.connections), RendezvousHasher(), utc_now, random_ids
     )
     results = await asyncio.gather(
         register(RegisterUser(email="same@example.com", password="password one")),

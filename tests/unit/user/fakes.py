@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
@@ -14,13 +16,31 @@ from commerce.user.domain.email import Email
 from commerce.user.domain.errors import EmailAlreadyRegistered, RolesChangedConcurrently
 from commerce.user.domain.user import User
 
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def fixed_clock() -> datetime:
+    """The time the unit tests run at: it never moves."""
+    return NOW
+
+
+def sequential_ids() -> Callable[[], str]:
+    """An id factory handing out u-1, u-2, ..."""
+    counter = itertools.count(1)
+    return lambda: f"u-{next(counter)}"
+
+
+def random_ids() -> str:
+    """A new UUID, as the bootstrap draws them (for tests that share a real database)."""
+    return str(uuid.uuid4())
+
 
 def new_user(
     *, email: Email, name: str | None, password_hash: str, now: datetime | None = None
 ) -> User:
     """A just-registered user with a fresh id, as the register use case makes one."""
     return User.register(
-        user_id=str(uuid.uuid4()),
+        user_id=random_ids(),
         email=email,
         name=name,
         password_hash=password_hash,

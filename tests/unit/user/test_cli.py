@@ -15,7 +15,13 @@ from commerce.user.application.use_cases import UserUseCases
 from commerce.user.application.verify_credentials import VerifyCredentialsHandler
 from commerce.user.domain.email import Email
 from commerce.user.domain.user import User
-from tests.unit.user.fakes import FakePasswordHasher, FakeUnitOfWorkFactory, new_user
+from tests.unit.user.fakes import (
+    FakePasswordHasher,
+    FakeUnitOfWorkFactory,
+    fixed_clock,
+    new_user,
+    sequential_ids,
+)
 
 
 @pytest.mark.parametrize(
@@ -56,7 +62,7 @@ def use_cases() -> tuple[UserUseCases, User]:
     ada = new_user(email=Email.parse("ada@example.com"), name=None, password_hash="h")
     uows.store[ada.id] = ada
     cases = UserUseCases(
-        register_user=RegisterUserHandler(uows, hasher),
+        register_user=RegisterUserHandler(uows, hasher, fixed_clock, sequential_ids()),
         get_profile=GetProfileHandler(uows),
         verify_credentials=VerifyCredentialsHandler(uows, hasher, "fake$v1$dummy"),
         grant_role=GrantRoleHandler(uows),

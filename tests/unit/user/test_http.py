@@ -19,7 +19,12 @@ from commerce.user.application.use_cases import UserUseCases
 from commerce.user.application.verify_credentials import VerifyCredentialsHandler
 from commerce.user.domain.roles import Role
 from tests.identity import VERIFIER, as_user
-from tests.unit.user.fakes import FakePasswordHasher, FakeUnitOfWorkFactory
+from tests.unit.user.fakes import (
+    FakePasswordHasher,
+    FakeUnitOfWorkFactory,
+    fixed_clock,
+    sequential_ids,
+)
 
 PASSWORD = "correct horse battery staple"
 TOKEN = "internal-secret"
@@ -31,7 +36,7 @@ def build_app(token: str | None = None) -> FastAPI:
         proofs=VERIFIER, title="user (test)", routers=[router, internal_router(token)], readiness={}
     )
     app.state.user_use_cases = UserUseCases(
-        register_user=RegisterUserHandler(uows, hasher),
+        register_user=RegisterUserHandler(uows, hasher, fixed_clock, sequential_ids()),
         get_profile=GetProfileHandler(uows),
         verify_credentials=VerifyCredentialsHandler(uows, hasher, "fake$v1$dummy"),
         grant_role=GrantRoleHandler(uows),

@@ -5,7 +5,12 @@ from commerce.user.application.register_user import RegisterUserHandler
 from commerce.user.application.verify_credentials import VerifyCredentialsHandler
 from commerce.user.application.views import UserView
 from commerce.user.domain.errors import InvalidCredentials
-from tests.unit.user.fakes import FakePasswordHasher, FakeUnitOfWorkFactory
+from tests.unit.user.fakes import (
+    FakePasswordHasher,
+    FakeUnitOfWorkFactory,
+    fixed_clock,
+    sequential_ids,
+)
 
 PASSWORD = "correct horse battery staple"
 DUMMY = "fake$v1$nobody knows this"
@@ -23,7 +28,7 @@ def hasher() -> FakePasswordHasher:
 
 @pytest.fixture
 async def ada(uows: FakeUnitOfWorkFactory, hasher: FakePasswordHasher) -> UserView:
-    register = RegisterUserHandler(uows, hasher)
+    register = RegisterUserHandler(uows, hasher, fixed_clock, sequential_ids())
     return await register(RegisterUser(email="ada@example.com", password=PASSWORD, name="Ada"))
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
 from datetime import timedelta
 
 from commerce.auth.application.commands import LogIn
@@ -17,11 +15,7 @@ from commerce.auth.application.throttle import LoginThrottle
 from commerce.auth.application.tokens import TokenPair, new_refresh_secret
 from commerce.auth.domain.errors import InvalidCredentials
 from commerce.auth.domain.tokens import TokenFamily, hash_token
-from commerce.kernel.ports import Clock
-
-
-def new_family_id() -> str:
-    return str(uuid.uuid4())
+from commerce.kernel.ports import Clock, IdFactory
 
 
 class LogInHandler:
@@ -35,7 +29,7 @@ class LogInHandler:
         throttle: LoginThrottle,
         clock: Clock,
         refresh_ttl: timedelta,
-        new_id: Callable[[], str] = new_family_id,
+        new_id: IdFactory,
     ) -> None:
         self._verifier = verifier
         self._issuer = issuer

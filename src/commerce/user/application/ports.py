@@ -55,7 +55,5 @@ class PasswordHasher(Protocol):
         """Whether ``password_hash`` was made with other parameters than the current ones."""
 
 
-# A new user's id (a random UUID in production).
-UserIdFactory = Callable[[], str]
 # A fresh unit of work per use of it: one instance holds one session at a time.
 UnitOfWorkFactory = Callable[[], UserUnitOfWork]

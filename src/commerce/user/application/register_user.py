@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-
-from commerce.kernel.domain import utc_now
-from commerce.kernel.ports import Clock
+from commerce.kernel.ports import Clock, IdFactory
 from commerce.user.application.commands import RegisterUser
-from commerce.user.application.ports import PasswordHasher, UnitOfWorkFactory, UserIdFactory
+from commerce.user.application.ports import PasswordHasher, UnitOfWorkFactory
 from commerce.user.application.views import UserView
 from commerce.user.domain.email import Email
 from commerce.user.domain.errors import EmailAlreadyRegistered
 from commerce.user.domain.password import Password
 from commerce.user.domain.user import User, normalise_name
-
-
-def new_user_id() -> str:
-    return str(uuid.uuid4())
 
 
 class RegisterUserHandler:
@@ -26,8 +19,8 @@ class RegisterUserHandler:
         self,
         new_uow: UnitOfWorkFactory,
         hasher: PasswordHasher,
-        clock: Clock = utc_now,
-        new_id: UserIdFactory = new_user_id,
+        clock: Clock,
+        new_id: IdFactory,
     ) -> None:
         self._new_uow = new_uow
         self._hasher = hasher
