@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Self
 
 from commerce.kernel.domain import utc_now
+from commerce.kernel.repository import TrackingRepository
 from commerce.user.domain.email import Email
 from commerce.user.domain.errors import EmailAlreadyRegistered, RolesChangedConcurrently
 from commerce.user.domain.user import User
@@ -61,10 +62,11 @@ class Countdown:
         return True
 
 
-class InMemoryUserRepository:
+class InMemoryUserRepository(TrackingRepository[User]):
     """Enforces e-mail uniqueness at add() time, like the database's unique constraint."""
 
     def __init__(self, committed: dict[str, User], conflicts: Countdown | None = None) -> None:
+        super().__init__()
         self._committed = committed
         self.pending: dict[str, User] = {}
         self._conflicts = conflicts or Countdown()
@@ -75,15 +77,18 @@ class InMemoryUserRepository:
     async def add(self, user: User) -> None:
         if any(other.email == user.email for other in self._all().values()):
             raise EmailAlreadyRegistered()
-        self.pending[user.id] = user
+        self.pending[user.id] = self._track(user)
 
     async def get(self, user_id: str) -> User | None:
         # A copy, as a database read is: changes reach the store only through a commit.
-        return copy.deepcopy(self._all().get(user_id))
+        return self._loaded(self._all().get(user_id))
 
     async def get_by_email(self, email: Email) -> User | None:
         found = next((user for user in self._all().values() if user.email == email), None)
-        return copy.deepcopy(found)
+        return self._loaded(found)
+
+    def _loaded(self, stored: User | None) -> User | None:
+        return None if stored is None else self._track(copy.deepcopy(stored))
 
     async def update_password_hash(self, user: User) -> None:
         self.pending[user.id] = user

@@ -12,6 +12,7 @@ from commerce.user.domain.errors import (
     InvalidName,
     InvalidPassword,
 )
+from commerce.user.domain.user import UserRegistered
 from tests.unit.user.fakes import (
     FakePasswordHasher,
     FakeUnitOfWorkFactory,
@@ -63,6 +64,15 @@ async def test_the_id_and_time_come_from_the_use_case_ports(
 def test_the_service_draws_random_uuids() -> None:
     first, second = new_user_id(), new_user_id()
     assert len(first) == 36 and first != second
+
+
+async def test_the_unit_of_work_that_adds_the_user_sees_it_with_user_registered(
+    register: RegisterUserHandler, uows: FakeUnitOfWorkFactory
+) -> None:
+    view = await register(RegisterUser(email="ada@example.com", password=PASSWORD))
+    adding = uows.made[-1].users
+    assert [user.id for user in adding.seen] == [view.id]
+    assert [type(event) for event in adding.seen[0].pull_events()] == [UserRegistered]
 
 
 async def test_name_is_optional(register: RegisterUserHandler) -> None:
