@@ -97,10 +97,11 @@ class FakeTokenStore:
     async def rotate(self, used: RefreshToken, successor: RefreshToken) -> Rotation:
         stored = self.tokens.get(used.token_hash)
         family = self.families.get(used.family_id)
+        assert used.used_at is not None, "rotate() takes a token its family has used"
         if self.lose_next_race and stored is not None:
             # Another request used the token between our find and this rotate.
             self.lose_next_race = False
-            stored.used_at = used.used_at
+            stored.use(used.used_at)
         if self.revoke_before_next_rotate and family is not None:
             # A logout revoked the family between our find and this rotate.
             self.revoke_before_next_rotate = False
@@ -109,7 +110,7 @@ class FakeTokenStore:
             return Rotation.FAMILY_REVOKED
         if stored is None or stored.used_at is not None:
             return Rotation.ALREADY_USED
-        stored.used_at = used.used_at
+        stored.use(used.used_at)
         self.tokens[successor.token_hash] = copy.deepcopy(successor)
         return Rotation.ROTATED
 
