@@ -63,9 +63,11 @@ CONFIRMATIONS_KEPT = timedelta(milliseconds=CONFIRMATION_MEMORY_MS)
 log = logging.getLogger("commerce.cart")
 
 
-async def _purge(view: SqlaCatalogView, store: SqlaCartStore | None, settings: Settings) -> None:
+async def _purge(
+    view: SqlaCatalogView, store: SqlaCartStore | None, settings: Settings, clock: Clock
+) -> None:
     """Delete the SQL rows that have outlived their use (Redis expires its keys itself)."""
-    now = utc_now()
+    now = clock()
     ttl = timedelta(seconds=settings.checkout_ttl_seconds)
     removed = await view.purge_reservations(before=now - ttl)
     if store is not None:
@@ -159,7 +161,7 @@ def create_app(
         if settings.purge_interval_seconds > 0:
             purge = PeriodicTask(
                 "cart-purge",
-                partial(_purge, view, None if settings.redis_url else sql_store, settings),
+                partial(_purge, view, None if settings.redis_url else sql_store, settings, utc_now),
                 settings.purge_interval_seconds,
             )
             purge.start()

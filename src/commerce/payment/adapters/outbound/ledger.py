@@ -7,13 +7,13 @@ calls can store an answer and the other returns that answer (no row locks, no ga
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
 from commerce.kernel.db.connections import Connections
+from commerce.kernel.domain import utc_now
+from commerce.kernel.ports import Clock
 from commerce.payment.adapters.outbound.simulated_provider import Decide, LedgerEntry, Outcome
 from commerce.payment.adapters.outbound.tables import simulated_provider_ledger as ledger
 
@@ -22,13 +22,14 @@ MAX_ROUNDS = 20
 
 
 class SqlaChargeLedger:
-    def __init__(self, connections: Connections) -> None:
+    def __init__(self, connections: Connections, clock: Clock = utc_now) -> None:
         self._connections = connections
+        self._clock = clock
 
     async def settle(
         self, key: str, *, operation: str, amount: int, reference: str | None, decide: Decide
     ) -> LedgerEntry:
-        now = datetime.now(UTC)
+        now = self._clock()
         try:
             async with self._connections.begin() as connection:
                 await connection.execute(
@@ -64,7 +65,7 @@ class SqlaChargeLedger:
                     .values(
                         attempts=attempts,
                         outcome=None if outcome is Outcome.FAILED else outcome.value,
-                        updated_at=datetime.now(UTC),
+                        updated_at=self._clock(),
                     )
                 )
             if result.rowcount == 1:
