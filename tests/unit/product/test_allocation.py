@@ -94,14 +94,14 @@ def test_an_unknown_product_wins_over_missing_stock() -> None:
 def test_announce_repeats_the_first_answer() -> None:
     reserved = Reservation.reserved("o1", [ReservedLine("a", 1, 100)], now=NOW)
     first = reserved.pull_events()
-    reserved.announce()
+    reserved.announce(NOW)
     again = reserved.pull_events()
     assert [type(e) for e in again] == [StockReserved]
     assert again[0].lines == first[0].lines  # type: ignore[attr-defined]
 
     rejected = Reservation.rejected("o2", RejectionReason.PRODUCT_NOT_FOUND, ["x"], now=NOW)
     rejected.pull_events()
-    rejected.announce()
+    rejected.announce(NOW)
     [event] = rejected.pull_events()
     assert isinstance(event, StockRejected)
     assert event.product_ids == ("x",)
@@ -120,11 +120,11 @@ def test_released_or_tombstoned_orders_announce_nothing() -> None:
     reservation = Reservation.reserved("o1", [ReservedLine("a", 2, 100)], now=NOW)
     reservation.release(NOW)
     reservation.pull_events()
-    reservation.announce()
+    reservation.announce(NOW)
     assert reservation.pull_events() == []
     tombstone = Reservation.tombstone("o2", now=NOW)
     assert [type(e) for e in tombstone.pull_events()] == [StockReleased]
-    tombstone.announce()
+    tombstone.announce(NOW)
     assert tombstone.pull_events() == []
     assert tombstone.release(NOW) == ()
 

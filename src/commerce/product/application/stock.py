@@ -39,7 +39,7 @@ class ReserveStockHandler:
             if reservation is not None:
                 # Seen this order before (a re-drive, or cancelled first): same answer, no new
                 # hold.
-                reservation.announce()
+                reservation.announce(self._clock())
             elif wanted is None:
                 await uow.reservations.add(invalid_order(command.order_id, self._clock()))
             else:

@@ -81,6 +81,7 @@ class Product(AggregateRoot):
                 name=product.name,
                 price=product.price,
                 stock=product.stock,
+                occurred_at=now,
             )
         )
         return product
@@ -109,7 +110,11 @@ class Product(AggregateRoot):
             self.updated_at = now
             self.record(
                 ProductUpdated(
-                    product_id=self.id, name=self.name, price=self.price, stock=self.stock
+                    product_id=self.id,
+                    name=self.name,
+                    price=self.price,
+                    stock=self.stock,
+                    occurred_at=now,
                 )
             )
         return changed

@@ -63,7 +63,7 @@ class Reservation(AggregateRoot):
             created_at=now,
             updated_at=now,
         )
-        reservation.announce()
+        reservation.announce(now)
         return reservation
 
     @classmethod
@@ -78,7 +78,7 @@ class Reservation(AggregateRoot):
             created_at=now,
             updated_at=now,
         )
-        reservation.announce()
+        reservation.announce(now)
         return reservation
 
     @classmethod
@@ -90,7 +90,7 @@ class Reservation(AggregateRoot):
             created_at=now,
             updated_at=now,
         )
-        reservation.record(StockReleased(order_id=order_id))
+        reservation.record(StockReleased(order_id=order_id, occurred_at=now))
         return reservation
 
     @property
@@ -101,14 +101,14 @@ class Reservation(AggregateRoot):
     def holds_stock(self) -> bool:
         return self.status is ReservationStatus.RESERVED
 
-    def announce(self) -> None:
+    def announce(self, now: datetime) -> None:
         """Record (again) the outcome of placing the order.
 
         A re-driven ``OrderPlaced`` gets the very answer of the first one. A cancelled order
         gets nothing: its ``StockReleased`` was already sent when it was cancelled.
         """
         if self.status is ReservationStatus.RESERVED:
-            self.record(StockReserved(order_id=self.order_id, lines=self.lines))
+            self.record(StockReserved(order_id=self.order_id, lines=self.lines, occurred_at=now))
         elif self.status is ReservationStatus.REJECTED:
             assert self.reason is not None
             self.record(
@@ -116,6 +116,7 @@ class Reservation(AggregateRoot):
                     order_id=self.order_id,
                     reason=self.reason,
                     product_ids=self.rejected_product_ids,
+                    occurred_at=now,
                 )
             )
 
@@ -125,7 +126,7 @@ class Reservation(AggregateRoot):
         Every call acknowledges with ``StockReleased``, so a repeated cancellation gets the
         same answer; only the first one of a reserved order returns lines.
         """
-        self.record(StockReleased(order_id=self.order_id))
+        self.record(StockReleased(order_id=self.order_id, occurred_at=now))
         if self.status is not ReservationStatus.RESERVED:
             return ()
         self.status = ReservationStatus.RELEASED
