@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from commerce.kernel.domain import DomainEvent
+from commerce.kernel.money import Money
 
 
 class RejectionReason(StrEnum):
@@ -24,7 +25,7 @@ class ReservedLine:
 
     @property
     def amount(self) -> int:
-        return self.quantity * self.unit_price
+        return Money(self.unit_price).times(self.quantity).amount
 
 
 @dataclass(frozen=True, kw_only=True)

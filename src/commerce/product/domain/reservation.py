@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from commerce.kernel.domain import AggregateRoot
+from commerce.kernel.money import Money
 from commerce.product.domain.events import (
     RejectionReason,
     ReservedLine,
@@ -95,7 +96,7 @@ class Reservation(AggregateRoot):
 
     @property
     def total(self) -> int:
-        return sum(line.amount for line in self.lines)
+        return Money.sum(Money(line.amount) for line in self.lines).amount
 
     @property
     def holds_stock(self) -> bool:
