@@ -43,6 +43,9 @@ REDRIVE_ENV = {
     "ORDER_REDRIVE_AFTER_SECONDS": "2",
     "ORDER_REDRIVE_INTERVAL_SECONDS": "2",
     "ORDER_REDRIVE_POLL_SECONDS": "0.5",
+    # The payment service's outage below lasts seconds: orders wait for it (the system tests'
+    # short 4 s deadline would decline them PAYMENT_UNAVAILABLE).
+    "PAYMENT_AUTHORIZE_DEADLINE_SECONDS": "25",
 }
 ORDERS = 60
 FAULT_AFTER, RECOVER_AFTER = 20, 40  # orders placed before the fault, and before recovery
