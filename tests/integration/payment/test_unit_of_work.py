@@ -20,8 +20,9 @@ def payment(order_id: str) -> Payment:
         order_id=order_id,
         user_id="u",
         amount=1,
-        method=PaymentMethod.INVOICE,
-        token=None,
+        # A card: it owes its authorization to the provider (an invoice owes nothing, ADR 0112).
+        method=PaymentMethod.CARD,
+        token="tok_visa",
         now=START,
         deadline=START,
     )

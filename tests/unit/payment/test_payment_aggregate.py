@@ -256,3 +256,27 @@ def test_a_repeated_request_while_pending_raises_nothing() -> None:
     payment = pending()
     assert payment.repeat_outcome(LATER) is False
     assert payment.pull_events() == []
+
+
+def test_an_invoice_is_settled_by_the_shop_without_owing_a_provider_step() -> None:
+    now = START
+    invoice = Payment.request(
+        payment_id="pay-i",
+        order_id="order-i",
+        user_id="user-i",
+        amount=5_000,
+        method=PaymentMethod.INVOICE,
+        token=None,
+        now=now,
+        deadline=now,
+    )
+    assert invoice.status is PaymentStatus.AUTHORIZED and invoice.next_step is None
+    assert invoice.ship(now) and invoice.status is PaymentStatus.CAPTURED
+    assert invoice.next_step is None
+    assert invoice.withdraw(now) and invoice.status is PaymentStatus.REFUNDED
+    assert [entry.status for entry in invoice.history] == [
+        PaymentStatus.PENDING,
+        PaymentStatus.AUTHORIZED,
+        PaymentStatus.CAPTURED,
+        PaymentStatus.REFUNDED,
+    ]

@@ -66,7 +66,7 @@ async def test_notify_wakes_the_worker_before_its_poll() -> None:
     worker.start()
     try:
         await asyncio.sleep(0.05)  # the first look found nothing; the next poll is an hour away
-        await request(RequestPayment("e", "o", "u", 100, PaymentMethod.INVOICE, None))
+        await request(RequestPayment("e", "o", "u", 100, PaymentMethod.CARD, "tok_visa"))
         worker.notify()
         await asyncio.wait_for(
             eventually(lambda: store.of_order("o").status is PaymentStatus.AUTHORIZED), 2

@@ -61,6 +61,10 @@ class IllegalPaymentTransition(Conflict):
         self.current = current
 
 
+# The provider reference of an invoice: the shop keeps the claim itself.
+INVOICE_REFERENCE = "invoice"
+
+
 @dataclass(frozen=True)
 class HistoryEntry:
     status: PaymentStatus
@@ -128,6 +132,8 @@ class Payment(AggregateRoot):
         if withdrawn:
             payment.withdrawn = True
             payment.decline(DeclineReason.PAYMENT_DECLINED, now)
+        elif method is PaymentMethod.INVOICE:
+            payment._settle_invoice(now)
         return payment
 
     # -- the state machine: one method per transition ---------------------------------------
@@ -282,6 +288,14 @@ class Payment(AggregateRoot):
     def _owe(self, step: Step, now: datetime) -> None:
         self.next_step, self.next_attempt_at, self.attempts = step, now, 0
         self.updated_at = now
+        if self.method is PaymentMethod.INVOICE:
+            self._settle_invoice(now)
+
+    def _settle_invoice(self, now: datetime) -> None:
+        """An invoice (pay later) is the shop's own claim on the customer: no card provider is
+        involved, so each owed step completes at once, in the same transaction (ADR 0112)."""
+        if self.next_step is not None:
+            self.step_succeeded(self.next_step, INVOICE_REFERENCE, now)
 
     def _event(self, kind: type[events.PaymentEvent], now: datetime, **values: Any) -> DomainEvent:
         return kind(payment_id=self.id, order_id=self.order_id, occurred_at=now, **values)
