@@ -41,11 +41,10 @@ from commerce.auth.application.throttle import LoginThrottle
 from commerce.auth.application.use_cases import AuthUseCases
 from commerce.auth.settings import AuthSettings
 from commerce.kernel.background import PeriodicTask
-from commerce.kernel.db import Database
 from commerce.kernel.domain import utc_now
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.gateway_proof import proof_verifier
-from commerce.kernel.http.lifespan import Pingable, ServiceLifespan
+from commerce.kernel.http.lifespan import Pingable, ServiceLifespan, open_database
 from commerce.kernel.ports import Clock, IdFactory
 from commerce.kernel.ratelimit import InMemoryRateLimiter, RateLimiter
 from commerce.kernel.ratelimit_redis import RedisRateLimiter
@@ -98,12 +97,7 @@ def create_app(
     """The auth service; ``user_service_transport`` and ``clock`` are seams for tests."""
 
     async def start(app: FastAPI, stack: AsyncExitStack) -> dict[str, Pingable]:
-        database = await Database.open(
-            settings.resolved_database_url(),
-            service_package=SERVICE_PACKAGE,
-            migrate=settings.migrate_on_start,
-        )
-        stack.push_async_callback(database.close)
+        database = await open_database(stack, settings, SERVICE_PACKAGE)
         started: dict[str, Pingable] = {"database": database}
         sql_store = SqlaRefreshTokenStore(database.connections)
         store: RefreshTokenStore = sql_store

@@ -20,7 +20,6 @@ from redis.asyncio import Redis
 
 from commerce.cart.adapters.inbound.events import CartEventsHandler
 from commerce.cart.adapters.inbound.http import router
-from commerce.cart.adapters.outbound.http_clients import peer_client
 from commerce.cart.adapters.outbound.order_client import HttpOrderPlacer
 from commerce.cart.adapters.outbound.product_client import HttpProductCatalog
 from commerce.cart.adapters.outbound.redis_cart_store import (
@@ -45,11 +44,11 @@ from commerce.cart.application.use_cases import CartUseCases
 from commerce.cart.settings import Settings
 from commerce.contracts.topics import CATALOG_EVENTS, ORDER_EVENTS
 from commerce.kernel.background import PeriodicTask
-from commerce.kernel.db import Database
 from commerce.kernel.domain import utc_now
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.gateway_proof import proof_verifier
-from commerce.kernel.http.lifespan import Pingable, ServiceLifespan
+from commerce.kernel.http.lifespan import Pingable, ServiceLifespan, open_database
+from commerce.kernel.http.peer_client import peer_client
 from commerce.kernel.messaging.access import KafkaAccess
 from commerce.kernel.messaging.runtime import Messaging
 from commerce.kernel.ports import Clock
@@ -111,12 +110,7 @@ def create_app(
     """The cart service; the transports are seams for tests (the peers in-process)."""
 
     async def start(app: FastAPI, stack: AsyncExitStack) -> dict[str, Pingable]:
-        database = await Database.open(
-            settings.resolved_database_url(),
-            service_package=SERVICE_PACKAGE,
-            migrate=settings.migrate_on_start,
-        )
-        stack.push_async_callback(database.close)
+        database = await open_database(stack, settings, SERVICE_PACKAGE)
         started: dict[str, Pingable] = {"database": database}
         sql_store = SqlaCartStore(database.connections, utc_now)
         store: CartStore = sql_store

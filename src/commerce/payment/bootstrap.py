@@ -19,7 +19,7 @@ from commerce.kernel.db import Database
 from commerce.kernel.domain import utc_now
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.gateway_proof import proof_verifier
-from commerce.kernel.http.lifespan import Pingable, ServiceLifespan
+from commerce.kernel.http.lifespan import Pingable, ServiceLifespan, open_database
 from commerce.kernel.messaging.access import KafkaAccess
 from commerce.kernel.messaging.runtime import Messaging
 from commerce.kernel.ports import Clock
@@ -97,12 +97,7 @@ def build_use_cases(
 
 def create_app(settings: Settings) -> FastAPI:
     async def start(app: FastAPI, stack: AsyncExitStack) -> dict[str, Pingable]:
-        database = await Database.open(
-            settings.resolved_database_url(),
-            service_package=SERVICE_PACKAGE,
-            migrate=settings.migrate_on_start,
-        )
-        stack.push_async_callback(database.close)
+        database = await open_database(stack, settings, SERVICE_PACKAGE)
         messaging = Messaging(settings, database, outbox, KAFKA_ACCESS, inbox=inbox)
         workers: list[StepWorker] = []
 

@@ -22,7 +22,7 @@ from commerce.kernel.db import Database, is_sqlite
 from commerce.kernel.domain import utc_now
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.gateway_proof import proof_verifier
-from commerce.kernel.http.lifespan import Pingable, ServiceLifespan
+from commerce.kernel.http.lifespan import Pingable, ServiceLifespan, open_database
 from commerce.kernel.messaging.access import KafkaAccess
 from commerce.kernel.messaging.runtime import Messaging
 from commerce.user.adapters.inbound.cli import EXIT_UNAVAILABLE, run_users_command
@@ -117,12 +117,7 @@ async def _operate(settings: Settings, url: str, args: argparse.Namespace) -> in
 
 def create_app(settings: Settings) -> FastAPI:
     async def start(app: FastAPI, stack: AsyncExitStack) -> dict[str, Pingable]:
-        database = await Database.open(
-            settings.resolved_database_url(),
-            service_package=SERVICE_PACKAGE,
-            migrate=settings.migrate_on_start,
-        )
-        stack.push_async_callback(database.close)
+        database = await open_database(stack, settings, SERVICE_PACKAGE)
         hasher = build_hasher(settings)
         stack.callback(hasher.close)
         messaging = Messaging(settings, database, outbox, KAFKA_ACCESS)

@@ -16,7 +16,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from commerce.cart.adapters.outbound.http_clients import peer_client
 from commerce.cart.adapters.outbound.order_client import HttpOrderPlacer
 from commerce.cart.adapters.outbound.product_client import HttpProductCatalog
 from commerce.cart.application.ports import (
@@ -30,6 +29,7 @@ from commerce.cart.domain.cart import OrderedLine
 from commerce.cart.domain.catalog import CatalogEntry
 from commerce.kernel.http.gateway_proof import InvalidProof
 from commerce.kernel.http.identity import Identity
+from commerce.kernel.http.peer_client import peer_client
 from tests.identity import VERIFIER, proof
 from tests.integration.gateway.servers import SilentServer, ThreadedServer, free_port
 

@@ -15,7 +15,9 @@ from typing import Protocol
 
 from fastapi import FastAPI
 
+from commerce.kernel.db import Database
 from commerce.kernel.http.health import ReadinessCheck
+from commerce.kernel.settings import ServiceSettings
 
 
 class Pingable(Protocol):
@@ -57,3 +59,17 @@ class ServiceLifespan:
                 yield
             finally:
                 self._started.clear()
+
+
+async def open_database(
+    stack: AsyncExitStack, settings: ServiceSettings, service_package: str
+) -> Database:
+    """The service's database (migrated on start when its settings say so), closed by
+    ``stack``: the first thing every ``start`` opens."""
+    database = await Database.open(
+        settings.resolved_database_url(),
+        service_package=service_package,
+        migrate=settings.migrate_on_start,
+    )
+    stack.push_async_callback(database.close)
+    return database

@@ -11,7 +11,7 @@ import httpx
 
 from commerce.auth.application.ports import UserServiceUnavailable
 from commerce.auth.domain.tokens import UserClaims
-from commerce.kernel.http.request_id import forward_request_id
+from commerce.kernel.http.peer_client import peer_client
 
 VERIFY_PATH = "/internal/v1/credentials/verify"
 USER_PATH = "/internal/v1/users/{user_id}"
@@ -106,11 +106,12 @@ def _claims(response: httpx.Response) -> UserClaims:
 def user_service_client(
     base_url: str, timeout_seconds: float, transport: httpx.AsyncBaseTransport | None = None
 ) -> httpx.AsyncClient:
-    """One pooled client for the life of the process (``transport`` is for tests)."""
-    return httpx.AsyncClient(
-        base_url=base_url,
-        transport=transport,
-        timeout=httpx.Timeout(timeout_seconds, connect=min(2.0, timeout_seconds)),
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-        event_hooks={"request": [forward_request_id]},
+    """One pooled client for the life of the process (``transport`` is for tests); every
+    sign-in and refresh goes through it, hence the bigger pool."""
+    return peer_client(
+        base_url,
+        timeout_seconds,
+        transport,
+        max_connections=100,
+        max_keepalive_connections=20,
     )
