@@ -9,7 +9,7 @@ DURATION ?= 30s
 HOST ?= http://127.0.0.1:8000
 RATE ?= 5
 
-.PHONY: chaos load run test test-unit test-integration test-system lint fmt bench bench-tools clean
+.PHONY: chaos load run test test-unit test-integration test-system test-browser lint fmt bench bench-tools browser-tools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)  ## the whole platform on embedded defaults; gateway on http://127.0.0.1:8000
 	$(BIN)/commerce up
 
-test: $(STAMP)  ## the whole suite: unit, integration (MariaDB, Redis, broker) and system
+test: $(STAMP) browser-tools  ## the whole suite: unit, integration (MariaDB, Redis, broker), system, browser
 	$(BIN)/pytest -q -rs  # -rs: the reason of any skip is printed
 
 test-unit: $(STAMP)
@@ -31,6 +31,9 @@ test-integration: $(STAMP)
 
 test-system: $(STAMP)
 	$(BIN)/pytest -q tests/system
+
+test-browser: $(STAMP) browser-tools
+	$(BIN)/pytest -q tests/browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench load
@@ -54,6 +57,9 @@ load: $(STAMP)  ## Locust's shoppers and sellers against a running stack (make r
 
 chaos: $(STAMP)  ## fault drill: orders at RATE/s while processes are killed (kill -9) for DURATION s
 	$(BIN)/python bench/chaos.py --rate $(RATE) --duration $(DURATION)
+
+browser-tools:  ## Chromium (Debian package) for tests/browser, when missing
+	bash tests/browser/tools.sh
 
 bench-tools:  ## wrk and nginx (Debian packages) for bench/gateway.py, when missing
 	bash bench/tools.sh
