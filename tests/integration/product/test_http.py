@@ -313,3 +313,27 @@ async def test_the_document_takes_exactly_what_the_catalog_takes(
         if (response.status_code == 200) != search.is_valid(q):
             disagreements.append(("GET", q, response.status_code))
     assert disagreements == []
+
+
+async def test_seller_id_narrows_the_list_and_keeps_search_and_pages(
+    client: httpx.AsyncClient,
+) -> None:
+    first = await create(client, name="Oolong")
+    await create(client, OTHER, name="Oolong")
+    second = await create(client, name="Oolong dark")
+    await create(client, name="Coffee")
+    document = (await client.get("/openapi.json")).json()
+    documented = parameter(document, "GET", "/v1/products", "seller_id")
+
+    async def page(**params: str) -> dict:
+        response = await client.get("/v1/products", params={"seller_id": "seller-1", **params})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    one = await page(q="oolong", limit="1")
+    two = await page(q="oolong", limit="1", cursor=one["next_cursor"])
+    assert [item["id"] for item in one["items"] + two["items"]] == [second["id"], first["id"]]
+    assert two["next_cursor"] is None
+    assert (await page(q="nothing"))["items"] == []
+    assert documented.is_valid("seller-1")
+    assert not documented.is_valid("x" * 65)

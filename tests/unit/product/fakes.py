@@ -180,10 +180,14 @@ class FakeQueries:
     async def get(self, product_id: str) -> ProductView | None:
         return next((v for v in self._views() if v.id == product_id), None)
 
-    async def page(self, *, limit: int, after: Position | None, q: str | None) -> list[ProductView]:
+    async def page(
+        self, *, limit: int, after: Position | None, q: str | None, seller_id: str | None = None
+    ) -> list[ProductView]:
         views = sorted(self._views(), key=lambda v: (v.created_at, v.id), reverse=True)
         if after:
             views = [v for v in views if (v.created_at, v.id) < (after.created_at, after.id)]
         if q:
             views = [v for v in views if q.casefold() in v.name.casefold()]
+        if seller_id is not None:
+            views = [v for v in views if v.seller_id == seller_id]
         return views[:limit]

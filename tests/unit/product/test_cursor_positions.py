@@ -29,7 +29,9 @@ class BindingQueries:
     async def get(self, product_id: str) -> ProductView | None:
         return None
 
-    async def page(self, *, limit: int, after: Position | None, q: str | None) -> list[ProductView]:
+    async def page(
+        self, *, limit: int, after: Position | None, q: str | None, seller_id: str | None = None
+    ) -> list[ProductView]:
         self.after = after
         if after is not None:
             UtcDateTime().process_bind_param(after.created_at, sqlite.dialect())

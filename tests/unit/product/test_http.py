@@ -139,3 +139,15 @@ async def test_patch_description_alone(client: httpx.AsyncClient) -> None:
 async def test_search_longer_than_200_is_422(client: httpx.AsyncClient) -> None:
     assert (await client.get("/v1/products", params={"q": "x" * 201})).status_code == 422
     assert (await client.get("/v1/products", params={"q": "   "})).status_code == 200
+
+
+async def test_seller_id_lists_only_that_sellers_products(client: httpx.AsyncClient) -> None:
+    mine = (await client.post("/v1/products", json=VALID, headers=SELLER)).json()
+    await client.post("/v1/products", json=VALID, headers=as_user("seller-2"))
+
+    response = await client.get("/v1/products", params={"seller_id": "seller-1"})
+
+    assert response.status_code == 200
+    assert [item["id"] for item in response.json()["items"]] == [mine["id"]]
+    assert len((await client.get("/v1/products")).json()["items"]) == 2
+    assert (await client.get("/v1/products", params={"seller_id": "x" * 65})).status_code == 422

@@ -41,9 +41,12 @@ class ProductQueries(Protocol):
     async def get(self, product_id: str) -> ProductView | None:
         """One product, or None."""
 
-    async def page(self, *, limit: int, after: Position | None, q: str | None) -> list[ProductView]:
+    async def page(
+        self, *, limit: int, after: Position | None, q: str | None, seller_id: str | None = None
+    ) -> list[ProductView]:
         """Up to ``limit`` products after ``after``, newest first, whose name contains ``q``
-        (case-insensitive, taken literally: ``%`` and ``_`` are no wildcards)."""
+        (case-insensitive, taken literally: ``%`` and ``_`` are no wildcards) and, when
+        ``seller_id`` is given, that this seller lists."""
 
 
 def _position(cursor: str | None) -> Position | None:
@@ -65,12 +68,19 @@ class ProductReader:
         return product
 
     async def list(
-        self, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None, q: str | None = None
+        self,
+        *,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+        q: str | None = None,
+        seller_id: str | None = None,
     ) -> ProductPage:
         """A keyset page: products inserted while a client pages never shift what it sees."""
         search = q.strip() if q else None
         # One extra row tells whether another page exists without a COUNT.
-        rows = await self._queries.page(limit=limit + 1, after=_position(cursor), q=search or None)
+        rows = await self._queries.page(
+            limit=limit + 1, after=_position(cursor), q=search or None, seller_id=seller_id
+        )
         items = rows[:limit]
         next_cursor = None
         if len(rows) > limit:

@@ -24,6 +24,13 @@ Search = Annotated[
     Annotated[str, Printable] | None,
     Query(max_length=200, description="Case-insensitive part of the name (taken literally)."),
 ]
+SellerFilter = Annotated[
+    Annotated[str, Printable] | None,
+    Query(
+        max_length=64,
+        description="Only the products this seller lists (a user id, e.g. the caller's own).",
+    ),
+]
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     400: {"description": "The body is not valid JSON."},
@@ -62,10 +69,14 @@ async def create(
 
 @router.get("", response_model=Page[ProductOut])
 async def list_(
-    use_cases: UseCases, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None, q: Search = None
+    use_cases: UseCases,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    q: Search = None,
+    seller_id: SellerFilter = None,
 ) -> Page[ProductOut]:
-    """Products, newest first; no token needed."""
-    page = await use_cases.read.list(limit=limit, cursor=cursor, q=q)
+    """Products, newest first; no token needed. ``seller_id`` narrows to one seller's."""
+    page = await use_cases.read.list(limit=limit, cursor=cursor, q=q, seller_id=seller_id)
     return Page[ProductOut](
         items=[ProductOut.of(item) for item in page.items], next_cursor=page.next_cursor
     )

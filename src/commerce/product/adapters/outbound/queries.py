@@ -38,7 +38,9 @@ class SqlaProductQueries:
             row = (await session.execute(_BY_ID, {"product_id": product_id})).first()
         return None if row is None else ProductView(**product_fields(row))
 
-    async def page(self, *, limit: int, after: Position | None, q: str | None) -> list[ProductView]:
+    async def page(
+        self, *, limit: int, after: Position | None, q: str | None, seller_id: str | None = None
+    ) -> list[ProductView]:
         statement = (
             select(products)
             .order_by(products.c.created_at.desc(), products.c.id.desc())
@@ -55,6 +57,8 @@ class SqlaProductQueries:
             statement = statement.where(
                 products.c.search_name.like(like_pattern(q), escape=LIKE_ESCAPE)
             )
+        if seller_id is not None:
+            statement = statement.where(products.c.seller_id == seller_id)
         async with self._engine.connect() as session:
             rows = (await session.execute(statement)).all()
         return [ProductView(**product_fields(row)) for row in rows]
