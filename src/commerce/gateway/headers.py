@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from commerce.kernel.http.gateway_proof import PROOF_NAME
 from commerce.kernel.http.identity import IDENTITY_HEADER_PREFIX, Identity
+from commerce.kernel.refresh_cookie import REFRESH_COOKIE_NAME, REFRESH_COOKIE_PATHS
 from commerce.kernel.revocation import REVOKED_SESSION_NAME
 
 RawHeaders = list[tuple[bytes, bytes]]
@@ -49,8 +50,10 @@ _REPLACED_ON_REQUEST = frozenset(
     }
 )
 # Services never need the bearer token: identity arrives as X-User-*; dropping it keeps
-# tokens out of every service's logs and memory (docs/adr/0031).
+# tokens out of every service's logs and memory (docs/adr/0031). Cookies likewise, but for
+# auth's refresh cookie on the paths it is scoped to (docs/adr/0024).
 _CREDENTIALS = frozenset({b"authorization", b"cookie"})
+_REFRESH_COOKIE = REFRESH_COOKIE_NAME.encode("ascii") + b"="
 # The body is passed on byte for byte (never decoded), so the upstream's Content-Length
 # stays true and is kept.
 _RECOMPUTED_ON_RESPONSE = frozenset({b"date", b"server", b"x-request-id"})
@@ -80,6 +83,17 @@ def _connection_tokens(headers: Iterable[tuple[bytes, bytes]]) -> set[bytes]:
     return tokens
 
 
+def carries_refresh_cookie(upstream: str, path: str) -> bool:
+    """Whether a request gets its refresh cookie through: to auth, on the cookie's paths."""
+    return upstream == "auth" and path in REFRESH_COOKIE_PATHS
+
+
+def _refresh_cookies(value: bytes) -> list[bytes]:
+    """The ``name=value`` pairs of auth's refresh cookie in a ``Cookie`` header, no other."""
+    pairs = (pair.strip() for pair in value.split(b";"))
+    return [pair for pair in pairs if pair.startswith(_REFRESH_COOKIE)]
+
+
 def upstream_request_headers(
     incoming: Sequence[tuple[bytes, bytes]],
     *,
@@ -87,16 +101,20 @@ def upstream_request_headers(
     client_address: str,
     request_id: str,
     proof: bytes,
+    refresh_cookie: bool = False,
 ) -> RawHeaders:
     """The headers sent upstream: the client's, minus what the gateway owns, plus its own.
 
     Every client-sent ``X-User-*`` header (and any ``X-Gateway-Proof``) is removed whatever
     its case; identity headers are added only from a verified token, with the gateway's
-    signed ``proof`` of identity and address, which is all the services believe.
+    signed ``proof`` of identity and address, which is all the services believe. Cookies are
+    dropped, but for the refresh cookie alone when ``refresh_cookie`` (see
+    :func:`carries_refresh_cookie`).
     """
     listed = _connection_tokens(incoming)
     dropped = _DROPPED_ON_REQUEST | listed if listed else _DROPPED_ON_REQUEST
     out: RawHeaders = []
+    kept_cookies: list[bytes] = []
     traceparent: bytes | None = None
     tracestate: bytes | None = None
     for raw_name, value in incoming:
@@ -106,8 +124,12 @@ def upstream_request_headers(
         elif name == b"tracestate":
             tracestate = value
         if name in dropped or name.startswith(IDENTITY_HEADER_PREFIX):
+            if refresh_cookie and name == b"cookie":
+                kept_cookies.extend(_refresh_cookies(value))
             continue
         out.append((name, value))
+    if kept_cookies:
+        out.append((b"cookie", b"; ".join(kept_cookies)))
     if traceparent is not None and _TRACEPARENT.match(traceparent):
         out.append((b"traceparent", traceparent))
         if tracestate is not None:

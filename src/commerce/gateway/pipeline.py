@@ -14,6 +14,7 @@ from commerce.gateway import problems
 from commerce.gateway.breaker import CircuitOpen
 from commerce.gateway.headers import (
     RawHeaders,
+    carries_refresh_cookie,
     client_address,
     client_response_headers,
     header_value,
@@ -100,6 +101,7 @@ class Pipeline:
             client_address=address,
             request_id=current_request_id.get() or sane_request_id(None),
             proof=self._signer.proof(identity, address),
+            refresh_cookie=carries_refresh_cookie(route.upstream, path),
         )
         if body is not None and declared is not None:
             headers.append((b"content-length", str(declared).encode()))

@@ -1,6 +1,7 @@
 import pytest
 
 from commerce.gateway.headers import (
+    carries_refresh_cookie,
     client_address,
     client_response_headers,
     upstream_request_headers,
@@ -17,7 +18,11 @@ def h(**pairs: str) -> list[tuple[bytes, bytes]]:
 
 
 def outgoing(
-    incoming: list[tuple[bytes, bytes]], identity: Identity | None = ADA
+    incoming: list[tuple[bytes, bytes]],
+    identity: Identity | None = ADA,
+    *,
+    upstream: str = "product",
+    path: str = "/v1/products",
 ) -> dict[str, list[str]]:
     headers = upstream_request_headers(
         incoming,
@@ -25,6 +30,7 @@ def outgoing(
         client_address="198.51.100.7",
         request_id="req-1",
         proof=b"the-gateways-proof",
+        refresh_cookie=carries_refresh_cookie(upstream, path),
     )
     out: dict[str, list[str]] = {}
     for name, value in headers:
@@ -181,3 +187,52 @@ def test_names_listed_in_connection_are_dropped_for_that_message_only() -> None:
     assert second["x-hop-one"] == ["1"] and second["x-hop-two"] == ["2"]
     assert back == [(b"x-hop-one", b"1")]
     assert again == [(b"x-hop-one", b"1"), (b"x-hop-two", b"2")]
+
+
+BROWSER_COOKIES = "theme=dark; commerce_refresh=r-1; tracker=abc"
+
+
+@pytest.mark.parametrize("path", ["/v1/auth/refresh", "/v1/auth/logout"])
+def test_auth_gets_the_refresh_cookie_alone_on_its_two_paths(path: str) -> None:
+    incoming = [(b"cookie", BROWSER_COOKIES.encode()), (b"Cookie", b"other=1")]
+
+    result = outgoing(incoming, identity=None, upstream="auth", path=path)
+
+    assert result["cookie"] == ["commerce_refresh=r-1"]
+
+
+@pytest.mark.parametrize(
+    ("upstream", "path"),
+    [
+        ("auth", "/v1/auth/login"),
+        ("auth", "/v1/auth/jwks"),
+        ("auth", "/v1/auth/refresh/more"),
+        ("user", "/v1/auth/refresh"),
+        ("product", "/v1/products"),
+        ("order", "/v1/orders"),
+        ("cart", "/v1/cart"),
+    ],
+)
+def test_no_other_path_or_upstream_ever_gets_a_cookie(upstream: str, path: str) -> None:
+    result = outgoing(h(cookie=BROWSER_COOKIES), upstream=upstream, path=path)
+
+    assert "cookie" not in result
+
+
+def test_a_cookie_header_without_the_refresh_cookie_is_not_forwarded_to_auth() -> None:
+    result = outgoing(
+        h(cookie="theme=dark; commerce_refreshed=x"), upstream="auth", path="/v1/auth/refresh"
+    )
+
+    assert "cookie" not in result
+
+
+def test_set_cookie_from_auth_reaches_the_client() -> None:
+    cookie = b"commerce_refresh=r-1; HttpOnly; Max-Age=60; Path=/v1/auth/refresh; SameSite=strict"
+    upstream = [(b"set-cookie", cookie), (b"set-cookie", cookie.replace(b"refresh;", b"logout;"))]
+
+    result = client_response_headers(upstream, upstream_base_url="http://127.0.0.1:8002")
+
+    assert [value for name, value in result if name == b"set-cookie"] == [
+        value for _, value in upstream
+    ]
