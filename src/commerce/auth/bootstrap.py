@@ -18,7 +18,9 @@ import httpx
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
+from commerce.auth.adapters.inbound.cookie_http import cookie_router
 from commerce.auth.adapters.inbound.http import AuthHttpContext, router
+from commerce.auth.adapters.inbound.refresh_cookie import RefreshCookies
 from commerce.auth.adapters.outbound.jwt_issuer import JwtAccessTokenIssuer
 from commerce.auth.adapters.outbound.keys import load_key_set
 from commerce.auth.adapters.outbound.redis_token_store import RedisRefreshTokenStore
@@ -159,6 +161,10 @@ def create_app(
             use_cases=use_cases,
             jwks=keys.jwks(),
             jwks_max_age_seconds=settings.jwks_max_age_seconds,
+            cookies=RefreshCookies(
+                secure=settings.refresh_cookie_secure,
+                allowed_origins=settings.refresh_cookie_origin_set(),
+            ),
         )
         return started
 
@@ -169,7 +175,8 @@ def create_app(
     # DependencyUnavailable): nothing auth-specific to install.
     return create_service_app(
         title="Auth service",
-        routers=[router],
+        # The cookie routes first: they take only the requests that opt in (docs/adr/0024).
+        routers=[cookie_router, router],
         readiness=lifespan.readiness,
         lifespan=lifespan,
         proofs=proof_verifier(settings.gateway_public_key_file, settings.var_dir),

@@ -49,6 +49,18 @@ class AuthSettings(ServiceSettings):
     login_burst_per_address: int | None = Field(default=None, ge=1)
     rate_limit_max_keys: int = Field(default=100_000, ge=1)
 
+    # The refresh token as an HttpOnly cookie, for browsers that opt in (docs/adr/0024).
+    refresh_cookie_secure: bool = Field(
+        default=True,
+        description="The refresh cookie's Secure attribute; Chromium keeps a Secure cookie "
+        "set over http://127.0.0.1 or localhost too, so only a plain-http host name needs off.",
+    )
+    refresh_cookie_origins: str = Field(
+        default="http://127.0.0.1:8000,http://localhost:8000",
+        description="Comma-separated origins whose pages may use the cookie (the storefront's: "
+        "the gateway's public origin); a cookie-mode request naming another Origin is a 403.",
+    )
+
     def generated_key_path(self) -> Path:
         return self.var_dir / GENERATED_KEY_FILE
 
@@ -56,6 +68,13 @@ class AuthSettings(ServiceSettings):
         return [
             Path(part.strip()) for part in self.extra_public_key_files.split(",") if part.strip()
         ]
+
+    def refresh_cookie_origin_set(self) -> frozenset[str]:
+        return frozenset(
+            part.strip().rstrip("/").lower()
+            for part in self.refresh_cookie_origins.split(",")
+            if part.strip()
+        )
 
     def login_rate_per_account_rule(self) -> Rate:
         return Rate.per_minute(self.login_rate_per_account, self.login_burst_per_account)

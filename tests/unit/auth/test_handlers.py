@@ -83,6 +83,7 @@ async def test_log_in_returns_a_pair_and_starts_a_family(world: World) -> None:
     assert stored is not None
     assert stored.family.claims == ALICE
     assert stored.token.expires_at == world.clock() + REFRESH_TTL
+    assert pair.refresh_expires_in == REFRESH_TTL.total_seconds()
     # Only the hash is kept.
     assert pair.refresh_token not in world.store.tokens
 
@@ -239,6 +240,7 @@ async def test_refresh_rotates_the_token(world: World) -> None:
     world.clock.advance(minutes=10)
     second = await world.refresh(first.refresh_token)
     assert second.refresh_token != first.refresh_token
+    assert second.refresh_expires_in == REFRESH_TTL.total_seconds()  # the successor's life
     assert second.access_token.startswith(f"access:u-alice:{int(world.clock().timestamp())}:")
     assert session_of(second.access_token) == session_of(first.access_token)  # one sign-in
     third = await world.refresh(second.refresh_token)

@@ -50,4 +50,4 @@ class LogInHandler:
             self._new_id(), claims, hash_token(secret), now, self._refresh_ttl
         )
         await self._store.add_family(family, first)
-        return token_pair(self._issuer, family.id, claims, secret, now)
+        return token_pair(self._issuer, family.id, claims, secret, first, now)

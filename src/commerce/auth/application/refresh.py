@@ -77,4 +77,4 @@ class RefreshHandler:
                 self._store, self._issuer, family, now, "refresh token used twice at once"
             )
             raise second_use
-        return token_pair(self._issuer, family.id, claims, secret, now)
+        return token_pair(self._issuer, family.id, claims, secret, successor, now)

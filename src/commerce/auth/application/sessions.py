@@ -7,7 +7,7 @@ from datetime import datetime
 
 from commerce.auth.application.ports import AccessTokenIssuer, RefreshTokenStore
 from commerce.auth.application.tokens import TokenPair
-from commerce.auth.domain.tokens import TokenFamily, UserClaims
+from commerce.auth.domain.tokens import RefreshToken, TokenFamily, UserClaims
 from commerce.kernel.revocation import SessionRevocation
 
 log = logging.getLogger("commerce.auth")
@@ -18,12 +18,17 @@ def token_pair(
     family_id: str,
     claims: UserClaims,
     refresh_secret: str,
+    refresh_token: RefreshToken,
     now: datetime,
 ) -> TokenPair:
-    """A new access token for ``claims`` in session ``family_id``, beside its refresh token."""
+    """A new access token for ``claims`` in session ``family_id``, beside its refresh token
+    (``refresh_secret``, whose stored form is ``refresh_token``)."""
     access = issuer.issue(claims, now, session_id=family_id)
     return TokenPair(
-        access_token=access, refresh_token=refresh_secret, expires_in=issuer.ttl_seconds
+        access_token=access,
+        refresh_token=refresh_secret,
+        expires_in=issuer.ttl_seconds,
+        refresh_expires_in=int((refresh_token.expires_at - now).total_seconds()),
     )
 
 

@@ -13,6 +13,7 @@ class TokenPair:
     access_token: str
     refresh_token: str
     expires_in: int
+    refresh_expires_in: int  # seconds the refresh token has left (a cookie's Max-Age)
     token_type: str = TOKEN_TYPE
 
 

@@ -1,4 +1,9 @@
-"""The public auth endpoints: sign-in, refresh, sign-out and the JWK Set."""
+"""The public auth endpoints: sign-in, refresh, sign-out and the JWK Set.
+
+These routes carry the refresh token in the body; a browser that opts into the HttpOnly cookie
+is served by ``cookie_http`` instead (docs/adr/0024), and this module's documentation covers
+both.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from commerce.auth.adapters.inbound.refresh_cookie import RefreshCookies
 from commerce.auth.application.commands import LogIn, LogOut, Refresh
 from commerce.auth.application.throttle import LoginRateLimited
 from commerce.auth.application.tokens import TokenPair
 from commerce.auth.application.use_cases import AuthUseCases
 from commerce.auth.domain.errors import (
     InvalidCredentials,
+    InvalidRefreshToken,
     RefreshTokenReused,
     RefreshUserUnknown,
 )
@@ -25,6 +32,7 @@ from commerce.kernel.observability.platform_metrics import (
     record_login_failure,
     record_rate_limit_hit,
 )
+from commerce.kernel.refresh_cookie import REFRESH_COOKIE_NAME, TRANSPORT_HEADER
 from commerce.kernel.revocation import REVOKED_SESSION_HEADER
 
 MAX_ADDRESS_LENGTH = 64
@@ -37,6 +45,7 @@ class AuthHttpContext:
     use_cases: AuthUseCases
     jwks: dict[str, Any]
     jwks_max_age_seconds: int
+    cookies: RefreshCookies
 
 
 async def _context(request: Request) -> AuthHttpContext:
@@ -71,6 +80,20 @@ class TokenResponse(BaseModel):
         )
 
 
+class AccessTokenResponse(BaseModel):
+    """The answer in cookie mode: the refresh token is in the cookie, never in the body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - a token type, not a secret
+    access_token: str = Field(description="JWT signed with EdDSA; verify it with the JWKS.")
+    expires_in: int = Field(description="Lifetime of the access token in seconds.")
+
+    @classmethod
+    def of(cls, pair: TokenPair) -> AccessTokenResponse:
+        return cls(access_token=pair.access_token, expires_in=pair.expires_in)
+
+
 class JsonWebKey(BaseModel):
     kty: str
     crv: str
@@ -95,39 +118,19 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _never_cached(response: Response) -> None:
+def never_cached(response: Response) -> None:
     """RFC 6749 section 5.1: no cache keeps an answer that holds tokens."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
 
 
-_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
-_NOT_JSON: dict[int | str, dict[str, Any]] = {
-    400: {"description": "The body is not valid JSON", **_PROBLEM}
-}
-router = APIRouter(tags=["auth"])
-
-
-@router.post(
-    "/v1/auth/login",
-    response_model=TokenResponse,
-    responses={
-        **_NOT_JSON,
-        401: {"description": "Wrong e-mail or password (one answer for both)", **_PROBLEM},
-        429: {"description": "Too many attempts; see Retry-After", **_PROBLEM},
-        503: {"description": "The user service is unavailable", **_PROBLEM},
-    },
-)
-async def log_in(
-    body: LoginRequest, request: Request, response: Response, context: Context
-) -> TokenResponse:
-    """Sign in with e-mail and password; returns an access token and a refresh token."""
-    _never_cached(response)
+async def sign_in(body: LoginRequest, request: Request, context: AuthHttpContext) -> TokenPair:
+    """The sign-in use case, with its failures counted, whatever the token's transport."""
     command = LogIn(
         email=body.email, password=body.password, client_address=client_address(request)
     )
     try:
-        pair = await context.use_cases.log_in(command)
+        return await context.use_cases.log_in(command)
     except InvalidCredentials:
         record_login_failure("invalid_credentials")
         raise
@@ -135,49 +138,149 @@ async def log_in(
         record_login_failure("rate_limited")
         record_rate_limit_hit(limited.limit)
         raise
-    return TokenResponse.of(pair)
+
+
+def refused_refresh(refused: InvalidRefreshToken) -> Response:
+    """The 401 for any refused refresh token, plus the news for the gateway when the
+    refusal revoked the session (docs/adr/0023)."""
+    answer = domain_problem(refused)
+    never_cached(answer)
+    if refused.revocation is not None:
+        answer.headers[REVOKED_SESSION_HEADER] = refused.revocation.header_value()
+    return answer
+
+
+async def signed_out(context: AuthHttpContext, refresh_token: str | None) -> Response:
+    """The 204 of a sign-out, naming the revoked session for the gateway."""
+    revocation = None
+    if refresh_token is not None:
+        revocation = await context.use_cases.log_out(LogOut(refresh_token))
+    answer = Response(status_code=204)
+    if revocation is not None:
+        answer.headers[REVOKED_SESSION_HEADER] = revocation.header_value()
+    return answer
+
+
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+_NOT_JSON: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body is not valid JSON", **_PROBLEM}
+}
+# The cookie mode, stated on the body-mode operations: one document for both (docs/adr/0024).
+_CROSS_ORIGIN: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Cookie mode only: the request's Origin is not one we serve", **_PROBLEM}
+}
+_TRANSPORT = {
+    "name": TRANSPORT_HEADER,
+    "in": "header",
+    "required": False,
+    "description": "`cookie` opts a browser into the refresh cookie: the refresh token is set "
+    f"as the HttpOnly, SameSite=Strict cookie `{REFRESH_COOKIE_NAME}` (one for the path of "
+    "/v1/auth/refresh, one for /v1/auth/logout) and never appears in a body, and refresh and "
+    "logout read it from that cookie. Without this header cookies are ignored and the token "
+    "travels in the body.",
+    "schema": {"type": "string", "enum": ["cookie"]},
+}
+_COOKIE = {
+    "name": REFRESH_COOKIE_NAME,
+    "in": "cookie",
+    "required": False,
+    "description": f"The refresh token, read only with `{TRANSPORT_HEADER}: cookie`.",
+    "schema": {"type": "string"},
+}
+_SETS_COOKIES = {
+    "Set-Cookie": {
+        "description": f"Cookie mode only: `{REFRESH_COOKIE_NAME}` (the new refresh token) "
+        "twice, `HttpOnly; SameSite=Strict; Secure`, `Path` /v1/auth/refresh and "
+        "/v1/auth/logout, `Max-Age` the token's lifetime; `Max-Age=0` clears both.",
+        "schema": {"type": "string"},
+    }
+}
+_IN_COOKIE_MODE_THE_BODY_IS_IGNORED = (
+    f" With `{TRANSPORT_HEADER}: cookie` the token is the cookie's: the body may be left out "
+    "(or be `{}`), and a `refresh_token` in it is ignored."
+)
+router = APIRouter(tags=["auth"])
+
+
+@router.post(
+    "/v1/auth/login",
+    response_model=TokenResponse | AccessTokenResponse,
+    responses={
+        200: {
+            "description": "The pair; in cookie mode no `refresh_token` (it is in the cookie)",
+            "headers": _SETS_COOKIES,
+        },
+        **_NOT_JSON,
+        401: {"description": "Wrong e-mail or password (one answer for both)", **_PROBLEM},
+        **_CROSS_ORIGIN,
+        429: {"description": "Too many attempts; see Retry-After", **_PROBLEM},
+        503: {"description": "The user service is unavailable", **_PROBLEM},
+    },
+    openapi_extra={"parameters": [_TRANSPORT]},
+)
+async def log_in(
+    body: LoginRequest, request: Request, response: Response, context: Context
+) -> TokenResponse:
+    """Sign in with e-mail and password; returns an access token and a refresh token."""
+    never_cached(response)
+    return TokenResponse.of(await sign_in(body, request, context))
 
 
 @router.post(
     "/v1/auth/refresh",
-    response_model=TokenResponse,
+    response_model=TokenResponse | AccessTokenResponse,
     responses={
+        200: {
+            "description": "A new pair; in cookie mode no `refresh_token` (it is in the cookie)",
+            "headers": _SETS_COOKIES,
+        },
         **_NOT_JSON,
-        401: {"description": "Invalid, expired, revoked or reused", **_PROBLEM},
+        401: {
+            "description": "Invalid, expired, revoked or reused (in cookie mode also missing; "
+            "the cookies are cleared)",
+            "headers": _SETS_COOKIES,
+            **_PROBLEM,
+        },
+        **_CROSS_ORIGIN,
         503: {
             "description": "The user service is unavailable; the refresh token is still "
             "valid, retry with it",
             **_PROBLEM,
         },
     },
+    openapi_extra={"parameters": [_TRANSPORT, _COOKIE]},
+    description="Exchange a refresh token for a new pair carrying the user's current roles. "
+    "A reused token revokes its whole family." + _IN_COOKIE_MODE_THE_BODY_IS_IGNORED,
 )
 async def refresh(
     body: RefreshTokenRequest, response: Response, context: Context
 ) -> TokenResponse | Response:
     """Exchange a refresh token for a new pair carrying the user's current roles. A reused
     token revokes its whole family."""
-    _never_cached(response)
+    never_cached(response)
     try:
         pair = await context.use_cases.refresh(Refresh(body.refresh_token))
     except (RefreshTokenReused, RefreshUserUnknown) as revoked:
-        # The same 401 as any refused token, plus the news for the gateway (0023).
-        refused = domain_problem(revoked)
-        _never_cached(refused)
-        if revoked.revocation is not None:
-            refused.headers[REVOKED_SESSION_HEADER] = revoked.revocation.header_value()
-        return refused
+        return refused_refresh(revoked)
     return TokenResponse.of(pair)
 
 
-@router.post("/v1/auth/logout", status_code=204, response_class=Response, responses=_NOT_JSON)
+@router.post(
+    "/v1/auth/logout",
+    status_code=204,
+    response_class=Response,
+    responses={
+        204: {"description": "Signed out (cookie mode: cookies cleared)", "headers": _SETS_COOKIES},
+        **_NOT_JSON,
+        **_CROSS_ORIGIN,
+    },
+    openapi_extra={"parameters": [_TRANSPORT, _COOKIE]},
+    description="Revoke the refresh token's family, and with it the access tokens of that "
+    "sign-in. 204 also for a token we do not know." + _IN_COOKIE_MODE_THE_BODY_IS_IGNORED,
+)
 async def log_out(body: RefreshTokenRequest, context: Context) -> Response:
-    """Revoke the refresh token's family, and with it the access tokens of that sign-in.
-    204 also for a token we do not know."""
-    revocation = await context.use_cases.log_out(LogOut(body.refresh_token))
-    answer = Response(status_code=204)
-    if revocation is not None:
-        answer.headers[REVOKED_SESSION_HEADER] = revocation.header_value()
-    return answer
+    """Revoke the refresh token's family (see the description above)."""
+    return await signed_out(context, body.refresh_token)
 
 
 @router.get("/v1/auth/jwks", response_model=JsonWebKeySet)
