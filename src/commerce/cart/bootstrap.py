@@ -28,7 +28,7 @@ from commerce.cart.adapters.outbound.redis_cart_store import (
 )
 from commerce.cart.adapters.outbound.sql_cart_store import SqlaCartStore
 from commerce.cart.adapters.outbound.sql_catalog_view import SqlaCatalogView
-from commerce.cart.adapters.outbound.tables import inbox, outbox
+from commerce.cart.adapters.outbound.tables import admin_audit, dead_letters, inbox, outbox
 from commerce.cart.adapters.outbound.unit_of_work import CONSUMER, SqlaCatalogViewUnitOfWork
 from commerce.cart.application.catalog_view import UpdateCatalogView
 from commerce.cart.application.checkout import CheckOut, SettleCheckout
@@ -43,6 +43,8 @@ from commerce.cart.application.ports import (
 from commerce.cart.application.use_cases import CartUseCases
 from commerce.cart.settings import Settings
 from commerce.contracts.topics import CATALOG_EVENTS, ORDER_EVENTS
+from commerce.kernel.admin.http import admin_router
+from commerce.kernel.admin.wiring import operations_console
 from commerce.kernel.background import PeriodicTask
 from commerce.kernel.domain import utc_now
 from commerce.kernel.http.app import create_service_app
@@ -148,7 +150,10 @@ def create_app(
             lambda: SqlaCatalogViewUnitOfWork(database.connections, utc_now),
         )
         app.state.cart_use_cases = use_cases
-        messaging = Messaging(settings, database, outbox, KAFKA_ACCESS, inbox=inbox)
+        messaging = Messaging(
+            settings, database, outbox, KAFKA_ACCESS, inbox=inbox, dead_letters=dead_letters
+        )
+        app.state.operations = operations_console("cart", messaging, admin_audit)
         stack.push_async_callback(messaging.stop)
         handler = CartEventsHandler(use_cases)
         await messaging.start(consumers=[(CONSUMER, [CATALOG_EVENTS, ORDER_EVENTS], handler)])
@@ -168,7 +173,7 @@ def create_app(
     return create_service_app(
         title="Commerce cart service",
         proofs=proof_verifier(settings.gateway_public_key_file, settings.var_dir),
-        routers=[router],
+        routers=[router, admin_router("cart")],
         readiness=lifespan.readiness,
         lifespan=lifespan,
     )

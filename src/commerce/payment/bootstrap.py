@@ -15,6 +15,8 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from commerce.contracts.topics import ORDER_EVENTS, PAYMENT_EVENTS
+from commerce.kernel.admin.http import admin_router
+from commerce.kernel.admin.wiring import operations_console
 from commerce.kernel.db import Database
 from commerce.kernel.domain import utc_now
 from commerce.kernel.http.app import create_service_app
@@ -30,7 +32,7 @@ from commerce.payment.adapters.outbound.ledger import SqlaChargeLedger
 from commerce.payment.adapters.outbound.metered_provider import MeteredProvider
 from commerce.payment.adapters.outbound.queries import SqlaPaymentQueries
 from commerce.payment.adapters.outbound.simulated_provider import SimulatedProvider
-from commerce.payment.adapters.outbound.tables import inbox, outbox
+from commerce.payment.adapters.outbound.tables import admin_audit, dead_letters, inbox, outbox
 from commerce.payment.adapters.outbound.unit_of_work import CONSUMER, SqlaPaymentUnitOfWork
 from commerce.payment.application.order_requests import (
     CapturePaymentHandler,
@@ -98,7 +100,10 @@ def build_use_cases(
 def create_app(settings: Settings) -> FastAPI:
     async def start(app: FastAPI, stack: AsyncExitStack) -> dict[str, Pingable]:
         database = await open_database(stack, settings, SERVICE_PACKAGE)
-        messaging = Messaging(settings, database, outbox, KAFKA_ACCESS, inbox=inbox)
+        messaging = Messaging(
+            settings, database, outbox, KAFKA_ACCESS, inbox=inbox, dead_letters=dead_letters
+        )
+        app.state.operations = operations_console("payment", messaging, admin_audit)
         workers: list[StepWorker] = []
 
         def step_owed() -> None:
@@ -129,7 +134,7 @@ def create_app(settings: Settings) -> FastAPI:
     return create_service_app(
         title="Commerce payment service",
         proofs=proof_verifier(settings.gateway_public_key_file, settings.var_dir),
-        routers=[router],
+        routers=[router, admin_router("payment")],
         readiness=lifespan.readiness,
         lifespan=lifespan,
     )

@@ -14,6 +14,8 @@ from contextlib import AsyncExitStack
 from fastapi import FastAPI
 
 from commerce.contracts.topics import CATALOG_EVENTS, ORDER_EVENTS
+from commerce.kernel.admin.http import admin_router
+from commerce.kernel.admin.wiring import operations_console
 from commerce.kernel.domain import utc_now
 from commerce.kernel.http.app import create_service_app
 from commerce.kernel.http.gateway_proof import proof_verifier
@@ -24,7 +26,7 @@ from commerce.kernel.ports import Clock, IdFactory
 from commerce.product.adapters.inbound.events import OrderEventsHandler
 from commerce.product.adapters.inbound.http import router
 from commerce.product.adapters.outbound.catalog import SqlaCatalog
-from commerce.product.adapters.outbound.tables import inbox, outbox
+from commerce.product.adapters.outbound.tables import admin_audit, dead_letters, inbox, outbox
 from commerce.product.adapters.outbound.unit_of_work import CONSUMER
 from commerce.product.application.catalog import CreateProductHandler, EditProductHandler
 from commerce.product.application.ports import ProductUnitOfWork
@@ -64,7 +66,10 @@ def build_use_cases(
 def create_app(settings: Settings) -> FastAPI:
     async def start(app: FastAPI, stack: AsyncExitStack) -> dict[str, Pingable]:
         database = await open_database(stack, settings, SERVICE_PACKAGE)
-        messaging = Messaging(settings, database, outbox, KAFKA_ACCESS, inbox=inbox)
+        messaging = Messaging(
+            settings, database, outbox, KAFKA_ACCESS, inbox=inbox, dead_letters=dead_letters
+        )
+        app.state.operations = operations_console("product", messaging, admin_audit)
         catalog = SqlaCatalog(database, outbox_written=messaging.notify_outbox)
         use_cases = build_use_cases(catalog.unit_of_work, catalog.queries)
         stack.push_async_callback(messaging.stop)
@@ -76,7 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
     return create_service_app(
         title="Commerce product service",
         proofs=proof_verifier(settings.gateway_public_key_file, settings.var_dir),
-        routers=[router],
+        routers=[router, admin_router("product")],
         readiness=lifespan.readiness,
         lifespan=lifespan,
     )

@@ -18,6 +18,8 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from commerce.contracts.topics import USER_EVENTS
+from commerce.kernel.admin.http import admin_router
+from commerce.kernel.admin.wiring import operations_console
 from commerce.kernel.db import Database, is_sqlite
 from commerce.kernel.domain import utc_now
 from commerce.kernel.http.app import create_service_app
@@ -29,7 +31,7 @@ from commerce.user.adapters.inbound.cli import EXIT_UNAVAILABLE, run_users_comma
 from commerce.user.adapters.inbound.http import router as public_router
 from commerce.user.adapters.inbound.internal import internal_router
 from commerce.user.adapters.outbound.argon2_hasher import Argon2Parameters, Argon2PasswordHasher
-from commerce.user.adapters.outbound.tables import outbox
+from commerce.user.adapters.outbound.tables import admin_audit, dead_letters, outbox
 from commerce.user.adapters.outbound.unit_of_work import SqlaUserUnitOfWork
 from commerce.user.application.change_role import GrantRoleHandler, RevokeRoleHandler
 from commerce.user.application.find_user import FindUserByEmailHandler
@@ -120,7 +122,8 @@ def create_app(settings: Settings) -> FastAPI:
         database = await open_database(stack, settings, SERVICE_PACKAGE)
         hasher = build_hasher(settings)
         stack.callback(hasher.close)
-        messaging = Messaging(settings, database, outbox, KAFKA_ACCESS)
+        messaging = Messaging(settings, database, outbox, KAFKA_ACCESS, dead_letters=dead_letters)
+        app.state.operations = operations_console("user", messaging, admin_audit)
         app.state.user_use_cases = await build_use_cases(
             database, hasher, outbox_written=messaging.notify_outbox
         )
@@ -146,7 +149,11 @@ def create_app(settings: Settings) -> FastAPI:
     return create_service_app(
         title="Commerce user service",
         proofs=proof_verifier(settings.gateway_public_key_file, settings.var_dir),
-        routers=[public_router, internal_router(internal_token or None)],
+        routers=[
+            public_router,
+            internal_router(internal_token or None),
+            admin_router("user"),
+        ],
         readiness=lifespan.readiness,
         lifespan=lifespan,
     )

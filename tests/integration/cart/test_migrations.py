@@ -14,16 +14,17 @@ pytestmark = pytest.mark.integration
 
 
 def test_history_is_linear() -> None:
-    assert revisions(SERVICE_PACKAGE) == ["cart_0001"]
+    assert revisions(SERVICE_PACKAGE) == ["cart_0001", "cart_0002"]
 
 
 async def test_stairway(database_url: str) -> None:
     await ensure_database(database_url)
     engine = create_engine(database_url)
     try:
-        await upgrade(engine, SERVICE_PACKAGE, "cart_0001")
-        await downgrade(engine, SERVICE_PACKAGE, "-1")
-        await upgrade(engine, SERVICE_PACKAGE, "cart_0001")
+        for revision in revisions(SERVICE_PACKAGE):
+            await upgrade(engine, SERVICE_PACKAGE, revision)
+            await downgrade(engine, SERVICE_PACKAGE, "-1")
+            await upgrade(engine, SERVICE_PACKAGE, revision)
         async with engine.connect() as connection:
             assert await connection.run_sync(schema_drift(metadata)) == []
             assert await connection.run_sync(table_names) == {
@@ -34,6 +35,8 @@ async def test_stairway(database_url: str) -> None:
                 "view_reservations",
                 "outbox",
                 "inbox",
+                "dead_letters",
+                "admin_audit",
             }
         await downgrade(engine, SERVICE_PACKAGE, "base")
         async with engine.connect() as connection:

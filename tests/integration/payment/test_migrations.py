@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_history_is_linear() -> None:
-    assert revisions(SERVICE_PACKAGE) == ["payment_0001"]
+    assert revisions(SERVICE_PACKAGE) == ["payment_0001", "payment_0002"]
 
 
 async def test_stairway(database_url: str) -> None:
@@ -34,6 +34,8 @@ async def test_stairway(database_url: str) -> None:
                 "simulated_provider_ledger",
                 "outbox",
                 "inbox",
+                "dead_letters",
+                "admin_audit",
             }
         await downgrade(engine, SERVICE_PACKAGE, "base")
         async with engine.connect() as connection:

@@ -25,7 +25,12 @@ async def test_stairway_upgrade_downgrade_upgrade(database_url: str) -> None:
     try:
         await upgrade(engine, SERVICE_PACKAGE)
         async with engine.connect() as connection:
-            assert await connection.run_sync(table_names) == {"users", "outbox"}
+            assert await connection.run_sync(table_names) == {
+                "users",
+                "outbox",
+                "dead_letters",
+                "admin_audit",
+            }
             assert await connection.run_sync(schema_drift(metadata)) == []
             constraints = await connection.run_sync(unique_constraints)
         assert any(constraint["column_names"] == ["email"] for constraint in constraints)

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
+from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from commerce.contracts.topics import dlq_topic
@@ -155,6 +156,11 @@ class TopicAdmin:
                 self.forget_topics()
             self._cluster_id = cluster_id
         return cluster_id
+
+    async def committed_offsets(self, group_id: str) -> dict[TopicPartition, int]:
+        """The offsets ``group_id`` committed, by partition (those it never committed omitted)."""
+        offsets = await self._call(lambda admin: admin.list_consumer_group_offsets(group_id))
+        return {tp: meta.offset for tp, meta in offsets.items()}
 
     async def ping(self) -> None:
         """Raise unless the broker answers a metadata request (for ``/readyz``)."""

@@ -22,6 +22,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from commerce.kernel.backoff import backoff_seconds
 from commerce.kernel.messaging.admin import TopicAdmin, client_options, with_dead_letters
+from commerce.kernel.messaging.dead_letter_records import DeadLetterSink
 from commerce.kernel.messaging.partitions import PartitionProgress
 from commerce.kernel.messaging.processing import (
     BatchTransaction,
@@ -67,6 +68,7 @@ class EventConsumer:
         publisher: Publisher | None = None,
         admin: TopicAdmin | None = None,
         batch_transaction: BatchTransaction | None = None,
+        recorder: DeadLetterSink | None = None,
     ) -> None:
         self._settings = settings
         # With it, a poll's messages of one partition are applied in one transaction.
@@ -88,6 +90,7 @@ class EventConsumer:
             ),
             sleep=self._pause,
             stopping=self._stopping.is_set,
+            recorder=recorder,
         )
         self._task: asyncio.Task[None] | None = None
         self.progress = PartitionProgress()

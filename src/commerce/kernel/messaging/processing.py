@@ -12,8 +12,9 @@ Kept apart from the Kafka loop so the decisions can be tested with fakes:
 - a :class:`PermanentError` (or a payload that does not fit its schema, or an unknown type)
   is dead-lettered without retrying, since retrying cannot change the outcome;
 - the dead-letter record is the original one plus ``dlq.*`` headers
-  (:mod:`~commerce.kernel.messaging.dead_letters`); if even that cannot be published, the
-  error propagates and nothing is committed.
+  (:mod:`~commerce.kernel.messaging.dead_letters`), also kept in the service's own
+  ``dead_letters`` table when it has one (docs/adr/0048); if either write fails, the error
+  propagates and nothing is committed.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from pydantic import ValidationError
 
 from commerce.contracts.envelope import EventEnvelope, UnknownEvent
 from commerce.kernel.backoff import backoff_seconds
+from commerce.kernel.domain import utc_now
+from commerce.kernel.messaging.dead_letter_records import DeadLetterSink
 from commerce.kernel.messaging.dead_letters import DeadLetterFailed, IncomingMessage, park
 from commerce.kernel.messaging.publisher import Publisher
 from commerce.kernel.observability.platform_metrics import (
@@ -106,9 +109,11 @@ class MessageProcessor:
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.monotonic,
         stopping: Callable[[], bool] = lambda: False,
+        recorder: DeadLetterSink | None = None,
     ) -> None:
         self._handler = handler
         self._dead_letters = dead_letters
+        self._recorder = recorder
         self._group_id = group_id
         self._policy = policy
         self._sleep = sleep
@@ -266,6 +271,16 @@ class MessageProcessor:
         )
 
     async def _park(self, message: IncomingMessage, error: BaseException, *, attempts: int) -> None:
+        if self._recorder is not None:
+            # First, so that a message the operator will see in the console is never only
+            # on the DLQ topic; a redelivery after a failed publish is recorded once.
+            await self._recorder.record(
+                message,
+                group_id=self._group_id,
+                error=error,
+                attempts=attempts,
+                failed_at=utc_now(),
+            )
         await park(
             self._dead_letters, message, group_id=self._group_id, error=error, attempts=attempts
         )

@@ -28,7 +28,9 @@ from commerce.kernel.messaging.access import KafkaAccess
 from commerce.kernel.messaging.admin import TopicAdmin
 from commerce.kernel.messaging.columns import db_now
 from commerce.kernel.messaging.consumer import EventConsumer
+from commerce.kernel.messaging.dead_letter_records import SqlDeadLetterRecorder
 from commerce.kernel.messaging.inbox import purge_inbox
+from commerce.kernel.messaging.lag import LagReport, consumer_lag
 from commerce.kernel.messaging.lost_log import keep_topics
 from commerce.kernel.messaging.processing import BatchTransaction, EventHandler
 from commerce.kernel.messaging.publisher import KafkaPublisher
@@ -53,10 +55,21 @@ class Messaging:
         access: KafkaAccess,
         *,
         inbox: Table | None = None,
+        dead_letters: Table | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
+        self.outbox = outbox
         self.inbox = inbox
+        # Parked messages are also kept here, for the operations console (docs/adr/0048).
+        self.dead_letters = dead_letters
+        self._recorder = (
+            SqlDeadLetterRecorder(database.connections, dead_letters)
+            if dead_letters is not None
+            else None
+        )
+        # Each consumer group's handler: a replayed dead letter goes through it again.
+        self.handlers: dict[str, EventHandler] = {}
         self.access = access
         # Only these: in production the service may not even see (let alone create) others.
         self.topics = access.topics()
@@ -86,6 +99,7 @@ class Messaging:
             log.warning("broker not reachable at start (%s); retrying in the background", error)
         await self.relay.start()
         for group_id, topics, handler in consumers:
+            self.handlers[group_id] = handler
             consumer = EventConsumer(
                 self.settings,
                 group_id,
@@ -94,6 +108,7 @@ class Messaging:
                 publisher=self.publisher,
                 admin=self.admin,
                 batch_transaction=self._batch_transaction(),
+                recorder=self._recorder,
             )
             self.consumers.append(consumer)
             observe_consumer_lag(group_id, consumer.progress.lag_by_partition)
@@ -138,6 +153,10 @@ class Messaging:
         await self.relay.stop()
         await self.publisher.stop()
         await self.admin.close()
+
+    async def consumer_lag(self) -> LagReport:
+        """Committed against end offsets of the service's groups, or "unknown" (bounded)."""
+        return await consumer_lag(self.settings, self.admin, self.access.consumes)
 
     async def ping(self) -> None:
         """Raise unless the broker answers (``/readyz``)."""

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Text,
 )
 
+from commerce.kernel.admin.tables import operations_tables
 from commerce.kernel.db.types import UtcDateTime
 from commerce.kernel.messaging.inbox import inbox_table
 from commerce.kernel.messaging.outbox import outbox_table
@@ -80,4 +81,6 @@ view_reservations = Table(
 
 # The cart publishes nothing, but the kernel's messaging runs a relay over an outbox.
 outbox = outbox_table(metadata)
+# Parked messages and what operators did about them (the kernel's admin API, ADR 0048).
+dead_letters, admin_audit = operations_tables(metadata)
 inbox = inbox_table(metadata)

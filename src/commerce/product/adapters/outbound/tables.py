@@ -16,6 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from commerce.kernel.admin.tables import operations_tables
 from commerce.kernel.db.types import UtcDateTime
 from commerce.kernel.messaging.inbox import inbox_table
 from commerce.kernel.messaging.outbox import outbox_table
@@ -71,4 +72,6 @@ reservation_lines = Table(
 
 # Integration events leave through the outbox; processed order events are kept in the inbox.
 outbox = outbox_table(metadata)
+# Parked messages and what operators did about them (the kernel's admin API, ADR 0048).
+dead_letters, admin_audit = operations_tables(metadata)
 inbox = inbox_table(metadata)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, MetaData, String, Table, UniqueConstraint
 
+from commerce.kernel.admin.tables import operations_tables
 from commerce.kernel.db.types import UtcDateTime
 from commerce.kernel.messaging.outbox import outbox_table
 
@@ -26,3 +27,5 @@ users = Table(
 
 # UserRegistered and any later event leave through this table (migration user_0002).
 outbox = outbox_table(metadata)
+# Parked messages and what operators did about them (the kernel's admin API, ADR 0048).
+dead_letters, admin_audit = operations_tables(metadata)
