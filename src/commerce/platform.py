@@ -40,8 +40,8 @@ DEFAULT_GATEWAY_ADMIN_PORT = 8090
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
 EMBEDDED_SESSION_TIMEOUT_SECONDS = "2"
-# The services the gateway routes to (payment is reached through Kafka only).
-GATEWAY_UPSTREAMS = ("user", "auth", "product", "order", "cart")
+# The services the gateway routes to (payment only for its admin API, docs/adr/0049).
+GATEWAY_UPSTREAMS = ("user", "auth", "product", "order", "payment", "cart")
 
 
 @dataclass
@@ -111,6 +111,11 @@ def service_environments(config: PlatformConfig) -> dict[str, dict[str, str]]:
             env[prefix + "KAFKA_BOOTSTRAP_SERVERS"] = config.kafka_bootstrap_servers
         envs[name] = env
     envs["auth"]["AUTH_USER_SERVICE_URL"] = config.url("user")
+    # The storefront's pages come from the gateway: the origin of the refresh cookie (0024).
+    gateway_port = config.ports["gateway"]
+    envs["auth"]["AUTH_REFRESH_COOKIE_ORIGINS"] = (
+        f"{config.url('gateway')},http://localhost:{gateway_port}"
+    )
     envs["cart"]["CART_ORDER_SERVICE_URL"] = config.url("order")
     envs["cart"]["CART_PRODUCT_SERVICE_URL"] = config.url("product")
     envs["gateway"]["GATEWAY_ADMIN_HOST"] = config.host

@@ -31,11 +31,12 @@ from commerce.gateway.limits import (
 )
 from commerce.gateway.resilience import ResilientCaller
 from commerce.gateway.revocations import RevokedSessions
-from commerce.gateway.routing import Access, Route, access_for
+from commerce.gateway.routing import ADMIN_ROLE, Access, Route, access_for, needs_admin
 from commerce.gateway.tokens import InvalidToken, TokenVerifier, bearer_token
 from commerce.gateway.upstream import UpstreamFailure, UpstreamReply, encode_target
 from commerce.kernel.http.gateway_proof import ProofSigner
 from commerce.kernel.http.identity import Identity
+from commerce.kernel.http.problems import problem
 from commerce.kernel.http.request_id import current_request_id, sane_request_id
 from commerce.kernel.revocation import REVOKED_SESSION_NAME, parse_revocation
 
@@ -91,6 +92,10 @@ class Pipeline:
         # Cheapest refusals first: the rate limit also shields the token check.
         self._check_rate(address)
         identity = await self._authenticate(method, path, raw_headers)
+        if needs_admin(path) and (identity is None or ADMIN_ROLE not in identity.roles):
+            raise Denied(
+                problem(403, "Operations endpoints need the ADMIN role.", slug="admin-only")
+            )
         declared = declared_length(raw_headers)
         if declared is not None and declared > self._max_body_bytes:
             raise Denied(problems.body_too_large(self._max_body_bytes))

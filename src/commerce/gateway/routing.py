@@ -11,6 +11,11 @@ from dataclasses import dataclass
 from enum import Enum
 from urllib.parse import unquote
 
+ADMIN_PREFIX = "/v1/admin"
+ADMIN_ROLE = "ADMIN"
+# The services with an outbox or consumers, hence an admin API under /v1/admin/<name>.
+ADMIN_UPSTREAMS: tuple[str, ...] = ("user", "product", "order", "payment", "cart")
+
 
 @dataclass(frozen=True)
 class Route:
@@ -37,8 +42,10 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/orders", "order"),
     Route("/v1/cart", "cart"),
     Route("/.well-known/jwks.json", "auth", exact=True),
+    # Each service's operations API, ADMIN only (docs/adr/0049); auth has none.
+    *(Route(f"{ADMIN_PREFIX}/{name}", name) for name in ADMIN_UPSTREAMS),
 )
-UPSTREAMS: tuple[str, ...] = ("user", "auth", "product", "order", "cart")
+UPSTREAMS: tuple[str, ...] = ("user", "auth", "product", "order", "payment", "cart")
 
 
 def has_dot_segments(path: str) -> bool:
@@ -66,6 +73,12 @@ def route_for(path: str, routes: tuple[Route, ...] = ROUTES) -> Route | None:
     if has_dot_segments(path):
         return None
     return route_by_prefix(path, routes)
+
+
+def needs_admin(path: str) -> bool:
+    """``/v1/admin/**``: refused at the gateway for a token without ADMIN (the service checks
+    again; defence in depth)."""
+    return path.startswith(ADMIN_PREFIX + "/") or path == ADMIN_PREFIX
 
 
 class Access(Enum):

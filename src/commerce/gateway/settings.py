@@ -33,6 +33,8 @@ class GatewaySettings(ServiceSettings):
     auth_url: str = "http://127.0.0.1:8002"
     product_url: str = "http://127.0.0.1:8003"
     order_url: str = "http://127.0.0.1:8004"
+    # Only its admin API (/v1/admin/payment) is routed: payment has no public API.
+    payment_url: str = "http://127.0.0.1:8005"
     cart_url: str = "http://127.0.0.1:8006"
 
     # Proof of identity for the services (docs/adr/0038).
@@ -104,6 +106,7 @@ class GatewaySettings(ServiceSettings):
             "auth": self.auth_url.rstrip("/"),
             "product": self.product_url.rstrip("/"),
             "order": self.order_url.rstrip("/"),
+            "payment": self.payment_url.rstrip("/"),
             "cart": self.cart_url.rstrip("/"),
         }
 

@@ -23,7 +23,8 @@ def test_each_service_gets_its_own_port_and_its_peers_addresses() -> None:
     assert envs["auth"]["AUTH_USER_SERVICE_URL"] == "http://127.0.0.1:9001"
     assert envs["gateway"]["GATEWAY_ORDER_URL"] == "http://127.0.0.1:9004"
     assert envs["gateway"]["GATEWAY_CART_URL"] == "http://127.0.0.1:9006"
-    assert "GATEWAY_PAYMENT_URL" not in envs["gateway"]  # reached through Kafka only
+    # Only for its admin API (docs/adr/0049); its events still go through Kafka only.
+    assert envs["gateway"]["GATEWAY_PAYMENT_URL"] == "http://127.0.0.1:9005"
     assert envs["cart"]["CART_ORDER_SERVICE_URL"] == "http://127.0.0.1:9004"
     assert envs["cart"]["CART_PRODUCT_SERVICE_URL"] == "http://127.0.0.1:9003"
     assert envs["payment"]["PAYMENT_KAFKA_BOOTSTRAP_SERVERS"] == "127.0.0.1:19092"
