@@ -26,14 +26,17 @@ from commerce.kernel.messaging.runtime import Messaging
 from commerce.kernel.ports import Clock
 from commerce.order.adapters.inbound.catalog_events import CatalogEventsHandler
 from commerce.order.adapters.inbound.http import router
+from commerce.order.adapters.inbound.live_status_http import router as live_status_router
 from commerce.order.adapters.inbound.payment_events import PaymentEventsHandler
 from commerce.order.adapters.inbound.redrive_task import redrive_task
+from commerce.order.adapters.outbound.change_feed import PollingOrderChangeFeed
 from commerce.order.adapters.outbound.queries import SqlaOrderQueries
 from commerce.order.adapters.outbound.tables import inbox, outbox
 from commerce.order.adapters.outbound.unit_of_work import CONSUMER, SqlaOrderUnitOfWork
 from commerce.order.application.cancel_order import CancelOrderHandler
 from commerce.order.application.catalog_replies import CatalogReplyHandler
 from commerce.order.application.fulfilment import FulfilmentHandler
+from commerce.order.application.live_status import LiveOrderStatus
 from commerce.order.application.payment_replies import PaymentReplyHandler
 from commerce.order.application.place_order import PlaceOrderHandler
 from commerce.order.application.ports import RedrivePolicy
@@ -64,9 +67,20 @@ def build_use_cases(
     clock: Clock = utc_now,
     *,
     outbox_written: Callable[[], None] | None = None,
+    feed: PollingOrderChangeFeed | None = None,
 ) -> OrderUseCases:
+    """The use cases over ``database``; ``feed`` (made here, not started, when absent) tells
+    live order streams about changes (docs/adr/0065)."""
+    if feed is None:
+        feed = PollingOrderChangeFeed(database.engine, interval=settings.events_poll_seconds)
+    orders_committed = feed.touched
+
     def new_uow() -> SqlaOrderUnitOfWork:
-        return SqlaOrderUnitOfWork(database.connections, outbox_written=outbox_written)
+        return SqlaOrderUnitOfWork(
+            database.connections,
+            outbox_written=outbox_written,
+            orders_committed=orders_committed,
+        )
 
     policy = RedrivePolicy(
         RedriveSchedule(
@@ -77,16 +91,18 @@ def build_use_cases(
         ),
         batch_size=settings.redrive_batch_size,
     )
+    reader = OrderReader(SqlaOrderQueries(database.engine))
     return OrderUseCases(
         place=PlaceOrderHandler(
             new_uow, clock, new_order_id, max_held_units=settings.max_held_units_per_user
         ),
         cancel=CancelOrderHandler(new_uow, clock),
-        read=OrderReader(SqlaOrderQueries(database.engine)),
+        read=reader,
         catalog_replies=CatalogReplyHandler(new_uow, clock),
         payment_replies=PaymentReplyHandler(new_uow, clock),
         fulfilment=FulfilmentHandler(new_uow, clock),
         redrive=RedrivePendingOrders(new_uow, clock, policy),
+        live=LiveOrderStatus(reader, feed, keepalive_seconds=settings.events_keepalive_seconds),
     )
 
 
@@ -94,7 +110,12 @@ def create_app(settings: Settings) -> FastAPI:
     async def start(app: FastAPI, stack: AsyncExitStack) -> dict[str, Pingable]:
         database = await open_database(stack, settings, SERVICE_PACKAGE)
         messaging = Messaging(settings, database, outbox, KAFKA_ACCESS, inbox=inbox)
-        use_cases = build_use_cases(database, settings, outbox_written=messaging.notify_outbox)
+        feed = PollingOrderChangeFeed(database.engine, interval=settings.events_poll_seconds)
+        stack.push_async_callback(feed.stop)
+        feed.start()
+        use_cases = build_use_cases(
+            database, settings, outbox_written=messaging.notify_outbox, feed=feed
+        )
         app.state.order_use_cases = use_cases
         catalog = CatalogEventsHandler(use_cases.catalog_replies)
         payment = PaymentEventsHandler(use_cases.payment_replies)
@@ -115,7 +136,7 @@ def create_app(settings: Settings) -> FastAPI:
     return create_service_app(
         title="Commerce order service",
         proofs=proof_verifier(settings.gateway_public_key_file, settings.var_dir),
-        routers=[router],
+        routers=[router, live_status_router],
         readiness=lifespan.readiness,
         lifespan=lifespan,
     )

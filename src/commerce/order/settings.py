@@ -48,3 +48,20 @@ class Settings(ServiceSettings, MessagingSettings):
     redrive_poll_seconds: float = Field(
         default=1.0, gt=0, description="How often the re-drive task looks for quiet orders."
     )
+
+    events_keepalive_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        le=15,
+        description="A live order stream (GET /v1/orders/{id}/events) that sent nothing for "
+        "this long sends a keep-alive comment; the contract asks for one at least every 15 s, "
+        "and the gateway's read timeout on event streams is longer (docs/adr/0065).",
+    )
+    events_poll_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        le=1,
+        description="While live order streams are open, how often each process reads the "
+        "versions of the orders they follow: a change reaches them within about this long "
+        "(docs/adr/0065).",
+    )

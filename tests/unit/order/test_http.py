@@ -14,13 +14,18 @@ from commerce.order.application.cancel_order import CancelOrderHandler
 from commerce.order.application.catalog_replies import CatalogReplyHandler
 from commerce.order.application.commands import PlaceOrder, RecordPayment, RecordReservation
 from commerce.order.application.fulfilment import FulfilmentHandler
+from commerce.order.application.live_status import LiveOrderStatus
 from commerce.order.application.payment_replies import PaymentReplyHandler
 from commerce.order.application.place_order import PlaceOrderHandler
 from commerce.order.application.ports import RedrivePolicy, StaleOrder
 from commerce.order.application.queries import OrderReader
 from commerce.order.application.redrive import RedrivePendingOrders
 from commerce.order.application.use_cases import OrderUseCases
-from commerce.order.application.views import OrderPage, OrderView, PaymentView, ShipmentView
+from commerce.order.application.views import (
+    OrderView,
+    PaymentView,
+    ShipmentView,
+)
 from commerce.order.domain.lines import PricedLine
 from commerce.order.domain.order import Order, OrderStatus
 from commerce.order.domain.payment import PaymentStatus
@@ -28,26 +33,10 @@ from commerce.order.domain.redrive import RedriveSchedule
 from tests.identity import VERIFIER, as_user
 from tests.unit.order import fakes
 from tests.unit.order.fakes import FakeClock, FakeUnitOfWork, SequentialIds, Store
+from tests.unit.order.live_fakes import ScriptedFeed, StoreQueries
 
 ALICE = as_user("alice", "a@example.com", "USER")
 STAFF = as_user("sam", "s@example.com", "USER,STAFF")
-
-
-class NoQueries:
-    """Reads are not what these tests are about."""
-
-    async def get(self, order_id: str) -> OrderView | None:
-        return None
-
-    async def list_for_user(
-        self, user_id: str, *, limit: int, cursor: str | None, status: OrderStatus | None
-    ) -> OrderPage:
-        return OrderPage(items=(), next_cursor=None)
-
-    async def list_all(
-        self, *, limit: int, cursor: str | None, status: OrderStatus | None
-    ) -> OrderPage:
-        return OrderPage(items=(), next_cursor=None)
 
 
 @pytest.fixture
@@ -62,10 +51,11 @@ def use_cases(store: Store) -> OrderUseCases:
     def uow() -> FakeUnitOfWork:
         return FakeUnitOfWork(store)
 
+    reader = OrderReader(StoreQueries(Store()))  # reads are not what these tests are about
     return OrderUseCases(
         place=PlaceOrderHandler(uow, clock, SequentialIds(), max_held_units=1000),
         cancel=CancelOrderHandler(uow, clock),
-        read=OrderReader(NoQueries()),
+        read=reader,
         catalog_replies=CatalogReplyHandler(uow, clock),
         payment_replies=PaymentReplyHandler(uow, clock),
         fulfilment=FulfilmentHandler(uow, clock),
@@ -80,6 +70,7 @@ def use_cases(store: Store) -> OrderUseCases:
                 )
             ),
         ),
+        live=LiveOrderStatus(reader, ScriptedFeed(), keepalive_seconds=15),
     )
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from commerce.kernel.ports import InboxUnitOfWork
-from commerce.order.application.views import OrderPage, OrderView
+from commerce.order.application.views import OrderPage, OrderSnapshot, OrderView
 from commerce.order.domain.order import Order, OrderStatus
 from commerce.order.domain.redrive import RedriveSchedule
 
@@ -86,6 +86,9 @@ class OrderQueries(Protocol):
     async def get(self, order_id: str) -> OrderView | None:
         """One order, whoever owns it (the caller checks ownership)."""
 
+    async def snapshot(self, order_id: str) -> OrderSnapshot | None:
+        """One order with its version, read together (the caller checks ownership)."""
+
     async def list_for_user(
         self,
         user_id: str,
@@ -100,6 +103,15 @@ class OrderQueries(Protocol):
         self, *, limit: int, cursor: str | None, status: OrderStatus | None
     ) -> OrderPage:
         """Every customer's orders, newest first, one keyset page at a time (for STAFF)."""
+
+
+class OrderChangeFeed(Protocol):
+    """Tells a waiting reader that an order has changed, in this process or any other one
+    sharing the database (docs/adr/0065)."""
+
+    async def changed(self, order_id: str, *, after_version: int, within: float) -> bool:
+        """Wait until the order's version may have moved past ``after_version``: ``True``
+        (read it again; a wake-up may be spurious), or ``False`` after ``within`` seconds."""
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from commerce.order.application.errors import NotStaff, OrderNotFound
 from commerce.order.application.ports import OrderQueries
-from commerce.order.application.views import OrderPage, OrderView
+from commerce.order.application.views import OrderPage, OrderSnapshot, OrderView
 from commerce.order.domain.order import OrderStatus
 
 
@@ -14,11 +14,15 @@ class OrderReader:
         self._queries = queries
 
     async def get(self, user_id: str, order_id: str, *, staff: bool = False) -> OrderView:
-        order = await self._queries.get(order_id)
+        return (await self.snapshot(user_id, order_id, staff=staff)).order
+
+    async def snapshot(self, user_id: str, order_id: str, *, staff: bool = False) -> OrderSnapshot:
+        """The order with its version, under the same rule as :meth:`get`."""
+        snapshot = await self._queries.snapshot(order_id)
         # Another user's order answers exactly like a missing one (unless the caller is STAFF).
-        if order is None or (order.user_id != user_id and not staff):
+        if snapshot is None or (snapshot.order.user_id != user_id and not staff):
             raise OrderNotFound()
-        return order
+        return snapshot
 
     async def list(
         self, user_id: str, *, limit: int, cursor: str | None, status: OrderStatus | None

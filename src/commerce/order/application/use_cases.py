@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from commerce.order.application.cancel_order import CancelOrderHandler
 from commerce.order.application.catalog_replies import CatalogReplyHandler
 from commerce.order.application.fulfilment import FulfilmentHandler
+from commerce.order.application.live_status import LiveOrderStatus
 from commerce.order.application.payment_replies import PaymentReplyHandler
 from commerce.order.application.place_order import PlaceOrderHandler
 from commerce.order.application.queries import OrderReader
@@ -22,3 +23,4 @@ class OrderUseCases:
     payment_replies: PaymentReplyHandler
     fulfilment: FulfilmentHandler
     redrive: RedrivePendingOrders
+    live: LiveOrderStatus

@@ -69,6 +69,15 @@ class OrderView:
 
 
 @dataclass(frozen=True)
+class OrderSnapshot:
+    """An order as read at one moment, with its version: the number that moves on every
+    change of the order (its body, its payment, its shipment)."""
+
+    version: int
+    order: OrderView
+
+
+@dataclass(frozen=True)
 class OrderPage:
     items: tuple[OrderView, ...]
     next_cursor: str | None

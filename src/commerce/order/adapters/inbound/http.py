@@ -80,7 +80,7 @@ def _location(response: Response, order_id: str) -> None:
     response.headers["Location"] = f"/v1/orders/{order_id}"
 
 
-def _is_staff(identity: Identity) -> bool:
+def is_staff(identity: Identity) -> bool:
     return STAFF in identity.roles
 
 
@@ -140,7 +140,7 @@ async def list_(
     # A cursor we could not have issued is a 422 on query.cursor, raised by the kernel.
     if scope == "all":
         page = await use_cases.read.list_all(
-            staff=_is_staff(identity), limit=limit, cursor=cursor, status=status
+            staff=is_staff(identity), limit=limit, cursor=cursor, status=status
         )
     else:
         page = await use_cases.read.list(
@@ -154,7 +154,7 @@ async def list_(
 @router.get("/{order_id}", response_model=OrderOut, responses={k: PROBLEMS[k] for k in (401, 404)})
 async def get(order_id: str, identity: CurrentIdentity, use_cases: UseCases) -> OrderOut:
     """One of the caller's orders (any order, for STAFF)."""
-    view = await use_cases.read.get(identity.user_id, order_id, staff=_is_staff(identity))
+    view = await use_cases.read.get(identity.user_id, order_id, staff=is_staff(identity))
     return OrderOut.of(view)
 
 
@@ -190,7 +190,7 @@ async def ship(
         order_id=order_id,
         carrier=body.carrier,
         tracking_number=body.tracking_number,
-        staff=_is_staff(identity),
+        staff=is_staff(identity),
     )
     return OrderOut.of(await use_cases.fulfilment.ship(command))
 
@@ -208,5 +208,5 @@ async def ship(
 )
 async def deliver(order_id: str, identity: CurrentIdentity, use_cases: UseCases) -> OrderOut:
     """STAFF record that the carrier delivered a SHIPPED order: DELIVERED."""
-    command = DeliverOrder(order_id=order_id, staff=_is_staff(identity))
+    command = DeliverOrder(order_id=order_id, staff=is_staff(identity))
     return OrderOut.of(await use_cases.fulfilment.deliver(command))

@@ -16,6 +16,7 @@ from commerce.order.adapters.outbound.tables import order_lines, orders
 from commerce.order.application.views import (
     OrderLineView,
     OrderPage,
+    OrderSnapshot,
     OrderView,
     PaymentView,
     ShipmentView,
@@ -30,11 +31,16 @@ class SqlaOrderQueries:
         self._engine = engine
 
     async def get(self, order_id: str) -> OrderView | None:
+        snapshot = await self.snapshot(order_id)
+        return None if snapshot is None else snapshot.order
+
+    async def snapshot(self, order_id: str) -> OrderSnapshot | None:
+        # One transaction for the row and its lines: the version belongs to what is shown.
         async with self._engine.connect() as session:
             row = (await session.execute(select(orders).where(orders.c.id == order_id))).first()
             if row is None:
                 return None
-            return (await _views(session, [row._mapping]))[0]
+            return OrderSnapshot(row.version, (await _views(session, [row._mapping]))[0])
 
     async def list_for_user(
         self, user_id: str, *, limit: int, cursor: str | None, status: OrderStatus | None

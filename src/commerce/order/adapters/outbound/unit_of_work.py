@@ -3,7 +3,8 @@ the outbox, the inbox."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -29,7 +30,10 @@ class SqlaOrderUnitOfWork(MessagingUnitOfWork):
         connections: Connections,
         *,
         outbox_written: Callable[[], None] | None = None,
+        orders_committed: Callable[[Sequence[str]], None] | None = None,
     ) -> None:
+        # Wakes this process's live streams of the orders a commit may have changed.
+        self._orders_committed = orders_committed
         super().__init__(
             connections,
             outbox=outbox,
@@ -41,6 +45,17 @@ class SqlaOrderUnitOfWork(MessagingUnitOfWork):
     def _build_repositories(self, session: AsyncConnection) -> None:
         self.orders = SqlaOrderRepository(session)
         self.held_units = SqlaHeldUnits(session, self.shared)
+
+    async def commit(self) -> None:
+        order_ids = tuple(order.id for order in self.orders.seen)
+        await super().commit()
+        if self._orders_committed is None or not order_ids:
+            return
+        committed = partial(self._orders_committed, order_ids)
+        if self.shared is not None:
+            self.shared.after_commit(committed)  # once the consumer's batch has committed
+        else:
+            committed()
 
     def _outbox_message(self, aggregate: AggregateRoot, event: DomainEvent) -> OutboxMessage:
         # All events of one order share its key, hence its partition and their order.

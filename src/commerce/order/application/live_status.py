@@ -1,0 +1,87 @@
+"""Live order status (API.md, "Live order status"): the order as it is now, then each change,
+until it is final; a keep-alive whenever nothing was sent for a while (docs/adr/0065)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from commerce.order.application.errors import OrderNotFound
+from commerce.order.application.ports import OrderChangeFeed
+from commerce.order.application.queries import OrderReader
+from commerce.order.application.views import OrderSnapshot
+from commerce.order.domain.order import FINAL_STATUSES
+
+FINAL = frozenset(status.value for status in FINAL_STATUSES)
+
+
+@dataclass(frozen=True)
+class KeepAlive:
+    """Nothing changed for a keep-alive interval: the stream says it is still there."""
+
+
+KEEP_ALIVE = KeepAlive()
+StatusEvent = OrderSnapshot | KeepAlive
+
+
+@dataclass(frozen=True)
+class FollowOrder:
+    user_id: str
+    order_id: str
+    staff: bool = False
+    # The version the client saw last (its Last-Event-ID), if any.
+    last_seen: int | None = None
+
+
+class LiveOrderStatus:
+    """Follows one order for its owner (or STAFF); reads use a short-lived connection each,
+    so a waiting stream holds none."""
+
+    def __init__(
+        self,
+        reader: OrderReader,
+        feed: OrderChangeFeed,
+        *,
+        keepalive_seconds: float,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._reader = reader
+        self._feed = feed
+        self._keepalive = keepalive_seconds
+        self._monotonic = monotonic
+
+    async def __call__(self, command: FollowOrder) -> AsyncIterator[StatusEvent]:
+        """Raises ``OrderNotFound`` here, before anything is streamed; then the events."""
+        first = await self._read(command)
+        return self._follow(command, first)
+
+    async def _read(self, command: FollowOrder) -> OrderSnapshot:
+        return await self._reader.snapshot(command.user_id, command.order_id, staff=command.staff)
+
+    async def _follow(
+        self, command: FollowOrder, current: OrderSnapshot
+    ) -> AsyncIterator[StatusEvent]:
+        seen = command.last_seen
+        # The body the client has: a version moved by bookkeeping alone (a request sent again,
+        # an answer noted) sends nothing. A client that saw this very version has this body.
+        sent = current.order if seen == current.version else None
+        quiet_since = self._monotonic()
+        while True:
+            if (seen is None or current.version > seen) and current.order != sent:
+                yield current
+                seen, sent, quiet_since = current.version, current.order, self._monotonic()
+            if current.order.status in FINAL:
+                return
+            wait = quiet_since + self._keepalive - self._monotonic()
+            if wait <= 0 or not await self._feed.changed(
+                command.order_id, after_version=current.version, within=wait
+            ):
+                if self._monotonic() >= quiet_since + self._keepalive:
+                    yield KEEP_ALIVE
+                    quiet_since = self._monotonic()
+                continue
+            try:
+                current = await self._read(command)
+            except OrderNotFound:
+                return  # orders are never deleted; if one were, its stream would just end
