@@ -16,6 +16,8 @@ from fastapi import FastAPI
 
 from commerce.contracts.envelope import EventEnvelope
 from commerce.contracts.topics import CATALOG_EVENTS, ORDER_EVENTS, PAYMENT_EVENTS
+from commerce.kernel.admin.http import admin_router
+from commerce.kernel.admin.wiring import operations_console
 from commerce.kernel.db import Database
 from commerce.kernel.domain import utc_now
 from commerce.kernel.http.app import create_service_app
@@ -24,6 +26,7 @@ from commerce.kernel.http.lifespan import Pingable, ServiceLifespan, open_databa
 from commerce.kernel.messaging.access import KafkaAccess
 from commerce.kernel.messaging.runtime import Messaging
 from commerce.kernel.ports import Clock
+from commerce.order.adapters.inbound.admin_http import router as stuck_orders_router
 from commerce.order.adapters.inbound.catalog_events import CatalogEventsHandler
 from commerce.order.adapters.inbound.http import router
 from commerce.order.adapters.inbound.live_status_http import router as live_status_router
@@ -31,7 +34,8 @@ from commerce.order.adapters.inbound.payment_events import PaymentEventsHandler
 from commerce.order.adapters.inbound.redrive_task import redrive_task
 from commerce.order.adapters.outbound.change_feed import PollingOrderChangeFeed
 from commerce.order.adapters.outbound.queries import SqlaOrderQueries
-from commerce.order.adapters.outbound.tables import inbox, outbox
+from commerce.order.adapters.outbound.stuck_orders import SqlaStuckOrders
+from commerce.order.adapters.outbound.tables import admin_audit, dead_letters, inbox, outbox
 from commerce.order.adapters.outbound.unit_of_work import CONSUMER, SqlaOrderUnitOfWork
 from commerce.order.application.cancel_order import CancelOrderHandler
 from commerce.order.application.catalog_replies import CatalogReplyHandler
@@ -109,7 +113,11 @@ def build_use_cases(
 def create_app(settings: Settings) -> FastAPI:
     async def start(app: FastAPI, stack: AsyncExitStack) -> dict[str, Pingable]:
         database = await open_database(stack, settings, SERVICE_PACKAGE)
-        messaging = Messaging(settings, database, outbox, KAFKA_ACCESS, inbox=inbox)
+        messaging = Messaging(
+            settings, database, outbox, KAFKA_ACCESS, inbox=inbox, dead_letters=dead_letters
+        )
+        app.state.operations = operations_console("order", messaging, admin_audit)
+        app.state.stuck_orders = SqlaStuckOrders(database.engine, utc_now)
         feed = PollingOrderChangeFeed(database.engine, interval=settings.events_poll_seconds)
         stack.push_async_callback(feed.stop)
         feed.start()
@@ -136,7 +144,7 @@ def create_app(settings: Settings) -> FastAPI:
     return create_service_app(
         title="Commerce order service",
         proofs=proof_verifier(settings.gateway_public_key_file, settings.var_dir),
-        routers=[router, live_status_router],
+        routers=[router, live_status_router, admin_router("order"), stuck_orders_router],
         readiness=lifespan.readiness,
         lifespan=lifespan,
     )
