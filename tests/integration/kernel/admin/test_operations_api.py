@@ -26,6 +26,7 @@ from commerce.product.bootstrap import SERVICE_PACKAGE, build_use_cases
 from tests.identity import VERIFIER, as_user
 from tests.integration.conftest import migrated_database
 from tests.integration.product.helpers import new_order_id, new_product, placed, stock_of
+from tests.openapi_agreement import parameter, request_body
 
 pytestmark = pytest.mark.integration
 
@@ -212,3 +213,21 @@ async def test_only_admins(client: httpx.AsyncClient) -> None:
         assert (await client.request(method, BASE + path)).status_code == 401
     bad_cursor = await client.get(f"{BASE}/dead-letters?cursor=abc", headers=ADMIN)
     assert bad_cursor.status_code == 422
+
+
+async def test_the_document_takes_exactly_the_reasons_and_ids_the_server_takes(
+    database: Database, client: httpx.AsyncClient
+) -> None:
+    document = (await client.get("/openapi.json")).json()
+    body = request_body(document, "POST", BASE + "/dead-letters/{letter_id}/discard")
+    letter_id = parameter(document, "POST", BASE + "/dead-letters/{letter_id}/discard", "letter_id")
+    for reason in ("", " ", "ok", "x" * 500, "x" * 501, "tab\there", "\u202eevil", "정산 오류"):
+        await park(database, b"x", len(reason) + 1000 * ord(reason[:1] or " "), RuntimeError())
+        [newest, *_] = await open_letters(client)
+        url = f"{BASE}/dead-letters/{newest['id']}/discard"
+        answer = await client.post(url, json={"reason": reason}, headers=ADMIN)
+        assert answer.status_code in (200, 422), answer.text
+        assert body.is_valid({"reason": reason}) == (answer.status_code == 200), repr(reason)
+    for value in ("0", "1", "9" * 19, "12a", "-1"):
+        answer = await client.get(f"{BASE}/dead-letters/{value}", headers=ADMIN)
+        assert letter_id.is_valid(value) == (answer.status_code != 422), value
