@@ -197,7 +197,12 @@ class Gateway:
     async def running(self) -> AsyncIterator[None]:
         self._session = self._build_session()
         settings = self.settings
-        forwarder = Forwarder(self._session, self.upstream_urls, self._timeouts())
+        forwarder = Forwarder(
+            self._session,
+            self.upstream_urls,
+            self._timeouts(),
+            event_stream_read_seconds=settings.event_stream_read_timeout_seconds,
+        )
         retry = RetryPolicy(
             attempts=settings.retry_attempts,
             backoff_seconds=settings.retry_backoff_seconds,

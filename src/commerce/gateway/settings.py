@@ -94,8 +94,19 @@ class GatewaySettings(ServiceSettings):
         default=0.2, gt=0, description="With Redis: how often replicas reconcile their buckets."
     )
 
-    # Upstream connection pool.
-    max_connections: int = Field(default=200, ge=1)
+    event_stream_read_timeout_seconds: float = Field(
+        default=45.0,
+        gt=0,
+        description="Between reads of a Server-Sent Events body (text/event-stream), instead "
+        "of the read timeout: longer than the services' keep-alive interval (15 s at most), so "
+        "a quiet stream lives and a silent upstream is still noticed (docs/adr/0065).",
+    )
+
+    # Upstream connection pool, for all upstreams. Each open event stream holds one
+    # connection for its whole life: 1,000 leaves room for hundreds of streams beside the
+    # ordinary traffic, and stays below the services' 1,024 connections per client address
+    # (the gateway is one client to them; docs/adr/0065).
+    max_connections: int = Field(default=1000, ge=1)
     # Below the services' own keep-alive (75 s), so the gateway closes an idle connection
     # before the service does and never sends on one being closed.
     keepalive_expiry_seconds: float = Field(default=30.0, ge=0)

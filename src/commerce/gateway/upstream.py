@@ -27,6 +27,8 @@ from commerce.kernel.observability.tracing import tracing_enabled
 
 log = logging.getLogger("commerce.gateway.upstream")
 
+EVENT_STREAM = "text/event-stream"
+
 
 class ReplyBody(Protocol):
     """An answer's body, read once as it arrives; ``release`` when done or not wanted."""
@@ -157,6 +159,20 @@ def build_session(
     )
 
 
+def wait_longer_between_events(response: aiohttp.ClientResponse, seconds: float) -> None:
+    """The rest of an event stream's body may be quiet for ``seconds`` between reads, instead
+    of the upstream's read timeout: its keep-alives come every 15 s (docs/adr/0065).
+
+    aiohttp has no per-response read timeout; its connection's protocol keeps the one the
+    request was sent with, until the connection's next request sets its own."""
+    connection = response.connection
+    protocol = connection.protocol if connection is not None else None
+    if protocol is None:
+        return
+    protocol.read_timeout = seconds
+    protocol.start_timeout()  # the timer running counts from the head, with the old value
+
+
 class Forwarder:
     """Sends requests over one shared :class:`aiohttp.ClientSession` (a keep-alive pool)."""
 
@@ -165,10 +181,13 @@ class Forwarder:
         session: aiohttp.ClientSession,
         base_urls: Mapping[str, str],
         timeouts: Mapping[str, aiohttp.ClientTimeout],
+        *,
+        event_stream_read_seconds: float | None = None,
     ) -> None:
         self._session = session
         self._base_urls = {name: url.rstrip("/") for name, url in base_urls.items()}
         self._timeouts = dict(timeouts)
+        self._event_stream_read_seconds = event_stream_read_seconds
         self._tracer = trace.get_tracer("commerce.gateway")
 
     async def send(
@@ -228,4 +247,8 @@ class Forwarder:
             if response.status >= 500:
                 span.set_status(Status(StatusCode.ERROR))
             span.end()
+        if self._event_stream_read_seconds is not None and response.headers.get(
+            "Content-Type", ""
+        ).startswith(EVENT_STREAM):
+            wait_longer_between_events(response, self._event_stream_read_seconds)
         return UpstreamReply(response.status, list(response.raw_headers), StreamedBody(response))
