@@ -76,19 +76,12 @@ async def _measure(
     ends = await _end_offsets(settings, wanted)
     rows: list[PartitionLag] = []
     for group, topics in groups.items():
-        committed = await admin.committed_offsets(group)
-        for tp in sorted(ends):
-            if tp.topic in topics:
-                offset = committed.get(tp)
-                rows.append(
-                    PartitionLag(
-                        group,
-                        tp.topic,
-                        tp.partition,
-                        offset if offset is not None and offset >= 0 else None,
-                        ends[tp],
-                    )
-                )
+        partitions = [tp for tp in sorted(ends) if tp.topic in topics]
+        committed = await admin.committed_offsets(group, partitions) if partitions else {}
+        for tp in partitions:
+            offset = committed.get(tp)
+            known = offset if offset is not None and offset >= 0 else None
+            rows.append(PartitionLag(group, tp.topic, tp.partition, known, ends[tp]))
     return LagReport(rows, available=True)
 
 
