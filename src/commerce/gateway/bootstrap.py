@@ -35,6 +35,7 @@ from commerce.kernel.http.health import ReadinessCheck
 from commerce.kernel.observability.middleware import ServiceMiddleware
 from commerce.kernel.observability.platform_metrics import set_circuit_state
 from commerce.kernel.ratelimit import Rate
+from commerce.web.serving import mount_web_app
 
 FETCH_TIMEOUT = aiohttp.ClientTimeout(total=2.0)
 FIRST_FETCH_SECONDS = 3.0
@@ -344,4 +345,5 @@ def create_app(settings: GatewaySettings) -> GatewayApp:
     # The documented FastAPI hook for a custom schema: /openapi.json and /docs serve the merge.
     platform.openapi = gateway.openapi.document  # type: ignore[method-assign]
     platform.state.gateway = gateway
+    mount_web_app(platform)  # the storefront: off the proxied path, beside /docs
     return GatewayApp(gateway, platform)
