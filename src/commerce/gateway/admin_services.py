@@ -7,8 +7,6 @@ does, with the same verifier.
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
@@ -50,12 +48,13 @@ def services_router(
     @router.get(
         "/services",
         response_model=ServicesOut,
+        dependencies=[Depends(admin_only)],
         responses={
             401: {"description": "No valid bearer token."},
             403: {"description": "Not ADMIN."},
         },
     )
-    async def services(_: Annotated[None, Depends(admin_only)]) -> ServicesOut:
+    async def services() -> ServicesOut:
         """Each process of the platform and its Prometheus endpoint (the gateway's own is on
         its admin port)."""
         items = [ServiceOut(name="gateway", metrics_url=own_metrics_url)]

@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 
 from commerce.gateway import problems
 from commerce.gateway.admin import serving_admin_port
+from commerce.gateway.admin_services import services_router
 from commerce.gateway.breaker import CircuitBreaker, State
 from commerce.gateway.jwks import JwksCache, JwksFetchError
 from commerce.gateway.limits import ClientRateLimit
@@ -322,6 +323,10 @@ class GatewayApp:
             await self.platform(scope, receive, send)
 
 
+def _metrics_url(settings: GatewaySettings) -> str:
+    return f"http://{settings.admin_host}:{settings.admin_port}/metrics"
+
+
 def create_app(settings: GatewaySettings) -> GatewayApp:
     gateway = Gateway(settings)
 
@@ -335,7 +340,8 @@ def create_app(settings: GatewaySettings) -> GatewayApp:
 
     platform = create_service_app(
         title="Commerce API gateway",
-        routers=[],
+        # The console's list of processes and their metrics (docs/adr/0049).
+        routers=[services_router(gateway.verifier, gateway.upstream_urls, _metrics_url(settings))],
         readiness=gateway.readiness(),
         lifespan=lifespan,
         proofs=None,  # the gateway makes proofs; its own routes take no identity

@@ -49,3 +49,18 @@ async def test_without_admin_nothing_is_forwarded(
     # auth has no admin API: not routed.
     auth = await gateway.get("/v1/admin/auth/messaging", headers=bearer(signing_key, "ADMIN"))
     assert auth.status_code == 404
+
+
+async def test_the_gateway_lists_each_process_and_its_metrics_for_admins_only(
+    gateway: httpx.AsyncClient, stubs: Stubs, signing_key: SigningKey
+) -> None:
+    listed = await gateway.get("/v1/admin/services", headers=bearer(signing_key, "ADMIN"))
+    assert listed.status_code == 200, listed.text
+    urls = {item["name"]: item["metrics_url"] for item in listed.json()["items"]}
+    assert urls["product"] == stubs.urls["product"] + "/metrics"
+    assert set(urls) == {"gateway", "user", "auth", "product", "order", "payment", "cart"}
+    assert urls["gateway"].endswith("/metrics")
+    refused = await gateway.get("/v1/admin/services", headers=bearer(signing_key, "USER"))
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert (await gateway.get("/v1/admin/services")).status_code == 401
