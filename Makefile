@@ -21,7 +21,7 @@ run: $(STAMP)  ## the whole platform on embedded defaults; gateway on http://127
 	$(BIN)/commerce up
 
 test: $(STAMP) browser-tools  ## the whole suite: unit, integration (MariaDB, Redis, broker), system, browser
-	$(BIN)/pytest -q -rs  # -rs: the reason of any skip is printed
+	$(BIN)/pytest -q -rs -n 2 --dist loadgroup  # -rs: any skip's reason; -n 2: two processes
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit

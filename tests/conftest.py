@@ -38,6 +38,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             marker = MARKER_OF_DIRECTORY.get(path.relative_to(TESTS).parts[0])
             if marker is not None:
                 item.add_marker(marker)
+        group = platform_group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def platform_group(item: pytest.Item) -> str | None:
+    """``make test`` runs in two processes (pytest-xdist, ``--dist loadgroup``). Every test
+    on one profile's session platform (the ``running`` fixture, embedded or mariadb) goes to
+    the same process, so each platform is still started once per run and the two profiles
+    run side by side; every other test goes wherever a process is free (docs/adr/0093)."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None or "running" not in callspec.params:
+        return None
+    return f"platform-{callspec.params['running']}"
 
 
 def unavailable(what: str, error: BaseException) -> None:
