@@ -101,6 +101,15 @@ def test_a_declined_card_shows_its_reason_and_keeps_the_cart(page: Page, api: ht
     expect(page.locator("tbody tr")).to_have_count(2)
     expect(page.locator(".total")).to_have_text("₩8,000")
 
+    page.get_by_label(f"Quantity of Barley tea {tag}").fill("3")
+    page.get_by_role("row", name=re.compile(f"Barley tea {tag}")).get_by_role(
+        "button", name="Update"
+    ).click()
+    expect(page.locator(".total")).to_have_text("₩14,000")
+    page.get_by_role("button", name=f"Remove Citron tea {tag}").click()
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator(".total")).to_have_text("₩9,000")
+
 
 def test_a_seller_lists_a_product_that_the_catalog_then_finds(
     page: Page, api: httpx.Client
