@@ -1,5 +1,6 @@
 // The route table of the storefront. The operations console adds its own routes (and
 // navigation entries) the same way, from its own module.
+import './ops-routes.js';
 import { route } from './router.js';
 
 route('/', () => import('./pages/catalog.js'));
@@ -13,4 +14,3 @@ route('/sell', () => import('./pages/sell.js'), { signedIn: true });
 route('/sell/new', () => import('./pages/product-form.js'), { signedIn: true });
 route('/sell/:id', () => import('./pages/product-form.js'), { signedIn: true });
 route('/staff', () => import('./pages/staff.js'), { role: 'STAFF' });
-route('/ops', () => import('./pages/ops.js'), { role: 'ADMIN' });
