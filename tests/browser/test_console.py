@@ -4,6 +4,7 @@ completes; discards another with a reason, which the audit then shows; others ar
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +12,7 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from tests.browser.storefront import go, new_product, open_app, settled, shoot, sign_in, unique_tag
 from tests.system.accounts import Account, new_account, with_role
@@ -20,6 +21,16 @@ from tests.system.faults import failing_reservations, wait_parked
 from tests.system.test_admin import parked_letter, place
 
 REASON = "duplicate of a phone order"
+UNAVAILABLE = "The payment service's database is not answering."
+
+
+def answer_unavailable(route: Route) -> None:
+    problem = {"type": "about:blank", "title": "Service Unavailable", "status": 503}
+    route.fulfill(
+        status=503,
+        content_type="application/problem+json",
+        body=json.dumps({**problem, "detail": UNAVAILABLE}),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -150,6 +161,21 @@ def test_an_admin_replays_a_dead_letter_and_the_stuck_order_completes(
     console.get_by_role("button", name="Replay all open").click()
     expect(console.get_by_role("status")).to_have_text(re.compile(r"^Replayed \d+, failed 0\.$"))
     expect(console.get_by_text("No dead letter here.")).to_be_visible()
+
+    # One service's admin API failing shows its problem in its card; the others still show.
+    console.route("**/v1/admin/payment/messaging", answer_unavailable)
+    console.get_by_role("link", name="Overview").click()
+    settled(console, "#/ops")
+    console.get_by_role("button", name="Refresh").click()
+    payment_card = console.get_by_role("region", name="payment", exact=True)
+    expect(payment_card.get_by_role("alert")).to_have_text(UNAVAILABLE)
+    expect(
+        console.get_by_role("region", name="product", exact=True).get_by_role("table")
+    ).to_be_visible()
+    console.get_by_role("button", name="한국어").click()
+    settled(console, "#/ops")
+    expect(console.get_by_role("heading", level=2, name="멈춘 주문")).to_be_visible()
+    shoot(console, "ops-overview-ko")
 
 
 def test_the_console_is_for_admins_only(

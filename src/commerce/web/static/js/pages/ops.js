@@ -3,7 +3,7 @@
 // dead letters and the metrics link; then the orders stuck in PENDING. Each service is asked
 // on its own, so one that fails shows its error and the others still show (docs/adr/0131).
 import { field, h, replaceChildren } from '../dom.js';
-import { code, dateTime, t } from '../i18n.js';
+import { code, dateTime, language, t } from '../i18n.js';
 import * as ops from '../ops-api.js';
 import { age, auditHash, deadLettersHash, facts, opsNav, pager, table } from '../ops-parts.js';
 import { attempt, errorBox } from '../problems.js';
@@ -35,7 +35,7 @@ export async function render(view, { query }) {
   async function refresh() {
     updated.textContent = t('ops.loading');
     await Promise.all([drawServices(servicesPanel), drawStuck(stuckPanel, olderThan, cursor)]);
-    updated.textContent = t('ops.updated', { time: new Date().toLocaleTimeString() });
+    updated.textContent = t('ops.updated', { time: new Date().toLocaleTimeString(language()) });
   }
 
   await refresh();
