@@ -36,6 +36,9 @@ VIEWPORT = {"width": 1200, "height": 800}
 WAIT_MS = 15_000
 expect.set_options(timeout=WAIT_MS)
 PER_TEST_SECONDS = 300
+# An order whose message was parked must wait for the operator, as the console's journey
+# says: the order service's own re-drive (10 s by default) would complete it unaided.
+BROWSER_ENV = {"ORDER_REDRIVE_AFTER_SECONDS": "3600"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -46,6 +49,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             # The first test also pays for the platform's start (migrations, the broker,
             # seven processes), which the suite's 120 s per test does not allow on a busy host.
             item.add_marker(pytest.mark.timeout(PER_TEST_SECONDS))
+            # One process (pytest-xdist) runs them all: one platform and one Chromium.
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture(scope="package")
@@ -64,7 +69,7 @@ def storefront(
 ) -> Iterator[RunningPlatform]:
     """One embedded platform (SQLite, the embedded broker) behind every browser test; the
     platform tells auth that its gateway's origin may use the refresh cookie."""
-    platform = start_platform(tmp_path_factory.mktemp("browser"), "embedded", {})
+    platform = start_platform(tmp_path_factory.mktemp("browser"), "embedded", BROWSER_ENV)
     yield RunningPlatform(platform=platform, profile="embedded")
     platform.stop()
 
