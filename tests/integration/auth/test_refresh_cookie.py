@@ -189,17 +189,22 @@ async def test_without_origin_the_header_alone_opts_in(tmp_path: Path) -> None:
         assert response.status_code == 200 and set_cookies(response).keys() == PATHS
 
 
-async def test_in_cookie_mode_a_missing_cookie_is_401_or_204_and_both_are_cleared(
+async def test_in_cookie_mode_a_missing_or_unknown_cookie_is_401_and_both_are_cleared(
     tmp_path: Path,
 ) -> None:
     config = settings(tmp_path, refresh_cookie_origins=STOREFRONT)
+    unknown = {**COOKIE_MODE, "Cookie": "commerce_refresh=not-a-token"}
     async with running(config, FakeUserService()) as client:
-        refresh_answer = await client.post("/v1/auth/refresh", headers=COOKIE_MODE, json={})
-        logout_answer = await client.post("/v1/auth/logout", headers=COOKIE_MODE)
+        answers = [
+            await client.post("/v1/auth/refresh", headers=COOKIE_MODE, json={}),
+            await client.post("/v1/auth/refresh", headers=unknown),
+            await client.post("/v1/auth/logout", headers=COOKIE_MODE),
+            await client.post("/v1/auth/logout", headers=unknown, json={"refresh_token": 5}),
+        ]
 
-        assert is_problem(refresh_answer, 401) and cleared(refresh_answer)
-        assert refresh_answer.headers["cache-control"] == "no-store"
-        assert logout_answer.status_code == 204 and cleared(logout_answer)
+        for answer in answers:
+            assert is_problem(answer, 401) and cleared(answer), answer.text
+            assert answer.headers["cache-control"] == "no-store"
 
 
 async def test_in_cookie_mode_a_body_token_is_ignored(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from commerce.auth.adapters.inbound.http import (
     signed_out,
 )
 from commerce.auth.adapters.inbound.refresh_cookie import CookieTransportRoute, RefreshCookies
-from commerce.auth.application.commands import Refresh
+from commerce.auth.application.commands import LogOut, Refresh
 from commerce.auth.application.tokens import TokenPair
 from commerce.auth.domain.errors import InvalidRefreshToken
 from commerce.kernel.refresh_cookie import REFRESH_COOKIE_NAME, TRANSPORT_HEADER
@@ -71,6 +71,11 @@ async def log_out_with_cookie(
     request: Request, transport: Transport, context: Context, token: CookieToken = None
 ) -> Response:
     context.cookies.check_origin(request.headers.get("origin"))
-    answer = await signed_out(context, token)
+    revocation = None
+    if token is not None:
+        revocation = await context.use_cases.log_out(LogOut(token))
+    # Unlike the body mode's 204 for a token we do not know: the page learns that its cookie
+    # was dead, which /refresh would tell it anyway (no new oracle).
+    answer = signed_out(revocation) if revocation else refused_refresh(InvalidRefreshToken())
     context.cookies.clear(answer)
     return answer

@@ -33,7 +33,7 @@ from commerce.kernel.observability.platform_metrics import (
     record_rate_limit_hit,
 )
 from commerce.kernel.refresh_cookie import REFRESH_COOKIE_NAME, TRANSPORT_HEADER
-from commerce.kernel.revocation import REVOKED_SESSION_HEADER
+from commerce.kernel.revocation import REVOKED_SESSION_HEADER, SessionRevocation
 
 MAX_ADDRESS_LENGTH = 64
 
@@ -150,11 +150,8 @@ def refused_refresh(refused: InvalidRefreshToken) -> Response:
     return answer
 
 
-async def signed_out(context: AuthHttpContext, refresh_token: str | None) -> Response:
+def signed_out(revocation: SessionRevocation | None) -> Response:
     """The 204 of a sign-out, naming the revoked session for the gateway."""
-    revocation = None
-    if refresh_token is not None:
-        revocation = await context.use_cases.log_out(LogOut(refresh_token))
     answer = Response(status_code=204)
     if revocation is not None:
         answer.headers[REVOKED_SESSION_HEADER] = revocation.header_value()
@@ -272,15 +269,22 @@ async def refresh(
     responses={
         204: {"description": "Signed out (cookie mode: cookies cleared)", "headers": _SETS_COOKIES},
         **_NOT_JSON,
+        401: {
+            "description": "Cookie mode only: no cookie, or one naming no token we know (the "
+            "cookies are cleared)",
+            "headers": _SETS_COOKIES,
+            **_PROBLEM,
+        },
         **_CROSS_ORIGIN,
     },
     openapi_extra={"parameters": [_TRANSPORT, _COOKIE]},
     description="Revoke the refresh token's family, and with it the access tokens of that "
-    "sign-in. 204 also for a token we do not know." + _IN_COOKIE_MODE_THE_BODY_IS_IGNORED,
+    "sign-in. 204 also for a token we do not know (in cookie mode a 401, so that the page "
+    "learns its cookie was dead)." + _IN_COOKIE_MODE_THE_BODY_IS_IGNORED,
 )
 async def log_out(body: RefreshTokenRequest, context: Context) -> Response:
     """Revoke the refresh token's family (see the description above)."""
-    return await signed_out(context, body.refresh_token)
+    return signed_out(await context.use_cases.log_out(LogOut(body.refresh_token)))
 
 
 @router.get("/v1/auth/jwks", response_model=JsonWebKeySet)
