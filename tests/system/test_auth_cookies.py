@@ -2,8 +2,9 @@
 auth's cookies reach the client, the gateway hands the refresh cookie back to auth on its two
 paths, and the sign-out still revokes the session's access tokens at the gateway.
 
-That no other service ever receives a cookie is the gateway's header policy, unit-tested in
-tests/unit/gateway/test_headers.py: no service echoes the headers it was sent.
+That no other service ever receives a cookie is checked where it can be seen, since no real
+service echoes the headers it was sent: tests/unit/gateway/test_headers.py (the policy) and
+tests/integration/gateway/test_refresh_cookie_forwarding.py (the gateway to echoing stubs).
 """
 
 from __future__ import annotations
