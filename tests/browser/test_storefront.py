@@ -257,3 +257,18 @@ def test_every_control_is_named_and_sign_in_works_by_keyboard_alone(
     ):
         go(page, hash_)
         assert_controls_named(page)
+
+
+def test_signing_out_after_the_session_died_elsewhere_still_signs_out(
+    page: Page, api: httpx.Client
+) -> None:
+    buyer = new_account(api, "buyer")
+    open_app(page, "#/")
+    sign_in(page, buyer)
+    # The refresh cookie is gone (expired, or the browser dropped it): logout answers 401.
+    go(page, "#/orders")
+    page.context.clear_cookies()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"#/$"))  # back to the catalog, as any sign-out
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)

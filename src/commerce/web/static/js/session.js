@@ -95,6 +95,9 @@ export function refresh() {
 export async function signOut() {
   try {
     await authCall('/v1/auth/logout', {});
+  } catch (error) {
+    // 401: the cookie was already dead (expired, revoked elsewhere): signed out all the same.
+    if (!(error instanceof ApiError && error.status === 401)) throw error;
   } finally {
     forget();
   }
