@@ -21,7 +21,7 @@ run: $(STAMP)  ## the whole platform on embedded defaults; gateway on http://127
 	$(BIN)/commerce up
 
 test: $(STAMP) browser-tools  ## the whole suite: unit, integration (MariaDB, Redis, broker), system, browser
-	$(BIN)/pytest -q -rs -n 2 --dist loadgroup  # -rs: any skip's reason; -n 2: two processes
+	$(BIN)/pytest -q -rs -n 2 --dist loadgroup --durations=25  # -rs: skips' reasons; the slowest
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
@@ -50,6 +50,7 @@ bench: $(STAMP) bench-tools  ## printed figures, each against a baseline measure
 	$(BIN)/python bench/orders.py
 	$(BIN)/python bench/login.py
 	$(BIN)/python bench/revocation.py
+	$(BIN)/python bench/live_status.py
 
 load: $(STAMP)  ## Locust's shoppers and sellers against a running stack (make run), headless
 	$(BIN)/locust -f load/locustfile.py --headless -u $(USERS) -r $(USERS) -t $(DURATION) \
