@@ -190,15 +190,15 @@ async def test_a_client_leaving_ends_the_stream_in_the_order_service(
     )
 
 
+# One profile is enough: 200 placements, streams and cancels take several seconds per
+# platform, and the streams work alike on both (the change feed is tested on SQLite and
+# MariaDB in tests/integration/order). MariaDB is the production database, and there Redis
+# holds the gateway's rate-limit buckets that 200 requests must pass.
+@pytest.mark.parametrize("running", ["mariadb"], indirect=True)
 async def test_200_streams_at_once_each_see_their_order_cancelled(
     running: RunningPlatform, gateway: httpx.Client
 ) -> None:
-    if running.profile != "mariadb":
-        # One profile is enough: 200 placements, streams and cancels take several seconds per
-        # platform, and the streams work alike on both (the change feed is tested on SQLite
-        # and MariaDB in tests/integration/order). MariaDB is the production database, and
-        # there Redis holds the gateway's rate-limit buckets that 200 requests must pass.
-        pytest.skip("run on the mariadb profile only")
+    assert running.profile == "mariadb"
     seller, buyer = new_account(gateway, "seller"), new_account(gateway, "buyer")
     product = new_product(gateway, seller, price=100, stock=STREAMS)
     async with stream_client(running, connections=STREAMS + 20) as client:
