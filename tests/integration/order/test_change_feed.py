@@ -14,7 +14,9 @@ from commerce.kernel.db import Database
 from commerce.order.adapters.outbound.change_feed import PollingOrderChangeFeed
 from commerce.order.adapters.outbound.tables import orders
 from commerce.order.application.commands import CancelOrder, PlaceOrder
+from commerce.order.application.live_status import FollowOrder
 from commerce.order.application.use_cases import OrderUseCases
+from commerce.order.application.views import OrderSnapshot
 from commerce.order.bootstrap import build_use_cases
 from commerce.order.settings import Settings
 from tests.unit.order.fakes import FakeClock
@@ -117,3 +119,22 @@ async def test_a_quiet_order_times_out_and_nobody_waiting_costs_no_query(
     finally:
         event.remove(database.engine.sync_engine, "before_cursor_execute", record)
     assert statements == []
+
+
+async def test_a_waiting_stream_holds_no_database_connection(
+    use_cases: OrderUseCases, database: Database
+) -> None:
+    order_id, _ = await place(use_cases)
+    events = await use_cases.live(FollowOrder(user_id="u-1", order_id=order_id))
+    first = await anext(events)
+    assert isinstance(first, OrderSnapshot) and first.order.status == "PENDING"
+    waiting = asyncio.create_task(anext(events))
+    await asyncio.sleep(INTERVAL * 4)  # several polls come and go meanwhile
+    assert not waiting.done()
+
+    assert database.engine.pool.checkedout() == 0, "an idle stream keeps no connection"
+
+    await use_cases.cancel(CancelOrder(user_id="u-1", order_id=order_id))
+    changed = await asyncio.wait_for(waiting, 5)
+    assert isinstance(changed, OrderSnapshot) and changed.order.status == "CANCELLED"
+    assert database.engine.pool.checkedout() == 0
