@@ -21,7 +21,7 @@ run: $(STAMP)  ## the whole platform on embedded defaults; gateway on http://127
 	$(BIN)/commerce up
 
 test: $(STAMP) browser-tools  ## the whole suite: unit, integration (MariaDB, Redis, broker), system, browser
-	$(BIN)/pytest -q -rs -n 2 --dist loadgroup --durations=25  # -rs: skips' reasons; the slowest
+	$(BIN)/pytest -q -rs --durations=25  # -rs: any skip's reason; then the 25 slowest steps
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit

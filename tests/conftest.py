@@ -38,26 +38,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             marker = MARKER_OF_DIRECTORY.get(path.relative_to(TESTS).parts[0])
             if marker is not None:
                 item.add_marker(marker)
-        group = platform_group(item)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
-
-
-def platform_group(item: pytest.Item) -> str | None:
-    """``make test`` runs in two processes (pytest-xdist, ``--dist loadgroup``). Every test
-    on one profile's session platform (the ``running`` fixture, embedded or mariadb) goes to
-    the same process, so each platform is still started once per run and the two profiles
-    run side by side. The system tests that start processes of their own (a platform with
-    workers, a broker restart, the bench smoke runs) join the embedded profile's process, so
-    they run one at a time, as before; every other test goes wherever a process is free
-    (docs/adr/0093)."""
-    callspec = getattr(item, "callspec", None)
-    if callspec is not None and "running" in callspec.params:
-        return f"platform-{callspec.params['running']}"
-    path = item.path.resolve()
-    if path.is_relative_to(TESTS / "system"):
-        return "platform-embedded"
-    return None
 
 
 def unavailable(what: str, error: BaseException) -> None:

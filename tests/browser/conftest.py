@@ -49,8 +49,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             # The first test also pays for the platform's start (migrations, the broker,
             # seven processes), which the suite's 120 s per test does not allow on a busy host.
             item.add_marker(pytest.mark.timeout(PER_TEST_SECONDS))
-            # One process (pytest-xdist) runs them all: one platform and one Chromium.
-            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture(scope="package")
