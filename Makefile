@@ -9,7 +9,7 @@ DURATION ?= 30s
 HOST ?= http://127.0.0.1:8000
 RATE ?= 5
 
-.PHONY: chaos load run test test-unit test-integration test-system test-browser lint fmt bench bench-tools browser-tools clean
+.PHONY: chaos load run test test-heavy test-unit test-integration test-system test-browser lint fmt bench bench-tools browser-tools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,10 @@ run: $(STAMP)  ## the whole platform on embedded defaults; gateway on http://127
 	$(BIN)/commerce up
 
 test: $(STAMP) browser-tools  ## the whole suite: unit, integration (MariaDB, Redis, broker), system, browser
-	$(BIN)/pytest -q -rs --durations=25  # -rs: any skip's reason; then the 25 slowest steps
+	$(BIN)/pytest -q -rs -m "not heavy" --durations=25  # -rs: any skip's reason; 25 slowest
+
+test-heavy: $(STAMP)  ## the system tests that start processes of their own (CI runs them too)
+	$(BIN)/pytest -q -rs -m heavy --durations=10
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit

@@ -28,6 +28,19 @@ TESTS = Path(__file__).resolve().parent
 # A test's kind follows from its directory, whatever its module says (a `pytestmark` in a
 # conftest.py marks nothing), so `-m integration` and the like select every test of a kind.
 MARKER_OF_DIRECTORY = {"integration": "integration", "system": "system", "deploy": "deploy"}
+# The system tests that start processes of their own (a platform with several workers, the
+# chaos drill, the bench and load smoke runs, `commerce up` itself, broker and service
+# restarts): `make test-heavy`, which CI runs after `make test` (docs/adr/0093).
+HEAVY_MODULES = frozenset(
+    {
+        "test_chaos.py",
+        "test_bench_smoke.py",
+        "test_load_smoke.py",
+        "test_workers.py",
+        "test_platform.py",
+        "test_ordering_faults.py",
+    }
+)
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects anything
@@ -38,6 +51,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             marker = MARKER_OF_DIRECTORY.get(path.relative_to(TESTS).parts[0])
             if marker is not None:
                 item.add_marker(marker)
+            if marker == "system" and path.name in HEAVY_MODULES:
+                item.add_marker("heavy")
 
 
 def unavailable(what: str, error: BaseException) -> None:
