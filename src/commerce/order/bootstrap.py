@@ -37,6 +37,7 @@ from commerce.order.adapters.outbound.queries import SqlaOrderQueries
 from commerce.order.adapters.outbound.stuck_orders import SqlaStuckOrders
 from commerce.order.adapters.outbound.tables import admin_audit, dead_letters, inbox, outbox
 from commerce.order.adapters.outbound.unit_of_work import CONSUMER, SqlaOrderUnitOfWork
+from commerce.order.application.answer_delay import AnswerDelay
 from commerce.order.application.cancel_order import CancelOrderHandler
 from commerce.order.application.catalog_replies import CatalogReplyHandler
 from commerce.order.application.fulfilment import FulfilmentHandler
@@ -95,6 +96,8 @@ def build_use_cases(
         ),
         batch_size=settings.redrive_batch_size,
     )
+    # Shared by the replies (they tell it) and the re-drive (it waits that much longer).
+    answer_delay = AnswerDelay(window=policy.schedule.after)
     reader = OrderReader(SqlaOrderQueries(database.engine))
     return OrderUseCases(
         place=PlaceOrderHandler(
@@ -102,10 +105,10 @@ def build_use_cases(
         ),
         cancel=CancelOrderHandler(new_uow, clock),
         read=reader,
-        catalog_replies=CatalogReplyHandler(new_uow, clock),
-        payment_replies=PaymentReplyHandler(new_uow, clock),
+        catalog_replies=CatalogReplyHandler(new_uow, clock, answer_delay=answer_delay),
+        payment_replies=PaymentReplyHandler(new_uow, clock, answer_delay=answer_delay),
         fulfilment=FulfilmentHandler(new_uow, clock),
-        redrive=RedrivePendingOrders(new_uow, clock, policy),
+        redrive=RedrivePendingOrders(new_uow, clock, policy, answer_delay=answer_delay),
         live=LiveOrderStatus(reader, feed, keepalive_seconds=settings.events_keepalive_seconds),
     )
 

@@ -231,6 +231,22 @@ async def test_redrive_republishes_due_orders_with_new_event_ids(
     assert counts == {stuck: 3, young: 2}
 
 
+async def test_redrive_waits_longer_in_sql_while_answers_come_late(
+    use_cases: OrderUseCases, database: Database, clock: FakeClock
+) -> None:
+    answered = (await use_cases.place(PlaceOrder("u-1", LINES))).order.id
+    waiting = (await use_cases.place(PlaceOrder("u-1", LINES))).order.id
+    clock.advance(12)  # a backlog: the catalog's answers take 12 s
+    rejection = RecordRejection("evt-1", answered, "OUT_OF_STOCK")
+    assert await use_cases.catalog_replies.rejected(rejection) is Reply.APPLIED
+    assert await use_cases.redrive() == 0
+    clock.advance(9)
+    assert await use_cases.redrive() == 0  # late, not lost: 10 s beyond the answers' 12
+    clock.advance(1)
+    assert await use_cases.redrive() == 1
+    assert (await publish_counts(database))[waiting] == 2
+
+
 async def test_redrive_backs_off_per_order_in_sql_as_in_the_domain(
     database: Database, clock: FakeClock
 ) -> None:

@@ -65,12 +65,17 @@ class FakeOrderRepository(TrackingRepository[Order]):
         self.saved.append(order)
 
     async def due_for_redrive(
-        self, now: datetime, *, schedule: RedriveSchedule, limit: int
+        self,
+        now: datetime,
+        *,
+        schedule: RedriveSchedule,
+        limit: int,
+        backlog: timedelta = timedelta(0),
     ) -> Sequence[str]:
         due = [
             order
             for order in self._store.orders.values()
-            if order.is_due_for_redrive(now, schedule)
+            if order.is_due_for_redrive(now, schedule, backlog=backlog)
         ]
         due.sort(key=lambda order: order.last_published_at)
         return [order.id for order in due[:limit]]

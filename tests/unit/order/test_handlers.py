@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from commerce.kernel.domain import Conflict
+from commerce.order.application.answer_delay import AnswerDelay
 from commerce.order.application.cancel_order import CancelOrderHandler
 from commerce.order.application.catalog_replies import CatalogReplyHandler
 from commerce.order.application.commands import (
@@ -63,10 +64,11 @@ class Service:
         self.store = Store()
         self.clock = FakeClock()
         uow = lambda: FakeUnitOfWork(self.store)  # noqa: E731
+        delay = AnswerDelay(window=timedelta(seconds=10))
         self.place = PlaceOrderHandler(uow, self.clock, SequentialIds(), max_held_units=1000)
         self.cancel = CancelOrderHandler(uow, self.clock)
-        self.replies = CatalogReplyHandler(uow, self.clock)
-        self.payments = PaymentReplyHandler(uow, self.clock)
+        self.replies = CatalogReplyHandler(uow, self.clock, answer_delay=delay)
+        self.payments = PaymentReplyHandler(uow, self.clock, answer_delay=delay)
         self.fulfilment = FulfilmentHandler(uow, self.clock)
         self.redrive = RedrivePendingOrders(
             uow,
@@ -80,6 +82,7 @@ class Service:
                 ),
                 batch_size=10,
             ),
+            answer_delay=delay,
         )
 
 
@@ -320,6 +323,37 @@ async def test_redrive_republishes_only_due_pending_orders_at_the_interval(
         stuck.order.id,
     ]
     assert service.store.orders[stuck.order.id].publish_count == 3
+
+
+async def test_while_answers_come_late_an_order_waits_that_much_longer_before_asking_again(
+    service: Service,
+) -> None:
+    # A backlog: the catalog answers the first order 12 s after it was placed.
+    first = await service.place(PlaceOrder("u-1", LINES))
+    waiting = await service.place(PlaceOrder("u-1", LINES))
+    service.clock.advance(12)
+    await service.replies.rejected(RecordRejection("e-1", first.order.id, "OUT_OF_STOCK"))
+    # The second order has waited 12 s too, but answers take 12 s now: it is late, not lost.
+    assert await service.redrive() == 0
+    service.clock.advance(9)  # 21 s: still within 10 + 12
+    assert await service.redrive() == 0
+    service.clock.advance(1)  # 22 s: waited the schedule's 10 s beyond the answers' 12
+    assert await service.redrive() == 1
+    assert service.store.orders[waiting.order.id].publish_count == 2
+
+
+async def test_once_no_answer_came_for_a_window_the_schedule_applies_as_it_is(
+    service: Service,
+) -> None:
+    first = await service.place(PlaceOrder("u-1", LINES))
+    service.clock.advance(30)
+    await service.replies.rejected(RecordRejection("e-1", first.order.id, "OUT_OF_STOCK"))
+    lost = await service.place(PlaceOrder("u-1", LINES))
+    service.clock.advance(10)  # the 30 s answer is just within the window: still late
+    assert await service.redrive() == 0
+    service.clock.advance(1)  # nothing answered for longer than the window
+    assert await service.redrive() == 1
+    assert service.store.orders[lost.order.id].publish_count == 2
 
 
 async def test_an_order_nobody_answers_is_asked_again_less_and_less_often(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from commerce.kernel.ports import InboxUnitOfWork
@@ -46,11 +46,16 @@ class OrderRepository(Protocol):
         """Write a loaded order back; raises :class:`StaleOrder` if someone changed it first."""
 
     async def due_for_redrive(
-        self, now: datetime, *, schedule: RedriveSchedule, limit: int
+        self,
+        now: datetime,
+        *,
+        schedule: RedriveSchedule,
+        limit: int,
+        backlog: timedelta = timedelta(0),
     ) -> Sequence[str]:
         """Ids of orders still awaiting an answer and quiet at ``now`` for as long as
-        ``schedule`` asks after their number of sends, or awaiting their payment beyond its
-        deadline, longest-waiting first."""
+        ``schedule`` asks after their number of sends plus ``backlog``, or awaiting their
+        payment beyond its deadline, longest-waiting first."""
 
 
 class HeldUnits(Protocol):

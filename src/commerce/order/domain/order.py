@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from commerce.kernel.domain import AggregateRoot, Conflict, DomainEvent
@@ -281,14 +281,16 @@ class Order(AggregateRoot):
             and now - self.payment_requested_at >= schedule.payment_deadline
         )
 
-    def is_due_for_redrive(self, now: datetime, schedule: RedriveSchedule) -> bool:
+    def is_due_for_redrive(
+        self, now: datetime, schedule: RedriveSchedule, *, backlog: timedelta = timedelta(0)
+    ) -> bool:
         """Still waiting for an answer, and quiet long enough to ask again (or to stop
-        waiting for the payment)."""
+        waiting for the payment); ``backlog`` is how late answers come now, waited on top."""
         if self.awaiting is None:
             return False
         if self.payment_overdue(now, schedule):
             return True
-        return now - self.last_published_at >= schedule.wait(self.publish_count)
+        return now - backlog - self.last_published_at >= schedule.wait(self.publish_count)
 
     def redrive(self, now: datetime, schedule: RedriveSchedule) -> None:
         """Ask again (the request, or its answer, may have been lost); an order whose payment

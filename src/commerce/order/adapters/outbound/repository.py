@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, insert, or_, select, true, update
@@ -143,7 +143,12 @@ class SqlaOrderRepository(TrackingRepository[Order]):
         order.stored()
 
     async def due_for_redrive(
-        self, now: datetime, *, schedule: RedriveSchedule, limit: int
+        self,
+        now: datetime,
+        *,
+        schedule: RedriveSchedule,
+        limit: int,
+        backlog: timedelta = timedelta(0),
     ) -> Sequence[str]:
         # One condition per distinct wait of the schedule (a handful: it doubles up to its cap),
         # so the database compares plain timestamps alike on SQLite and MariaDB.
@@ -152,7 +157,7 @@ class SqlaOrderRepository(TrackingRepository[Order]):
             *(
                 and_(
                     _sends_between(count, steps[i + 1][0] if i + 1 < len(steps) else None),
-                    orders.c.last_published_at <= now - wait,
+                    orders.c.last_published_at <= now - backlog - wait,
                 )
                 for i, (count, wait) in enumerate(steps)
             ),
