@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from commerce.contracts.topics import ORDER_EVENTS
 from commerce.kernel.db import Database
@@ -93,6 +93,33 @@ async def test_reservation_prices_the_order_once_and_asks_for_the_payment(
     assert [e["type"] for e in events][2:] == ["OrderConfirmed"]
     assert events[2]["data"] == {"order_id": order_id, "total": 3_700}
     assert await count(database, inbox) == 2
+
+
+async def test_a_save_after_pricing_writes_no_line_again(
+    use_cases: OrderUseCases, database: Database
+) -> None:
+    order_id = (await use_cases.place(PlaceOrder("u-1", LINES))).order.id
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    sync_engine = database.engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", seen)
+    try:
+        reserved = RecordReservation("evt-1", order_id, PRICED)
+        assert await use_cases.catalog_replies.reserved(reserved) is Reply.APPLIED
+        priced = [s for s in statements if s.startswith("UPDATE order_lines")]
+        statements.clear()
+        authorized = RecordPayment("evt-2", order_id, PaymentStatus.AUTHORIZED)
+        assert await use_cases.payment_replies(authorized) is Reply.APPLIED
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", seen)
+    assert len(priced) == 1  # one executemany for both lines, when the catalog priced them
+    assert [s for s in statements if s.startswith("UPDATE order_lines")] == []
+    assert [s for s in statements if s.startswith("UPDATE orders")] != []
+    view = await use_cases.read.get("u-1", order_id)
+    assert [item.unit_price for item in view.items] == [1_500, 700]
 
 
 async def test_the_whole_life_cycle_is_stored_and_read_back(

@@ -55,6 +55,9 @@ class SqlaOrderRepository(TrackingRepository[Order]):
     def __init__(self, session: AsyncConnection) -> None:
         super().__init__()
         self._session = session
+        # The lines' prices as stored, per order seen: a save writes only those that moved
+        # (an order is priced once, and saved again at every later step of its saga).
+        self._stored_prices: dict[str, list[int | None]] = {}
 
     async def add(self, order: Order, request: PlacementRequest | None = None) -> None:
         values = _order_values(order)
@@ -87,6 +90,7 @@ class SqlaOrderRepository(TrackingRepository[Order]):
                 for number, line in enumerate(order.lines)
             ],
         )
+        self._stored_prices[order.id] = [line.unit_price for line in order.lines]
         self._track(order)
 
     async def get(self, order_id: str) -> Order | None:
@@ -103,6 +107,7 @@ class SqlaOrderRepository(TrackingRepository[Order]):
             if row["line_product_id"] is not None
         ]
         order = _order(rows[0], lines)
+        self._stored_prices[order.id] = [line.unit_price for line in lines]
         self._track(order)
         return order
 
@@ -132,14 +137,15 @@ class SqlaOrderRepository(TrackingRepository[Order]):
         )
         if result.rowcount != 1:
             raise StaleOrder(order.id)
-        if order.total is not None:
-            await self._session.execute(
-                _PRICE_LINE,
-                [
-                    {"b_order_id": order.id, "b_line_no": number, "b_unit_price": line.unit_price}
-                    for number, line in enumerate(order.lines)
-                ],
-            )
+        stored = self._stored_prices.get(order.id)
+        moved = [
+            {"b_order_id": order.id, "b_line_no": number, "b_unit_price": line.unit_price}
+            for number, line in enumerate(order.lines)
+            if stored is None or number >= len(stored) or stored[number] != line.unit_price
+        ]
+        if moved:
+            await self._session.execute(_PRICE_LINE, moved)
+        self._stored_prices[order.id] = [line.unit_price for line in order.lines]
         order.stored()
 
     async def due_for_redrive(
