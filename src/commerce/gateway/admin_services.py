@@ -1,8 +1,8 @@
 """``GET /v1/admin/services``: the upstreams and where each serves ``/metrics``, so that the
 operations console can link to them (ADMIN only, like every ``/v1/admin/**``; ADR 0049).
 
-Served by the gateway itself, not proxied: it checks the bearer token the way the pipeline
-does, with the same verifier.
+Served by the gateway itself, not proxied: it checks the bearer token with the pipeline's
+verifier (``TokenVerifier.identity_of``).
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from commerce.gateway.jwks import KeysUnavailable
-from commerce.gateway.routing import ADMIN_PREFIX, ADMIN_ROLE
-from commerce.gateway.tokens import InvalidToken, TokenVerifier, bearer_token
+from commerce.gateway.tokens import InvalidToken, TokenVerifier
+from commerce.kernel.admin import ADMIN_PATH_PREFIX
 from commerce.kernel.domain import DependencyUnavailable, Forbidden, Unauthorized
+from commerce.kernel.roles import Role
 
 
 class ServiceOut(BaseModel):
@@ -31,19 +32,18 @@ def services_router(
     """The route, over the gateway's ``verifier`` and its upstreams' base URLs."""
 
     async def admin_only(request: Request) -> None:
-        token = bearer_token(request.headers.get("authorization"))
-        if token is None:
-            raise Unauthorized("A valid bearer token is required.")
         try:
-            identity = verifier.cached(token) or await verifier.verify(token)
+            identity = await verifier.identity_of(request.headers.get("authorization"))
         except InvalidToken:
             raise Unauthorized("The bearer token is invalid or expired.") from None
         except KeysUnavailable:
             raise DependencyUnavailable("Tokens cannot be checked right now.") from None
-        if ADMIN_ROLE not in identity.roles:
+        if identity is None:
+            raise Unauthorized("A valid bearer token is required.")
+        if Role.ADMIN not in identity.roles:
             raise Forbidden("Operations endpoints need the ADMIN role.", code="admin_only")
 
-    router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin"])
+    router = APIRouter(prefix=ADMIN_PATH_PREFIX, tags=["admin"])
 
     @router.get(
         "/services",

@@ -31,14 +31,15 @@ from commerce.gateway.limits import (
 )
 from commerce.gateway.resilience import ResilientCaller
 from commerce.gateway.revocations import RevokedSessions
-from commerce.gateway.routing import ADMIN_ROLE, Access, Route, access_for, needs_admin
-from commerce.gateway.tokens import InvalidToken, TokenVerifier, bearer_token
+from commerce.gateway.routing import Access, Route, access_for, needs_admin
+from commerce.gateway.tokens import InvalidToken, TokenVerifier
 from commerce.gateway.upstream import UpstreamFailure, UpstreamReply, encode_target
 from commerce.kernel.http.gateway_proof import ProofSigner
 from commerce.kernel.http.identity import Identity
 from commerce.kernel.http.problems import problem
 from commerce.kernel.http.request_id import current_request_id, sane_request_id
 from commerce.kernel.revocation import REVOKED_SESSION_NAME, parse_revocation
+from commerce.kernel.roles import Role
 
 log = logging.getLogger("commerce.gateway")
 
@@ -92,7 +93,7 @@ class Pipeline:
         # Cheapest refusals first: the rate limit also shields the token check.
         self._check_rate(address)
         identity = await self._authenticate(method, path, raw_headers)
-        if needs_admin(path) and (identity is None or ADMIN_ROLE not in identity.roles):
+        if needs_admin(path) and (identity is None or Role.ADMIN not in identity.roles):
             raise Denied(
                 problem(403, "Operations endpoints need the ADMIN role.", slug="admin-only")
             )
@@ -140,18 +141,18 @@ class Pipeline:
         if access is Access.OWN_CREDENTIALS:
             return None  # the Authorization header is dropped unread (docs/adr/0030)
         authorization = header_value(headers, b"authorization")
-        token = bearer_token(authorization.decode("latin-1") if authorization else None)
-        if token is None:
-            if access is Access.PROTECTED:
-                raise Denied(problems.unauthorized(invalid=False))
-            return None
         try:
-            return self._verifier.cached(token) or await self._verifier.verify(token)
+            identity = await self._verifier.identity_of(
+                authorization.decode("latin-1") if authorization is not None else None
+            )
         except InvalidToken as error:
             log.info("token refused on %s %s: %s", method, path, error)
             raise Denied(problems.unauthorized(invalid=True)) from None
         except KeysUnavailable:
             raise Denied(problems.keys_unavailable()) from None
+        if identity is None and access is Access.PROTECTED:
+            raise Denied(problems.unauthorized(invalid=False))
+        return identity
 
     async def _relay(
         self, scope: Scope, receive: Receive, send: Send, upstream: str, reply: UpstreamReply

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from enum import Enum
 from urllib.parse import unquote
 
-ADMIN_PREFIX = "/v1/admin"
-ADMIN_ROLE = "ADMIN"
+from commerce.kernel.admin import ADMIN_PATH_PREFIX
+
 # The services with an outbox or consumers, hence an admin API under /v1/admin/<name>.
 ADMIN_UPSTREAMS: tuple[str, ...] = ("user", "product", "order", "payment", "cart")
 
@@ -43,7 +43,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/cart", "cart"),
     Route("/.well-known/jwks.json", "auth", exact=True),
     # Each service's operations API, ADMIN only (docs/adr/0049); auth has none.
-    *(Route(f"{ADMIN_PREFIX}/{name}", name) for name in ADMIN_UPSTREAMS),
+    *(Route(f"{ADMIN_PATH_PREFIX}/{name}", name) for name in ADMIN_UPSTREAMS),
 )
 UPSTREAMS: tuple[str, ...] = ("user", "auth", "product", "order", "payment", "cart")
 
@@ -78,7 +78,7 @@ def route_for(path: str, routes: tuple[Route, ...] = ROUTES) -> Route | None:
 def needs_admin(path: str) -> bool:
     """``/v1/admin/**``: refused at the gateway for a token without ADMIN (the service checks
     again; defence in depth)."""
-    return path.startswith(ADMIN_PREFIX + "/") or path == ADMIN_PREFIX
+    return path.startswith(ADMIN_PATH_PREFIX + "/") or path == ADMIN_PATH_PREFIX
 
 
 class Access(Enum):

@@ -80,6 +80,17 @@ class TokenVerifier:
         self._clock = clock
         self._verified: OrderedDict[str, _Verified] = OrderedDict()
 
+    async def identity_of(self, authorization: str | None) -> Identity | None:
+        """The identity an ``Authorization`` header proves; ``None`` without one.
+
+        A malformed header or a bad token raises :class:`InvalidToken`, and no key at all
+        :class:`commerce.gateway.jwks.KeysUnavailable`, as :meth:`verify` does.
+        """
+        token = bearer_token(authorization)
+        if token is None:
+            return None
+        return self.cached(token) or await self.verify(token)
+
     def cached(self, token: str) -> Identity | None:
         """The identity of a token verified before and still good, without a coroutine (the
         hot path: a client sends one token for its whole lifetime); ``None`` otherwise."""

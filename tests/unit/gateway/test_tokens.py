@@ -328,3 +328,17 @@ async def test_the_cache_holds_only_good_tokens_and_stays_bounded(
         "u-3",
         "u-4",
     ]
+
+
+async def test_identity_of_an_authorization_header(
+    verifier: TokenVerifier, keys: dict[str, SigningKey]
+) -> None:
+    token = keys["EdDSA"].sign(claims(sub="u-7", email="b@example.com", roles=["USER"]))
+    assert await verifier.identity_of(None) is None
+    first = await verifier.identity_of(f"Bearer {token}")
+    again = await verifier.identity_of(f"bearer  {token} ")  # the cached identity
+    assert first is not None and first.user_id == "u-7"
+    assert again is first
+    for malformed in (f"Basic {token}", "Bearer", "Bearer not-a-token"):
+        with pytest.raises(InvalidToken):
+            await verifier.identity_of(malformed)

@@ -10,17 +10,18 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from commerce.kernel.admin import ADMIN_PATH_PREFIX
 from commerce.kernel.admin.records import Actor
 from commerce.kernel.domain import Forbidden
 from commerce.kernel.http.identity import CurrentIdentity
+from commerce.kernel.roles import Role
 
-ADMIN = "ADMIN"
-ADMIN_PATH_PREFIX = "/v1/admin"
+__all__ = ["ADMIN_PATH_PREFIX", "AdminActor", "admin_actor"]
 
 
 async def admin_actor(identity: CurrentIdentity) -> Actor:
     """The signed-in ADMIN making the request (401 without identity, 403 without the role)."""
-    if ADMIN not in identity.roles:
+    if Role.ADMIN not in identity.roles:
         raise Forbidden("Operations endpoints need the ADMIN role.", code="admin_only")
     return Actor(user_id=identity.user_id, email=identity.email)
 

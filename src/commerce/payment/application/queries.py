@@ -7,8 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from commerce.kernel.domain import Forbidden, NotFound
-
-STAFF = "STAFF"
+from commerce.kernel.roles import Role
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,7 @@ class PaymentReader:
         self._queries = queries
 
     async def for_order(self, roles: tuple[str, ...], order_id: str) -> PaymentView:
-        if STAFF not in roles:
+        if Role.STAFF not in roles:
             raise Forbidden("Only staff may read payments.")
         view = await self._queries.for_order(order_id)
         if view is None:

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
+from commerce.kernel.roles import Role
 from commerce.user.domain.errors import UnknownRole
 
+__all__ = ["Role", "ordered", "parse_role"]
 
-class Role(StrEnum):
-    """The contract's roles, in the order they are stored and shown."""
 
-    USER = "USER"
-    STAFF = "STAFF"  # fulfilment: ships and delivers orders
-    ADMIN = "ADMIN"  # operations
-
-    @classmethod
-    def parse(cls, raw: str) -> Role:
-        """``raw`` in any case and without surrounding blanks, or UnknownRole."""
-        try:
-            return cls(raw.strip().upper())
-        except ValueError:
-            names = ", ".join(cls)
-            raise UnknownRole(f"Unknown role {raw!r}: one of {names}.") from None
+def parse_role(raw: str) -> Role:
+    """``raw`` in any case and without surrounding blanks, or UnknownRole."""
+    try:
+        return Role(raw.strip().upper())
+    except ValueError:
+        names = ", ".join(Role)
+        raise UnknownRole(f"Unknown role {raw!r}: one of {names}.") from None
 
 
 def ordered(roles: set[str]) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from commerce.kernel.http.identity import CurrentIdentity, Identity
 from commerce.kernel.http.schemas import Cursor, Limit, Page
 from commerce.kernel.observability.platform_metrics import record_saga_outcome
 from commerce.kernel.pagination import DEFAULT_LIMIT
+from commerce.kernel.roles import Role
 from commerce.order.adapters.inbound.schemas import (
     IDEMPOTENCY_KEY_PATTERN,
     NewOrder,
@@ -50,7 +51,6 @@ Scope = Annotated[
     Literal["all"] | None,
     Query(description="`all`: every customer's orders (STAFF only; 403 otherwise)."),
 ]
-STAFF = "STAFF"
 
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     400: {"description": "The body is not valid JSON."},
@@ -81,7 +81,7 @@ def _location(response: Response, order_id: str) -> None:
 
 
 def is_staff(identity: Identity) -> bool:
-    return STAFF in identity.roles
+    return Role.STAFF in identity.roles
 
 
 @router.post(

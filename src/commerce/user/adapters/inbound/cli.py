@@ -16,7 +16,7 @@ from commerce.kernel.outages import is_dependency_outage
 from commerce.user.application.commands import FindUserByEmail, GrantRole, RevokeRole
 from commerce.user.domain.email import Email
 from commerce.user.domain.errors import InvalidEmail, UnknownRole, UserNotFound
-from commerce.user.domain.roles import Role
+from commerce.user.domain.roles import Role, parse_role
 
 if TYPE_CHECKING:
     from commerce.user.application.use_cases import UserUseCases
@@ -28,7 +28,7 @@ ROLE_NAMES = ", ".join(Role)
 
 def _role(raw: str) -> Role:
     try:
-        return Role.parse(raw)
+        return parse_role(raw)
     except UnknownRole:
         raise argparse.ArgumentTypeError(f"unknown role {raw!r} (one of {ROLE_NAMES})") from None
 
