@@ -29,7 +29,6 @@ import shlex
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,16 +36,15 @@ from pathlib import Path
 from typing import TypeVar
 
 import aiohttp
-from stack import DEFAULT_MYSQL, DEFAULT_REDIS, CpuMeter, RunningPlatform, profile_platform
+from stack import (
+    WORKLOAD_ENV,
+    CpuMeter,
+    RunningPlatform,
+    account,
+    add_profile_arguments,
+    profile_platform,
+)
 
-PASSWORD = "correct horse battery staple"
-ENV = {
-    "AUTH_LOGIN_RATE_PER_ACCOUNT": "100000",
-    "AUTH_LOGIN_RATE_PER_ADDRESS": "100000",
-    "GATEWAY_RATE_LIMIT_REQUESTS": "1000000",
-    "GATEWAY_RATE_LIMIT_BURST": "1000000",
-    "ORDER_MAX_HELD_UNITS_PER_USER": "100000000",
-}
 T = TypeVar("T")
 
 
@@ -96,16 +94,6 @@ async def follow(client: aiohttp.ClientSession, stream: Stream, headers: dict[st
                 if order["status"] == "CANCELLED":
                     stream.cancelled_seen.set()
     stream.ended = True
-
-
-async def account(client: aiohttp.ClientSession, label: str) -> dict[str, str]:
-    email = f"bench-{label}-{uuid.uuid4().hex[:10]}@example.com"
-    credentials = {"email": email, "password": PASSWORD}
-    async with client.post("/v1/users", json=credentials) as response:
-        response.raise_for_status()
-    async with client.post("/v1/auth/login", json=credentials) as login:
-        login.raise_for_status()
-        return {"Authorization": f"Bearer {(await login.json())['access_token']}"}
 
 
 async def bounded(concurrency: int, jobs: list[Awaitable[T]]) -> list[T]:
@@ -229,13 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--streams", type=int, default=200, help="streams open at once")
     parser.add_argument("--idle", type=float, default=10.0, help="seconds held while quiet")
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
-    parser.add_argument("--profiles", default="mariadb,embedded")
-    parser.add_argument(
-        "--mysql-url", default=os.environ.get("COMMERCE_TEST_MYSQL_URL", DEFAULT_MYSQL)
-    )
-    parser.add_argument(
-        "--redis-url", default=os.environ.get("COMMERCE_TEST_REDIS_URL", DEFAULT_REDIS)
-    )
+    add_profile_arguments(parser)
     args = parser.parse_args(argv)
     command = [".venv/bin/python", "bench/live_status.py", f"--streams={args.streams}"]
     command += [f"--idle={args.idle:g}", f"--profiles={args.profiles}"]
@@ -246,7 +228,11 @@ def main(argv: list[str] | None = None) -> int:
         with (
             tempfile.TemporaryDirectory(prefix=f"bench-{profile}-") as workdir,
             profile_platform(
-                profile, Path(workdir), ENV, mysql_url=args.mysql_url, redis_url=args.redis_url
+                profile,
+                Path(workdir),
+                WORKLOAD_ENV,
+                mysql_url=args.mysql_url,
+                redis_url=args.redis_url,
             ) as (running, _),
         ):
             asyncio.run(measure(running, args.streams, args.idle, args.concurrency))

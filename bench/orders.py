@@ -30,7 +30,6 @@ import shlex
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,27 +39,17 @@ import aiohttp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from stack import (
-    DEFAULT_MYSQL,
-    DEFAULT_REDIS,
+    WORKLOAD_ENV,
     CpuMeter,
     RunningPlatform,
+    account,
+    add_profile_arguments,
     mariadb_pid,
     profile_platform,
     rss_bytes,
 )
 
-PASSWORD = "correct horse battery staple"
 FINAL_DEADLINE_SECONDS = 300.0
-ENV = {
-    "AUTH_LOGIN_RATE_PER_ACCOUNT": "100000",
-    "AUTH_LOGIN_RATE_PER_ADDRESS": "100000",
-    "GATEWAY_RATE_LIMIT_REQUESTS": "1000000",
-    "GATEWAY_RATE_LIMIT_BURST": "1000000",
-    # At most 32 buyers share every one-unit order of the run, and each CONFIRMED order still
-    # holds its unit: with few buyers or many orders the per-user cap (ADR 0063) would refuse
-    # some, and the bench measures the saga, not the cap.
-    "ORDER_MAX_HELD_UNITS_PER_USER": "100000000",
-}
 
 
 @dataclass
@@ -96,16 +85,6 @@ class Figures:
 
 
 # --- the workload ----------------------------------------------------------------------
-
-
-async def account(client: aiohttp.ClientSession, label: str) -> dict[str, str]:
-    email = f"bench-{label}-{uuid.uuid4().hex[:10]}@example.com"
-    credentials = {"email": email, "password": PASSWORD}
-    async with client.post("/v1/users", json=credentials) as response:
-        response.raise_for_status()
-    async with client.post("/v1/auth/login", json=credentials) as login:
-        login.raise_for_status()
-        return {"Authorization": f"Bearer {(await login.json())['access_token']}"}
 
 
 async def run_workers(
@@ -301,13 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=2000, help="orders per profile")
     parser.add_argument("--concurrency", type=int, default=64, help="orders in flight")
-    parser.add_argument("--profiles", default="mariadb,embedded")
-    parser.add_argument(
-        "--mysql-url", default=os.environ.get("COMMERCE_TEST_MYSQL_URL", DEFAULT_MYSQL)
-    )
-    parser.add_argument(
-        "--redis-url", default=os.environ.get("COMMERCE_TEST_REDIS_URL", DEFAULT_REDIS)
-    )
+    add_profile_arguments(parser)
     args = parser.parse_args(argv)
     command = shlex.join(
         [
@@ -324,7 +297,11 @@ def main(argv: list[str] | None = None) -> int:
         with (
             tempfile.TemporaryDirectory(prefix=f"bench-{profile}-") as workdir,
             profile_platform(
-                profile, Path(workdir), ENV, mysql_url=args.mysql_url, redis_url=args.redis_url
+                profile,
+                Path(workdir),
+                WORKLOAD_ENV,
+                mysql_url=args.mysql_url,
+                redis_url=args.redis_url,
             ) as (running, db),
         ):
             run = asyncio.run(measure(running, db, args.orders, args.concurrency))

@@ -5,6 +5,7 @@ Not a test and not part of the package: bench scripts import it as a sibling mod
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import re
@@ -18,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -28,6 +30,17 @@ SERVICE_NAMES = ("gateway", *SERVICES)
 DEFAULT_MYSQL = "mysql+asyncmy://root@127.0.0.1:3306"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 QUIET = {f"{name.upper()}_LOG_LEVEL": "warning" for name in SERVICE_NAMES}
+PASSWORD = "correct horse battery staple"
+# A workload is one client placing many orders: limits that would refuse it are raised. At
+# most 32 buyers share every one-unit order of a run, and each CONFIRMED order still holds
+# its unit: the per-user cap (ADR 0063) would refuse some, and the bench measures the saga.
+WORKLOAD_ENV = {
+    "AUTH_LOGIN_RATE_PER_ACCOUNT": "100000",
+    "AUTH_LOGIN_RATE_PER_ADDRESS": "100000",
+    "GATEWAY_RATE_LIMIT_REQUESTS": "1000000",
+    "GATEWAY_RATE_LIMIT_BURST": "1000000",
+    "ORDER_MAX_HELD_UNITS_PER_USER": "100000000",
+}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -282,3 +295,28 @@ def _nginx_worker(master: int) -> int:
             return int(children.read_text().split()[0])
         time.sleep(0.05)
     return master
+
+
+# --- what the workload scripts share ----------------------------------------------------
+
+
+def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--profiles`` (both by default) and the servers the mariadb profile uses."""
+    parser.add_argument("--profiles", default="mariadb,embedded")
+    parser.add_argument(
+        "--mysql-url", default=os.environ.get("COMMERCE_TEST_MYSQL_URL", DEFAULT_MYSQL)
+    )
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("COMMERCE_TEST_REDIS_URL", DEFAULT_REDIS)
+    )
+
+
+async def account(client: aiohttp.ClientSession, label: str) -> dict[str, str]:
+    """A new user, signed up and signed in through the gateway: its Authorization header."""
+    email = f"bench-{label}-{uuid.uuid4().hex[:10]}@example.com"
+    credentials = {"email": email, "password": PASSWORD}
+    async with client.post("/v1/users", json=credentials) as response:
+        response.raise_for_status()
+    async with client.post("/v1/auth/login", json=credentials) as login:
+        login.raise_for_status()
+        return {"Authorization": f"Bearer {(await login.json())['access_token']}"}
