@@ -51,6 +51,7 @@ fmt: $(STAMP)  ## ruff's fixes, then its format, in place; what it cannot fix it
 bench: $(STAMP) bench-tools  ## printed figures, each against a baseline measured in the same run
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/orders.py
+	$(BIN)/python bench/saga_hops.py
 	$(BIN)/python bench/login.py
 	$(BIN)/python bench/revocation.py
 	$(BIN)/python bench/live_status.py

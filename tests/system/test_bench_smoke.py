@@ -64,6 +64,27 @@ def test_the_orders_bench_prints_rate_saga_cpu_and_memory(mariadb: object, redis
         assert line in out, out
 
 
+def test_the_saga_hops_bench_prints_each_hop_and_the_statements(
+    mariadb: object, redis_url: str
+) -> None:
+    out = bench(
+        "saga_hops.py",
+        "--rate=10",
+        "--seconds=1",
+        f"--mysql-url={MYSQL_SERVER_URL}",
+        f"--redis-url={redis_url}",
+    )
+
+    for line in (
+        "relay    OrderPlaced",
+        "delivery OrderPlaced -> product",
+        "delivery PaymentRequested -> payment",
+        "saga     accepted -> final",
+        "statements per order",
+    ):
+        assert line in out, out
+
+
 def test_the_login_bench_prints_the_argon2_ratio() -> None:
     out = bench("login.py", "--logins=8", "--concurrency=2")
 

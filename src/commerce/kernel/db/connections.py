@@ -20,6 +20,11 @@ class Connections:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
+    @property
+    def dialect_name(self) -> str:
+        """``sqlite``, ``mysql``, ...: for the statements that differ by database."""
+        return self._engine.dialect.name
+
     def __call__(self) -> AsyncConnection:
         """A connection, not yet started: use ``async with``, or ``await connection.start()``."""
         return self._engine.connect()

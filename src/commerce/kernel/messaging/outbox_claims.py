@@ -1,9 +1,12 @@
-"""The database side of one relay round: claim a batch of outbox rows, then settle them.
+"""The database side of one relay round: claim a batch of outbox rows, publish, settle them.
 
-The database decides who gets which row: ``SELECT ... FOR UPDATE SKIP LOCKED`` on
-MySQL/MariaDB, a single ``UPDATE ... RETURNING`` on SQLite (one writer at a time), preceded
-there by a plain read of one claimable id so that an idle poll never takes the writer lock.
-A claim stamps ``claimed_until``; no transaction stays open while Kafka is slow.
+The database decides who gets which row. On MySQL/MariaDB one transaction locks the batch
+(``SELECT ... FOR UPDATE SKIP LOCKED``: other relays pass over it), publishes it and marks it
+published: a relay that dies meanwhile frees its rows with its connection (docs/adr/0041).
+On SQLite (one writer at a time, which a transaction held across the publication would keep
+from every request) a short transaction claims the batch with a single ``UPDATE ...
+RETURNING`` that stamps ``claimed_until``, preceded by a plain read of one claimable id so
+that an idle poll never takes the writer lock; a second one settles it after publishing.
 
 A row is claimable only when no earlier row with the same key is still unpublished, so each
 key's events reach Kafka in the order they were written, however many relays run.
@@ -12,12 +15,14 @@ key's events reach Kafka in the order they were written, however many relays run
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BindParameter, Table, and_, bindparam, delete, exists, or_, select, update
 from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commerce.kernel.backoff import backoff_seconds
 from commerce.kernel.db.connections import Connections
@@ -27,6 +32,20 @@ from commerce.kernel.messaging.settings import MessagingSettings
 RETRY_BASE_SECONDS = 0.2
 RETRY_MAX_SECONDS = 10.0
 CLAIMED_COLUMNS = ("id", "topic", "message_key", "payload", "headers", "attempts")
+
+
+# Publishes a batch's rows; one result per row (None: acknowledged), never raises.
+Publish = Callable[[Sequence[Row[Any]]], Awaitable[Sequence[BaseException | None]]]
+
+
+@dataclass(frozen=True)
+class Round:
+    """What one round claimed, how each row's publication went, and the backoff (seconds)
+    of each failed row."""
+
+    rows: Sequence[Row[Any]]
+    results: Sequence[BaseException | None]
+    delays: Sequence[float]
 
 
 def retry_delay(attempts: int) -> float:
@@ -118,8 +137,25 @@ class OutboxClaims:
             .values(published_at=now, claimed_until=None, attempts=table.c.attempts + 1)
         )
 
+    async def run_round(self, publish: Publish) -> Round:
+        """Claim up to a batch of publishable rows (by id), ``publish`` them, settle them."""
+        if self._connections.dialect_name == "sqlite":
+            rows = await self.claim()
+            if not rows:
+                return Round((), (), ())
+            results = await publish(rows)
+            return Round(rows, results, await self.settle(rows, results))
+        async with self._connections() as session, session.begin():
+            found = await session.execute(self._lock_claimable, {"b_now": self._clock()})
+            rows = list(found.all())
+            if not rows:
+                return Round((), (), ())
+            results = await publish(rows)
+            return Round(rows, results, await self._settle_in(session, rows, results))
+
     async def claim(self) -> list[Row[Any]]:
-        """Claim up to a batch of publishable rows (for ``outbox_claim_seconds``), by id."""
+        """Claim up to a batch of publishable rows (for ``outbox_claim_seconds``), by id, in a
+        transaction of their own (the SQLite way, and how a round can be split in tests)."""
         now = self._clock()
         until = now + timedelta(seconds=self._settings.outbox_claim_seconds)
         if await self._nothing_to_claim_on_sqlite(now):
@@ -140,9 +176,9 @@ class OutboxClaims:
     async def _nothing_to_claim_on_sqlite(self, now: datetime) -> bool:
         """On SQLite, whether a plain read finds no claimable row (then skip the claim, whose
         UPDATE would queue for the writer lock behind every request's transaction)."""
+        if self._connections.dialect_name != "sqlite":
+            return False
         async with self._connections() as session:
-            if session.dialect.name != "sqlite":
-                return False
             return (await session.execute(self._any_claimable, {"b_now": now})).first() is None
 
     async def settle(
@@ -150,26 +186,34 @@ class OutboxClaims:
     ) -> list[float]:
         """Mark acknowledged rows published (or delete them, without retention); give failed
         ones their error and a backoff. Returns the backoff of each failed row, in seconds."""
+        async with self._connections() as session, session.begin():
+            return await self._settle_in(session, rows, results)
+
+    async def _settle_in(
+        self,
+        session: AsyncConnection,
+        rows: Sequence[Row[Any]],
+        results: Sequence[BaseException | None],
+    ) -> list[float]:
         table = self._table
         now = self._clock()
         acked = [row.id for row, result in zip(rows, results, strict=True) if result is None]
         failed = [(row, r) for row, r in zip(rows, results, strict=True) if r is not None]
         delays = []
-        async with self._connections() as session, session.begin():
-            if acked and self._settings.outbox_retention_seconds == 0:
-                await session.execute(self._delete_published, {"b_ids": acked})
-            elif acked:
-                await session.execute(self._mark_published, {"b_ids": acked, "b_now": now})
-            for row, error in failed:
-                attempts = row.attempts + 1
-                delays.append(retry_delay(attempts))
-                await session.execute(
-                    update(table)
-                    .where(table.c.id == row.id, table.c.published_at.is_(None))
-                    .values(
-                        attempts=attempts,
-                        last_error=f"{type(error).__name__}: {error}"[:500],
-                        claimed_until=now + timedelta(seconds=delays[-1]),
-                    )
+        if acked and self._settings.outbox_retention_seconds == 0:
+            await session.execute(self._delete_published, {"b_ids": acked})
+        elif acked:
+            await session.execute(self._mark_published, {"b_ids": acked, "b_now": now})
+        for row, error in failed:
+            attempts = row.attempts + 1
+            delays.append(retry_delay(attempts))
+            await session.execute(
+                update(table)
+                .where(table.c.id == row.id, table.c.published_at.is_(None))
+                .values(
+                    attempts=attempts,
+                    last_error=f"{type(error).__name__}: {error}"[:500],
+                    claimed_until=now + timedelta(seconds=delays[-1]),
                 )
+            )
         return delays

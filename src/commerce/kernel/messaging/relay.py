@@ -1,9 +1,10 @@
 """The outbox relay: publishes committed outbox rows to Kafka, at least once, in key order.
 
-One round: claim a batch (a short transaction that stamps ``claimed_until``), publish it, then
-mark the acknowledged rows published (:mod:`~commerce.kernel.messaging.outbox_claims` has the
-SQL, and how relays share a table). A relay that dies after claiming only delays its rows
-until the claim runs out; then another relay (or the same one, restarted) publishes them
+One round: claim a batch, publish it, then mark the acknowledged rows published
+(:mod:`~commerce.kernel.messaging.outbox_claims` has the SQL, and how relays share a table:
+on MariaDB one transaction holding the rows' locks, on SQLite a claim stamped
+``claimed_until``). A relay that dies meanwhile only delays its rows (until its connection is
+gone, or its claim runs out); then another relay (or the same one, restarted) publishes them
 again. Kafka may therefore see a row twice; never zero times.
 
 A commit that wrote to the outbox wakes the relay (:meth:`OutboxRelay.notify`), so the poll
@@ -22,8 +23,10 @@ import heapq
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Table
+from sqlalchemy.engine import Row
 
 from commerce.kernel.db.connections import Connections
 from commerce.kernel.messaging.admin import TopicAdmin
@@ -143,19 +146,22 @@ class OutboxRelay:
 
     # -- one round ----------------------------------------------------------------------------
 
-    async def run_once(self) -> int:
-        """Claim, publish and settle one batch; returns how many rows it handled."""
-        rows = await self._claims.claim()
-        if not rows:
-            return 0
+    async def _publish(self, rows: Sequence[Row[Any]]) -> Sequence[BaseException | None]:
+        """One result per row; a publication that fails or takes too long fails every row."""
         try:
-            results: Sequence[BaseException | None] = await asyncio.wait_for(
+            return await asyncio.wait_for(
                 self._publisher.publish([outgoing(row) for row in rows]),
                 self._settings.outbox_claim_seconds / 2,
             )
         except Exception as error:
-            results = [error] * len(rows)
-        delays = await self._claims.settle(rows, results)
+            return [error] * len(rows)
+
+    async def run_once(self) -> int:
+        """Claim, publish and settle one batch; returns how many rows it handled."""
+        done = await self._claims.run_round(self._publish)
+        rows, results, delays = done.rows, done.results, done.delays
+        if not rows:
+            return 0
         record_outbox_published(len(rows) - len(delays))
         if delays:
             record_outbox_publish_failures(len(delays))
