@@ -1,11 +1,23 @@
 """The pooled HTTP client a service keeps for each peer service it calls (auth -> user,
-cart -> order and product): timeouts, a bounded pool, the request id carried along."""
+cart -> order and product): timeouts, a bounded pool, the request id and the trace context
+carried along."""
 
 from __future__ import annotations
 
 import httpx
+from opentelemetry import propagate
 
 from commerce.kernel.http.request_id import forward_request_id
+from commerce.kernel.observability.tracing import tracing_enabled
+
+
+async def forward_trace_context(request: httpx.Request) -> None:
+    """httpx event hook: the callee continues the caller's trace (its ``traceparent``), so
+    one trace id runs through the logs of both, even when no span is exported. A process
+    that exports spans also has httpx instrumented, which makes a client span and puts its
+    own context in the header instead (docs/adr/0081)."""
+    if tracing_enabled():
+        propagate.inject(request.headers)
 
 
 def peer_client(
@@ -24,6 +36,6 @@ def peer_client(
         limits=httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_keepalive_connections
         ),
-        event_hooks={"request": [forward_request_id]},
+        event_hooks={"request": [forward_request_id, forward_trace_context]},
         follow_redirects=False,
     )

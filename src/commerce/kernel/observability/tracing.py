@@ -14,7 +14,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
-from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, TraceIdRatioBased
 
 from commerce.kernel.settings import ServiceSettings
 
@@ -44,12 +44,15 @@ def build_exporter(settings: ServiceSettings) -> SpanExporter | None:
 def build_tracer_provider(
     settings: ServiceSettings, exporter: SpanExporter | None = None
 ) -> TracerProvider:
-    """A provider for this service: its name as resource, parent-based ratio sampling."""
+    """A provider for this service: its name as resource, parent-based ratio sampling, or,
+    when no exporter takes the spans, none recorded (they would be filled for nobody; their
+    ids still reach the logs and the next service)."""
+    exporter = exporter if exporter is not None else build_exporter(settings)
+    sampler = ParentBased(TraceIdRatioBased(settings.tracing_sample_ratio))
     provider = TracerProvider(
         resource=Resource.create({SERVICE_NAME: settings.service_name}),
-        sampler=ParentBased(TraceIdRatioBased(settings.tracing_sample_ratio)),
+        sampler=sampler if exporter is not None else ALWAYS_OFF,
     )
-    exporter = exporter if exporter is not None else build_exporter(settings)
     if exporter is not None:
         # Batching keeps export off the request path; a dead collector costs dropped spans,
         # never slower requests.
@@ -60,13 +63,14 @@ def build_tracer_provider(
 def configure_tracing(settings: ServiceSettings) -> TracerProvider:
     """Install the provider globally and trace every outgoing httpx call (client spans
     with ``traceparent`` injected). Call once per process, before serving, after the app
-    was built: only a process whose app loaded httpx (auth's user client) pays for the
-    instrumentation (about 7 MB)."""
+    was built: only a process whose app loaded httpx (auth's and cart's peer clients) and
+    exports spans pays for the instrumentation (about 7 MB, and a wrapper per call)."""
     global _enabled
     _enabled = settings.tracing_enabled
     provider = build_tracer_provider(settings)
     trace.set_tracer_provider(provider)
-    if "httpx" in sys.modules:
+    exporting = settings.tracing_enabled and settings.tracing_exporter != "none"
+    if exporting and "httpx" in sys.modules:
         from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
         instrumentor = HTTPXClientInstrumentor()

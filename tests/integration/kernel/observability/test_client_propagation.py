@@ -49,3 +49,18 @@ async def test_async_client_call_is_a_child_span_and_sends_traceparent(
     assert format(client_span.context.span_id, "016x") == sent_parent_id
     assert client_span.parent is not None
     assert client_span.parent.span_id == parent.get_span_context().span_id
+
+
+async def test_a_peer_client_carries_the_trace_without_instrumentation_or_export() -> None:
+    from commerce.kernel.http.peer_client import peer_client
+    from commerce.kernel.observability.tracing import build_tracer_provider
+    from commerce.kernel.settings import ServiceSettings
+
+    tracer = build_tracer_provider(ServiceSettings()).get_tracer("test")  # nothing exported
+    with running_collector(status=200) as callee, tracer.start_as_current_span("call") as span:
+        async with peer_client(callee.url, 5.0) as client:
+            await client.get("/internal/v1/users/1")
+    (received,) = callee.requests
+    _, sent_trace_id, sent_parent_id, _ = received.headers["traceparent"].split("-")
+    assert sent_trace_id == format(span.get_span_context().trace_id, "032x")
+    assert sent_parent_id == format(span.get_span_context().span_id, "016x")

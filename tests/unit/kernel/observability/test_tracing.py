@@ -116,3 +116,18 @@ def test_unsampled_traces_still_have_ids_for_the_logs() -> None:
 def test_provider_names_the_service() -> None:
     provider = build_tracer_provider(ServiceSettings(service_name="order"))
     assert provider.resource.attributes["service.name"] == "order"
+
+
+def test_with_no_exporter_no_span_is_recorded_even_under_a_sampled_parent() -> None:
+    from opentelemetry import propagate
+
+    parent = propagate.extract({"traceparent": TRACEPARENT})
+    quiet = build_tracer_provider(ServiceSettings(tracing_sample_ratio=1.0)).get_tracer("t")
+    with quiet.start_as_current_span("work", context=parent) as span:
+        assert not span.is_recording()  # filled for nobody
+        assert current_trace_ids() is not None and current_trace_ids()[0] == TRACE_ID
+    exporting = build_tracer_provider(
+        ServiceSettings(tracing_sample_ratio=0.0), exporter=InMemorySpanExporter()
+    ).get_tracer("t")
+    with exporting.start_as_current_span("work", context=parent) as span:
+        assert span.is_recording()  # the caller's sampling decision is followed
