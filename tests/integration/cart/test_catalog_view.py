@@ -52,6 +52,17 @@ async def test_a_reservation_lowers_the_stock_and_its_release_gives_it_back_once
     assert await stock(view, "p", "q") == {"p": 10, "q": 2}
 
 
+async def test_a_product_already_at_zero_is_known_and_gets_its_units_back(
+    updates: UpdateCatalogView, view: SqlaCatalogView
+) -> None:
+    # The view's stock is a hint: the catalog may have reserved what the view thought gone.
+    await updates.product_changed("e1", CatalogEntry("p", "Pen", 1_500, 0))
+    await updates.reserved("e2", "o1", [("p", 2)])  # matched, left at 0 (no change)
+    assert await stock(view, "p") == {"p": 0}
+    await updates.released("e3", "o1")
+    assert await stock(view, "p") == {"p": 2}
+
+
 async def test_a_release_of_an_order_never_reserved_changes_nothing(
     updates: UpdateCatalogView, view: SqlaCatalogView
 ) -> None:

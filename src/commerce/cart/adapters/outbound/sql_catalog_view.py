@@ -124,13 +124,13 @@ class SqlaCatalogViewWriter:
         )
         if seen is not None:
             return
-        known = set(
-            await self._session.scalars(
-                select(catalog_view.c.product_id).where(
-                    catalog_view.c.product_id.in_(sorted(units))
-                )
+        known = set()
+        for product_id in sorted(units):  # one lock order for every transaction
+            lowered = await self._session.execute(
+                _LOWER, {"b_product_id": product_id, "b_units": units[product_id]}
             )
-        )
+            if lowered.rowcount:  # rows matched, changed or not (both dialects)
+                known.add(product_id)
         now: datetime = self._clock()
         # What the view took: nothing of a product it does not know, so nothing to give back.
         taken = {
@@ -147,10 +147,6 @@ class SqlaCatalogViewWriter:
             for product_id, quantity in sorted(taken.items())
         ]
         await self._session.execute(insert(view_reservations), rows)
-        for product_id in sorted(known):  # one lock order for every transaction
-            await self._session.execute(
-                _LOWER, {"b_product_id": product_id, "b_units": units[product_id]}
-            )
 
     async def release(self, order_id: str) -> None:
         held = and_(
