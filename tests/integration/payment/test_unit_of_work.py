@@ -58,3 +58,18 @@ async def test_in_a_batch_the_worker_is_woken_after_the_batch_commits(database: 
             await uow.commit()
         assert woken == []  # the batch has not committed yet
     assert woken == ["w"]
+
+
+async def test_a_request_reads_the_payment_or_the_withdrawal_in_one_go(database: Database) -> None:
+    uow = SqlaPaymentUnitOfWork(database.connections, step_owed=lambda: None)
+    async with uow:
+        assert await uow.payments.for_order_or_withdrawal("o-5") == (None, False)
+        await uow.payments.remember_withdrawal("o-5", START)
+        await uow.payments.add(payment("o-6"))
+        await uow.commit()
+    async with uow:
+        assert await uow.payments.for_order_or_withdrawal("o-5") == (None, True)
+        found, withdrawn = await uow.payments.for_order_or_withdrawal("o-6")
+        assert found is not None and (found.id, found.order_id) == ("pay-o-6", "o-6")
+        assert not withdrawn
+        await uow.commit()

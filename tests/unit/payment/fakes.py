@@ -72,6 +72,9 @@ class FakePaymentRepository(TrackingRepository[Payment]):
         found = [p for p in self._store.payments.values() if p.order_id == order_id]
         return self._loaded(found[0] if found else None)
 
+    async def for_order_or_withdrawal(self, order_id: str) -> tuple[Payment | None, bool]:
+        return await self.for_order(order_id), await self.was_withdrawn(order_id)
+
     def _loaded(self, payment: Payment | None) -> Payment | None:
         if payment is None:
             return None

@@ -48,7 +48,7 @@ class RequestPaymentHandler(_OrderRequest):
             if not await uow.first_delivery(command.event_id):
                 return None
             now = self._clock()
-            payment = await uow.payments.for_order(command.order_id)
+            payment, withdrawn = await uow.payments.for_order_or_withdrawal(command.order_id)
             if payment is not None:
                 if payment.repeat_outcome(now):
                     await uow.payments.save(payment)
@@ -62,7 +62,7 @@ class RequestPaymentHandler(_OrderRequest):
                     token=command.token,
                     now=now,
                     deadline=now + self._policy.authorize_deadline,
-                    withdrawn=await uow.payments.was_withdrawn(command.order_id),
+                    withdrawn=withdrawn,
                 )
                 await uow.payments.add(payment)
             await uow.commit()

@@ -74,6 +74,10 @@ class PaymentRepository(Protocol):
 
     async def for_order(self, order_id: str) -> Payment | None: ...
 
+    async def for_order_or_withdrawal(self, order_id: str) -> tuple[Payment | None, bool]:
+        """The order's payment, and whether the order was withdrawn before it asked for one
+        (``remember_withdrawal``): what a payment request needs, in one read when new."""
+
     async def save(self, payment: Payment) -> None:
         """Write a loaded payment back; raises :class:`StalePayment` if it changed meanwhile."""
 
@@ -82,8 +86,6 @@ class PaymentRepository(Protocol):
 
     async def remember_withdrawal(self, order_id: str, now: datetime) -> None:
         """The order was cancelled or rejected before it asked for payment."""
-
-    async def was_withdrawn(self, order_id: str) -> bool: ...
 
 
 class PaymentUnitOfWork(InboxUnitOfWork, Protocol):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -25,6 +25,14 @@ from commerce.payment.domain.payment import (
 
 _SAVE = update(payments).where(
     payments.c.id == bindparam("b_id"), payments.c.version == bindparam("b_version")
+)
+# One row whether or not either exists: a new request reads both in one round trip.
+_PAYMENT_OR_WITHDRAWAL = select(
+    select(payments.c.id)
+    .where(payments.c.order_id == bindparam("b_order_id"))
+    .scalar_subquery()
+    .label("payment_id"),
+    exists().where(withdrawn_orders.c.order_id == bindparam("b_order_id")).label("withdrawn"),
 )
 _HISTORY = (
     select(payment_history)
@@ -65,6 +73,12 @@ class SqlaPaymentRepository(TrackingRepository[Payment]):
 
     async def for_order(self, order_id: str) -> Payment | None:
         return await self._load(payments.c.order_id == order_id)
+
+    async def for_order_or_withdrawal(self, order_id: str) -> tuple[Payment | None, bool]:
+        row = (await self._session.execute(_PAYMENT_OR_WITHDRAWAL, {"b_order_id": order_id})).one()
+        if row.payment_id is None:
+            return None, bool(row.withdrawn)
+        return await self.get(row.payment_id), bool(row.withdrawn)
 
     async def save(self, payment: Payment) -> None:
         result = await self._session.execute(
