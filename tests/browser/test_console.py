@@ -93,7 +93,9 @@ def test_an_admin_replays_a_dead_letter_and_the_stuck_order_completes(
         settled(console, "#/ops?older_than=1")
         stuck = console.locator(f".stuck-orders tr[data-order-id='{stuck_id}']")
         expect(stuck.locator("[data-waiting-for]")).to_have_attribute("data-waiting-for", "stock")
-        expect(stuck.get_by_role("link")).to_have_attribute("href", f"#/orders/{stuck_id}")
+        # An ADMIN without STAFF may not open the order (a 404): the id to copy, no link.
+        expect(stuck.get_by_role("link")).to_have_count(0)
+        expect(stuck.locator(".order-id")).to_have_attribute("title", stuck_id)
         product_card = console.get_by_role("region", name="product", exact=True)
         open_count = product_card.locator("[data-open-dead-letters]")
         expect(open_count).to_have_text(re.compile(r"^[1-9][0-9]*$"))

@@ -8,6 +8,7 @@ import * as ops from '../ops-api.js';
 import { age, auditHash, deadLettersHash, facts, opsNav, pager, table } from '../ops-parts.js';
 import { attempt, errorBox } from '../problems.js';
 import { go } from '../router.js';
+import * as session from '../session.js';
 import { shortId } from './order-parts.js';
 
 const DEFAULT_OLDER_THAN = 60;
@@ -157,7 +158,7 @@ async function drawStuck(section, olderThan, cursor) {
         [t('ops.order'), t('ops.waiting_for'), t('ops.pending_for'), t('order.placed_at')],
         page.items.map((order) => ({
           cells: [
-            h('a', { href: `#/orders/${encodeURIComponent(order.id)}` }, t('order.title', { id: shortId(order.id) })),
+            orderCell(order.id),
             h('span', { class: 'badge status-pending', 'data-waiting-for': order.waiting_for }, code('ops.waiting', order.waiting_for)),
             age(order.age_seconds),
             dateTime(order.created_at),
@@ -169,6 +170,16 @@ async function drawStuck(section, olderThan, cursor) {
       pager((next) => stuckHash(olderThan, next), cursor, page.next_cursor),
     ),
   );
+}
+
+// STAFF may open any order; an ADMIN without STAFF would find the order page a 404 (orders
+// are their owner's and fulfilment's), so they get the id, whole in its title, to copy.
+function orderCell(orderId) {
+  const label = t('order.title', { id: shortId(orderId) });
+  if (session.hasRole('STAFF')) {
+    return h('a', { href: `#/orders/${encodeURIComponent(orderId)}` }, label);
+  }
+  return h('span', { class: 'order-id', title: orderId }, label);
 }
 
 function stuckHash(olderThan, cursor) {
