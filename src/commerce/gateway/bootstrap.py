@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from redis.asyncio import Redis
 from starlette.types import Receive, Scope, Send
 
@@ -338,17 +339,22 @@ def create_app(settings: GatewaySettings) -> GatewayApp:
         ):
             yield
 
+    # The console's list of processes and their metrics (docs/adr/0049).
+    own_routes = services_router(gateway.verifier, gateway.upstream_urls, _metrics_url(settings))
     platform = create_service_app(
         title="Commerce API gateway",
-        # The console's list of processes and their metrics (docs/adr/0049).
-        routers=[services_router(gateway.verifier, gateway.upstream_urls, _metrics_url(settings))],
+        routers=[own_routes],
         readiness=gateway.readiness(),
         lifespan=lifespan,
         proofs=None,  # the gateway makes proofs; its own routes take no identity
         wrapped=False,
         metrics=False,  # on the admin port (gateway.admin)
     )
-    # The documented FastAPI hook for a custom schema: /openapi.json and /docs serve the merge.
+    # The documented FastAPI hook for a custom schema: /openapi.json and /docs serve the merge,
+    # which includes the gateway's own operations (its admin routes).
+    gateway.openapi.include_own(
+        get_openapi(title=platform.title, version=platform.version, routes=own_routes.routes)
+    )
     platform.openapi = gateway.openapi.document  # type: ignore[method-assign]
     platform.state.gateway = gateway
     mount_web_app(platform)  # the storefront: off the proxied path, beside /docs

@@ -1,4 +1,5 @@
-"""One OpenAPI document for clients: the routed paths of every upstream's own document.
+"""One OpenAPI document for clients: the routed paths of every upstream's own document, and
+the gateway's own operations (``/v1/admin/services``).
 
 Each upstream's ``/openapi.json`` is fetched in the background and cached; an upstream that
 is down is left out until it answers again (docs/adr/0033). Only paths the gateway routes
@@ -62,11 +63,15 @@ def _public_operation(path: str, method: str, operation: Document) -> Document:
     return operation
 
 
-def _routed_paths(upstream: str, document: Document) -> Document:
+def _routed_paths(upstream: str | None, document: Document) -> Document:
+    """The public paths of ``document``: those the gateway routes to ``upstream``, or every
+    one of them for the gateway's own document (``upstream`` None)."""
     paths: Document = {}
     for path, item in (document.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
         route = route_for(path, ROUTES)
-        if route is None or route.upstream != upstream or not isinstance(item, dict):
+        if upstream is not None and (route is None or route.upstream != upstream):
             continue
         paths[path] = {
             key: (_public_operation(path, key, value) if key in HTTP_METHODS else value)
@@ -75,8 +80,15 @@ def _routed_paths(upstream: str, document: Document) -> Document:
     return paths
 
 
-def merge_documents(documents: Mapping[str, Document], *, title: str, version: str) -> Document:
-    """The merged document of ``documents`` (upstream name -> its OpenAPI document)."""
+def merge_documents(
+    documents: Mapping[str, Document],
+    *,
+    title: str,
+    version: str,
+    own: Document | None = None,
+) -> Document:
+    """The merged document of ``documents`` (upstream name -> its OpenAPI document) and of
+    the gateway's ``own`` operations."""
     merged: Document = {
         "openapi": "3.1.0",
         "info": {
@@ -89,7 +101,10 @@ def merge_documents(documents: Mapping[str, Document], *, title: str, version: s
         "components": {"securitySchemes": {"bearerAuth": SECURITY_SCHEME}},
     }
     components: dict[str, dict[str, Any]] = merged["components"]
-    for upstream, document in documents.items():
+    sources: list[tuple[str | None, Document]] = list(documents.items())
+    if own is not None:
+        sources.append((None, own))
+    for upstream, document in sources:
         paths = _routed_paths(upstream, document)
         theirs = document.get("components") or {}
         renames: dict[str, str] = {}
@@ -99,7 +114,7 @@ def merge_documents(documents: Mapping[str, Document], *, title: str, version: s
             ours = components.get(section, {})
             for name, value in entries.items():
                 if name in ours and ours[name] != value:
-                    new_name = upstream.capitalize() + name
+                    new_name = (upstream or "gateway").capitalize() + name
                     renames[f"{_REF_PREFIX}{section}/{name}"] = f"{_REF_PREFIX}{section}/{new_name}"
         paths = _rewrite_refs(paths, renames)
         for section, entries in _rewrite_refs(theirs, renames).items():
@@ -129,7 +144,13 @@ class OpenApiCatalog:
         self._title = title
         self._version = version
         self._documents: dict[str, Document] = {}
+        self._own: Document | None = None
         self._merged: Document | None = None
+
+    def include_own(self, document: Document) -> None:
+        """The gateway's own operations, published beside the upstreams' ones."""
+        self._own = document
+        self._merged = None
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -152,7 +173,7 @@ class OpenApiCatalog:
     def document(self) -> Document:
         if self._merged is None:
             self._merged = merge_documents(
-                self._documents, title=self._title, version=self._version
+                self._documents, title=self._title, version=self._version, own=self._own
             )
         return self._merged
 

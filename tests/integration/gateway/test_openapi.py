@@ -16,7 +16,19 @@ async def test_openapi_merges_the_routed_paths_of_every_service(
 ) -> None:
     document = (await gateway.get("/openapi.json")).json()
 
-    assert set(document["paths"]) == {"/v1/users", "/v1/auth", "/v1/products", "/v1/orders"}
+    assert set(document["paths"]) == {
+        "/v1/users",
+        "/v1/auth",
+        "/v1/products",
+        "/v1/orders",
+        "/v1/admin/services",  # the gateway's own
+    }
+    services = document["paths"]["/v1/admin/services"]["get"]
+    assert services["security"] == [{"bearerAuth": []}]
+    assert (
+        "ServicesOut"
+        in services["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    )
     schemas = document["components"]["schemas"]
     assert schemas["Thing"]["title"] == "user thing"
     assert schemas["OrderThing"]["title"] == "order thing"

@@ -107,3 +107,21 @@ async def test_a_service_that_is_down_is_missing_until_it_is_back() -> None:
     await catalog.refresh()
     assert catalog.missing == ()
     assert "/v1/products/{product_id}" in catalog.document()["paths"]
+
+
+def test_the_gateways_own_operations_are_published_beside_the_services() -> None:
+    own = {
+        "openapi": "3.1.0",
+        "paths": {
+            "/v1/admin/services": {
+                "get": {"responses": {"200": {"$ref": "#/components/schemas/Problem"}}}
+            }
+        },
+        "components": {"schemas": {"Problem": problem_schema("gateway problem")}},
+    }
+    document = merge_documents({"user": USER_DOC}, title="T", version="1", own=own)
+    operation = document["paths"]["/v1/admin/services"]["get"]
+    assert operation["security"] == [{"bearerAuth": []}]  # ADMIN only: a token first
+    assert operation["responses"]["200"] == {"$ref": "#/components/schemas/GatewayProblem"}
+    assert document["components"]["schemas"]["GatewayProblem"]["title"] == "gateway problem"
+    assert "/v1/users" in document["paths"]
