@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from sqlalchemy import event as sa_event
+from sqlalchemy import select
 
 from commerce.contracts import EventEnvelope, dlq_topic
+from commerce.contracts.ordering import OrderCancelled
 from commerce.kernel.batching import in_shared_transaction
 from commerce.kernel.db import Database
 from commerce.kernel.db.shared_transaction import shared_transaction
-from commerce.kernel.domain import AggregateRoot
+from commerce.kernel.domain import AggregateRoot, DomainEvent
 from commerce.kernel.messaging.consumer import EventConsumer
 from commerce.kernel.messaging.processing import PermanentError
 from commerce.kernel.messaging.settings import MessagingSettings
-from commerce.kernel.messaging.unit_of_work import MessagingUnitOfWork
+from commerce.kernel.messaging.unit_of_work import MessagingUnitOfWork, OutboxMessage
 from tests.broker import eventually, read_topic
 from tests.integration.kernel.messaging.conftest import Kafka, Schema
 from tests.integration.kernel.messaging.helpers import count, event
@@ -54,6 +58,49 @@ class Handler:
             await uow.commit()
 
 
+@dataclass(frozen=True)
+class Answered(DomainEvent):
+    envelope: EventEnvelope = field(default_factory=lambda: event("none"))
+
+
+class Answering(AggregateRoot):
+    """Answers each event it is given with an event of its own (as every saga step does)."""
+
+    def __init__(self, envelope: EventEnvelope) -> None:
+        super().__init__()
+        self.record(Answered(envelope=envelope))
+
+
+class AnsweringUnitOfWork(MessagingUnitOfWork):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.answering: list[Answering] = []
+
+    def _aggregates(self) -> Iterable[AggregateRoot]:
+        return self.answering
+
+    def _outbox_message(self, aggregate: AggregateRoot, event: DomainEvent) -> OutboxMessage:
+        assert isinstance(event, Answered)
+        answer = EventEnvelope.wrap(OrderCancelled(order_id=f"answer-{event.envelope.id}"), "t")
+        return OutboxMessage("answers", "one-key", answer)
+
+
+class AnsweringHandler(Handler):
+    async def __call__(self, envelope: EventEnvelope) -> None:
+        self.seen.append((envelope.id, in_shared_transaction()))
+        uow = AnsweringUnitOfWork(
+            self.database.connections,
+            outbox=self.schema.outbox,
+            inbox=self.schema.inbox,
+            consumer="test",
+        )
+        async with uow:
+            if not await uow.first_delivery(envelope.id):
+                return
+            uow.answering.append(Answering(envelope))
+            await uow.commit()
+
+
 def batched(kafka: Kafka, handler: Handler, database: Database) -> EventConsumer:
     settings = MessagingSettings.model_validate(kafka.settings.model_dump())
     return EventConsumer(
@@ -78,10 +125,14 @@ def commits_counted(database: Database) -> list[int]:
 
 
 def inbox_inserts_counted(database: Database, schema: Schema) -> list[int]:
+    return inserts_counted(database, schema.inbox.name)
+
+
+def inserts_counted(database: Database, table: str) -> list[int]:
     inserts = [0]
 
     def counted(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        if statement.lstrip().upper().startswith(f"INSERT INTO {schema.inbox.name.upper()} "):
+        if statement.lstrip().upper().startswith(f"INSERT INTO {table.upper()} "):
             inserts[0] += 1
 
     sa_event.listen(database.engine.sync_engine, "before_cursor_execute", counted)
@@ -111,6 +162,30 @@ async def test_a_batch_is_applied_in_one_transaction_in_order(
     assert commits[0] < len(events)  # batches, not a commit per message
     assert inserts[0] == commits[0]  # one inbox INSERT per batch committed (ADR 0047)
     assert await kafka.committed() == len(events)
+
+
+async def test_a_batchs_answers_go_to_the_outbox_in_one_insert_in_order(
+    kafka: Kafka, database: Database, schema: Schema
+) -> None:
+    events = [event(f"o{i}") for i in range(20)]
+    await kafka.send(*events)  # one key: one partition, one poll
+    handler = AnsweringHandler(database, schema)
+    commits = commits_counted(database)
+    outbox_inserts = inserts_counted(database, schema.outbox.name)
+
+    consumer = batched(kafka, handler, database)
+    await consumer.start()
+    try:
+        await eventually(lambda: consumer.lag == 0 and len(handler.seen) >= len(events))
+    finally:
+        await consumer.stop()
+
+    assert commits[0] < len(events)  # batches, not a commit per message
+    assert outbox_inserts[0] == commits[0]  # one outbox INSERT per batch committed
+    async with database.connections() as session:
+        rows = await session.execute(select(schema.outbox.c.payload).order_by(schema.outbox.c.id))
+        answered = [EventEnvelope.from_json(payload.encode()) for (payload,) in rows]
+    assert [a.data["order_id"] for a in answered] == [f"answer-{e.id}" for e in events]
 
 
 async def test_a_poison_message_in_a_batch_is_dead_lettered_and_the_others_committed(
