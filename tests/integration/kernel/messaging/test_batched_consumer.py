@@ -29,9 +29,31 @@ from tests.integration.kernel.messaging.helpers import count, event
 pytestmark = pytest.mark.integration
 
 
+@dataclass(frozen=True)
+class Answered(DomainEvent):
+    envelope: EventEnvelope = field(default_factory=lambda: event("none"))
+
+
+class Answering(AggregateRoot):
+    """Answers each event it is given with an event of its own (as every saga step does)."""
+
+    def __init__(self, envelope: EventEnvelope) -> None:
+        super().__init__()
+        self.record(Answered(envelope=envelope))
+
+
 class EffectsUnitOfWork(MessagingUnitOfWork):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.aggregates: list[AggregateRoot] = []
+
     def _aggregates(self) -> Iterable[AggregateRoot]:
-        return ()
+        return self.aggregates
+
+    def _outbox_message(self, aggregate: AggregateRoot, event: DomainEvent) -> OutboxMessage:
+        assert isinstance(event, Answered)
+        answer = EventEnvelope.wrap(OrderCancelled(order_id=f"answer-{event.envelope.id}"), "t")
+        return OutboxMessage("answers", "one-key", answer)
 
 
 class Handler:
@@ -52,53 +74,18 @@ class Handler:
         async with uow:
             if not await uow.first_delivery(envelope.id):
                 return
-            await uow.session.execute(self.schema.effects.insert().values(event_id=envelope.id))
+            await self.apply(uow, envelope)
             if envelope.id == self.poison:
                 raise PermanentError("this one can never be applied")
             await uow.commit()
 
-
-@dataclass(frozen=True)
-class Answered(DomainEvent):
-    envelope: EventEnvelope = field(default_factory=lambda: event("none"))
-
-
-class Answering(AggregateRoot):
-    """Answers each event it is given with an event of its own (as every saga step does)."""
-
-    def __init__(self, envelope: EventEnvelope) -> None:
-        super().__init__()
-        self.record(Answered(envelope=envelope))
-
-
-class AnsweringUnitOfWork(MessagingUnitOfWork):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.answering: list[Answering] = []
-
-    def _aggregates(self) -> Iterable[AggregateRoot]:
-        return self.answering
-
-    def _outbox_message(self, aggregate: AggregateRoot, event: DomainEvent) -> OutboxMessage:
-        assert isinstance(event, Answered)
-        answer = EventEnvelope.wrap(OrderCancelled(order_id=f"answer-{event.envelope.id}"), "t")
-        return OutboxMessage("answers", "one-key", answer)
+    async def apply(self, uow: EffectsUnitOfWork, envelope: EventEnvelope) -> None:
+        await uow.session.execute(self.schema.effects.insert().values(event_id=envelope.id))
 
 
 class AnsweringHandler(Handler):
-    async def __call__(self, envelope: EventEnvelope) -> None:
-        self.seen.append((envelope.id, in_shared_transaction()))
-        uow = AnsweringUnitOfWork(
-            self.database.connections,
-            outbox=self.schema.outbox,
-            inbox=self.schema.inbox,
-            consumer="test",
-        )
-        async with uow:
-            if not await uow.first_delivery(envelope.id):
-                return
-            uow.answering.append(Answering(envelope))
-            await uow.commit()
+    async def apply(self, uow: EffectsUnitOfWork, envelope: EventEnvelope) -> None:
+        uow.aggregates.append(Answering(envelope))
 
 
 def batched(kafka: Kafka, handler: Handler, database: Database) -> EventConsumer:
