@@ -46,3 +46,11 @@ def test_an_answer_stamped_before_its_request_counts_as_no_delay() -> None:
     delay = AnswerDelay(window=timedelta(seconds=10))
     delay.observe(asked_at=at(5), answered_at=at(4))  # clocks of two processes
     assert delay.current(at(5)) == timedelta(0)
+
+
+def test_it_keeps_only_a_windows_answers_even_if_nobody_asks() -> None:
+    delay = AnswerDelay(window=timedelta(seconds=10))
+    for second in range(1000):  # answers ever quicker (1000 s, then 999.5 s, ...)
+        delay.observe(asked_at=at(1.5 * second - 1000), answered_at=at(second))
+    assert len(delay._candidates) == 11  # the answers of the last 10 s, not 1000
+    assert delay.current(at(999)) == timedelta(seconds=1000 - 0.5 * 989)

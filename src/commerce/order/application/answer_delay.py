@@ -34,10 +34,15 @@ class AnswerDelay:
         while candidates and candidates[-1][1] <= delay:
             candidates.pop()  # smaller, and older: never the maximum again
         candidates.append((answered_at, delay))
+        self._forget_before(answered_at)
 
     def current(self, now: datetime) -> timedelta:
         """How much longer than the schedule says an order should wait before asking again."""
+        self._forget_before(now)
+        return self._candidates[0][1] if self._candidates else _NONE
+
+    def _forget_before(self, now: datetime) -> None:
+        # Bounded by the answers of one window, whoever asks how late they are (and when).
         candidates = self._candidates
         while candidates and now - candidates[0][0] > self._window:
             candidates.popleft()
-        return candidates[0][1] if candidates else _NONE
