@@ -22,9 +22,11 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    delete,
     insert,
 )
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.schema import SchemaItem
 
 from commerce.kernel.db.connections import Connections
@@ -160,3 +162,15 @@ class SqlDeadLetterRecorder:
         except IntegrityError:
             # Recorded by an earlier delivery whose publish to the DLQ failed: keep that one.
             return
+
+
+async def purge_resolved_dead_letters(
+    session: AsyncConnection, table: Table, *, older_than: datetime
+) -> int:
+    """Forget dead letters resolved before ``older_than``; open ones stay. Returns how many."""
+    result = await session.execute(
+        delete(table).where(
+            table.c.status != DeadLetterStatus.OPEN.value, table.c.resolved_at < older_than
+        )
+    )
+    return int(result.rowcount or 0)

@@ -24,11 +24,15 @@ from sqlalchemy import Table
 
 from commerce.kernel.db import Database
 from commerce.kernel.db.shared_transaction import shared_transaction
+from commerce.kernel.domain import utc_now
 from commerce.kernel.messaging.access import KafkaAccess
 from commerce.kernel.messaging.admin import TopicAdmin
 from commerce.kernel.messaging.columns import db_now
 from commerce.kernel.messaging.consumer import EventConsumer
-from commerce.kernel.messaging.dead_letter_records import SqlDeadLetterRecorder
+from commerce.kernel.messaging.dead_letter_records import (
+    SqlDeadLetterRecorder,
+    purge_resolved_dead_letters,
+)
 from commerce.kernel.messaging.inbox import purge_inbox
 from commerce.kernel.messaging.lag import LagReport, consumer_lag
 from commerce.kernel.messaging.lost_log import keep_topics
@@ -117,8 +121,9 @@ class Messaging:
             interval = self.settings.kafka_metadata_max_age_seconds
             keeper = keep_topics(self.admin, self.topics, interval)
             self._housekeeping.append(asyncio.create_task(keeper, name="topic-keeper"))
-        if self.inbox is not None:
-            self._housekeeping.append(asyncio.create_task(self._purge_inbox(), name="inbox-purge"))
+        if self.inbox is not None or self.dead_letters is not None:
+            purge = asyncio.create_task(self._purge_expired(), name="messaging-purge")
+            self._housekeeping.append(purge)
 
     def _batch_transaction(self) -> BatchTransaction | None:
         if not self.settings.consumer_batch_transactions:
@@ -126,20 +131,33 @@ class Messaging:
         connections = self.database.connections
         return lambda: shared_transaction(connections)
 
-    async def _purge_inbox(self) -> None:
+    async def _purge_expired(self) -> None:
         # The inbox only has to outlive redelivery (Kafka retention, re-drives); past that its
         # rows are dead weight. Handlers stay idempotent per aggregate beyond the inbox anyway.
-        assert self.inbox is not None
+        # A resolved dead letter is history once its retention is over (the audit keeps who
+        # resolved it); an open one waits for an operator however old it is.
+        settings = self.settings
         while True:
-            cutoff = db_now() - timedelta(seconds=self.settings.inbox_retention_seconds)
+            now = db_now()
             try:
                 async with self.database.connections.begin() as session:
-                    removed = await purge_inbox(session, self.inbox, older_than=cutoff)
-                if removed:
-                    log.info("purged %d inbox rows older than the retention", removed)
+                    if self.inbox is not None:
+                        cutoff = now - timedelta(seconds=settings.inbox_retention_seconds)
+                        removed = await purge_inbox(session, self.inbox, older_than=cutoff)
+                        if removed:
+                            log.info("purged %d inbox rows older than the retention", removed)
+                    if self.dead_letters is not None:
+                        # Its times are aware (UtcDateTime), the inbox's naive (db_now).
+                        retention = timedelta(seconds=settings.dead_letter_retention_seconds)
+                        cutoff = utc_now() - retention
+                        removed = await purge_resolved_dead_letters(
+                            session, self.dead_letters, older_than=cutoff
+                        )
+                        if removed:
+                            log.info("purged %d resolved dead letters", removed)
             except Exception as error:
-                log.warning("inbox purge failed: %s", type(error).__name__)
-            await asyncio.sleep(self.settings.inbox_purge_interval_seconds)
+                log.warning("messaging purge failed: %s", type(error).__name__)
+            await asyncio.sleep(settings.inbox_purge_interval_seconds)
 
     async def stop(self) -> None:
         """Stop consuming, publish what the relay has in hand, then close the clients."""

@@ -61,6 +61,9 @@ class MessagingSettings(KafkaSecuritySettings):
     # then deleted every purge interval.
     inbox_retention_seconds: float = Field(default=14 * 24 * 3600.0, gt=0)
     inbox_purge_interval_seconds: float = Field(default=3600.0, gt=0)
+    # A dead letter an operator resolved (replayed or discarded) is kept this long after, for
+    # the console and the audit, then deleted at the inbox's purge; an open one stays.
+    dead_letter_retention_seconds: float = Field(default=30 * 24 * 3600.0, gt=0)
 
     @model_validator(mode="after")
     def _retries_fit_between_polls(self) -> MessagingSettings:

@@ -168,3 +168,66 @@ async def _inbox_ids(database: Database, schema: Schema) -> set[str]:
 
 async def _only_new_left(database: Database, schema: Schema) -> bool:
     return await _inbox_ids(database, schema) == {"new"}
+
+
+async def test_resolved_dead_letters_are_forgotten_after_their_retention_open_ones_never(
+    database: Database, schema: Schema, embedded_broker: EmbeddedBroker
+) -> None:
+    from sqlalchemy import insert, select
+
+    from commerce.kernel.domain import utc_now
+    from commerce.kernel.messaging.dead_letter_records import dead_letters_table
+
+    letters = dead_letters_table(schema.metadata)
+    async with database.engine.begin() as connection:
+        await connection.run_sync(letters.create)
+    now = utc_now()
+    long_ago = now - timedelta(days=40)
+
+    def letter(offset: int, status: str, resolved_at: object) -> dict[str, object]:
+        return {
+            "consumer_group": "g",
+            "topic": "t",
+            "kafka_partition": 0,
+            "kafka_offset": offset,
+            "value": "{}",
+            "headers": "{}",
+            "error_type": "ValueError",
+            "error_message": "bad",
+            "attempts": 1,
+            "failed_at": long_ago,
+            "status": status,
+            "resolved_at": resolved_at,
+        }
+
+    async with database.connections.begin() as session:
+        await session.execute(
+            insert(letters),
+            [
+                letter(1, "OPEN", None),  # never resolved: kept however old
+                letter(2, "REPLAYED", long_ago),  # resolved long ago: forgotten
+                letter(3, "DISCARDED", now),  # resolved now: kept for its retention
+            ],
+        )
+    settings = fast_settings(
+        embedded_broker.bootstrap_servers,
+        dead_letter_retention_seconds=30 * 24 * 3600.0,
+        inbox_purge_interval_seconds=0.05,
+    )
+    messaging = Messaging(
+        settings, database, schema.outbox, KafkaAccess(), inbox=schema.inbox, dead_letters=letters
+    )
+
+    async def offsets_left() -> set[int]:
+        async with database.connections() as session:
+            return set((await session.scalars(select(letters.c.kafka_offset))).all())
+
+    async def purged() -> bool:
+        return await offsets_left() == {1, 3}
+
+    await messaging.start()
+    try:
+        await eventually(purged)
+    finally:
+        await messaging.stop()
+    assert await offsets_left() == {1, 3}
