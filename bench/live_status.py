@@ -27,22 +27,19 @@ import json
 import os
 import shlex
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import TypeVar
 
 import aiohttp
 from stack import (
-    WORKLOAD_ENV,
     CpuMeter,
     RunningPlatform,
     account,
     add_profile_arguments,
-    profile_platform,
+    workload_platform,
 )
 
 T = TypeVar("T")
@@ -225,16 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, one process per service")
     for profile in args.profiles.split(","):
         print(f"\n## {profile}")
-        with (
-            tempfile.TemporaryDirectory(prefix=f"bench-{profile}-") as workdir,
-            profile_platform(
-                profile,
-                Path(workdir),
-                WORKLOAD_ENV,
-                mysql_url=args.mysql_url,
-                redis_url=args.redis_url,
-            ) as (running, _),
-        ):
+        with workload_platform(profile, args) as (running, _):
             asyncio.run(measure(running, args.streams, args.idle, args.concurrency))
     return 0
 

@@ -28,25 +28,22 @@ import json
 import os
 import shlex
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 import aiohttp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from stack import (
-    WORKLOAD_ENV,
     CpuMeter,
     RunningPlatform,
     account,
     add_profile_arguments,
     mariadb_pid,
-    profile_platform,
     rss_bytes,
+    workload_platform,
 )
 
 FINAL_DEADLINE_SECONDS = 300.0
@@ -294,16 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# {command}")
     print(f"# {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, one process per service")
     for profile in args.profiles.split(","):
-        with (
-            tempfile.TemporaryDirectory(prefix=f"bench-{profile}-") as workdir,
-            profile_platform(
-                profile,
-                Path(workdir),
-                WORKLOAD_ENV,
-                mysql_url=args.mysql_url,
-                redis_url=args.redis_url,
-            ) as (running, db),
-        ):
+        with workload_platform(profile, args) as (running, db):
             run = asyncio.run(measure(running, db, args.orders, args.concurrency))
         report(profile, args.concurrency, run)
     print(f"\nrerun: {command}")

@@ -300,6 +300,25 @@ def _nginx_worker(master: int) -> int:
 # --- what the workload scripts share ----------------------------------------------------
 
 
+@contextmanager
+def workload_platform(
+    profile: str, args: argparse.Namespace
+) -> Iterator[tuple[RunningPlatform, str]]:
+    """The platform on ``profile`` for a workload script (raised limits, the servers its
+    ``add_profile_arguments`` named), in a working directory dropped afterwards."""
+    with (
+        tempfile.TemporaryDirectory(prefix=f"bench-{profile}-") as workdir,
+        profile_platform(
+            profile,
+            Path(workdir),
+            WORKLOAD_ENV,
+            mysql_url=args.mysql_url,
+            redis_url=args.redis_url,
+        ) as started,
+    ):
+        yield started
+
+
 def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
     """``--profiles`` (both by default) and the servers the mariadb profile uses."""
     parser.add_argument("--profiles", default="mariadb,embedded")

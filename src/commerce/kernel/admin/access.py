@@ -10,13 +10,10 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from commerce.kernel.admin import ADMIN_PATH_PREFIX
 from commerce.kernel.admin.records import Actor
 from commerce.kernel.domain import Forbidden
 from commerce.kernel.http.identity import CurrentIdentity
 from commerce.kernel.roles import Role
-
-__all__ = ["ADMIN_PATH_PREFIX", "AdminActor", "admin_actor"]
 
 
 async def admin_actor(identity: CurrentIdentity) -> Actor:

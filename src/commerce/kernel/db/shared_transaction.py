@@ -7,8 +7,9 @@ cannot go on in the shared transaction (a duplicate delivery, an exit without co
 raises :class:`SharedTransactionAborted`; the caller then undoes the batch and applies each
 message on its own.
 
-What every use case of a batch writes alike (the inbox rows) can be gathered into a
-:class:`BatchWriter` and written in one statement just before the commit.
+What every use case of a batch writes alike (its inbox and outbox rows) can be gathered into a
+:class:`BatchWriter` (for rows of one table: :meth:`SharedTransaction.rows_for`) and written
+in one statement just before the commit.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Protocol, TypeVar
 
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commerce.kernel.batching import mark_shared, unmark_shared
@@ -37,6 +39,22 @@ class BatchWriter(Protocol):
 W = TypeVar("W", bound=BatchWriter)
 
 
+class GatheredRows:
+    """Rows of one table gathered from a batch's use cases, inserted by one statement in the
+    order they were added (so ids ascend in that order)."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+        self._rows: list[dict[str, object]] = []
+
+    def add(self, row: dict[str, object]) -> None:
+        self._rows.append(row)
+
+    async def write(self, session: AsyncConnection) -> None:
+        if self._rows:
+            await session.execute(insert(self._table), self._rows)
+
+
 class SharedTransaction:
     def __init__(self, session: AsyncConnection) -> None:
         self.session = session
@@ -49,6 +67,10 @@ class SharedTransaction:
         if key not in self._writers:
             self._writers[key] = new()
         return self._writers[key]  # type: ignore[return-value]
+
+    def rows_for(self, table: Table) -> GatheredRows:
+        """The batch's rows for ``table``, inserted together just before it commits."""
+        return self.writer(("rows", table.name), lambda: GatheredRows(table))
 
     async def write_gathered(self) -> None:
         for writer in self._writers.values():

@@ -5,8 +5,8 @@ Kafka (and the relay) deliver at least once, so the same event can arrive twice.
 (consumer, event_id) lets only one transaction ever record an event, so a redelivery, even one
 running concurrently with the first delivery, applies nothing.
 
-In a batch's shared transaction the rows are gathered in :class:`InboxRows` and inserted in
-one statement just before the batch commits: the primary key still lets only one
+In a batch's shared transaction the rows are gathered (``SharedTransaction.rows_for``) and
+inserted in one statement just before the batch commits: the primary key still lets only one
 transaction holding an event id commit, and a duplicate undoes the batch, whose messages
 then go one by one through :func:`first_delivery` (docs/adr/0043).
 """
@@ -48,9 +48,7 @@ async def first_delivery(
     nothing and return. The caller's transaction must not be used for further writes then.
     """
     try:
-        await session.execute(
-            insert(table), {"consumer": consumer, "event_id": event_id, "processed_at": db_now()}
-        )
+        await session.execute(insert(table), inbox_row(consumer=consumer, event_id=event_id))
     except IntegrityError:
         # The primary key says someone recorded it first. MySQL/MariaDB make a concurrent
         # insert wait for the first transaction, so this is only reached once that committed.
@@ -58,19 +56,9 @@ async def first_delivery(
     return True
 
 
-class InboxRows:
-    """The inbox rows of one batch, for one table, written by one INSERT."""
-
-    def __init__(self, table: Table) -> None:
-        self._table = table
-        self._rows: list[dict[str, object]] = []
-
-    def add(self, *, consumer: str, event_id: str) -> None:
-        self._rows.append({"consumer": consumer, "event_id": event_id, "processed_at": db_now()})
-
-    async def write(self, session: AsyncConnection) -> None:
-        if self._rows:
-            await session.execute(insert(self._table), self._rows)
+def inbox_row(*, consumer: str, event_id: str) -> dict[str, object]:
+    """The inbox row saying ``consumer`` processed ``event_id`` now."""
+    return {"consumer": consumer, "event_id": event_id, "processed_at": db_now()}
 
 
 async def purge_inbox(session: AsyncConnection, table: Table, *, older_than: datetime) -> int:

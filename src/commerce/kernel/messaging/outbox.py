@@ -90,20 +90,3 @@ async def add_to_outbox(
     # Values as parameters of one cached statement: values() would make each insert a new
     # statement to coerce, key and compile (a tenth of the order service's CPU, py-spy).
     await session.execute(insert(table), outbox_row(topic=topic, key=key, envelope=envelope))
-
-
-class OutboxRows:
-    """The outbox rows of one consumer batch, for one table, written by one INSERT just
-    before the batch commits (``commerce.kernel.db.shared_transaction``). They go in the
-    order they were added, so each key's events keep their order (ids ascend)."""
-
-    def __init__(self, table: Table) -> None:
-        self._table = table
-        self._rows: list[dict[str, object]] = []
-
-    def add(self, row: dict[str, object]) -> None:
-        self._rows.append(row)
-
-    async def write(self, session: AsyncConnection) -> None:
-        if self._rows:
-            await session.execute(insert(self._table), self._rows)

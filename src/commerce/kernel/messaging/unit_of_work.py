@@ -16,11 +16,10 @@ from sqlalchemy import Table, insert
 
 from commerce.contracts.envelope import EventEnvelope
 from commerce.kernel.db.connections import Connections
-from commerce.kernel.db.shared_transaction import SharedTransaction
 from commerce.kernel.db.unit_of_work import SqlaUnitOfWork
 from commerce.kernel.domain import AggregateRoot, DomainEvent
-from commerce.kernel.messaging.inbox import InboxRows, first_delivery
-from commerce.kernel.messaging.outbox import OutboxRows, outbox_row
+from commerce.kernel.messaging.inbox import first_delivery, inbox_row
+from commerce.kernel.messaging.outbox import outbox_row
 from commerce.kernel.repository import tracked_aggregates
 
 
@@ -65,19 +64,12 @@ class MessagingUnitOfWork(SqlaUnitOfWork):
         if self.shared is not None:
             # Gathered for the batch's one INSERT; a redelivery (after a crash) makes that
             # insert fail, the batch is undone, and one by one this message is skipped.
-            inbox = self._inbox
-            rows = self.shared.writer(("inbox", inbox.name), lambda: InboxRows(inbox))
-            rows.add(consumer=self._consumer, event_id=event_id)
+            row = inbox_row(consumer=self._consumer, event_id=event_id)
+            self.shared.rows_for(self._inbox).add(row)
             return True
         return await first_delivery(
             self.session, self._inbox, consumer=self._consumer, event_id=event_id
         )
-
-    def _batch_outbox(self, shared: SharedTransaction) -> OutboxRows:
-        """The batch's outbox rows, written in one INSERT before it commits (like its inbox
-        rows): a poll's events cost one statement, not one each."""
-        outbox = self._outbox
-        return shared.writer(("outbox", outbox.name), lambda: OutboxRows(outbox))
 
     async def commit(self) -> None:
         queued = 0
@@ -86,7 +78,9 @@ class MessagingUnitOfWork(SqlaUnitOfWork):
                 message = self._outbox_message(aggregate, event)
                 row = outbox_row(topic=message.topic, key=message.key, envelope=message.envelope)
                 if self.shared is not None:
-                    self._batch_outbox(self.shared).add(row)
+                    # Gathered for the batch's one INSERT, like its inbox rows; in the order
+                    # raised, so each key's events keep ascending ids (the relay's key order).
+                    self.shared.rows_for(self._outbox).add(row)
                 else:
                     await self.session.execute(insert(self._outbox), row)
                 queued += 1

@@ -101,6 +101,16 @@ def batched(kafka: Kafka, handler: Handler, database: Database) -> EventConsumer
     )
 
 
+async def consume_all(kafka: Kafka, handler: Handler, database: Database, sent: int) -> None:
+    """Run a batched consumer until it saw ``sent`` messages and has no lag left."""
+    consumer = batched(kafka, handler, database)
+    await consumer.start()
+    try:
+        await eventually(lambda: consumer.lag == 0 and len(handler.seen) >= sent)
+    finally:
+        await consumer.stop()
+
+
 def commits_counted(database: Database) -> list[int]:
     commits = [0]
 
@@ -135,12 +145,7 @@ async def test_a_batch_is_applied_in_one_transaction_in_order(
     commits = commits_counted(database)
     inserts = inbox_inserts_counted(database, schema)
 
-    consumer = batched(kafka, handler, database)
-    await consumer.start()
-    try:
-        await eventually(lambda: consumer.lag == 0 and len(handler.seen) >= len(events))
-    finally:
-        await consumer.stop()
+    await consume_all(kafka, handler, database, len(events))
 
     assert [event_id for event_id, _ in handler.seen] == [e.id for e in events]
     assert all(shared for _, shared in handler.seen[1:])
@@ -160,12 +165,7 @@ async def test_a_batchs_answers_go_to_the_outbox_in_one_insert_in_order(
     commits = commits_counted(database)
     outbox_inserts = inserts_counted(database, schema.outbox.name)
 
-    consumer = batched(kafka, handler, database)
-    await consumer.start()
-    try:
-        await eventually(lambda: consumer.lag == 0 and len(handler.seen) >= len(events))
-    finally:
-        await consumer.stop()
+    await consume_all(kafka, handler, database, len(events))
 
     assert commits[0] < len(events)  # batches, not a commit per message
     assert outbox_inserts[0] == commits[0]  # one outbox INSERT per batch committed
