@@ -18,6 +18,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 from sqlalchemy import text
@@ -50,11 +51,9 @@ async def measure(url: str, orders: int, polls: int) -> None:
             (await use_cases.place(PlaceOrder(user_id="bench", lines=(("p-1", 1),)))).order.id
             for _ in range(orders)
         ]
-        waits = [
-            asyncio.create_task(feed.changed(order_id, after_version=10**9, within=3600))
-            for order_id in ids
-        ]
-        await asyncio.sleep(0)
+        following = ExitStack()
+        for order_id in ids:
+            following.enter_context(feed.follow(order_id))
         poll_cpu = await timed(f"poll of {orders} watched orders", polls, feed.poll)
         await timed(
             "snapshot read of one order (a woken stream)",
@@ -62,9 +61,7 @@ async def measure(url: str, orders: int, polls: int) -> None:
             lambda: use_cases.read.snapshot("bench", ids[0]),
         )
         print(f"  polling every 250 ms: {poll_cpu * 4 * 100:.2f}% of one core")
-        for task in waits:
-            task.cancel()
-        await asyncio.gather(*waits, return_exceptions=True)
+        following.close()
     finally:
         await database.close()
 

@@ -78,13 +78,12 @@ def build_use_cases(
     live order streams about changes (docs/adr/0065)."""
     if feed is None:
         feed = PollingOrderChangeFeed(database.engine, interval=settings.events_poll_seconds)
-    orders_committed = feed.touched
 
     def new_uow() -> SqlaOrderUnitOfWork:
         return SqlaOrderUnitOfWork(
             database.connections,
             outbox_written=outbox_written,
-            orders_committed=orders_committed,
+            feed=feed,
         )
 
     policy = RedrivePolicy(

@@ -1,23 +1,28 @@
-"""The polling change feed (docs/adr/0065) on SQLite and MariaDB: a commit made elsewhere (another
-worker process, a consumer) wakes the streams waiting on that order at the next poll; a
-commit of this process wakes them at once; orders nobody watches cost no query."""
+"""The order change feed (docs/adr/0065) on SQLite and MariaDB: a commit made elsewhere (another
+worker process) tells the followers of that order to read it at the next poll; the commits of
+this process reach them at once, each version's body, none lost between two looks; orders
+nobody follows cost no query."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import ExitStack
 
 import pytest
 from sqlalchemy import event, update
 
 from commerce.kernel.db import Database
+from commerce.kernel.db.shared_transaction import shared_transaction
 from commerce.order.adapters.outbound.change_feed import PollingOrderChangeFeed
 from commerce.order.adapters.outbound.tables import orders
-from commerce.order.application.commands import CancelOrder, PlaceOrder
+from commerce.order.application.commands import CancelOrder, PlaceOrder, RecordReservation
 from commerce.order.application.live_status import FollowOrder
+from commerce.order.application.ports import OrderChanges
 from commerce.order.application.use_cases import OrderUseCases
 from commerce.order.application.views import OrderSnapshot
 from commerce.order.bootstrap import build_use_cases
+from commerce.order.domain.lines import PricedLine
 from commerce.order.settings import Settings
 from tests.unit.order.fakes import FakeClock
 
@@ -52,61 +57,117 @@ async def bump_elsewhere(database: Database, order_id: str) -> None:
         )
 
 
-async def test_a_change_committed_elsewhere_wakes_the_waiting_streams_of_that_order_only(
+async def test_a_change_committed_elsewhere_tells_the_followers_of_that_order_only(
     use_cases: OrderUseCases, feed: PollingOrderChangeFeed, database: Database
 ) -> None:
-    # Five orders (three queries of two ids each): only the changed one wakes.
+    # Five orders (three queries of two ids each): only the changed one moves.
     placed = [await place(use_cases) for _ in range(5)]
     (changed_id, version), *others = placed
-    woken = [
-        asyncio.create_task(feed.changed(changed_id, after_version=version, within=LONG)),
-        asyncio.create_task(feed.changed(changed_id, after_version=version, within=LONG)),
-    ]
-    quiet = [
-        asyncio.create_task(feed.changed(order_id, after_version=v, within=LONG))
-        for order_id, v in others
-    ]
-    await asyncio.sleep(INTERVAL * 3)
-    assert not any(task.done() for task in woken + quiet)
+    with ExitStack() as following:
+        moved = [
+            asyncio.create_task(
+                following.enter_context(feed.follow(changed_id)).next(
+                    after_version=version, within=LONG
+                )
+            )
+            for _ in range(2)
+        ]
+        quiet = [
+            asyncio.create_task(
+                following.enter_context(feed.follow(order_id)).next(after_version=v, within=LONG)
+            )
+            for order_id, v in others
+        ]
+        await asyncio.sleep(INTERVAL * 3)
+        assert not any(task.done() for task in moved + quiet)
 
-    await bump_elsewhere(database, changed_id)
+        await bump_elsewhere(database, changed_id)
 
-    assert await asyncio.wait_for(asyncio.gather(*woken), LONG) == [True, True]
-    assert not any(task.done() for task in quiet)
-    for task in quiet:
-        task.cancel()
-    await asyncio.gather(*quiet, return_exceptions=True)
-    assert feed.watched == 0, "a cancelled wait (a client that left) is forgotten"
+        told = await asyncio.wait_for(asyncio.gather(*moved), LONG)
+        assert told == [OrderChanges((), read_again=True)] * 2
+        assert not any(task.done() for task in quiet)
+        for task in quiet:
+            task.cancel()
+        await asyncio.gather(*quiet, return_exceptions=True)
+    assert feed.watched == 0, "a stream that ended (a client that left) is forgotten"
 
 
-async def test_a_version_already_past_the_one_read_wakes_at_the_first_poll(
+async def test_a_version_already_past_the_one_read_is_told_at_the_first_poll(
     use_cases: OrderUseCases, feed: PollingOrderChangeFeed
 ) -> None:
     order_id, version = await place(use_cases)
 
-    assert await feed.changed(order_id, after_version=version - 1, within=LONG)
+    with feed.follow(order_id) as follower:
+        changes = await follower.next(after_version=version - 1, within=LONG)
+    assert changes == OrderChanges((), read_again=True)
 
 
-async def test_a_commit_of_this_process_wakes_its_streams_at_once(
+async def test_each_commit_of_this_process_reaches_its_followers_with_its_body(
     use_cases: OrderUseCases, database: Database, clock: FakeClock
 ) -> None:
-    # A feed that never polls: only the unit of work's own wake-up can end this wait.
+    # A feed that never polls: only the units of work can tell the follower anything.
     feed = PollingOrderChangeFeed(database.engine, interval=LONG)
     use_cases = build_use_cases(database, Settings(), clock, feed=feed)
     order_id, version = await place(use_cases)
-    waiting = asyncio.create_task(feed.changed(order_id, after_version=version, within=LONG))
-    await asyncio.sleep(0)
+    bodies = []
+    with feed.follow(order_id) as follower:
+        # Two commits before the follower looks: neither is lost, nor merged into the other.
+        await use_cases.catalog_replies.reserved(
+            RecordReservation("evt-1", order_id, (PricedLine("p-1", 1, 700),))
+        )
+        bodies.append(await use_cases.read.snapshot("u-1", order_id))
+        await use_cases.cancel(CancelOrder(user_id="u-1", order_id=order_id))
+        bodies.append(await use_cases.read.snapshot("u-1", order_id))
 
-    await use_cases.cancel(CancelOrder(user_id="u-1", order_id=order_id))
+        changes = await asyncio.wait_for(follower.next(after_version=version, within=LONG), 5)
 
-    assert await asyncio.wait_for(waiting, 5)
+        assert changes == OrderChanges(tuple(bodies), read_again=False)
+        assert [(b.order.status, b.order.total) for b in bodies] == [
+            ("PENDING", 700),  # priced, its payment asked for
+            ("CANCELLED", 700),
+        ]
+        # Nothing is told twice.
+        assert await follower.next(after_version=bodies[-1].version, within=INTERVAL) is None
 
 
-async def test_a_quiet_order_times_out_and_nobody_waiting_costs_no_query(
+async def test_a_batch_tells_its_followers_once_it_has_committed_and_misses_no_late_follower(
+    use_cases: OrderUseCases, database: Database, clock: FakeClock
+) -> None:
+    feed = PollingOrderChangeFeed(database.engine, interval=LONG)  # never polls
+    use_cases = build_use_cases(database, Settings(), clock, feed=feed)
+    early_id, early_version = await place(use_cases)
+    late_id, late_version = await place(use_cases)
+    with ExitStack() as following:
+        early = following.enter_context(feed.follow(early_id))
+        async with shared_transaction(database.connections):
+            for order_id in (early_id, late_id):
+                await use_cases.catalog_replies.reserved(
+                    RecordReservation(f"evt-{order_id}", order_id, (PricedLine("p-1", 1, 700),))
+                )
+            # A stream that starts now reads the order as it was: the batch has not committed.
+            late = following.enter_context(feed.follow(late_id))
+            assert (await use_cases.read.snapshot("u-1", late_id)).version == late_version
+            assert await early.next(after_version=early_version, within=INTERVAL) is None
+        early_changes, late_changes = await asyncio.wait_for(
+            asyncio.gather(
+                early.next(after_version=early_version, within=LONG),
+                late.next(after_version=late_version, within=LONG),
+            ),
+            5,
+        )
+    assert early_changes == OrderChanges(
+        (await use_cases.read.snapshot("u-1", early_id),), read_again=False
+    )
+    # No body was built for it when written: it is told to read the order.
+    assert late_changes == OrderChanges((), read_again=True)
+
+
+async def test_a_quiet_order_times_out_and_nobody_following_costs_no_query(
     use_cases: OrderUseCases, feed: PollingOrderChangeFeed, database: Database
 ) -> None:
     order_id, version = await place(use_cases)
-    assert not await feed.changed(order_id, after_version=version, within=INTERVAL * 3)
+    with feed.follow(order_id) as follower:
+        assert await follower.next(after_version=version, within=INTERVAL * 3) is None
 
     statements: list[str] = []
 

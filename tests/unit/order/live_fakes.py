@@ -4,8 +4,10 @@ told, and a change feed that plays a script instead of waiting."""
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
+from commerce.order.application.ports import OrderChanges
 from commerce.order.application.views import OrderPage, OrderSnapshot, OrderView
 from commerce.order.domain.order import OrderStatus
 from tests.unit.order.fakes import Store
@@ -36,36 +38,69 @@ class StoreQueries:
         return OrderPage(items=(), next_cursor=None)
 
 
-Step = Callable[[], None]
+Step = Callable[[], OrderChanges]
 
 
 class ScriptedFeed:
-    """Each wait plays the next step of the script: ``(seconds, change)`` lets ``seconds``
-    pass, applies ``change`` and reports a change; with no step left, the whole wait passes
-    and it reports none. Every wait is recorded. Its time is the only time that passes:
+    """Each wait plays the next step of the script: ``(seconds, step)`` lets ``seconds``
+    pass and reports what ``step`` changed; with no step left, the whole wait passes and it
+    reports nothing. Every wait is recorded. Its time is the only time that passes:
     :meth:`monotonic` is the stream's clock."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: Store | None = None) -> None:
         self.now = 1000.0
+        self.store = store
         self.script: deque[tuple[float, Step]] = deque()
         self.waits: list[tuple[str, int, float]] = []
+        self.following: list[str] = []
 
     def monotonic(self) -> float:
         return self.now
 
-    def then(self, change: Step, *, after: float = 0.0) -> ScriptedFeed:
-        self.script.append((after, change))
+    def then(self, change: Callable[[], None], *, after: float = 0.0) -> ScriptedFeed:
+        """A change committed by another process: the stream is told to read the order."""
+
+        def elsewhere() -> OrderChanges:
+            change()
+            return OrderChanges((), read_again=True)
+
+        self.script.append((after, elsewhere))
         return self
 
-    async def changed(self, order_id: str, *, after_version: int, within: float) -> bool:
-        self.waits.append((order_id, after_version, within))
+    def then_commits(
+        self, order_id: str, *changes: Callable[[], None], after: float = 0.0
+    ) -> ScriptedFeed:
+        """Changes committed by this process, one after the other before the stream looks:
+        the stream is handed the body of each."""
+
+        def here() -> OrderChanges:
+            assert self.store is not None
+            bodies = []
+            for change in changes:
+                change()
+                order = self.store.orders[order_id]
+                bodies.append(OrderSnapshot(order.version, OrderView.of(order)))
+            return OrderChanges(tuple(bodies), read_again=False)
+
+        self.script.append((after, here))
+        return self
+
+    @contextmanager
+    def follow(self, order_id: str) -> Iterator[ScriptedFeed]:
+        self.following.append(order_id)
+        try:
+            yield self
+        finally:
+            self.following.remove(order_id)
+
+    async def next(self, *, after_version: int, within: float) -> OrderChanges | None:
+        self.waits.append((self.following[-1], after_version, within))
         if self.script:
-            seconds, change = self.script.popleft()
+            seconds, step = self.script.popleft()
             self.now += min(seconds, within)
             if seconds < within:
-                change()
-                return True
-            self.script.appendleft((seconds - within, change))
-            return False
+                return step()
+            self.script.appendleft((seconds - within, step))
+            return None
         self.now += within
-        return False
+        return None

@@ -34,8 +34,8 @@ def store() -> Store:
 
 
 @pytest.fixture
-def feed() -> ScriptedFeed:
-    return ScriptedFeed()
+def feed(store: Store) -> ScriptedFeed:
+    return ScriptedFeed(store)
 
 
 @pytest.fixture
@@ -86,6 +86,23 @@ async def test_the_first_event_is_the_order_as_it_is_then_each_change_until_fina
     assert isinstance(events[1], OrderSnapshot) and events[1].order.total == 250
     # Each wait starts from the version last read.
     assert [after for _, after, _ in feed.waits] == versions[:-1]
+
+
+async def test_changes_committed_in_this_process_between_two_looks_are_each_sent(
+    live: LiveOrderStatus, store: Store, feed: ScriptedFeed
+) -> None:
+    # Priced and confirmed before the stream looks again: neither is lost, both in order.
+    feed.then_commits("o-1", lambda: change(store, "priced"), lambda: change(store, "confirm"))
+    feed.then(lambda: change(store, "cancel"), after=0.2)
+
+    events = await rest(await live(FollowOrder("u-1", "o-1")))
+
+    assert statuses(events) == ["PENDING", "PENDING", "CONFIRMED", "CANCELLED"]
+    snapshots = [e for e in events if isinstance(e, OrderSnapshot)]
+    first = snapshots[0].version
+    assert [e.version for e in snapshots] == [first, first + 1, first + 2, first + 3]
+    assert snapshots[1].order.total == 250 and snapshots[2].order.total == 250
+    assert feed.following == [], "the stream stopped following its order when it ended"
 
 
 async def test_a_quiet_stream_keeps_alive_every_interval(

@@ -53,35 +53,46 @@ class LiveOrderStatus:
 
     async def __call__(self, command: FollowOrder) -> AsyncIterator[StatusEvent]:
         """Raises ``OrderNotFound`` here, before anything is streamed; then the events."""
-        first = await self._read(command)
-        return self._follow(command, first)
+        await self._read(command)
+        return self._follow(command)
 
     async def _read(self, command: FollowOrder) -> OrderSnapshot:
         return await self._reader.snapshot(command.user_id, command.order_id, staff=command.staff)
 
-    async def _follow(
-        self, command: FollowOrder, current: OrderSnapshot
-    ) -> AsyncIterator[StatusEvent]:
-        seen = command.last_seen
-        # The body the client has: a version moved by bookkeeping alone (a request sent again,
-        # an answer noted) sends nothing. A client that saw this very version has this body.
-        sent = current.order if seen == current.version else None
-        quiet_since = self._monotonic()
-        while True:
-            if (seen is None or current.version > seen) and current.order != sent:
-                yield current
-                seen, sent, quiet_since = current.version, current.order, self._monotonic()
-            if current.order.status in FINAL:
-                return
-            wait = quiet_since + self._keepalive - self._monotonic()
-            if wait <= 0 or not await self._feed.changed(
-                command.order_id, after_version=current.version, within=wait
-            ):
-                if self._monotonic() >= quiet_since + self._keepalive:
-                    yield KEEP_ALIVE
-                    quiet_since = self._monotonic()
-                continue
+    async def _follow(self, command: FollowOrder) -> AsyncIterator[StatusEvent]:
+        with self._feed.follow(command.order_id) as follower:
+            # Read (again) once followed: what commits after this read reaches the follower.
             try:
                 current = await self._read(command)
             except OrderNotFound:
                 return  # orders are never deleted; if one were, its stream would just end
+            seen = command.last_seen
+            # The body the client has: a version moved by bookkeeping alone (a request sent
+            # again, an answer noted) sends nothing. A client that saw this version has it.
+            sent = current.order if seen == current.version else None
+            quiet_since = self._monotonic()
+            pending = [current]
+            while True:
+                for snapshot in pending:
+                    current = snapshot
+                    if (seen is None or snapshot.version > seen) and snapshot.order != sent:
+                        yield snapshot
+                        seen, sent = snapshot.version, snapshot.order
+                        quiet_since = self._monotonic()
+                    if snapshot.order.status in FINAL:
+                        return
+                pending = []
+                wait = quiet_since + self._keepalive - self._monotonic()
+                if wait <= 0:
+                    yield KEEP_ALIVE
+                    quiet_since = self._monotonic()
+                    continue
+                changes = await follower.next(after_version=current.version, within=wait)
+                if changes is None:
+                    continue  # the keep-alive is due
+                pending = list(changes.committed)
+                if changes.read_again:  # committed by another process: read it
+                    try:
+                        pending.append(await self._read(command))
+                    except OrderNotFound:
+                        return

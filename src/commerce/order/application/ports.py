@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -110,13 +111,28 @@ class OrderQueries(Protocol):
         """Every customer's orders, newest first, one keyset page at a time (for STAFF)."""
 
 
-class OrderChangeFeed(Protocol):
-    """Tells a waiting reader that an order has changed, in this process or any other one
-    sharing the database (docs/adr/0065)."""
+@dataclass(frozen=True)
+class OrderChanges:
+    """What a follower of one order learns when it moved: the bodies of the versions this
+    process committed, oldest first, and whether a later version, committed by another
+    process, is to be read from the store."""
 
-    async def changed(self, order_id: str, *, after_version: int, within: float) -> bool:
-        """Wait until the order's version may have moved past ``after_version``: ``True``
-        (read it again; a wake-up may be spurious), or ``False`` after ``within`` seconds."""
+    committed: tuple[OrderSnapshot, ...]
+    read_again: bool
+
+
+class OrderFollower(Protocol):
+    async def next(self, *, after_version: int, within: float) -> OrderChanges | None:
+        """The changes past ``after_version``, as soon as there are any; ``None`` after
+        ``within`` seconds without one. Nothing committed while following is missed."""
+
+
+class OrderChangeFeed(Protocol):
+    """Tells a follower what changed in an order, in this process or any other one sharing
+    the database (docs/adr/0065)."""
+
+    def follow(self, order_id: str) -> AbstractContextManager[OrderFollower]:
+        """Follow the order from now until the block ends."""
 
 
 @dataclass(frozen=True)

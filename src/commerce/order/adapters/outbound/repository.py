@@ -58,6 +58,8 @@ class SqlaOrderRepository(TrackingRepository[Order]):
         # The lines' prices as stored, per order seen: a save writes only those that moved
         # (an order is priced once, and saved again at every later step of its saga).
         self._stored_prices: dict[str, list[int | None]] = {}
+        # The orders this unit of work wrote, for live streams once it commits (ADR 0065).
+        self.written: dict[str, Order] = {}
 
     async def add(self, order: Order, request: PlacementRequest | None = None) -> None:
         values = _order_values(order)
@@ -147,6 +149,7 @@ class SqlaOrderRepository(TrackingRepository[Order]):
             await self._session.execute(_PRICE_LINE, moved)
         self._stored_prices[order.id] = [line.unit_price for line in order.lines]
         order.stored()
+        self.written[order.id] = order
 
     async def due_for_redrive(
         self,

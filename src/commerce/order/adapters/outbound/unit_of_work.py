@@ -3,7 +3,7 @@ the outbox, the inbox."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -12,6 +12,7 @@ from commerce.contracts.topics import ORDER_EVENTS
 from commerce.kernel.db.connections import Connections
 from commerce.kernel.domain import AggregateRoot, DomainEvent
 from commerce.kernel.messaging.unit_of_work import MessagingUnitOfWork, OutboxMessage
+from commerce.order.adapters.outbound.change_feed import PollingOrderChangeFeed
 from commerce.order.adapters.outbound.events import envelope_of
 from commerce.order.adapters.outbound.held_units import SqlaHeldUnits
 from commerce.order.adapters.outbound.repository import SqlaOrderRepository
@@ -30,10 +31,10 @@ class SqlaOrderUnitOfWork(MessagingUnitOfWork):
         connections: Connections,
         *,
         outbox_written: Callable[[], None] | None = None,
-        orders_committed: Callable[[Sequence[str]], None] | None = None,
+        feed: PollingOrderChangeFeed | None = None,
     ) -> None:
-        # Wakes this process's live streams of the orders a commit may have changed.
-        self._orders_committed = orders_committed
+        # Hands this process's live streams the bodies of their orders as committed.
+        self._feed = feed
         super().__init__(
             connections,
             outbox=outbox,
@@ -47,11 +48,14 @@ class SqlaOrderUnitOfWork(MessagingUnitOfWork):
         self.held_units = SqlaHeldUnits(session, self.shared)
 
     async def commit(self) -> None:
-        order_ids = tuple(order.id for order in self.orders.seen)
         await super().commit()
-        if self._orders_committed is None or not order_ids:
+        if self._feed is None:
             return
-        committed = partial(self._orders_committed, order_ids)
+        # Built now: a later unit of work of the same batch may change the same order again.
+        written = self._feed.written(self.orders.written.values())
+        if not written:
+            return
+        committed = partial(self._feed.committed, written)
         if self.shared is not None:
             self.shared.after_commit(committed)  # once the consumer's batch has committed
         else:
