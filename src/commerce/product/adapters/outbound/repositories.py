@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from commerce.kernel.db.shared_transaction import SharedTransaction
 from commerce.kernel.repository import TrackingRepository
 from commerce.product.adapters.outbound.rows import product_fields, product_row
 from commerce.product.adapters.outbound.tables import products, reservation_lines, reservations
@@ -111,12 +112,39 @@ _ADD_RESERVATION = insert(reservations)
 _ADD_RESERVATION_LINES = insert(reservation_lines)
 
 
+class PendingReservations:
+    """The reservations a consumer batch added, inserted together (reservations, then their
+    lines) just before it commits, as each stands then. Later messages of the batch find them
+    here. A duplicate order fails the batch's insert; the batch is then applied message by
+    message, where :meth:`SqlaReservationRepository.add` answers ``AnsweredMeanwhile``."""
+
+    def __init__(self) -> None:
+        self.by_order: dict[str, Reservation] = {}
+
+    async def write(self, session: AsyncConnection) -> None:
+        if not self.by_order:
+            return
+        added = list(self.by_order.values())
+        await session.execute(_ADD_RESERVATION, [_reservation_row(r) for r in added])
+        lines = [row for reservation in added for row in _line_rows(reservation)]
+        if lines:
+            await session.execute(_ADD_RESERVATION_LINES, lines)
+
+
 class SqlaReservationRepository(TrackingRepository[Reservation]):
-    def __init__(self, session: AsyncConnection) -> None:
+    def __init__(self, session: AsyncConnection, shared: SharedTransaction | None = None) -> None:
         super().__init__()
         self._session = session
+        # In a consumer batch, new reservations wait there: two statements a batch, not a message.
+        self._pending = (
+            None if shared is None else shared.writer(PendingReservations, PendingReservations)
+        )
 
     async def get_for_update(self, order_id: str) -> Reservation | None:
+        if self._pending is not None and order_id in self._pending.by_order:
+            pending = self._pending.by_order[order_id]
+            self._track(pending)
+            return pending
         key = {"b_order_id": order_id}
         row = (await self._session.execute(_RESERVATION_FOR_UPDATE, key)).first()
         if row is None:
@@ -135,6 +163,12 @@ class SqlaReservationRepository(TrackingRepository[Reservation]):
         return reservation
 
     async def add(self, reservation: Reservation) -> None:
+        if self._pending is not None:
+            if reservation.order_id in self._pending.by_order:
+                raise AnsweredMeanwhile(reservation.order_id)
+            self._pending.by_order[reservation.order_id] = reservation
+            self._track(reservation)
+            return
         # A second answer for the same order (a concurrent re-drive) fails on the primary key:
         # the transaction is rolled back and the retried message finds the first answer.
         try:
@@ -144,21 +178,16 @@ class SqlaReservationRepository(TrackingRepository[Reservation]):
             # may retry (a fresh attempt repeats the first answer), not a database error.
             raise AnsweredMeanwhile(reservation.order_id) from error
         if reservation.lines:
-            await self._session.execute(
-                _ADD_RESERVATION_LINES,
-                [
-                    {
-                        "order_id": reservation.order_id,
-                        "product_id": line.product_id,
-                        "quantity": line.quantity,
-                        "unit_price": line.unit_price,
-                    }
-                    for line in reservation.lines
-                ],
-            )
+            await self._session.execute(_ADD_RESERVATION_LINES, _line_rows(reservation))
         self._track(reservation)
 
     async def save(self, reservation: Reservation) -> None:
+        self._track(reservation)
+        if (
+            self._pending is not None
+            and self._pending.by_order.get(reservation.order_id) is reservation
+        ):
+            return  # not inserted yet: the batch inserts it as it stands then
         await self._session.execute(
             _SAVE_RESERVATION,
             {
@@ -167,7 +196,18 @@ class SqlaReservationRepository(TrackingRepository[Reservation]):
                 "updated_at": reservation.updated_at,
             },
         )
-        self._track(reservation)
+
+
+def _line_rows(reservation: Reservation) -> list[dict[str, object]]:
+    return [
+        {
+            "order_id": reservation.order_id,
+            "product_id": line.product_id,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+        }
+        for line in reservation.lines
+    ]
 
 
 def _reservation_row(reservation: Reservation) -> dict[str, object]:

@@ -42,7 +42,7 @@ class SqlaProductUnitOfWork(MessagingUnitOfWork):
 
     def _build_repositories(self, session: AsyncConnection) -> None:
         self.products = SqlaProductRepository(session)
-        self.reservations = SqlaReservationRepository(session)
+        self.reservations = SqlaReservationRepository(session, self.shared)
 
     def _outbox_message(self, aggregate: AggregateRoot, event: DomainEvent) -> OutboxMessage:
         payload = integration_event(event)

@@ -1,0 +1,162 @@
+"""Reservations made by a consumer batch (one shared transaction, ADR 0043) on a real
+database: inserted together when the batch commits, seen by the batch's later messages, and
+a batch whose insert collides is applied message by message instead."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import event, insert, select
+
+from commerce.contracts.envelope import EventEnvelope
+from commerce.contracts.topics import ORDER_EVENTS
+from commerce.kernel.db import Database
+from commerce.kernel.db.shared_transaction import SharedTransaction, shared_transaction
+from commerce.kernel.messaging.fakes import InMemoryPublisher
+from commerce.kernel.messaging.processing import (
+    IncomingMessage,
+    MessageProcessor,
+    Outcome,
+    RetryPolicy,
+)
+from commerce.product.adapters.inbound.events import OrderEventsHandler
+from commerce.product.adapters.outbound.catalog import SqlaCatalog
+from commerce.product.adapters.outbound.tables import reservations
+from commerce.product.bootstrap import build_use_cases
+from tests.integration.product.helpers import (
+    cancelled,
+    new_order_id,
+    new_product,
+    outbox_events,
+    placed,
+    reserved_units,
+    stock_of,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def processor(catalog: SqlaCatalog) -> MessageProcessor:
+    return MessageProcessor(
+        OrderEventsHandler(build_use_cases(catalog.unit_of_work, catalog.queries)),
+        InMemoryPublisher(),
+        group_id="product",
+        policy=RetryPolicy(max_attempts=8, backoff_seconds=0.02, max_backoff_seconds=0.2),
+    )
+
+
+offsets = itertools.count()
+
+
+def messages(*envelopes: EventEnvelope) -> list[IncomingMessage]:
+    return [
+        IncomingMessage(
+            topic=ORDER_EVENTS, partition=0, offset=next(offsets), key=b"k", value=e.to_json()
+        )
+        for e in envelopes
+    ]
+
+
+async def statuses(database: Database, *order_ids: str) -> list[str | None]:
+    async with database.connections() as session:
+        rows = await session.execute(
+            select(reservations.c.order_id, reservations.c.status).where(
+                reservations.c.order_id.in_(order_ids)
+            )
+        )
+        found = {row.order_id: row.status for row in rows}
+    return [found.get(order_id) for order_id in order_ids]
+
+
+def scenario(product: str) -> tuple[list[str], list[EventEnvelope]]:
+    kept, cancelled_soon, cancelled_first = new_order_id(), new_order_id(), new_order_id()
+    return [kept, cancelled_soon, cancelled_first], [
+        placed(kept, (product, 2)),
+        placed(cancelled_soon, (product, 3)),
+        cancelled(cancelled_soon),  # finds the reservation of this very batch
+        placed(cancelled_soon, (product, 3)),  # a re-drive: repeats its answer, takes nothing
+        cancelled(cancelled_first),
+        placed(cancelled_first, (product, 4)),  # after its cancellation: reserves nothing
+    ]
+
+
+async def outcome(database: Database, product: str, order_ids: list[str]) -> object:
+    answers = [
+        (e.type, e.data.get("order_id"))
+        for e in await outbox_events(database)
+        if e.type != "ProductCreated"
+    ]
+    labels = {order_id: f"order {n}" for n, order_id in enumerate(order_ids)}
+    return (
+        await statuses(database, *order_ids),
+        await stock_of(database, product),
+        await reserved_units(database, product),
+        [(kind, labels[str(id_)]) for kind, id_ in answers if str(id_) in labels],
+    )
+
+
+async def test_a_batch_inserts_its_reservations_together_and_ends_as_one_by_one_would(
+    catalog: SqlaCatalog, database: Database, processor: MessageProcessor
+) -> None:
+    product = await new_product(catalog, stock=10)
+    order_ids, batch = scenario(product)
+    inserts: list[str] = []
+
+    def record(*args: object) -> None:
+        if str(args[2]).startswith("INSERT INTO reservation"):
+            inserts.append(str(args[2]).split("(")[0].strip())
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        applied = await processor.process_batch(
+            messages(*batch), lambda: shared_transaction(database.connections)
+        )
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", record)
+    assert applied
+    assert inserts == ["INSERT INTO reservations", "INSERT INTO reservation_lines"]
+    batched = await outcome(database, product, order_ids)
+
+    assert batched[:2] == (["RESERVED", "RELEASED", "CANCELLED"], 8)
+
+    # The same scenario one message at a time, on a product of its own.
+    alone = await new_product(catalog, stock=10)
+    alone_ids, one_by_one = scenario(alone)
+    for message in messages(*one_by_one):
+        assert await processor.process(message) is Outcome.HANDLED
+    assert await outcome(database, alone, alone_ids) == batched
+
+
+async def test_a_batch_whose_insert_collides_commits_nothing(
+    catalog: SqlaCatalog, database: Database, processor: MessageProcessor
+) -> None:
+    product = await new_product(catalog, stock=10)
+    order, other = new_order_id(), new_order_id()
+
+    @asynccontextmanager
+    async def answered_meanwhile() -> AsyncIterator[SharedTransaction]:
+        """The batch's transaction, in which a row for ``order`` appears after the batch read
+        that order's reservation: what another relay's answer committed meanwhile does."""
+        async with shared_transaction(database.connections) as shared:
+            yield shared
+            await shared.session.execute(
+                insert(reservations).values(
+                    order_id=order,
+                    status="RELEASED",
+                    created_at=datetime.now(UTC),
+                    updated_at=datetime.now(UTC),
+                )
+            )
+
+    batch = messages(placed(other, (product, 1)), placed(order, (product, 2)))
+    applied = await processor.process_batch(batch, answered_meanwhile)
+
+    assert not applied, "the batch's insert collided: the caller goes one by one"
+    assert await statuses(database, other, order) == [None, None]
+    assert await stock_of(database, product) == 10
+    assert await reserved_units(database, product) == 0
