@@ -1,4 +1,5 @@
-"""A migrated product database on both backends: a SQLite file and a fresh MariaDB database."""
+"""A migrated product database on both backends (a SQLite file and a fresh MariaDB database),
+and the order-events processor as the consumer runs it."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from commerce.kernel.db import Database
+from commerce.kernel.messaging.fakes import InMemoryPublisher
+from commerce.kernel.messaging.processing import MessageProcessor, RetryPolicy
+from commerce.product.adapters.inbound.events import OrderEventsHandler
 from commerce.product.adapters.outbound.catalog import SqlaCatalog
-from commerce.product.bootstrap import SERVICE_PACKAGE
+from commerce.product.bootstrap import SERVICE_PACKAGE, build_use_cases
 from tests.integration.conftest import migrated_database
 
 
@@ -21,3 +25,14 @@ async def database(database_url: str) -> AsyncIterator[Database]:
 @pytest.fixture
 def catalog(database: Database) -> SqlaCatalog:
     return SqlaCatalog(database)
+
+
+@pytest.fixture
+def processor(catalog: SqlaCatalog) -> MessageProcessor:
+    """Order events into the product service, with retries short enough for tests."""
+    return MessageProcessor(
+        OrderEventsHandler(build_use_cases(catalog.unit_of_work, catalog.queries)),
+        InMemoryPublisher(),
+        group_id="product",
+        policy=RetryPolicy(max_attempts=8, backoff_seconds=0.02, max_backoff_seconds=0.2),
+    )

@@ -16,17 +16,13 @@ from commerce.contracts.envelope import EventEnvelope
 from commerce.contracts.topics import ORDER_EVENTS
 from commerce.kernel.db import Database
 from commerce.kernel.db.shared_transaction import SharedTransaction, shared_transaction
-from commerce.kernel.messaging.fakes import InMemoryPublisher
 from commerce.kernel.messaging.processing import (
     IncomingMessage,
     MessageProcessor,
     Outcome,
-    RetryPolicy,
 )
-from commerce.product.adapters.inbound.events import OrderEventsHandler
 from commerce.product.adapters.outbound.catalog import SqlaCatalog
 from commerce.product.adapters.outbound.tables import reservations
-from commerce.product.bootstrap import build_use_cases
 from tests.integration.product.helpers import (
     cancelled,
     new_order_id,
@@ -38,16 +34,6 @@ from tests.integration.product.helpers import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def processor(catalog: SqlaCatalog) -> MessageProcessor:
-    return MessageProcessor(
-        OrderEventsHandler(build_use_cases(catalog.unit_of_work, catalog.queries)),
-        InMemoryPublisher(),
-        group_id="product",
-        policy=RetryPolicy(max_attempts=8, backoff_seconds=0.02, max_backoff_seconds=0.2),
-    )
 
 
 offsets = itertools.count()

@@ -19,17 +19,13 @@ from commerce.contracts.envelope import EventEnvelope
 from commerce.contracts.ordering import OrderConfirmed
 from commerce.contracts.topics import ORDER_EVENTS
 from commerce.kernel.db import Database
-from commerce.kernel.messaging.fakes import InMemoryPublisher
 from commerce.kernel.messaging.processing import (
     IncomingMessage,
     MessageProcessor,
     Outcome,
-    RetryPolicy,
 )
-from commerce.product.adapters.inbound.events import OrderEventsHandler
 from commerce.product.adapters.outbound.catalog import SqlaCatalog
 from commerce.product.adapters.outbound.tables import products, reservations
-from commerce.product.bootstrap import build_use_cases
 from tests.integration.product.helpers import (
     cancelled,
     new_order_id,
@@ -47,14 +43,8 @@ Deliver = Callable[[EventEnvelope], Awaitable[None]]
 
 
 @pytest.fixture
-def handle(catalog: SqlaCatalog) -> Deliver:
+def handle(processor: MessageProcessor) -> Deliver:
     """Delivers one event as the consumer would, and expects it handled."""
-    processor = MessageProcessor(
-        OrderEventsHandler(build_use_cases(catalog.unit_of_work, catalog.queries)),
-        InMemoryPublisher(),
-        group_id="product",
-        policy=RetryPolicy(max_attempts=8, backoff_seconds=0.02, max_backoff_seconds=0.2),
-    )
     offsets = itertools.count()
 
     async def deliver(envelope: EventEnvelope) -> None:
