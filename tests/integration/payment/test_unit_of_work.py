@@ -4,6 +4,7 @@ only after it (also inside a consumer batch's shared transaction), and not other
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 
 from commerce.kernel.db import Database
 from commerce.kernel.db.shared_transaction import shared_transaction
@@ -73,3 +74,57 @@ async def test_a_request_reads_the_payment_or_the_withdrawal_in_one_go(database:
         assert found is not None and (found.id, found.order_id) == ("pay-o-6", "o-6")
         assert not withdrawn
         await uow.commit()
+
+
+async def stored(database: Database, order_id: str) -> tuple[int, str, list[str]]:
+    """A payment as the table holds it: its version, status and history."""
+    uow = SqlaPaymentUnitOfWork(database.connections)
+    async with uow:
+        found = await uow.payments.for_order(order_id)
+        assert found is not None
+        return found.version, found.status.value, [e.status.value for e in found.history]
+
+
+async def test_a_batch_inserts_its_new_payments_together_and_ends_as_one_by_one_would(
+    database: Database,
+) -> None:
+    async def request_then_withdraw(order_id: str) -> None:
+        """Three use cases: the payment is asked for, found again, then withdrawn."""
+        uow = SqlaPaymentUnitOfWork(database.connections)
+        async with uow:
+            assert await uow.payments.for_order_or_withdrawal(order_id) == (None, False)
+            await uow.payments.add(payment(order_id))
+            await uow.commit()
+        async with uow:
+            found, withdrawn = await uow.payments.for_order_or_withdrawal(order_id)
+            assert found is not None and not withdrawn
+            again = await uow.payments.get(found.id)
+            assert again is not None and again.order_id == order_id
+            await uow.commit()
+        async with uow:
+            found = await uow.payments.for_order(order_id)
+            assert found is not None and found.withdraw(START)
+            await uow.payments.save(found)
+            await uow.commit()
+
+    inserts: list[str] = []
+
+    def record(*args: object) -> None:
+        if str(args[2]).startswith("INSERT INTO payment"):
+            inserts.append(str(args[2]).split("(")[0].strip())
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with shared_transaction(database.connections):
+            await request_then_withdraw("o-8")
+            await request_then_withdraw("o-9")
+            assert inserts == []  # not before the batch commits
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", record)
+    assert inserts == ["INSERT INTO payments", "INSERT INTO payment_history"]
+
+    await request_then_withdraw("o-10")  # on its own: each use case commits
+    alone = await stored(database, "o-10")
+    assert alone[1] == "DECLINED" and len(alone[2]) == 2
+    assert await stored(database, "o-8") == alone
+    assert await stored(database, "o-9") == alone

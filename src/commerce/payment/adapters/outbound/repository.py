@@ -11,6 +11,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from commerce.kernel.db.shared_transaction import SharedTransaction
 from commerce.kernel.repository import TrackingRepository
 from commerce.payment.adapters.outbound.tables import payment_history, payments, withdrawn_orders
 from commerce.payment.application.ports import StalePayment
@@ -41,46 +42,73 @@ _HISTORY = (
 )
 
 
+class PendingPayments:
+    """The payments a consumer batch created, inserted together (payments, then their
+    history) just before it commits, as each stands then (docs/adr/0047). Later messages of
+    the batch find them here. A second payment for an order fails the batch's insert on the
+    unique order id; the batch is then applied message by message."""
+
+    def __init__(self) -> None:
+        self.by_order: dict[str, Payment] = {}
+
+    def with_id(self, payment_id: str) -> Payment | None:
+        return next((p for p in self.by_order.values() if p.id == payment_id), None)
+
+    async def write(self, session: AsyncConnection) -> None:
+        if not self.by_order:
+            return
+        created = list(self.by_order.values())
+        await session.execute(insert(payments), [_new_row(payment) for payment in created])
+        history = [row for payment in created for row in _history_rows(payment, 0)]
+        if history:
+            await session.execute(insert(payment_history), history)
+
+
 class SqlaPaymentRepository(TrackingRepository[Payment]):
     """Never commits; remembers the payments it handed out so the unit of work finds their
     events, and how much of each one's history is already stored."""
 
-    def __init__(self, session: AsyncConnection) -> None:
+    def __init__(self, session: AsyncConnection, shared: SharedTransaction | None = None) -> None:
         super().__init__()
         self._session = session
         self._stored_history: dict[str, int] = {}
+        # In a consumer batch, new payments wait there: two statements a batch, not a message.
+        self._pending = None if shared is None else shared.writer(PendingPayments, PendingPayments)
 
     async def add(self, payment: Payment) -> None:
-        await self._session.execute(
-            insert(payments),
-            {
-                **_values(payment),
-                "id": payment.id,
-                "order_id": payment.order_id,
-                "user_id": payment.user_id,
-                "amount": payment.amount,
-                "method": payment.method.value,
-                "version": payment.version,
-                "created_at": payment.created_at,
-            },
-        )
+        self._track(payment)
+        if self._pending is not None:
+            self._pending.by_order[payment.order_id] = payment
+            return
+        await self._session.execute(insert(payments), _new_row(payment))
         self._stored_history[payment.id] = 0
         await self._write_history(payment)
-        self._track(payment)
 
     async def get(self, payment_id: str) -> Payment | None:
+        pending = None if self._pending is None else self._pending.with_id(payment_id)
+        if pending is not None:
+            return pending
         return await self._load(payments.c.id == payment_id)
 
     async def for_order(self, order_id: str) -> Payment | None:
+        pending = self._pending_for(order_id)
+        if pending is not None:
+            return pending
         return await self._load(payments.c.order_id == order_id)
 
     async def for_order_or_withdrawal(self, order_id: str) -> tuple[Payment | None, bool]:
+        pending = self._pending_for(order_id)
+        if pending is not None:
+            return pending, await self.was_withdrawn(order_id)
         row = (await self._session.execute(_PAYMENT_OR_WITHDRAWAL, {"b_order_id": order_id})).one()
         if row.payment_id is None:
             return None, bool(row.withdrawn)
         return await self.get(row.payment_id), bool(row.withdrawn)
 
     async def save(self, payment: Payment) -> None:
+        if self._pending_for(payment.order_id) is payment:
+            payment.stored()  # not inserted yet: the batch inserts it as it stands then
+            return
         result = await self._session.execute(
             _SAVE,
             {
@@ -94,6 +122,9 @@ class SqlaPaymentRepository(TrackingRepository[Payment]):
             raise StalePayment(payment.id)
         payment.stored()
         await self._write_history(payment)
+
+    def _pending_for(self, order_id: str) -> Payment | None:
+        return None if self._pending is None else self._pending.by_order.get(order_id)
 
     async def due(self, now: datetime, limit: int) -> Sequence[str]:
         rows = await self._session.execute(
@@ -129,26 +160,40 @@ class SqlaPaymentRepository(TrackingRepository[Payment]):
 
     async def _write_history(self, payment: Payment) -> None:
         stored = self._stored_history.get(payment.id, 0)
-        new = payment.history[stored:]
-        if not new:
+        if stored == len(payment.history):
             return
         try:
-            await self._session.execute(
-                insert(payment_history),
-                [
-                    {
-                        "payment_id": payment.id,
-                        "seq": stored + number,
-                        "status": entry.status.value,
-                        "amount": entry.amount,
-                        "at": entry.at,
-                    }
-                    for number, entry in enumerate(new)
-                ],
-            )
+            await self._session.execute(insert(payment_history), _history_rows(payment, stored))
         except IntegrityError as error:  # written by someone who saved the same version
             raise StalePayment(payment.id) from error
         self._stored_history[payment.id] = len(payment.history)
+
+
+def _new_row(payment: Payment) -> dict[str, Any]:
+    return {
+        **_values(payment),
+        "id": payment.id,
+        "order_id": payment.order_id,
+        "user_id": payment.user_id,
+        "amount": payment.amount,
+        "method": payment.method.value,
+        "version": payment.version,
+        "created_at": payment.created_at,
+    }
+
+
+def _history_rows(payment: Payment, stored: int) -> list[dict[str, Any]]:
+    """The rows of the history entries after the first ``stored``."""
+    return [
+        {
+            "payment_id": payment.id,
+            "seq": seq,
+            "status": entry.status.value,
+            "amount": entry.amount,
+            "at": entry.at,
+        }
+        for seq, entry in enumerate(payment.history[stored:], start=stored)
+    ]
 
 
 def _values(payment: Payment) -> dict[str, Any]:

@@ -49,7 +49,7 @@ class SqlaPaymentUnitOfWork(MessagingUnitOfWork):
                 self._step_owed()
 
     def _build_repositories(self, session: AsyncConnection) -> None:
-        self.payments = SqlaPaymentRepository(session)
+        self.payments = SqlaPaymentRepository(session, self.shared)
 
     def _outbox_message(self, aggregate: AggregateRoot, event: DomainEvent) -> OutboxMessage:
         # Keyed by order, as the order's own events: one partition, in order.
