@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import ExitStack
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from commerce.kernel.db import Database
 from commerce.kernel.db.shared_transaction import shared_transaction
@@ -24,6 +24,7 @@ from commerce.order.application.views import OrderSnapshot
 from commerce.order.bootstrap import build_use_cases
 from commerce.order.domain.lines import PricedLine
 from commerce.order.settings import Settings
+from tests.integration.statements import recorded_statements
 from tests.unit.order.fakes import FakeClock
 
 INTERVAL = 0.05
@@ -169,16 +170,8 @@ async def test_a_quiet_order_times_out_and_nobody_following_costs_no_query(
     with feed.follow(order_id) as follower:
         assert await follower.next(after_version=version, within=INTERVAL * 3) is None
 
-    statements: list[str] = []
-
-    def record(*args: object) -> None:
-        statements.append(str(args[2]))
-
-    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(database) as statements:
         await asyncio.sleep(INTERVAL * 4)
-    finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", record)
     assert statements == []
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from commerce.contracts.topics import ORDER_EVENTS
 from commerce.kernel.db import Database
@@ -32,6 +32,7 @@ from commerce.order.domain.payment import PaymentStatus
 from commerce.order.domain.redrive import RedriveSchedule
 from commerce.order.settings import Settings
 from tests.integration.order.helpers import outbox_events
+from tests.integration.statements import recorded_statements
 from tests.unit.order.fakes import FakeClock
 
 pytestmark = pytest.mark.integration
@@ -99,22 +100,13 @@ async def test_a_save_after_pricing_writes_no_line_again(
     use_cases: OrderUseCases, database: Database
 ) -> None:
     order_id = (await use_cases.place(PlaceOrder("u-1", LINES))).order.id
-    statements: list[str] = []
-
-    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    sync_engine = database.engine.sync_engine
-    event.listen(sync_engine, "before_cursor_execute", seen)
-    try:
+    with recorded_statements(database) as statements:
         reserved = RecordReservation("evt-1", order_id, PRICED)
         assert await use_cases.catalog_replies.reserved(reserved) is Reply.APPLIED
         priced = [s for s in statements if s.startswith("UPDATE order_lines")]
         statements.clear()
         authorized = RecordPayment("evt-2", order_id, PaymentStatus.AUTHORIZED)
         assert await use_cases.payment_replies(authorized) is Reply.APPLIED
-    finally:
-        event.remove(sync_engine, "before_cursor_execute", seen)
     assert len(priced) == 1  # one executemany for both lines, when the catalog priced them
     assert [s for s in statements if s.startswith("UPDATE order_lines")] == []
     assert [s for s in statements if s.startswith("UPDATE orders")] != []

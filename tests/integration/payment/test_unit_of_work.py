@@ -4,12 +4,12 @@ only after it (also inside a consumer batch's shared transaction), and not other
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 
 from commerce.kernel.db import Database
 from commerce.kernel.db.shared_transaction import shared_transaction
 from commerce.payment.adapters.outbound.unit_of_work import SqlaPaymentUnitOfWork
 from commerce.payment.domain.payment import Payment, PaymentMethod
+from tests.integration.statements import inserts_into, recorded_statements
 from tests.unit.payment.fakes import START
 
 pytestmark = pytest.mark.integration
@@ -107,21 +107,12 @@ async def test_a_batch_inserts_its_new_payments_together_and_ends_as_one_by_one_
             await uow.payments.save(found)
             await uow.commit()
 
-    inserts: list[str] = []
-
-    def record(*args: object) -> None:
-        if str(args[2]).startswith("INSERT INTO payment"):
-            inserts.append(str(args[2]).split("(")[0].strip())
-
-    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(database) as statements:
         async with shared_transaction(database.connections):
             await request_then_withdraw("o-8")
             await request_then_withdraw("o-9")
-            assert inserts == []  # not before the batch commits
-    finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", record)
-    assert inserts == ["INSERT INTO payments", "INSERT INTO payment_history"]
+            assert inserts_into(statements, "payment") == []  # not before the batch commits
+    assert inserts_into(statements, "payment") == ["payments", "payment_history"]
 
     await request_then_withdraw("o-10")  # on its own: each use case commits
     alone = await stored(database, "o-10")

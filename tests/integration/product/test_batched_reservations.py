@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 from commerce.contracts.envelope import EventEnvelope
 from commerce.contracts.topics import ORDER_EVENTS
@@ -32,6 +32,7 @@ from tests.integration.product.helpers import (
     reserved_units,
     stock_of,
 )
+from tests.integration.statements import inserts_into, recorded_statements
 
 pytestmark = pytest.mark.integration
 
@@ -91,21 +92,12 @@ async def test_a_batch_inserts_its_reservations_together_and_ends_as_one_by_one_
 ) -> None:
     product = await new_product(catalog, stock=10)
     order_ids, batch = scenario(product)
-    inserts: list[str] = []
-
-    def record(*args: object) -> None:
-        if str(args[2]).startswith("INSERT INTO reservation"):
-            inserts.append(str(args[2]).split("(")[0].strip())
-
-    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(database) as statements:
         applied = await processor.process_batch(
             messages(*batch), lambda: shared_transaction(database.connections)
         )
-    finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", record)
     assert applied
-    assert inserts == ["INSERT INTO reservations", "INSERT INTO reservation_lines"]
+    assert inserts_into(statements, "reservation") == ["reservations", "reservation_lines"]
     batched = await outcome(database, product, order_ids)
 
     assert batched[:2] == (["RESERVED", "RELEASED", "CANCELLED"], 8)
