@@ -37,6 +37,7 @@ class BatchWriter(Protocol):
 
 
 W = TypeVar("W", bound=BatchWriter)
+S = TypeVar("S")
 
 
 class GatheredRows:
@@ -60,6 +61,7 @@ class SharedTransaction:
         self.session = session
         self._after_commit: list[Callable[[], None]] = []
         self._writers: dict[Hashable, BatchWriter] = {}
+        self._scoped: dict[Hashable, object] = {}
 
     def writer(self, key: Hashable, new: Callable[[], W]) -> W:
         """The batch's writer for ``key``, made with ``new()`` on first use; it writes just
@@ -67,6 +69,13 @@ class SharedTransaction:
         if key not in self._writers:
             self._writers[key] = new()
         return self._writers[key]  # type: ignore[return-value]
+
+    def scoped(self, key: Hashable, new: Callable[[], S]) -> S:
+        """State a repository keeps for the whole batch under ``key`` (rows read ahead), made
+        with ``new()`` on first use; gone with the batch."""
+        if key not in self._scoped:
+            self._scoped[key] = new()
+        return self._scoped[key]  # type: ignore[return-value]
 
     def rows_for(self, table: Table) -> GatheredRows:
         """The batch's rows for ``table``, inserted together just before it commits."""

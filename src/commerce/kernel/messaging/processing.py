@@ -34,6 +34,7 @@ from pydantic import ValidationError
 
 from commerce.contracts.envelope import EventEnvelope, UnknownEvent
 from commerce.kernel.backoff import backoff_seconds
+from commerce.kernel.batching import batch_of_keys
 from commerce.kernel.domain import utc_now
 from commerce.kernel.messaging.dead_letter_records import DeadLetterSink
 from commerce.kernel.messaging.dead_letters import DeadLetterFailed, IncomingMessage, park
@@ -160,14 +161,16 @@ class MessageProcessor:
             envelopes = [EventEnvelope.from_json(message.value or b"") for message in messages]
         except ValueError:
             return False
+        keys = (message.key.decode(errors="replace") for message in messages if message.key)
         try:
-            async with transaction():
-                for message, envelope in zip(messages, envelopes, strict=True):
-                    token = otel_context.attach(propagate.extract(message.text_headers()))
-                    try:
-                        await self._run_handler(message, envelope, 1)
-                    finally:
-                        otel_context.detach(token)
+            with batch_of_keys(keys):
+                async with transaction():
+                    for message, envelope in zip(messages, envelopes, strict=True):
+                        token = otel_context.attach(propagate.extract(message.text_headers()))
+                        try:
+                            await self._run_handler(message, envelope, 1)
+                        finally:
+                            otel_context.detach(token)
         except Exception as error:
             log.info(
                 "batch of %d from %s[%d] applied one by one instead: %s",

@@ -11,6 +11,8 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from commerce.kernel.batching import batch_keys
+from commerce.kernel.db.shared_transaction import SharedTransaction
 from commerce.kernel.repository import TrackingRepository
 from commerce.order.adapters.outbound.tables import order_lines, orders
 from commerce.order.application.ports import DuplicatePlacement, PlacementRequest, StaleOrder
@@ -36,25 +38,56 @@ _PRICE_LINE = (
 _ADD_ORDER = insert(orders)
 _ADD_LINES = insert(order_lines)
 
-_ORDER_WITH_LINES = (
-    select(
-        orders,
-        order_lines.c.product_id.label("line_product_id"),
-        order_lines.c.quantity.label("line_quantity"),
-        order_lines.c.unit_price.label("line_unit_price"),
-    )
-    .outerjoin(order_lines, order_lines.c.order_id == orders.c.id)
-    .where(orders.c.id == bindparam("b_order_id"))
-    .order_by(order_lines.c.line_no)
+_WITH_LINES = select(
+    orders,
+    order_lines.c.product_id.label("line_product_id"),
+    order_lines.c.quantity.label("line_quantity"),
+    order_lines.c.unit_price.label("line_unit_price"),
+).outerjoin(order_lines, order_lines.c.order_id == orders.c.id)
+_ORDER_WITH_LINES = _WITH_LINES.where(orders.c.id == bindparam("b_order_id")).order_by(
+    order_lines.c.line_no
 )
+_ORDERS_WITH_LINES = _WITH_LINES.where(
+    orders.c.id.in_(bindparam("b_order_ids", expanding=True))
+).order_by(orders.c.id, order_lines.c.line_no)
+
+
+class OrdersReadAhead:
+    """In a consumer batch, the orders its messages are keyed by (catalog and payment replies
+    are keyed by order id), read in one statement when the batch first asks for one of them
+    (docs/adr/0047). Each is handed out once; a second read of the same order in the batch
+    goes to the table, where it sees what the batch wrote. A row read ahead that another
+    transaction changed meanwhile fails the save's version check, like any stale read."""
+
+    def __init__(self, keys: frozenset[str]) -> None:
+        self._wanted = set(keys)
+        self._rows: dict[str, list[RowMapping]] | None = None
+
+    async def take(self, session: AsyncConnection, order_id: str) -> list[RowMapping] | None:
+        """The order's rows (none: no such order), or ``None`` when it was not read ahead."""
+        if order_id not in self._wanted:
+            return None
+        self._wanted.discard(order_id)
+        if self._rows is None:
+            self._rows = {}
+            wanted = sorted(self._wanted | {order_id})
+            for row in await session.execute(_ORDERS_WITH_LINES, {"b_order_ids": wanted}):
+                self._rows.setdefault(row.id, []).append(row._mapping)
+        return self._rows.pop(order_id, [])
 
 
 class SqlaOrderRepository(TrackingRepository[Order]):
     """Never commits; remembers the orders it handed out so the unit of work finds their events."""
 
-    def __init__(self, session: AsyncConnection) -> None:
+    def __init__(self, session: AsyncConnection, shared: SharedTransaction | None = None) -> None:
         super().__init__()
         self._session = session
+        keys = batch_keys()
+        self._read_ahead = (
+            None
+            if shared is None or not keys
+            else shared.scoped(OrdersReadAhead, lambda: OrdersReadAhead(keys))
+        )
         # The lines' prices as stored, per order seen: a save writes only those that moved
         # (an order is priced once, and saved again at every later step of its saga).
         self._stored_prices: dict[str, list[int | None]] = {}
@@ -96,11 +129,15 @@ class SqlaOrderRepository(TrackingRepository[Order]):
         self._track(order)
 
     async def get(self, order_id: str) -> Order | None:
-        # One round trip: the order's row repeated beside each of its lines.
-        rows = [
-            row._mapping
-            for row in await self._session.execute(_ORDER_WITH_LINES, {"b_order_id": order_id})
-        ]
+        rows = None
+        if self._read_ahead is not None:
+            rows = await self._read_ahead.take(self._session, order_id)
+        if rows is None:
+            # One round trip: the order's row repeated beside each of its lines.
+            rows = [
+                row._mapping
+                for row in await self._session.execute(_ORDER_WITH_LINES, {"b_order_id": order_id})
+            ]
         if not rows:
             return None
         lines = [

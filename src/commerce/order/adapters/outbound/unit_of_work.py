@@ -44,7 +44,7 @@ class SqlaOrderUnitOfWork(MessagingUnitOfWork):
         )
 
     def _build_repositories(self, session: AsyncConnection) -> None:
-        self.orders = SqlaOrderRepository(session)
+        self.orders = SqlaOrderRepository(session, self.shared)
         self.held_units = SqlaHeldUnits(session, self.shared)
 
     async def commit(self) -> None:
