@@ -5,13 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from commerce.cart.adapters.outbound.sql_catalog_view import SqlaCatalogView
+from commerce.cart.adapters.outbound.tables import view_reservations
 from commerce.cart.adapters.outbound.unit_of_work import SqlaCatalogViewUnitOfWork
 from commerce.cart.application.catalog_view import UpdateCatalogView
 from commerce.cart.domain.catalog import CatalogEntry
+from commerce.kernel.batching import batch_of_keys
 from commerce.kernel.db import Database
+from commerce.kernel.db.shared_transaction import shared_transaction
 from commerce.kernel.domain import utc_now
+from tests.integration.statements import inserts_into, recorded_statements
 
 pytestmark = pytest.mark.integration
 
@@ -101,3 +106,53 @@ async def test_reservations_older_than_the_cutoff_are_forgotten(
     assert await view.purge_reservations(before=utc_now() + timedelta(seconds=1)) == 1
     await updates.released("e3", "o1")  # too late: nothing is given back
     assert await stock(view, "p") == {"p": 7}
+
+
+async def reservations_of(database: Database, order_ids: list[str]) -> list[tuple[int, bool]]:
+    """(quantity, released) of the orders' recorded reservations, in the orders' order."""
+    async with database.connections() as session:
+        rows = await session.execute(
+            select(view_reservations).where(view_reservations.c.order_id.in_(order_ids))
+        )
+        by_order = {row.order_id: (row.quantity, bool(row.released)) for row in rows}
+    return [by_order.get(order_id, (0, False)) for order_id in order_ids]
+
+
+async def test_a_batch_reads_and_records_its_reservations_together_as_one_by_one_would(
+    updates: UpdateCatalogView, view: SqlaCatalogView, database: Database
+) -> None:
+    async def scenario(tag: str, batched: bool) -> tuple[object, ...]:
+        product, old, new, redriven = f"p-{tag}", f"o0-{tag}", f"o1-{tag}", f"o2-{tag}"
+        await updates.product_changed(f"{tag}-e0", CatalogEntry(product, "Pen", 1_500, 10))
+        await updates.reserved(f"{tag}-e1", old, [(product, 1)])  # before the batch
+        events = [
+            lambda: updates.reserved(f"{tag}-e2", new, [(product, 3)]),
+            lambda: updates.reserved(f"{tag}-e3", new, [(product, 3)]),  # a re-drive
+            lambda: updates.released(f"{tag}-e4", new),  # finds the batch's reservation
+            lambda: updates.released(f"{tag}-e5", new),  # released again: nothing more
+            lambda: updates.reserved(f"{tag}-e6", old, [(product, 1)]),  # reserved before
+            lambda: updates.reserved(f"{tag}-e7", redriven, [(product, 2)]),
+            lambda: updates.released(f"{tag}-e8", old),
+        ]
+        with recorded_statements(database) as statements:
+            if batched:
+                with batch_of_keys([old, new, redriven, product]):
+                    async with shared_transaction(database.connections):
+                        for apply in events:
+                            await apply()
+            else:
+                for apply in events:
+                    await apply()
+        reads = [s for s in statements if s.startswith("SELECT view_reservations.order_id")]
+        return (
+            len(reads),
+            inserts_into(statements, "view_reservations"),
+            (await stock(view, product))[product],
+            await reservations_of(database, [old, new, redriven]),
+        )
+
+    batched, alone = await scenario("b", batched=True), await scenario("a", batched=False)
+
+    assert batched[:2] == (1, ["view_reservations"])  # one read, one insert for the batch
+    assert alone[:2] == (4, ["view_reservations"] * 2)  # per reservation: a read, an insert
+    assert batched[2:] == alone[2:] == (8, [(1, True), (3, True), (2, False)])

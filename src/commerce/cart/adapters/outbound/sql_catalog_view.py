@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from commerce.cart.adapters.outbound.tables import catalog_view, view_reservations
 from commerce.cart.domain.catalog import CatalogEntry
+from commerce.kernel.batching import batch_keys
+from commerce.kernel.db.shared_transaction import SharedTransaction
 from commerce.kernel.ports import Clock
 
 _LOWER = (
@@ -98,12 +100,49 @@ class SqlaCatalogView:
         return int(result.rowcount or 0)
 
 
+class BatchViewReservations:
+    """In a consumer batch (docs/adr/0047): which of the orders its messages are keyed by
+    (catalog events of an order are keyed by its id) the view reserved for before, read in one
+    statement at the batch's first question, and the reservations the batch records, inserted
+    together just before it commits. A release later in the batch finds them here."""
+
+    def __init__(self, keys: frozenset[str]) -> None:
+        self._keys = keys
+        self._reserved_before: set[str] | None = None  # read at the batch's first question
+        self.added: dict[str, list[dict[str, object]]] = {}
+
+    async def reserved_before(self, session: AsyncConnection, order_id: str) -> bool | None:
+        """Whether the table held the order's reservation; ``None``: not read ahead."""
+        if order_id not in self._keys:
+            return None
+        if self._reserved_before is None:
+            found = await session.execute(
+                select(view_reservations.c.order_id).where(
+                    view_reservations.c.order_id.in_(sorted(self._keys))
+                )
+            )
+            self._reserved_before = set(found.scalars())
+        return order_id in self._reserved_before
+
+    async def write(self, session: AsyncConnection) -> None:
+        rows = [row for rows in self.added.values() for row in rows]
+        if rows:
+            await session.execute(insert(view_reservations), rows)
+
+
 class SqlaCatalogViewWriter:
     """Never commits: the unit of work does, with the inbox row of the event."""
 
-    def __init__(self, session: AsyncConnection, clock: Clock) -> None:
+    def __init__(
+        self, session: AsyncConnection, clock: Clock, shared: SharedTransaction | None = None
+    ) -> None:
         self._session = session
         self._clock = clock
+        self._batch = (
+            None
+            if shared is None
+            else shared.writer(BatchViewReservations, lambda: BatchViewReservations(batch_keys()))
+        )
 
     async def put(self, entry: CatalogEntry) -> None:
         await self._session.execute(
@@ -119,10 +158,7 @@ class SqlaCatalogViewWriter:
     async def reserve(self, order_id: str, units: Mapping[str, int]) -> None:
         # A reservation is announced again when the order service re-drives the order (a new
         # event id): the rows recorded the first time make the repetition a no-op.
-        seen = await self._session.scalar(
-            select(view_reservations.c.order_id).where(view_reservations.c.order_id == order_id)
-        )
-        if seen is not None:
+        if await self._reserved_already(order_id):
             return
         known = set()
         for product_id in sorted(units):  # one lock order for every transaction
@@ -136,7 +172,7 @@ class SqlaCatalogViewWriter:
         taken = {
             product_id: units[product_id] if product_id in known else 0 for product_id in units
         }
-        rows = [
+        rows: list[dict[str, object]] = [
             {
                 "order_id": order_id,
                 "product_id": product_id,
@@ -146,9 +182,33 @@ class SqlaCatalogViewWriter:
             }
             for product_id, quantity in sorted(taken.items())
         ]
-        await self._session.execute(insert(view_reservations), rows)
+        if self._batch is not None:
+            self._batch.added[order_id] = rows  # inserted with the batch's others
+        else:
+            await self._session.execute(insert(view_reservations), rows)
+
+    async def _reserved_already(self, order_id: str) -> bool:
+        if self._batch is not None:
+            if order_id in self._batch.added:
+                return True
+            before = await self._batch.reserved_before(self._session, order_id)
+            if before is not None:
+                return before
+        seen = await self._session.scalar(
+            select(view_reservations.c.order_id).where(view_reservations.c.order_id == order_id)
+        )
+        return seen is not None
 
     async def release(self, order_id: str) -> None:
+        added = None if self._batch is None else self._batch.added.get(order_id)
+        if added is not None:  # reserved in this batch: released before it is even inserted
+            for row in added:
+                if not row["released"] and row["quantity"]:
+                    await self._session.execute(
+                        _RAISE, {"b_product_id": row["product_id"], "b_units": row["quantity"]}
+                    )
+                row["released"] = True
+            return
         held = and_(
             view_reservations.c.order_id == order_id, view_reservations.c.released.is_(False)
         )

@@ -21,4 +21,4 @@ class SqlaCatalogViewUnitOfWork(MessagingUnitOfWork):
         self._clock = clock
 
     def _build_repositories(self, session: AsyncConnection) -> None:
-        self.view = SqlaCatalogViewWriter(session, self._clock)
+        self.view = SqlaCatalogViewWriter(session, self._clock, self.shared)
