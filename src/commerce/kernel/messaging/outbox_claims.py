@@ -20,7 +20,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BindParameter, Table, and_, bindparam, delete, exists, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -46,11 +57,24 @@ class Round:
     rows: Sequence[Row[Any]]
     results: Sequence[BaseException | None]
     delays: Sequence[float]
+    # Whether rows may be claimable right after this round: it was full, or a row it took
+    # had a later unpublished row of its key, which only now may go. Unknown: assume so.
+    more_waiting: bool = True
 
 
 def retry_delay(attempts: int) -> float:
     """How long a row waits after its ``attempts``-th failed publication."""
     return backoff_seconds(attempts, base=RETRY_BASE_SECONDS, cap=RETRY_MAX_SECONDS)
+
+
+def _has_successor(table: Table, candidate: Any) -> Any:
+    """Whether a later unpublished row of the candidate's key waits behind it."""
+    later = table.alias("later")
+    return exists().where(
+        later.c.message_key == candidate.c.message_key,
+        later.c.id > candidate.c.id,
+        later.c.published_at.is_(None),
+    )
 
 
 def _claimable(table: Table, candidate: Any, now: Any) -> Any:
@@ -112,8 +136,8 @@ class OutboxClaims:
         limit = settings.outbox_batch_size
         claimed = [candidate.c[name] for name in CLAIMED_COLUMNS]
         # MySQL/MariaDB: rows another relay is claiming right now are locked: skip them.
-        self._lock_claimable = (
-            select(*claimed)
+        self._lock_claimable: Select[Any] = (
+            select(*claimed, _has_successor(table, candidate).label("has_successor"))
             .where(claimable)
             .order_by(candidate.c.id)
             .limit(limit)
@@ -151,7 +175,11 @@ class OutboxClaims:
             if not rows:
                 return Round((), (), ())
             results = await publish(rows)
-            return Round(rows, results, await self._settle_in(session, rows, results))
+            more = len(rows) >= self._settings.outbox_batch_size or any(
+                row.has_successor for row in rows
+            )
+            delays = await self._settle_in(session, rows, results)
+            return Round(rows, results, delays, more_waiting=more)
 
     async def claim(self) -> list[Row[Any]]:
         """Claim up to a batch of publishable rows (for ``outbox_claim_seconds``), by id, in a

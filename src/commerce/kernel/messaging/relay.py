@@ -72,6 +72,7 @@ class OutboxRelay:
         # so they are retried then and not at the next poll; a wake-up cannot lose them.
         self._retry_times: list[float] = []
         self._round_failed = False
+        self._more_waiting = True  # what the last round said of the rows behind it
 
     @property
     def last_backlog(self) -> Backlog:
@@ -117,9 +118,10 @@ class OutboxRelay:
             except Exception as error:
                 failures += 1
                 log.warning("outbox relay round failed (%s): %s", type(error).__name__, error)
-            if handled and not self._round_failed:
-                # More may be waiting: the rest of a big batch, or a key's next event, which
-                # becomes claimable only once the one before it is published.
+            if handled and not self._round_failed and self._more_waiting:
+                # More is waiting: the rest of a big batch, or a key's next event, which
+                # becomes claimable only once the one before it is published. Rows written
+                # meanwhile woke the relay: its pause below ends at once.
                 continue
             pause = self._settings.outbox_poll_interval_seconds
             if failures:
@@ -160,6 +162,7 @@ class OutboxRelay:
         """Claim, publish and settle one batch; returns how many rows it handled."""
         done = await self._claims.run_round(self._publish)
         rows, results, delays = done.rows, done.results, done.delays
+        self._more_waiting = done.more_waiting
         if not rows:
             return 0
         record_outbox_published(len(rows) - len(delays))

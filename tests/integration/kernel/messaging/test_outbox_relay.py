@@ -24,6 +24,7 @@ from commerce.kernel.messaging.settings import MessagingSettings
 from tests.broker import eventually, fast_settings, read_topic, unique_topic
 from tests.integration.kernel.messaging.conftest import Schema
 from tests.integration.kernel.messaging.helpers import count, event, metric, write_events
+from tests.integration.statements import recorded_statements
 
 pytestmark = pytest.mark.integration
 
@@ -330,6 +331,45 @@ async def test_commits_wake_the_relay_and_it_keeps_going_without_waiting_for_the
     finally:
         await relay.stop()
     assert [e.id for e in publisher.envelopes()] == [e.id for e in written]
+
+
+async def test_a_keys_next_event_goes_in_the_round_after_without_a_wake_up(
+    database: Database, schema: Schema
+) -> None:
+    settings = MessagingSettings(outbox_poll_interval_seconds=3600.0)  # the poll never comes
+    publisher = InMemoryPublisher()  # and nothing wakes the relay mid-round
+    relay = OutboxRelay(database.connections, schema.outbox, publisher, settings)
+    written = await write_events(database, schema.outbox, "t", ["k", "k", "other"])
+    await relay.start()
+    try:
+        relay.notify()
+        await eventually(lambda: len(publisher.messages) == 3)
+    finally:
+        await relay.stop()
+    assert [e.id for e in publisher.envelopes()] == [written[0].id, written[2].id, written[1].id]
+
+
+async def test_on_mariadb_a_round_that_left_nothing_behind_runs_no_empty_round_after(
+    database: Database, schema: Schema
+) -> None:
+    settings = MessagingSettings(outbox_poll_interval_seconds=3600.0)
+    publisher = InMemoryPublisher()
+    relay = OutboxRelay(database.connections, schema.outbox, publisher, settings)
+    await write_events(database, schema.outbox, "t", ["a", "b"])
+    with recorded_statements(database) as statements:
+        await relay.start()  # its first round comes at once
+        try:
+            await eventually(lambda: len(publisher.messages) == 2)
+            await asyncio.sleep(0.3)  # room for a round that should not come
+        finally:
+            await relay.stop()
+    # The statements that look for claimable rows (the housekeeping's own reads aside).
+    looks = [s.split()[0] for s in statements if "FROM outbox AS candidate" in s]
+    if database.connections.dialect_name == "sqlite":
+        # A claim's RETURNING cannot tell of the rows behind: one more plain read after it.
+        assert looks == ["SELECT", "UPDATE", "SELECT"]
+    else:
+        assert looks == ["SELECT"]
 
 
 class WakingPublisher(InMemoryPublisher):
