@@ -174,24 +174,39 @@ class EventConsumer:
             await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
-        while not self._stopping.is_set():
-            batch = await consumer.getmany(
-                timeout_ms=POLL_TIMEOUT_MS, max_records=self._settings.consumer_batch_size
-            )
-            if batch:
-                outcomes = await asyncio.gather(
-                    *(self._process_partition(consumer, records) for records in batch.values())
+        # A poll's offsets are committed while the next poll is fetched and processed: the
+        # broker's answer (milliseconds) is not added to every hop of a saga. One commit at a
+        # time, in order; the last one is awaited before the consumer leaves.
+        committing: asyncio.Task[None] | None = None
+        try:
+            while not self._stopping.is_set():
+                batch = await consumer.getmany(
+                    timeout_ms=POLL_TIMEOUT_MS, max_records=self._settings.consumer_batch_size
                 )
-                done = {
-                    tp: offset
-                    for tp, (offset, _) in zip(batch, outcomes, strict=True)
-                    if offset is not None
-                }
-                await self._commit(consumer, done)
-                for _, error in outcomes:
-                    if error is not None:
-                        raise error  # the rest of that partition is redelivered after reconnecting
-            self.progress.refresh(consumer)
+                if batch:
+                    outcomes = await asyncio.gather(
+                        *(self._process_partition(consumer, records) for records in batch.values())
+                    )
+                    done = {
+                        tp: offset
+                        for tp, (offset, _) in zip(batch, outcomes, strict=True)
+                        if offset is not None
+                    }
+                    if committing is not None:
+                        await committing
+                    committing = asyncio.create_task(self._commit(consumer, done))
+                    for _, error in outcomes:
+                        if error is not None:
+                            raise error  # the rest of that partition comes again after reconnecting
+                self.progress.refresh(consumer)
+        finally:
+            if committing is not None:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    committing.cancel()  # cancelled (the grace ran out): leave uncommitted
+                await asyncio.wait({committing})
+                if not committing.cancelled():
+                    committing.exception()  # _commit logged what it could not do
 
     async def _process_partition(
         self, consumer: AIOKafkaConsumer, records: list[ConsumerRecord[bytes, bytes]]

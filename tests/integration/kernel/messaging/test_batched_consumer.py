@@ -201,6 +201,37 @@ async def test_a_poison_message_in_a_batch_is_dead_lettered_and_the_others_commi
     assert await kafka.committed() == 6
 
 
+async def test_the_next_poll_is_processed_while_the_last_ones_offsets_are_committed(
+    kafka: Kafka, database: Database, schema: Schema
+) -> None:
+    handler = Handler(database, schema)
+    consumer = batched(kafka, handler, database)
+    commit = consumer._commit
+    released = asyncio.Event()
+    asked: list[int] = []
+
+    async def slow_commit(kafka_consumer: object, offsets: dict[object, int]) -> None:
+        asked.append(sum(offsets.values()))
+        await released.wait()  # the broker takes its time to answer
+        await commit(kafka_consumer, offsets)  # type: ignore[arg-type]
+
+    consumer._commit = slow_commit  # type: ignore[method-assign]
+    first, second = [event(f"a{i}") for i in range(2)], [event(f"b{i}") for i in range(2)]
+    await kafka.send(*first)
+    await consumer.start()
+    try:
+        await eventually(lambda: asked == [2])
+        await kafka.send(*second)
+        # Processed although the first poll's commit has not been answered yet.
+        await eventually(lambda: len(handler.seen) == 4)
+        assert asked == [2], "one commit at a time: the second waits for the first"
+        released.set()
+        await eventually(lambda: asked == [2, 4])
+    finally:
+        await consumer.stop()
+    assert await kafka.committed() == 4
+
+
 async def test_redelivery_after_a_crash_between_the_two_commits_applies_nothing_twice(
     kafka: Kafka, database: Database, schema: Schema
 ) -> None:
