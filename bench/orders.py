@@ -43,6 +43,7 @@ from stack import (
     add_profile_arguments,
     mariadb_pid,
     rss_bytes,
+    settled,
     workload_platform,
 )
 
@@ -151,6 +152,7 @@ class OrderRun:
     rss: dict[str, int]
     paced_rate: float = 0.0
     paced_saga: Figures | None = None
+    settle_seconds: float = 0.0
 
 
 async def measure(
@@ -236,7 +238,10 @@ async def measure(
             rss_idle={k: v for k, v in rss_idle.items() if k != "mariadb"},
             rss={k: v for k, v in rss.items() if k != "mariadb"},
         )
-        # Latency is only meaningful below saturation: half the rate just measured.
+        # Latency is only meaningful below saturation: half the rate just measured, once the
+        # platform is done with the burst (consumers still reading its last events, relays
+        # publishing them) so that the paced orders do not queue behind it.
+        run.settle_seconds = await settled(pids)
         run.paced_rate = run.orders.per_second / 2
         count = max(50, orders // 4)
         ids = await paced(count, run.paced_rate)
@@ -259,7 +264,10 @@ def report(profile: str, concurrency: int, run: OrderRun) -> None:
     parts = ", ".join(f"{name} {ms:.1f}" for name, ms in sorted(run.cpu.items()))
     print(f"CPU per order: {total:.1f} ms ({parts})")
     if run.paced_saga is not None:
-        label = f"  saga at half that rate ({run.paced_rate:.0f}/s)"
+        label = (
+            f"  saga at half that rate ({run.paced_rate:.0f}/s, "
+            f"after {run.settle_seconds:.0f} s to settle)"
+        )
         print(run.paced_saga.latency_line(label))
     phases = (
         ("as started", run.rss_start),

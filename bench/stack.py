@@ -72,6 +72,23 @@ class CpuMeter:
         return self.used
 
 
+async def settled(
+    pids: Mapping[str, int], *, idle_share: float = 0.15, window: float = 1.0, limit: float = 60.0
+) -> float:
+    """Wait until the processes together use less than ``idle_share`` of one core over a
+    ``window`` (consumers and relays done with a burst's backlog), at most ``limit`` seconds;
+    the seconds it took."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    meter = CpuMeter(pids)
+    while loop.time() - started < limit:
+        meter.start()
+        await asyncio.sleep(window)
+        if sum(meter.stop().values()) < idle_share * window:
+            break
+    return loop.time() - started
+
+
 def mariadb_pid() -> int | None:
     """The local MariaDB/MySQL server's pid, when one runs on this machine."""
     for name in ("mariadbd", "mysqld"):
