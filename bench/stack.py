@@ -73,7 +73,7 @@ class CpuMeter:
 
 
 async def settled(
-    pids: Mapping[str, int], *, idle_share: float = 0.15, window: float = 1.0, limit: float = 60.0
+    pids: Mapping[str, int], *, idle_share: float = 0.3, window: float = 1.0, limit: float = 60.0
 ) -> float:
     """Wait until the processes together use less than ``idle_share`` of one core over a
     ``window`` (consumers and relays done with a burst's backlog), at most ``limit`` seconds;

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from commerce.order.application.errors import OrderNotFound
-from commerce.order.application.ports import OrderChangeFeed
+from commerce.order.application.ports import OrderChangeFeed, OrderFollower
 from commerce.order.application.queries import OrderReader
 from commerce.order.application.views import OrderSnapshot
 from commerce.order.domain.order import FINAL_STATUSES
@@ -61,38 +61,43 @@ class LiveOrderStatus:
 
     async def _follow(self, command: FollowOrder) -> AsyncIterator[StatusEvent]:
         with self._feed.follow(command.order_id) as follower:
-            # Read (again) once followed: what commits after this read reaches the follower.
             try:
+                # Read (again) once followed: what commits after this read reaches the follower.
                 current = await self._read(command)
+                seen = command.last_seen
+                # The body the client has: a version moved by bookkeeping alone (a request sent
+                # again, an answer noted) sends nothing. A client that saw this version has it.
+                sent = current.order if seen == current.version else None
+                quiet_since = self._monotonic()
+                pending: list[OrderSnapshot] | None = [current]
+                while True:
+                    for snapshot in pending or ():
+                        current = snapshot
+                        if (seen is None or snapshot.version > seen) and snapshot.order != sent:
+                            yield snapshot
+                            seen, sent = snapshot.version, snapshot.order
+                            quiet_since = self._monotonic()
+                        if snapshot.order.status in FINAL:
+                            return
+                    wait = quiet_since + self._keepalive - self._monotonic()
+                    if wait <= 0:
+                        yield KEEP_ALIVE
+                        quiet_since = self._monotonic()
+                        pending = None
+                    else:
+                        pending = await self._changes(command, follower, current.version, wait)
             except OrderNotFound:
                 return  # orders are never deleted; if one were, its stream would just end
-            seen = command.last_seen
-            # The body the client has: a version moved by bookkeeping alone (a request sent
-            # again, an answer noted) sends nothing. A client that saw this version has it.
-            sent = current.order if seen == current.version else None
-            quiet_since = self._monotonic()
-            pending = [current]
-            while True:
-                for snapshot in pending:
-                    current = snapshot
-                    if (seen is None or snapshot.version > seen) and snapshot.order != sent:
-                        yield snapshot
-                        seen, sent = snapshot.version, snapshot.order
-                        quiet_since = self._monotonic()
-                    if snapshot.order.status in FINAL:
-                        return
-                pending = []
-                wait = quiet_since + self._keepalive - self._monotonic()
-                if wait <= 0:
-                    yield KEEP_ALIVE
-                    quiet_since = self._monotonic()
-                    continue
-                changes = await follower.next(after_version=current.version, within=wait)
-                if changes is None:
-                    continue  # the keep-alive is due
-                pending = list(changes.committed)
-                if changes.read_again:  # committed by another process: read it
-                    try:
-                        pending.append(await self._read(command))
-                    except OrderNotFound:
-                        return
+
+    async def _changes(
+        self, command: FollowOrder, follower: OrderFollower, after_version: int, within: float
+    ) -> list[OrderSnapshot] | None:
+        """The versions past ``after_version``, oldest first, once there are any; ``None``
+        after ``within`` seconds without (the keep-alive is due)."""
+        changes = await follower.next(after_version=after_version, within=within)
+        if changes is None:
+            return None
+        snapshots = list(changes.committed)
+        if changes.read_again:  # committed by another process: read it
+            snapshots.append(await self._read(command))
+        return snapshots
