@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from commerce.contracts.envelope import EventEnvelope
 from commerce.contracts.topics import ORDER_EVENTS
@@ -22,7 +22,7 @@ from commerce.kernel.messaging.processing import (
     Outcome,
 )
 from commerce.product.adapters.outbound.catalog import SqlaCatalog
-from commerce.product.adapters.outbound.tables import reservations
+from commerce.product.adapters.outbound.tables import products, reservations
 from tests.integration.product.helpers import (
     cancelled,
     new_order_id,
@@ -138,3 +138,59 @@ async def test_a_batch_whose_insert_collides_commits_nothing(
     assert await statuses(database, other, order) == [None, None]
     assert await stock_of(database, product) == 10
     assert await reserved_units(database, product) == 0
+
+
+async def test_a_batch_takes_a_products_stock_at_its_end_on_mariadb_at_each_message_on_sqlite(
+    catalog: SqlaCatalog, database: Database, processor: MessageProcessor
+) -> None:
+    product = await new_product(catalog, stock=10)
+    batch = messages(*(placed(new_order_id(), (product, 2)) for _ in range(3)))
+
+    with recorded_statements(database) as statements:
+        assert await processor.process_batch(
+            batch, lambda: shared_transaction(database.connections)
+        )
+
+    takes = [n for n, s in enumerate(statements) if s.startswith("UPDATE products")]
+    if database.connections.dialect_name == "sqlite":
+        # SQLite's one writer lock is taken at the batch's first write anyway.
+        assert len(takes) == 3
+    else:
+        # One UPDATE for the three orders, after every message was applied: the product's
+        # row is locked for the end of the batch only.
+        reads = [n for n, s in enumerate(statements) if "FROM products" in s]
+        assert len(takes) == 1 and takes[0] > max(reads)
+        assert not any("FOR UPDATE" in statements[n] for n in reads)
+    assert await stock_of(database, product) == 4
+    assert await reserved_units(database, product) == 6
+
+
+@pytest.mark.parametrize("database_url", ["mariadb"], indirect=True)
+async def test_stock_taken_by_others_meanwhile_undoes_the_batch_and_nothing_is_oversold(
+    catalog: SqlaCatalog, database: Database, processor: MessageProcessor
+) -> None:
+    # MariaDB only: there the batch reads its products without locking them. (On SQLite it
+    # holds the writer lock from its first write: nobody can take stock meanwhile.)
+    product = await new_product(catalog, stock=3)
+    first, second = new_order_id(), new_order_id()
+
+    @asynccontextmanager
+    async def taken_meanwhile() -> AsyncIterator[SharedTransaction]:
+        """The batch's transaction; before it commits, another one takes all but 1 unit."""
+        async with shared_transaction(database.connections) as shared:
+            yield shared
+            async with database.engine.begin() as other:
+                await other.execute(
+                    update(products).where(products.c.id == product).values(stock=1)
+                )
+
+    batch = messages(placed(first, (product, 2)), placed(second, (product, 1)))
+    assert not await processor.process_batch(batch, taken_meanwhile)
+    assert await stock_of(database, product) == 1
+    assert await statuses(database, first, second) == [None, None]
+
+    # Message by message, each with its product locked: the first no longer fits.
+    for message in batch:
+        assert await processor.process(message) is Outcome.HANDLED
+    assert await statuses(database, first, second) == ["REJECTED", "RESERVED"]
+    assert await stock_of(database, product) == 0

@@ -46,10 +46,45 @@ _LOCK_PRODUCTS = (
 )
 
 
+_READ_PRODUCTS = select(products).where(products.c.id.in_(bindparam("b_ids", expanding=True)))
+
+
+class PendingStock:
+    """MariaDB, in a consumer batch (docs/adr/0051, later section): the stock the batch's
+    reservations take and its releases give back, per product, written just before the
+    batch commits by one conditional UPDATE per product, in id order. A hot product's row is
+    then locked for the end of the batch only, not from its first message on. If the stock
+    is no longer there (another batch took it meanwhile), ``StockChanged`` undoes the batch,
+    which is applied message by message, each with its products locked."""
+
+    def __init__(self) -> None:
+        self.deltas: dict[str, int] = {}
+
+    def add(self, product_id: str, quantity: int) -> None:
+        self.deltas[product_id] = self.deltas.get(product_id, 0) + quantity
+
+    async def write(self, session: AsyncConnection) -> None:
+        for product_id in sorted(self.deltas):
+            net = self.deltas[product_id]
+            if net > 0:
+                result = await session.execute(_TAKE_STOCK, {"b_id": product_id, "b_quantity": net})
+                if result.rowcount != 1:
+                    raise StockChanged(product_id)
+            elif net < 0:
+                await session.execute(_RETURN_STOCK, {"b_id": product_id, "b_quantity": -net})
+
+
 class SqlaProductRepository(TrackingRepository[Product]):
-    def __init__(self, session: AsyncConnection) -> None:
+    def __init__(self, session: AsyncConnection, shared: SharedTransaction | None = None) -> None:
         super().__init__()
         self._session = session
+        # SQLite keeps its locks: its one writer lock is taken at the first write anyway, and
+        # a read snapshot cannot become a write once another connection has written.
+        self._pending = (
+            None
+            if shared is None or session.dialect.name == "sqlite"
+            else shared.writer(PendingStock, PendingStock)
+        )
 
     async def add(self, product: Product) -> None:
         try:
@@ -78,12 +113,26 @@ class SqlaProductRepository(TrackingRepository[Product]):
         ids = sorted({pid for pid in product_ids if len(pid) <= MAX_PRODUCT_ID_LENGTH})
         if not ids:
             return {}
-        rows = (await self._session.execute(_LOCK_PRODUCTS, {"b_ids": ids})).all()
-        found = {row.id: Product(**product_fields(row)) for row in rows}
+        if self._pending is None:
+            rows = (await self._session.execute(_LOCK_PRODUCTS, {"b_ids": ids})).all()
+            found = {row.id: Product(**product_fields(row)) for row in rows}
+        else:
+            # Read, not locked: the batch's final UPDATE checks the stock is still there.
+            # What the batch took or gave back already counts.
+            found = {}
+            for row in (await self._session.execute(_READ_PRODUCTS, {"b_ids": ids})).all():
+                fields = product_fields(row)
+                # Below zero: others took it meanwhile, and the final UPDATE will say so.
+                fields["stock"] = max(0, fields["stock"] - self._pending.deltas.get(row.id, 0))
+                found[row.id] = Product(**fields)
         self._track_all(found.values())
         return found
 
     async def take_stock(self, lines: Sequence[ReservedLine]) -> None:
+        if self._pending is not None:
+            for line in lines:
+                self._pending.add(line.product_id, line.quantity)
+            return
         for line in sorted(lines, key=lambda item: item.product_id):
             result = await self._session.execute(
                 _TAKE_STOCK, {"b_id": line.product_id, "b_quantity": line.quantity}
@@ -92,6 +141,10 @@ class SqlaProductRepository(TrackingRepository[Product]):
                 raise StockChanged(line.product_id)
 
     async def return_stock(self, lines: Sequence[ReservedLine]) -> None:
+        if self._pending is not None:
+            for line in lines:
+                self._pending.add(line.product_id, -line.quantity)
+            return
         for line in sorted(lines, key=lambda item: item.product_id):
             await self._session.execute(
                 _RETURN_STOCK, {"b_id": line.product_id, "b_quantity": line.quantity}

@@ -41,7 +41,7 @@ class SqlaProductUnitOfWork(MessagingUnitOfWork):
         )
 
     def _build_repositories(self, session: AsyncConnection) -> None:
-        self.products = SqlaProductRepository(session)
+        self.products = SqlaProductRepository(session, self.shared)
         self.reservations = SqlaReservationRepository(session, self.shared)
 
     def _outbox_message(self, aggregate: AggregateRoot, event: DomainEvent) -> OutboxMessage:
