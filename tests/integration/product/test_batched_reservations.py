@@ -5,8 +5,8 @@ a batch whose insert collides is applied message by message instead."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -47,6 +47,21 @@ def messages(*envelopes: EventEnvelope) -> list[IncomingMessage]:
         )
         for e in envelopes
     ]
+
+
+def before_commit(
+    database: Database, meanwhile: Callable[[SharedTransaction], Awaitable[None]]
+) -> Callable[[], AbstractAsyncContextManager[SharedTransaction]]:
+    """A batch transaction in which ``meanwhile`` runs after the batch's messages were applied
+    and before it commits."""
+
+    @asynccontextmanager
+    async def transaction() -> AsyncIterator[SharedTransaction]:
+        async with shared_transaction(database.connections) as shared:
+            yield shared
+            await meanwhile(shared)
+
+    return transaction
 
 
 async def statuses(database: Database, *order_ids: str) -> list[str | None]:
@@ -116,23 +131,20 @@ async def test_a_batch_whose_insert_collides_commits_nothing(
     product = await new_product(catalog, stock=10)
     order, other = new_order_id(), new_order_id()
 
-    @asynccontextmanager
-    async def answered_meanwhile() -> AsyncIterator[SharedTransaction]:
-        """The batch's transaction, in which a row for ``order`` appears after the batch read
-        that order's reservation: what another relay's answer committed meanwhile does."""
-        async with shared_transaction(database.connections) as shared:
-            yield shared
-            await shared.session.execute(
-                insert(reservations).values(
-                    order_id=order,
-                    status="RELEASED",
-                    created_at=datetime.now(UTC),
-                    updated_at=datetime.now(UTC),
-                )
+    async def answered_meanwhile(shared: SharedTransaction) -> None:
+        """A row for ``order`` appears after the batch read that order's reservation: what
+        another relay's answer committed meanwhile does."""
+        await shared.session.execute(
+            insert(reservations).values(
+                order_id=order,
+                status="RELEASED",
+                created_at=datetime.now(UTC),
+                updated_at=datetime.now(UTC),
             )
+        )
 
     batch = messages(placed(other, (product, 1)), placed(order, (product, 2)))
-    applied = await processor.process_batch(batch, answered_meanwhile)
+    applied = await processor.process_batch(batch, before_commit(database, answered_meanwhile))
 
     assert not applied, "the batch's insert collided: the caller goes one by one"
     assert await statuses(database, other, order) == [None, None]
@@ -174,18 +186,13 @@ async def test_stock_taken_by_others_meanwhile_undoes_the_batch_and_nothing_is_o
     product = await new_product(catalog, stock=3)
     first, second = new_order_id(), new_order_id()
 
-    @asynccontextmanager
-    async def taken_meanwhile() -> AsyncIterator[SharedTransaction]:
-        """The batch's transaction; before it commits, another one takes all but 1 unit."""
-        async with shared_transaction(database.connections) as shared:
-            yield shared
-            async with database.engine.begin() as other:
-                await other.execute(
-                    update(products).where(products.c.id == product).values(stock=1)
-                )
+    async def taken_meanwhile(_: SharedTransaction) -> None:
+        """Another transaction takes all but 1 unit before the batch commits."""
+        async with database.engine.begin() as other:
+            await other.execute(update(products).where(products.c.id == product).values(stock=1))
 
     batch = messages(placed(first, (product, 2)), placed(second, (product, 1)))
-    assert not await processor.process_batch(batch, taken_meanwhile)
+    assert not await processor.process_batch(batch, before_commit(database, taken_meanwhile))
     assert await stock_of(database, product) == 1
     assert await statuses(database, first, second) == [None, None]
 
