@@ -67,12 +67,12 @@ class OrdersReadAhead:
         """The order's rows (none: no such order), or ``None`` when it was not read ahead."""
         if order_id not in self._wanted:
             return None
-        self._wanted.discard(order_id)
         if self._rows is None:
             self._rows = {}
-            wanted = sorted(self._wanted | {order_id})
-            for row in await session.execute(_ORDERS_WITH_LINES, {"b_order_ids": wanted}):
+            wanted = {"b_order_ids": sorted(self._wanted)}
+            for row in await session.execute(_ORDERS_WITH_LINES, wanted):
                 self._rows.setdefault(row.id, []).append(row._mapping)
+        self._wanted.discard(order_id)
         return self._rows.pop(order_id, [])
 
 
