@@ -2,8 +2,9 @@
 
 ``GET /v1/products/{id}`` with a bearer token through the gateway (token check, header
 policy, rate limit, breaker, pooled forward), and the same read through nginx (one worker,
-keep-alive upstream pool) in front of the same product service, in the same run, driven by
-wrk (Debian package). CPU per request of each process comes from /proc. Not a test:
+keep-alive upstream pool) and through a minimal aiohttp proxy (``reference_proxy.py``: what
+plain Python proxying reaches, no policy) in front of the same product service, in the same
+run, driven by wrk (Debian package). CPU per request of each process comes from /proc. Not a test:
 nothing is asserted.
 
     .venv/bin/python bench/gateway.py [--seconds 10] [--concurrency 16 256]
@@ -24,7 +25,16 @@ import uuid
 from pathlib import Path
 
 import httpx
-from stack import NGINX, WRK, CpuMeter, WrkResult, nginx_proxy, profile_platform, wrk
+from stack import (
+    NGINX,
+    WRK,
+    CpuMeter,
+    WrkResult,
+    nginx_proxy,
+    profile_platform,
+    reference_proxy,
+    wrk,
+)
 
 PASSWORD = "correct horse battery staple"
 # The bench is one client hammering: the per-client rate limit stays on (its cost counts)
@@ -91,13 +101,22 @@ def main(argv: list[str] | None = None) -> int:
         path = f"/v1/products/{product_id}"
         product_address = running.url("product").removeprefix("http://")
         pids = running.pids()
-        with nginx_proxy(product_address) as (nginx_url, nginx_pid):
+        with (
+            nginx_proxy(product_address) as (nginx_url, nginx_pid),
+            reference_proxy(product_address) as (reference_url, reference_pid),
+        ):
             meter = CpuMeter(
-                {"gateway": pids["gateway"], "product": pids["product"], "nginx": nginx_pid}
+                {
+                    "gateway": pids["gateway"],
+                    "product": pids["product"],
+                    "nginx": nginx_pid,
+                    "reference": reference_pid,
+                }
             )
             auth = {"Authorization": f"Bearer {token}"}
             # Warm up both paths (connection pools, caches) before measuring.
             wrk(nginx_url + path, connections=16, seconds=2)
+            wrk(reference_url + path, connections=16, seconds=2)
             wrk(running.url("gateway") + path, connections=16, seconds=2, headers=auth)
             for connections in args.concurrency:
                 # nginx first, then the gateway: same product process, same warm caches.
@@ -107,22 +126,29 @@ def main(argv: list[str] | None = None) -> int:
                 proxied, proxied_cpu = measured(
                     nginx_url + path, meter, connections, args.seconds, auth
                 )
+                plain, plain_cpu = measured(
+                    reference_url + path, meter, connections, args.seconds, auth
+                )
                 gated, gated_cpu = measured(
                     running.url("gateway") + path, meter, connections, args.seconds, auth
                 )
                 print(f"\n## GET /v1/products/{{id}}, c={connections}, {args.seconds:g} s each")
                 print(direct.line("straight to product (bare read)"))
                 print(proxied.line("via nginx (plain proxy, baseline)"))
+                print(plain.line("via minimal aiohttp proxy (yardstick)"))
                 print(gated.line("via gateway + token"))
                 print(
                     f"gateway/nginx throughput {gated.per_second / proxied.per_second:.2f}"
-                    f"   (target >= 0.9)"
+                    f"   (target >= 0.9; the minimal aiohttp proxy: "
+                    f"{plain.per_second / proxied.per_second:.2f})"
                 )
                 print(
                     "CPU per request (ms): "
                     f"bare read: product {direct_cpu['product']:.3f}   "
                     f"nginx path: nginx {proxied_cpu['nginx']:.3f} + "
                     f"product {proxied_cpu['product']:.3f}   "
+                    f"aiohttp path: proxy {plain_cpu['reference']:.3f} + "
+                    f"product {plain_cpu['product']:.3f}   "
                     f"gateway path: gateway {gated_cpu['gateway']:.3f} + "
                     f"product {gated_cpu['product']:.3f}"
                 )

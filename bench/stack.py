@@ -10,7 +10,9 @@ import asyncio
 import os
 import re
 import shutil
+import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -301,6 +303,30 @@ def nginx_proxy(upstream: str) -> Iterator[tuple[str, int]]:
         finally:
             process.terminate()
             process.wait(10)
+
+
+@contextmanager
+def reference_proxy(upstream: str) -> Iterator[tuple[str, int]]:
+    """``bench/reference_proxy.py`` (a minimal aiohttp proxy) in front of ``upstream``
+    (host:port); yields its base URL and pid."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("reference_proxy.py")), str(port), upstream]
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the reference proxy did not start") from None
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}", process.pid
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 def _nginx_worker(master: int) -> int:

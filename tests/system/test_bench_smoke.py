@@ -38,9 +38,14 @@ def test_the_gateway_bench_prints_every_figure_beside_nginx() -> None:
 
     out = bench("gateway.py", "--seconds=1", "--concurrency", "4", "--profile=embedded")
 
-    for line in ("via nginx (plain proxy, baseline)", "via gateway + token", "gateway/nginx"):
+    for line in (
+        "via nginx (plain proxy, baseline)",
+        "via minimal aiohttp proxy (yardstick)",
+        "via gateway + token",
+        "gateway/nginx",
+    ):
         assert line in out, out
-    assert "gateway path: gateway" in out and "rerun:" in out
+    assert "gateway path: gateway" in out and "aiohttp path: proxy" in out and "rerun:" in out
 
 
 def test_the_orders_bench_prints_rate_saga_cpu_and_memory(mariadb: object, redis_url: str) -> None:
