@@ -197,12 +197,14 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     non_2xx: int
-    socket_errors: int
+    # wrk's kinds: connect, read, write, timeout (no answer within wrk's 2 s)
+    socket_errors: dict[str, int]
 
     def line(self, label: str) -> str:
         errors = ""
-        if self.non_2xx or self.socket_errors:
-            errors = f"   non-2xx {self.non_2xx}, socket errors {self.socket_errors}"
+        if self.non_2xx or any(self.socket_errors.values()):
+            kinds = ", ".join(f"{kind} {n}" for kind, n in self.socket_errors.items() if n)
+            errors = f"   non-2xx {self.non_2xx}, socket errors: {kinds or 'none'}"
         return (
             f"{label:<46} {self.per_second:8.1f} req/s   p50 {self.p50_ms:7.2f} ms"
             f"   p99 {self.p99_ms:7.2f} ms   (n={self.requests}){errors}"
@@ -247,7 +249,11 @@ def wrk(
         p50_ms=_ms(p50.group(1)),
         p99_ms=_ms(p99.group(1)),
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
-        socket_errors=sum(int(n) for n in errors.groups()) if errors else 0,
+        socket_errors=dict(
+            zip(("connect", "read", "write", "timeout"), map(int, errors.groups()), strict=True)
+        )
+        if errors
+        else {},
     )
 
 
