@@ -7,6 +7,7 @@ worker that makes the provider calls, and stops them in reverse order.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from contextlib import AsyncExitStack
@@ -17,6 +18,7 @@ from fastapi import FastAPI
 from commerce.contracts.topics import ORDER_EVENTS, PAYMENT_EVENTS
 from commerce.kernel.admin.http import admin_router
 from commerce.kernel.admin.wiring import operations_console
+from commerce.kernel.background import PeriodicTask
 from commerce.kernel.db import Database
 from commerce.kernel.domain import utc_now
 from commerce.kernel.http.app import create_service_app
@@ -31,6 +33,7 @@ from commerce.payment.adapters.inbound.step_worker import StepWorker
 from commerce.payment.adapters.outbound.ledger import SqlaChargeLedger
 from commerce.payment.adapters.outbound.metered_provider import MeteredProvider
 from commerce.payment.adapters.outbound.queries import SqlaPaymentQueries
+from commerce.payment.adapters.outbound.repository import forget_withdrawals
 from commerce.payment.adapters.outbound.simulated_provider import SimulatedProvider
 from commerce.payment.adapters.outbound.tables import admin_audit, dead_letters, inbox, outbox
 from commerce.payment.adapters.outbound.unit_of_work import CONSUMER, SqlaPaymentUnitOfWork
@@ -46,6 +49,7 @@ from commerce.payment.application.use_cases import PaymentUseCases
 from commerce.payment.settings import Settings
 
 SERVICE_PACKAGE = "commerce.payment"
+log = logging.getLogger("commerce.payment")
 # All that payment does on Kafka; its KafkaUser grants exactly this (ADR 0046).
 KAFKA_ACCESS = KafkaAccess(produces=(PAYMENT_EVENTS,), consumes={CONSUMER: (ORDER_EVENTS,)})
 
@@ -97,6 +101,18 @@ def build_use_cases(
     )
 
 
+async def _forget_old_withdrawals(database: Database, settings: Settings, clock: Clock) -> int:
+    """A withdrawal spares the provider a call for a request that comes after it. Past the
+    inbox's retention, the platform no longer tells a repeated event from a new one anyway;
+    a request that late is authorized, and the order service, which holds the order as
+    final, answers with a release on which the payment is voided (docs/adr/0111)."""
+    cutoff = clock() - timedelta(seconds=settings.inbox_retention_seconds)
+    removed = await forget_withdrawals(database.engine, before=cutoff)
+    if removed:
+        log.info("forgot %d withdrawals older than the inbox's retention", removed)
+    return removed
+
+
 def create_app(settings: Settings) -> FastAPI:
     async def start(app: FastAPI, stack: AsyncExitStack) -> dict[str, Pingable]:
         database = await open_database(stack, settings, SERVICE_PACKAGE)
@@ -128,6 +144,13 @@ def create_app(settings: Settings) -> FastAPI:
         await messaging.start(consumers=[(CONSUMER, [ORDER_EVENTS], OrderEventsHandler(use_cases))])
         stack.push_async_callback(worker.stop)
         worker.start()  # PENDING payments left by a previous process resume here
+        purge = PeriodicTask(
+            "payment-withdrawals-purge",
+            lambda: _forget_old_withdrawals(database, settings, utc_now),
+            settings.inbox_purge_interval_seconds,
+        )
+        purge.start()
+        stack.push_async_callback(purge.stop)
         return {"database": database, "broker": messaging}
 
     lifespan = ServiceLifespan(start, checks=("database", "broker"))

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_history_is_linear() -> None:
-    assert revisions(SERVICE_PACKAGE) == ["payment_0001", "payment_0002"]
+    assert revisions(SERVICE_PACKAGE) == ["payment_0001", "payment_0002", "payment_0003"]
 
 
 async def test_stairway(database_url: str) -> None:

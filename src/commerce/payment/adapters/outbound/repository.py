@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, insert, select, update
+from sqlalchemy import bindparam, delete, exists, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from commerce.kernel.db.shared_transaction import SharedTransaction
 from commerce.kernel.repository import TrackingRepository
@@ -233,3 +233,11 @@ def _payment(row: RowMapping, history: list[HistoryEntry]) -> Payment:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
+
+
+async def forget_withdrawals(engine: AsyncEngine, *, before: datetime) -> int:
+    """Delete the withdrawals remembered before ``before``; how many were deleted."""
+    async with engine.begin() as session:
+        old = withdrawn_orders.c.at < before
+        result = await session.execute(delete(withdrawn_orders).where(old))
+    return int(result.rowcount or 0)

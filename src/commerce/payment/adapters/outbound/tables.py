@@ -58,12 +58,13 @@ payment_history = Table(
     Column("at", UtcDateTime, nullable=False),
 )
 
-# Orders cancelled or rejected before they asked for payment.
+# Orders cancelled or rejected before they asked for payment, kept for the inbox's retention
+# (by `at`, hence its index; docs/adr/0111).
 withdrawn_orders = Table(
     "withdrawn_orders",
     metadata,
     Column("order_id", String(64), primary_key=True),
-    Column("at", UtcDateTime, nullable=False),
+    Column("at", UtcDateTime, nullable=False, index=True),
 )
 
 # The simulated provider's own ledger: it stands for an external system and only shares the
