@@ -94,3 +94,4 @@ def test_the_login_bench_prints_the_argon2_ratio() -> None:
     out = bench("login.py", "--logins=8", "--concurrency=2")
 
     assert "ratio logins / best argon2 verifies" in out, out
+    assert "besides its hash" in out and "a ratio of 0.85 allows" in out, out
