@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from typing import Protocol
 
@@ -116,12 +117,17 @@ class Sender(Protocol):
         ...
 
 
+# Anything but visible ASCII. One regex search is C speed; a per-byte generator over every
+# request's target cost the gateway about 1% of its CPU.
+_NEEDS_ESCAPE = re.compile(rb"[^\x21-\x7e]")
+
+
 def encode_target(raw_path: bytes, query: bytes) -> bytes:
     """Path and query as sent by the client, with any non-ASCII or control byte escaped."""
     target = raw_path + (b"?" + query if query else b"")
-    if all(0x20 < byte < 0x7F for byte in target):
+    if _NEEDS_ESCAPE.search(target) is None:
         return target
-    return b"".join(bytes([byte]) if 0x20 < byte < 0x7F else b"%%%02X" % byte for byte in target)
+    return _NEEDS_ESCAPE.sub(lambda found: b"%%%02X" % found.group()[0], target)
 
 
 def _failure(upstream: str, error: BaseException) -> UpstreamFailure:
