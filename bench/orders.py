@@ -27,6 +27,7 @@ import asyncio
 import json
 import os
 import shlex
+import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -252,6 +253,35 @@ async def measure(
     return run
 
 
+# What every service with a database and a consumer imports before any code of ours runs,
+# and the web framework on top: the floor of the stack's RSS, process by process.
+LIBRARIES = {
+    "mariadb": ("asyncio", "sqlalchemy.ext.asyncio", "asyncmy", "aiokafka"),
+    "embedded": ("asyncio", "sqlalchemy.ext.asyncio", "aiosqlite", "aiokafka"),
+}
+WEB_FRAMEWORK = ("fastapi", "pydantic", "uvicorn")
+
+
+def imported_rss_mb(modules: tuple[str, ...]) -> float:
+    """The RSS of a fresh interpreter that imported ``modules`` and nothing else."""
+    script = f"import {', '.join(modules)}, pathlib; print(pathlib.Path('/proc/self/statm')"
+    script += ".read_text().split()[1])"
+    pages = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    return int(pages) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def import_floor_line(profile: str) -> str:
+    libraries = imported_rss_mb(LIBRARIES[profile])
+    with_web = imported_rss_mb(LIBRARIES[profile] + WEB_FRAMEWORK)
+    return (
+        f"RSS floor of one service process, its libraries imported and nothing else: "
+        f"{libraries:.0f} MB (asyncio, SQLAlchemy, the database driver, aiokafka), "
+        f"{with_web:.0f} MB with FastAPI, pydantic and uvicorn"
+    )
+
+
 def report(profile: str, concurrency: int, run: OrderRun) -> None:
     print(f"\n## {profile} (concurrency {concurrency})")
     print(run.baseline.line("GET /v1/products/{id} (baseline)"))
@@ -277,6 +307,7 @@ def report(profile: str, concurrency: int, run: OrderRun) -> None:
     for label, rss in phases:
         parts = ", ".join(f"{name} {b / 2**20:.0f}" for name, b in sorted(rss.items()))
         print(f"RSS of the stack, {label}: {sum(rss.values()) / 2**20:.0f} MB ({parts})")
+    print(import_floor_line(profile))
     if run.statuses.get("CONFIRMED", 0) != sum(run.statuses.values()):
         raise SystemExit(f"not every order was confirmed: {run.statuses}")
 

@@ -65,6 +65,7 @@ def test_the_orders_bench_prints_rate_saga_cpu_and_memory(mariadb: object, redis
         "CPU per order",
         "mariadb ",
         "RSS of the stack, idle",
+        "RSS floor of one service process",
     ):
         assert line in out, out
 
