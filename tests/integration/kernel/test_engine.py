@@ -3,9 +3,11 @@ connection is rolled back on return only when it may hold a transaction."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+import sqlalchemy.event
 import sqlalchemy.exc
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -103,3 +105,43 @@ async def test_a_connection_left_in_a_transaction_is_rolled_back_on_return(
     async with engine.connect() as connection:
         rows = (await connection.execute(text("SELECT id FROM t"))).all()
     assert rows == []
+
+
+# --- a fixed pool (docs/adr/0009, later section) -------------------------------------------
+
+
+async def test_steady_concurrency_reuses_its_connections_instead_of_opening_new_ones(
+    mariadb_url: str,
+) -> None:
+    engine = create_engine(mariadb_url, pool_size=4)
+    opened: list[object] = []
+    sqlalchemy.event.listen(engine.sync_engine, "connect", lambda *_: opened.append(1))
+    busy = asyncio.Event()
+    inside = 0
+
+    async def read() -> None:
+        nonlocal inside
+        async with engine.connect() as connection:
+            inside += 1
+            if inside == 4:
+                busy.set()
+            await busy.wait()  # the pool's size in use at once, every round
+            await connection.execute(text("SELECT SLEEP(0.01)"))
+
+    async def concurrent_reads(count: int) -> None:
+        nonlocal inside
+        busy.clear()
+        inside = 0
+        await asyncio.gather(*(read() for _ in range(count)))
+
+    try:
+        await concurrent_reads(4)  # opens the pool's connections
+        assert len(opened) == 4
+        for _ in range(5):
+            # More readers than connections: the extra ones wait for a connection instead
+            # of each opening (and, on return, closing) one of its own.
+            await concurrent_reads(6)
+        assert len(opened) == 4
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()

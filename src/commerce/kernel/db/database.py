@@ -16,16 +16,18 @@ class Database:
     connections: Connections
 
     @classmethod
-    async def open(cls, url: str, *, service_package: str, migrate: bool) -> Database:
+    async def open(
+        cls, url: str, *, service_package: str, migrate: bool, pool_size: int = 20
+    ) -> Database:
         """Connect and, when ``migrate``, bring the schema to the head of the service's history."""
         if not migrate:
-            engine = create_engine(url)
+            engine = create_engine(url, pool_size=pool_size)
         else:
             # Alembic is loaded only to migrate (about 11 MB a process that does not).
             from commerce.kernel.db.migrations import ensure_database, upgrade
 
             await ensure_database(url)
-            engine = create_engine(url)
+            engine = create_engine(url, pool_size=pool_size)
             await upgrade(engine, service_package)
         return cls(engine=engine, connections=Connections(engine))
 

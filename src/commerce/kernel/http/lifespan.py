@@ -70,6 +70,7 @@ async def open_database(
         settings.resolved_database_url(),
         service_package=service_package,
         migrate=settings.migrate_on_start,
+        pool_size=settings.database_pool_size,
     )
     stack.push_async_callback(database.close)
     return database
