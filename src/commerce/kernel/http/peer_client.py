@@ -26,15 +26,19 @@ def peer_client(
     transport: httpx.AsyncBaseTransport | None = None,
     *,
     max_connections: int = 50,
-    max_keepalive_connections: int = 10,
 ) -> httpx.AsyncClient:
-    """One client per peer for the life of the process (``transport`` is for tests)."""
+    """One client per peer for the life of the process (``transport`` is for tests).
+
+    Every connection it may open it may also keep: with fewer kept than opened, each call
+    past the kept number under steady concurrency opened a connection and closed it after
+    its answer (the database pool's trap, docs/adr/0009). Idle ones still close after
+    httpx's keep-alive expiry (5 s)."""
     return httpx.AsyncClient(
         base_url=base_url,
         transport=transport,
         timeout=httpx.Timeout(timeout_seconds, connect=min(2.0, timeout_seconds)),
         limits=httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_keepalive_connections
+            max_connections=max_connections, max_keepalive_connections=max_connections
         ),
         event_hooks={"request": [forward_request_id, forward_trace_context]},
         follow_redirects=False,

@@ -108,10 +108,4 @@ def user_service_client(
 ) -> httpx.AsyncClient:
     """One pooled client for the life of the process (``transport`` is for tests); every
     sign-in and refresh goes through it, hence the bigger pool."""
-    return peer_client(
-        base_url,
-        timeout_seconds,
-        transport,
-        max_connections=100,
-        max_keepalive_connections=20,
-    )
+    return peer_client(base_url, timeout_seconds, transport, max_connections=100)
