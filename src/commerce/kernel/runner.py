@@ -42,9 +42,9 @@ def freeze_what_start_up_built() -> None:
     """Take what the imports and the app built (modules, classes, schemas, compiled
     routes: about a hundred thousand objects, which live as long as the process) out of the
     cyclic garbage collector's sight. Each full collection walked them all: 70 ms of CPU
-    in one piece, stalling every request and message of the process meanwhile, several
-    times a minute under load (docs/adr/0006, later section). Garbage left by start-up is
-    collected first, so nothing dead is kept."""
+    in one piece, stalling every request and message of the process meanwhile, once or
+    twice a minute under the bench's load (docs/adr/0006, later section). Garbage left by
+    start-up is collected first, so nothing dead is kept."""
     gc.collect()
     gc.freeze()
 

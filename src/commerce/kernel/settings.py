@@ -31,8 +31,9 @@ class ServiceSettings(BaseSettings):
         description="SQLAlchemy async URL; default is a SQLite file under var_dir.",
     )
     # MySQL/MariaDB connections this process keeps (each worker its own): a fixed pool, so
-    # that concurrency never opens and closes connections per request (docs/adr/0009). The
-    # server's max_connections must cover replicas x workers x this (docs/deploy.md).
+    # that concurrency never opens and closes connections per request (docs/adr/0009; SQLite
+    # keeps its default pool). The server's max_connections must cover replicas x workers x
+    # this (docs/deploy.md).
     database_pool_size: int = Field(default=20, ge=1, le=500)
     var_dir: Path = DEFAULT_VAR_DIR
     redis_url: str | None = None

@@ -45,13 +45,15 @@ def _reset_if_in_transaction(
 
 
 def create_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEngine:
-    """Build the service's engine; pool settings only where the driver pools.
+    """Build the service's engine.
 
-    The pool is fixed (no overflow): SQLAlchemy closes an overflow connection as soon as it
-    is returned to a full pool, so under a steady concurrency above the pool's size every
-    checkout past it opened a new connection (TCP, handshake, session settings) and closed
-    it again: 36 a second in the product service at 16 concurrent reads, a sixth of its CPU
-    per read (docs/adr/0009, later section). Past ``pool_size``, a checkout waits."""
+    On MySQL/MariaDB the pool is fixed (no overflow): SQLAlchemy closes an overflow
+    connection as soon as it is returned to a full pool, so under a steady concurrency above
+    the pool's size every checkout past it opened a new connection (TCP, handshake, session
+    settings) and closed it again: 36 a second in the product service at 16 concurrent
+    reads, about a quarter of its CPU per read (docs/adr/0009, later section). Past
+    ``pool_size``, a checkout waits. SQLite keeps SQLAlchemy's default pool (measured no
+    better fixed, same ADR)."""
     # hide_parameters: a logged database error must never carry the row it was writing
     # (an e-mail, a password hash, a token hash) into logs or dead-letter headers.
     if is_sqlite(url):
