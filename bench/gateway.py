@@ -119,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
             wrk(reference_url + path, connections=16, seconds=2)
             wrk(running.url("gateway") + path, connections=16, seconds=2, headers=auth)
             for connections in args.concurrency:
-                # nginx first, then the gateway: same product process, same warm caches.
+                # nginx, the bare aiohttp proxy, then the gateway: same product process, same
+                # warm caches.
                 direct, direct_cpu = measured(
                     running.url("product") + path, meter, connections, args.seconds, {}
                 )

@@ -10,7 +10,6 @@ import asyncio
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,7 @@ import aiohttp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from commerce.kernel.messaging.embedded_broker import free_port
+from commerce.kernel.messaging.embedded_broker import accepts_connections, free_port
 from commerce.platform import DEFAULT_PORTS, SERVICES, Platform, PlatformConfig
 
 SERVICE_NAMES = ("gateway", *SERVICES)
@@ -321,14 +320,10 @@ def reference_proxy(upstream: str) -> Iterator[tuple[str, int]]:
     )
     try:
         deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the reference proxy did not start") from None
-                time.sleep(0.05)
+        while not accepts_connections("127.0.0.1", port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the reference proxy did not start")
+            time.sleep(0.05)
         yield f"http://127.0.0.1:{port}", process.pid
     finally:
         process.terminate()

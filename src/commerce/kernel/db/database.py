@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from commerce.kernel.db.connections import Connections
-from commerce.kernel.db.engine import create_engine, ping
+from commerce.kernel.db.engine import DEFAULT_POOL_SIZE, create_engine, ping
 
 
 @dataclass
@@ -17,7 +17,12 @@ class Database:
 
     @classmethod
     async def open(
-        cls, url: str, *, service_package: str, migrate: bool, pool_size: int = 20
+        cls,
+        url: str,
+        *,
+        service_package: str,
+        migrate: bool,
+        pool_size: int = DEFAULT_POOL_SIZE,
     ) -> Database:
         """Connect and, when ``migrate``, bring the schema to the head of the service's history."""
         if not migrate:

@@ -44,7 +44,14 @@ def _reset_if_in_transaction(
         dbapi_connection.rollback()
 
 
-def create_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEngine:
+# Connections a process keeps on MySQL/MariaDB unless its settings say otherwise
+# (``<SERVICE>_DATABASE_POOL_SIZE`` has the same default).
+DEFAULT_POOL_SIZE = 20
+
+
+def create_engine(
+    url: str, *, pool_size: int = DEFAULT_POOL_SIZE, echo: bool = False
+) -> AsyncEngine:
     """Build the service's engine.
 
     On MySQL/MariaDB the pool is fixed (no overflow): SQLAlchemy closes an overflow

