@@ -52,6 +52,7 @@ bench: $(STAMP) bench-tools  ## printed figures, each against a baseline measure
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/orders.py
 	$(BIN)/python bench/saga_hops.py
+	$(BIN)/python bench/db_driver.py
 	$(BIN)/python bench/login.py
 	$(BIN)/python bench/revocation.py
 	$(BIN)/python bench/live_status.py

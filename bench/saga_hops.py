@@ -9,7 +9,10 @@ them to settle, then reads every service's outbox and inbox:
   the consumer's own queue);
 - saga: the order's ``created_at`` -> ``updated_at`` (accepted -> final);
 - statements the MariaDB server ran per order (its global ``Com_*`` counters over the run,
-  idle polling included).
+  idle polling included);
+- CPU per order of every process (services, broker, MariaDB) over the same span, to set
+  beside ``bench/orders.py``'s figure at full rate: paced, batches stay small, and each
+  consumer poll and relay round costs about what it costs for a full batch.
 
 All timestamps come from the servers' clocks on this one machine. Not a test.
 
@@ -31,7 +34,15 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
-from stack import DEFAULT_MYSQL, DEFAULT_REDIS, WORKLOAD_ENV, account, profile_platform
+from stack import (
+    DEFAULT_MYSQL,
+    DEFAULT_REDIS,
+    WORKLOAD_ENV,
+    CpuMeter,
+    account,
+    mariadb_pid,
+    profile_platform,
+)
 
 SERVICES_WITH_MESSAGING = ("order", "product", "payment", "cart")
 COUNTERS = ("Questions", "Com_select", "Com_insert", "Com_update", "Com_commit", "Com_rollback")
@@ -128,10 +139,15 @@ def spread(values: list[float]) -> str:
     return f"p50 {at(50):6.1f}   p90 {at(90):6.1f}   max {ordered[-1]:6.1f} ms   (n={len(values)})"
 
 
-async def measure(gateway: str, order_db: str, mysql_url: str, rate: float, seconds: float) -> None:
+async def measure(
+    gateway: str, order_db: str, mysql_url: str, rate: float, seconds: float, pids: dict[str, int]
+) -> None:
+    meter = CpuMeter(pids)
     before = await server_counters(mysql_url)
+    meter.start()
     count = await place_paced(gateway, rate, seconds)
     await asyncio.sleep(SETTLE_SECONDS)
+    used = meter.stop()
     after = await server_counters(mysql_url)
     relay, delivery = await hops(order_db)
     print(f"\n## {count} orders at {rate:g}/s")
@@ -144,6 +160,12 @@ async def measure(gateway: str, order_db: str, mysql_url: str, rate: float, seco
     print(
         "statements per order (MariaDB, idle polling included): "
         + ", ".join(f"{name.removeprefix('Com_')} {value:.1f}" for name, value in per_order.items())
+    )
+    spent = ", ".join(f"{name} {1000 * used[name] / count:.1f}" for name in sorted(used))
+    span = seconds + SETTLE_SECONDS
+    print(
+        f"CPU per order: {1000 * sum(used.values()) / count:.1f} ms ({spent}); "
+        f"{sum(used.values()) / span:.2f} of {os.cpu_count()} cores over the {span:g} s"
     )
 
 
@@ -175,8 +197,12 @@ def main(argv: list[str] | None = None) -> int:
             order_db,
         ),
     ):
+        pids = running.pids()
+        database = mariadb_pid()
+        if database is not None:
+            pids["mariadb"] = database
         asyncio.run(
-            measure(running.url("gateway"), order_db, args.mysql_url, args.rate, args.seconds)
+            measure(running.url("gateway"), order_db, args.mysql_url, args.rate, args.seconds, pids)
         )
     print(f"\nrerun: {shlex.join(command)}")
     return 0
