@@ -1,6 +1,6 @@
 """Whether the current code runs inside a transaction shared by a batch of use cases.
 
-A consumer applies a poll's messages of one partition in one database transaction
+A consumer applies a poll's messages (all its partitions') in one database transaction
 (``commerce.kernel.db.shared_transaction``, docs/adr/0043). Inside it, a use case must not
 retry in place (its failed attempt's writes would stay in the shared transaction): it lets
 the error out, the batch is undone and each message is applied in a transaction of its own,

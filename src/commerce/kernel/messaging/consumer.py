@@ -2,7 +2,8 @@
 
 Offsets are committed by hand, only after the handler returned (its unit of work committed),
 so a crash means redelivery, never loss; the inbox makes the redelivery harmless. Partitions
-of a batch are processed concurrently, each strictly in order. A failing message is retried,
+of a poll are applied together in one transaction, each strictly in order (or, when that
+fails, concurrently, each in a transaction of its own). A failing message is retried,
 then parked in ``<topic>.dlq`` and committed, so one poison message never stops a partition.
 A message that meets a dependency outage is not parked: after a bounded while retrying in
 place its partition seeks back to it, and the loop polls (so the member stays in its group)
@@ -71,7 +72,7 @@ class EventConsumer:
         recorder: DeadLetterSink | None = None,
     ) -> None:
         self._settings = settings
-        # With it, a poll's messages of one partition are applied in one transaction.
+        # With it, a poll's messages (all its partitions') are applied in one transaction.
         self._batch_transaction = batch_transaction
         self.group_id = group_id
         self.topics = list(topics)
@@ -184,9 +185,7 @@ class EventConsumer:
                     timeout_ms=POLL_TIMEOUT_MS, max_records=self._settings.consumer_batch_size
                 )
                 if batch:
-                    outcomes = await asyncio.gather(
-                        *(self._process_partition(consumer, records) for records in batch.values())
-                    )
+                    outcomes = await self._process_poll(consumer, batch)
                     done = {
                         tp: offset
                         for tp, (offset, _) in zip(batch, outcomes, strict=True)
@@ -207,6 +206,38 @@ class EventConsumer:
                 await asyncio.wait({committing})
                 if not committing.cancelled():
                     committing.exception()  # _commit logged what it could not do
+
+    async def _process_poll(
+        self,
+        consumer: AIOKafkaConsumer,
+        batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+    ) -> list[tuple[int | None, Exception | None]]:
+        """Process a poll; per partition, the offset to commit and the error that stopped it.
+
+        Records from several partitions go together in one transaction first, each
+        partition's in order: at a moderate rate a poll holds a message or two per
+        partition, and a transaction per partition cost a commit each and made them wait on
+        each other's row locks (docs/adr/0043, later section). If that fails, nothing of it
+        was committed and each partition goes its own way, as when a poll holds one."""
+        if (
+            self._batch_transaction is not None
+            and len(batch) > 1
+            and not self._stopping.is_set()
+            and await self.processor.process_batch(
+                [_incoming(record) for records in batch.values() for record in records],
+                self._batch_transaction,
+            )
+        ):
+            outcomes: list[tuple[int | None, Exception | None]] = []
+            for tp, records in batch.items():
+                self.progress.processed(tp, records[-1].offset + 1)
+                outcomes.append((records[-1].offset + 1, None))
+            return outcomes
+        return list(
+            await asyncio.gather(
+                *(self._process_partition(consumer, records) for records in batch.values())
+            )
+        )
 
     async def _process_partition(
         self, consumer: AIOKafkaConsumer, records: list[ConsumerRecord[bytes, bytes]]

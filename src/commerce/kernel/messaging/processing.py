@@ -150,7 +150,7 @@ class MessageProcessor:
     async def process_batch(
         self, messages: Sequence[IncomingMessage], transaction: BatchTransaction
     ) -> bool:
-        """Apply ``messages`` (one partition's, in order) in one transaction, once each.
+        """Apply ``messages`` (a poll's, each partition's in order) in one transaction, once each.
 
         True when all were applied and committed together. False when anything went wrong
         (a value that is not an event, a handler error, a duplicate, an outage): then
@@ -173,10 +173,12 @@ class MessageProcessor:
                             otel_context.detach(token)
         except Exception as error:
             log.info(
-                "batch of %d from %s[%d] applied one by one instead: %s",
+                "batch of %d from %s applied %s instead: %s",
                 len(messages),
-                messages[0].topic,
-                messages[0].partition,
+                ", ".join(sorted({f"{m.topic}[{m.partition}]" for m in messages})),
+                "one by one"
+                if len({(m.topic, m.partition) for m in messages}) == 1
+                else "partition by partition",
                 type(error).__name__,
             )
             return False

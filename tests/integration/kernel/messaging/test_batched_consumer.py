@@ -1,5 +1,5 @@
-"""The consumer applying a poll's messages of a partition in one transaction (ADR 0043),
-against the real broker and both databases: effects once, poison isolated, order kept."""
+"""The consumer applying a poll's messages in one transaction (ADR 0043), against the real
+broker and both databases: effects once, poison isolated, order kept, partitions together."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
@@ -199,6 +200,79 @@ async def test_a_poison_message_in_a_batch_is_dead_lettered_and_the_others_commi
     dead = await read_topic(kafka.settings.kafka_bootstrap_servers, dlq_topic(kafka.topic))
     assert [record.value for record in dead] == [poison.to_json()]
     assert await kafka.committed() == 6
+
+
+def keys_on_every_partition(kafka: Kafka) -> list[str]:
+    """One message key per partition of the test's topic (as the producer places keys)."""
+    partitions = list(range(kafka.settings.kafka_topic_partitions))
+    place = DefaultPartitioner()
+    found: dict[int, str] = {}
+    for index in range(1000):
+        key = f"key-{index}"
+        found.setdefault(place(key.encode(), partitions, partitions), key)
+        if len(found) == len(partitions):
+            return [found[partition] for partition in partitions]
+    raise AssertionError("no key found for some partition")
+
+
+async def send_spread(kafka: Kafka, per_key: int) -> dict[str, list[EventEnvelope]]:
+    """``per_key`` events on each partition's key, sent before anyone consumes."""
+    sent = {
+        key: [event(f"{key}-{i}") for i in range(per_key)] for key in keys_on_every_partition(kafka)
+    }
+    for key, events in sent.items():
+        await kafka.send(*events, key=key)
+    return sent
+
+
+async def test_a_poll_over_several_partitions_is_applied_in_one_transaction(
+    kafka: Kafka, database: Database, schema: Schema
+) -> None:
+    sent = await send_spread(kafka, per_key=4)
+    everything = [e.id for events in sent.values() for e in events]
+    handler = Handler(database, schema)
+    commits = commits_counted(database)
+
+    await consume_all(kafka, handler, database, len(everything))
+
+    seen = [event_id for event_id, _ in handler.seen]
+    assert sorted(seen) == sorted(everything)
+    for events in sent.values():  # each partition in its order
+        ids = [e.id for e in events]
+        assert [event_id for event_id in seen if event_id in ids] == ids
+    assert all(shared for _, shared in handler.seen)
+    assert await count(database, schema.effects) == len(everything)
+    # A transaction per partition would commit at least once per partition.
+    assert commits[0] < len(sent)
+    assert await kafka.committed() == len(everything)
+
+
+async def test_a_poison_message_in_a_poll_over_several_partitions_holds_back_only_itself(
+    kafka: Kafka, database: Database, schema: Schema
+) -> None:
+    sent = await send_spread(kafka, per_key=3)
+    everything = [e for events in sent.values() for e in events]
+    poison = next(iter(sent.values()))[1]
+    handler = Handler(database, schema, poison=poison.id)
+
+    consumer = batched(kafka, handler, database)
+    await consumer.start()
+    try:
+        await eventually(
+            lambda: consumer.lag == 0 and sum(e == poison.id for e, _ in handler.seen) >= 3
+        )
+    finally:
+        await consumer.stop()
+
+    # Together first (undone at the poison), then partition by partition: the poison's
+    # partition once more in a batch and then one by one, where the poison is parked.
+    applied = {event_id for event_id, _ in handler.seen} - {poison.id}
+    assert applied == {e.id for e in everything} - {poison.id}
+    assert await count(database, schema.effects) == len(everything) - 1
+    assert await count(database, schema.inbox) == len(everything) - 1
+    dead = await read_topic(kafka.settings.kafka_bootstrap_servers, dlq_topic(kafka.topic))
+    assert [record.value for record in dead] == [poison.to_json()]
+    assert await kafka.committed() == len(everything)
 
 
 async def test_the_next_poll_is_processed_while_the_last_ones_offsets_are_committed(
