@@ -87,6 +87,23 @@ def test_the_saga_hops_bench_prints_each_hop_and_the_statements(
         "delivery PaymentRequested -> payment",
         "saga     accepted -> final",
         "statements per order",
+        "CPU per order:",
+        "mariadb ",
+    ):
+        assert line in out, out
+
+
+def test_the_driver_bench_prints_each_layer_on_each_driver(mariadb: object) -> None:
+    out = bench("db_driver.py", "--transactions=40", f"--mysql-url={MYSQL_SERVER_URL}")
+
+    for line in (
+        "asyncmy, driver alone",
+        "asyncmy, SQLAlchemy Core",
+        "asyncmy, SQLAlchemy, no statement",
+        "aiomysql, driver alone",
+        "aiomysql, SQLAlchemy Core",
+        "SQLAlchemy's layer on asyncmy:",
+        "rerun:",
     ):
         assert line in out, out
 
