@@ -11,8 +11,8 @@ them to settle, then reads every service's outbox and inbox:
 - statements the MariaDB server ran per order (its global ``Com_*`` counters over the run,
   idle polling included);
 - CPU per order of every process (services, broker, MariaDB) over the same span, to set
-  beside ``bench/orders.py``'s figure at full rate: paced, batches stay small, and each
-  consumer poll and relay round costs about what it costs for a full batch.
+  beside ``bench/orders.py``'s figure at full rate: paced, batches stay small, and a
+  consumer's poll or a relay's round costs nearly as much for one message as for many.
 
 All timestamps come from the servers' clocks on this one machine. Not a test.
 
@@ -59,8 +59,9 @@ async def server_counters(server_url: str) -> dict[str, int]:
     return {name: int(value) for name, value in rows if name in COUNTERS}
 
 
-async def place_paced(gateway: str, rate: float, seconds: float) -> int:
-    """One-line orders at ``rate`` per second for ``seconds``; how many were accepted."""
+async def place_paced(gateway: str, rate: float, seconds: float, meter: CpuMeter) -> int:
+    """One-line orders at ``rate`` per second for ``seconds``; how many were accepted. The
+    ``meter`` starts once the accounts and the product exist, with the first order."""
     async with aiohttp.ClientSession(base_url=gateway) as client:
         seller = await account(client, "seller")
         body = {"name": "Hop item", "price": 100, "stock": int(rate * seconds) + 100}
@@ -76,6 +77,7 @@ async def place_paced(gateway: str, rate: float, seconds: float) -> int:
 
         count = int(rate * seconds)
         loop = asyncio.get_running_loop()
+        meter.start()
         start = loop.time()
         tasks = []
         for index in range(count):
@@ -144,8 +146,7 @@ async def measure(
 ) -> None:
     meter = CpuMeter(pids)
     before = await server_counters(mysql_url)
-    meter.start()
-    count = await place_paced(gateway, rate, seconds)
+    count = await place_paced(gateway, rate, seconds, meter)
     await asyncio.sleep(SETTLE_SECONDS)
     used = meter.stop()
     after = await server_counters(mysql_url)
@@ -162,10 +163,10 @@ async def measure(
         + ", ".join(f"{name.removeprefix('Com_')} {value:.1f}" for name, value in per_order.items())
     )
     spent = ", ".join(f"{name} {1000 * used[name] / count:.1f}" for name in sorted(used))
-    span = seconds + SETTLE_SECONDS
+    span = meter.seconds
     print(
         f"CPU per order: {1000 * sum(used.values()) / count:.1f} ms ({spent}); "
-        f"{sum(used.values()) / span:.2f} of {os.cpu_count()} cores over the {span:g} s"
+        f"{sum(used.values()) / span:.2f} of {os.cpu_count()} cores over the {span:.1f} s"
     )
 
 

@@ -64,12 +64,15 @@ class CpuMeter:
         self.pids = dict(pids)
         self._before: dict[str, float] = {}
         self.used: dict[str, float] = {}
+        self._started = self.seconds = 0.0  # seconds: the wall time from start() to stop()
 
     def start(self) -> None:
         self._before = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        self._started = time.monotonic()
 
     def stop(self) -> dict[str, float]:
         self.used = {name: cpu_seconds(pid) - self._before[name] for name, pid in self.pids.items()}
+        self.seconds = time.monotonic() - self._started
         return self.used
 
 
