@@ -40,10 +40,16 @@ pytestmark = pytest.mark.integration
 offsets = itertools.count()
 
 
-def messages(*envelopes: EventEnvelope) -> list[IncomingMessage]:
+def messages(*envelopes: EventEnvelope, keyed: bool = False) -> list[IncomingMessage]:
+    """The envelopes as one partition's records; ``keyed``: by order id, as the order
+    service publishes them (else all under one key no order has)."""
     return [
         IncomingMessage(
-            topic=ORDER_EVENTS, partition=0, offset=next(offsets), key=b"k", value=e.to_json()
+            topic=ORDER_EVENTS,
+            partition=0,
+            offset=next(offsets),
+            key=e.data["order_id"].encode() if keyed else b"k",
+            value=e.to_json(),
         )
         for e in envelopes
     ]
@@ -123,6 +129,42 @@ async def test_a_batch_inserts_its_reservations_together_and_ends_as_one_by_one_
     for message in messages(*one_by_one):
         assert await processor.process(message) is Outcome.HANDLED
     assert await outcome(database, alone, alone_ids) == batched
+
+
+async def test_a_batch_asks_once_which_of_its_orders_were_answered_and_ends_as_one_by_one(
+    catalog: SqlaCatalog, database: Database, processor: MessageProcessor
+) -> None:
+    product = await new_product(catalog, stock=20)
+    answered = new_order_id()
+    for message in messages(placed(answered, (product, 1)), keyed=True):
+        assert await processor.process(message) is Outcome.HANDLED
+    order_ids, batch = scenario(product)
+    batch.append(placed(answered, (product, 1)))  # a re-drive of an order answered before
+
+    with recorded_statements(database) as statements:
+        assert await processor.process_batch(
+            messages(*batch, keyed=True), lambda: shared_transaction(database.connections)
+        )
+
+    reads = [s for s in statements if s.startswith("SELECT") and "FROM reservations" in s]
+    # One read for the batch's orders; a locking read only for the one answered before.
+    assert len(reads) == 2 and " IN (" in reads[0] and "order_id = " in reads[1]
+    if database.connections.dialect_name != "sqlite":  # SQLite locks the whole file instead
+        assert "FOR UPDATE" not in reads[0] and "FOR UPDATE" in reads[1]
+    batched = await outcome(database, product, [*order_ids, answered])
+    assert batched[:2] == (["RESERVED", "RELEASED", "CANCELLED", "RESERVED"], 17)
+
+    # The same one message at a time, on a product of its own.
+    alone = await new_product(catalog, stock=20)
+    alone_answered = new_order_id()
+    alone_ids, one_by_one = scenario(alone)
+    for envelope in [placed(alone_answered, (alone, 1)), *one_by_one]:
+        assert await processor.process(*messages(envelope, keyed=True)) is Outcome.HANDLED
+    assert (
+        await processor.process(*messages(placed(alone_answered, (alone, 1)), keyed=True))
+        is Outcome.HANDLED
+    )
+    assert await outcome(database, alone, [*alone_ids, alone_answered]) == batched
 
 
 async def test_a_batch_whose_insert_collides_commits_nothing(

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from commerce.kernel.batching import batch_keys
 from commerce.kernel.db.shared_transaction import SharedTransaction
 from commerce.kernel.repository import TrackingRepository
 from commerce.product.adapters.outbound.rows import product_fields, product_row
@@ -163,6 +164,35 @@ _RESERVATION_LINES = (
 )
 _ADD_RESERVATION = insert(reservations)
 _ADD_RESERVATION_LINES = insert(reservation_lines)
+# Which of a batch's orders were answered before it: a plain read (no row or gap locks).
+_ANSWERED_AMONG = select(reservations.c.order_id).where(
+    reservations.c.order_id.in_(bindparam("b_order_ids", expanding=True))
+)
+
+
+class AnsweredBefore:
+    """Which of a consumer batch's orders had a reservation before the batch, asked once.
+
+    An ``OrderPlaced`` first asks whether its order was answered already (a re-drive); in a
+    batch that was a locking read per message, almost always finding nothing. Now the first
+    question reads all of the batch's keys (its orders' ids) in one statement, and an order
+    it did not find is answered "none" without a round trip. One found goes the usual way
+    (a locking read of it and its lines). An order answered by another transaction after
+    this read makes the batch's insert fail on its primary key: the batch is then applied
+    message by message, where the locking read sees that answer (as ``PendingReservations``
+    says)."""
+
+    def __init__(self, keys: frozenset[str]) -> None:
+        self._keys = keys
+        self._found: set[str] | None = None
+
+    async def surely_unanswered(self, session: AsyncConnection, order_id: str) -> bool:
+        if order_id not in self._keys:
+            return False  # not among the batch's keys: ask the usual way
+        if self._found is None:
+            wanted = {"b_order_ids": sorted(self._keys)}
+            self._found = {row.order_id for row in await session.execute(_ANSWERED_AMONG, wanted)}
+        return order_id not in self._found
 
 
 class PendingReservations:
@@ -192,12 +222,22 @@ class SqlaReservationRepository(TrackingRepository[Reservation]):
         self._pending = (
             None if shared is None else shared.writer(PendingReservations, PendingReservations)
         )
+        keys = batch_keys()
+        self._answered_before = (
+            None
+            if shared is None or not keys
+            else shared.scoped(AnsweredBefore, lambda: AnsweredBefore(keys))
+        )
 
     async def get_for_update(self, order_id: str) -> Reservation | None:
         if self._pending is not None and order_id in self._pending.by_order:
             pending = self._pending.by_order[order_id]
             self._track(pending)
             return pending
+        if self._answered_before is not None and await self._answered_before.surely_unanswered(
+            self._session, order_id
+        ):
+            return None
         key = {"b_order_id": order_id}
         row = (await self._session.execute(_RESERVATION_FOR_UPDATE, key)).first()
         if row is None:
