@@ -21,9 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import shlex
-import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -48,7 +46,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from stack import DEFAULT_MYSQL, _mysql
+from stack import _mysql, add_server_arguments, print_machine
 
 from commerce.kernel.db.connections import Connections
 from commerce.kernel.db.engine import create_engine
@@ -177,14 +175,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--transactions", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument(
-        "--mysql-url", default=os.environ.get("COMMERCE_TEST_MYSQL_URL", DEFAULT_MYSQL)
-    )
+    add_server_arguments(parser, redis=False)
     args = parser.parse_args(argv)
     command = [".venv/bin/python", "bench/db_driver.py", f"--transactions={args.transactions}"]
     command.append(f"--concurrency={args.concurrency}")
     print(f"# {shlex.join(command)}")
-    print(f"# {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, MariaDB on this machine")
+    print_machine("MariaDB on this machine")
     figures = uvloop.run(measure(args.mysql_url, args.transactions, args.concurrency))
     print("\nCPU of this process per transaction (INSERT, UPDATE, SELECT, COMMIT):")
     for name, value in figures.items():

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shlex
-import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -31,6 +29,7 @@ from stack import (
     CpuMeter,
     WrkResult,
     nginx_proxy,
+    print_machine,
     profile_platform,
     reference_proxy,
     wrk,
@@ -90,9 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         missing = " and ".join(name for name, path in (("wrk", WRK), ("nginx", NGINX)) if not path)
         print(f"skipped: {missing} not installed (make bench-tools installs them as root)")
         return 0
-    print(
-        f"# {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, wrk -t2, {args.profile} profile"
-    )
+    print_machine(f"wrk -t2, {args.profile} profile")
     with (
         tempfile.TemporaryDirectory(prefix="bench-gateway-") as workdir,
         profile_platform(args.profile, Path(workdir), ENV) as (running, _),

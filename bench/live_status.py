@@ -24,9 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import shlex
-import sys
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -39,6 +37,7 @@ from stack import (
     RunningPlatform,
     account,
     add_profile_arguments,
+    print_machine,
     workload_platform,
 )
 
@@ -219,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     command = [".venv/bin/python", "bench/live_status.py", f"--streams={args.streams}"]
     command += [f"--idle={args.idle:g}", f"--profiles={args.profiles}"]
     print(f"# {shlex.join(command)}")
-    print(f"# {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, one process per service")
+    print_machine("one process per service")
     for profile in args.profiles.split(","):
         print(f"\n## {profile}")
         with workload_platform(profile, args) as (running, _):

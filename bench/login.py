@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import os
 import shlex
-import sys
 import tempfile
 import time
 import uuid
@@ -33,7 +32,7 @@ from pathlib import Path
 
 import httpx
 from argon2 import PasswordHasher
-from stack import CpuMeter, started_platform
+from stack import CpuMeter, print_machine, started_platform
 
 from commerce.user.settings import Settings as UserSettings
 
@@ -183,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     cores = os.cpu_count() or 1
     user = UserSettings()
     print(f"# {shlex.join(command)}")
-    print(f"# {cores} CPUs, Python {sys.version.split()[0]}, one process per service")
+    print_machine("one process per service")
     print(
         f"argon2id parameters (USER_ARGON2_*): time_cost={user.argon2_time_cost} "
         f"memory_cost={user.argon2_memory_cost} KiB parallelism={user.argon2_parallelism} "

@@ -43,6 +43,7 @@ from stack import (
     account,
     add_profile_arguments,
     mariadb_pid,
+    print_machine,
     rss_bytes,
     settled,
     workload_platform,
@@ -328,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
     )
     print(f"# {command}")
-    print(f"# {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, one process per service")
+    print_machine("one process per service")
     for profile in args.profiles.split(","):
         with workload_platform(profile, args) as (running, db):
             run = asyncio.run(measure(running, db, args.orders, args.concurrency))

@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import os
 import shlex
-import sys
 import tempfile
 from collections import defaultdict
 from datetime import datetime
@@ -35,12 +34,12 @@ import aiohttp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from stack import (
-    DEFAULT_MYSQL,
-    DEFAULT_REDIS,
     WORKLOAD_ENV,
     CpuMeter,
     account,
+    add_server_arguments,
     mariadb_pid,
+    print_machine,
     profile_platform,
 )
 
@@ -174,17 +173,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=70.0, help="orders per second")
     parser.add_argument("--seconds", type=float, default=8.0, help="how long orders are placed")
-    parser.add_argument(
-        "--mysql-url", default=os.environ.get("COMMERCE_TEST_MYSQL_URL", DEFAULT_MYSQL)
-    )
-    parser.add_argument(
-        "--redis-url", default=os.environ.get("COMMERCE_TEST_REDIS_URL", DEFAULT_REDIS)
-    )
+    add_server_arguments(parser)
     args = parser.parse_args(argv)
     command = [".venv/bin/python", "bench/saga_hops.py", f"--rate={args.rate:g}"]
     command.append(f"--seconds={args.seconds:g}")
     print(f"# {shlex.join(command)}")
-    print(f"# {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, mariadb profile")
+    print_machine("mariadb profile")
     with (
         tempfile.TemporaryDirectory(prefix="bench-hops-") as workdir,
         profile_platform(

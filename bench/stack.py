@@ -369,12 +369,23 @@ def workload_platform(
 def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
     """``--profiles`` (both by default) and the servers the mariadb profile uses."""
     parser.add_argument("--profiles", default="mariadb,embedded")
+    add_server_arguments(parser)
+
+
+def add_server_arguments(parser: argparse.ArgumentParser, *, redis: bool = True) -> None:
+    """``--mysql-url`` (and ``--redis-url``): the servers on this machine a bench uses."""
     parser.add_argument(
         "--mysql-url", default=os.environ.get("COMMERCE_TEST_MYSQL_URL", DEFAULT_MYSQL)
     )
-    parser.add_argument(
-        "--redis-url", default=os.environ.get("COMMERCE_TEST_REDIS_URL", DEFAULT_REDIS)
-    )
+    if redis:
+        parser.add_argument(
+            "--redis-url", default=os.environ.get("COMMERCE_TEST_REDIS_URL", DEFAULT_REDIS)
+        )
+
+
+def print_machine(setting: str) -> None:
+    """The line every bench prints under its command: the machine, then its own setting."""
+    print(f"# {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {setting}")
 
 
 async def account(client: aiohttp.ClientSession, label: str) -> dict[str, str]:

@@ -9,7 +9,8 @@ message on its own.
 
 What every use case of a batch writes alike (its inbox and outbox rows) can be gathered into a
 :class:`BatchWriter` (for rows of one table: :meth:`SharedTransaction.rows_for`) and written
-in one statement just before the commit.
+in one statement just before the commit. What each asks alike of its message's key (is it
+recorded already?) can be asked once for the batch's keys: :class:`KeysFoundAhead`.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Select, Table, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commerce.kernel.batching import mark_shared, unmark_shared
@@ -54,6 +55,27 @@ class GatheredRows:
     async def write(self, session: AsyncConnection) -> None:
         if self._rows:
             await session.execute(insert(self._table), self._rows)
+
+
+class KeysFoundAhead:
+    """Which of a batch's message keys a query finds, read in one statement at the batch's
+    first question instead of one per message (docs/adr/0047). ``query`` selects the key
+    column where it is in the expanding parameter ``b_keys``."""
+
+    def __init__(self, keys: frozenset[str], query: Select[Any]) -> None:
+        self._keys = keys
+        self._query = query
+        self._found: set[str] | None = None
+
+    async def found(self, session: AsyncConnection, key: str) -> bool | None:
+        """Whether the query found ``key``; ``None`` when it is none of the batch's keys
+        (then ask on your own)."""
+        if key not in self._keys:
+            return None
+        if self._found is None:
+            rows = await session.execute(self._query, {"b_keys": sorted(self._keys)})
+            self._found = {str(key) for key in rows.scalars()}
+        return key in self._found
 
 
 class SharedTransaction:

@@ -172,13 +172,12 @@ class MessageProcessor:
                         finally:
                             otel_context.detach(token)
         except Exception as error:
+            partitions = sorted({f"{m.topic}[{m.partition}]" for m in messages})
             log.info(
                 "batch of %d from %s applied %s instead: %s",
                 len(messages),
-                ", ".join(sorted({f"{m.topic}[{m.partition}]" for m in messages})),
-                "one by one"
-                if len({(m.topic, m.partition) for m in messages}) == 1
-                else "partition by partition",
+                ", ".join(partitions),
+                "one by one" if len(partitions) == 1 else "partition by partition",
                 type(error).__name__,
             )
             return False

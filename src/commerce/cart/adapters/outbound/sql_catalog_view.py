@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from commerce.cart.adapters.outbound.tables import catalog_view, view_reservations
 from commerce.cart.domain.catalog import CatalogEntry
 from commerce.kernel.batching import batch_keys
-from commerce.kernel.db.shared_transaction import SharedTransaction
+from commerce.kernel.db.shared_transaction import KeysFoundAhead, SharedTransaction
 from commerce.kernel.ports import Clock
 
 _LOWER = (
@@ -100,6 +100,11 @@ class SqlaCatalogView:
         return int(result.rowcount or 0)
 
 
+_RESERVED_AMONG = select(view_reservations.c.order_id).where(
+    view_reservations.c.order_id.in_(bindparam("b_keys", expanding=True))
+)
+
+
 class BatchViewReservations:
     """In a consumer batch (docs/adr/0047): which of the orders its messages are keyed by
     (catalog events of an order are keyed by its id) the view reserved for before, read in one
@@ -107,22 +112,12 @@ class BatchViewReservations:
     together just before it commits. A release later in the batch finds them here."""
 
     def __init__(self, keys: frozenset[str]) -> None:
-        self._keys = keys
-        self._reserved_before: set[str] | None = None  # read at the batch's first question
+        self._reserved_before = KeysFoundAhead(keys, _RESERVED_AMONG)
         self.added: dict[str, list[dict[str, object]]] = {}
 
     async def reserved_before(self, session: AsyncConnection, order_id: str) -> bool | None:
         """Whether the table held the order's reservation; ``None``: not read ahead."""
-        if order_id not in self._keys:
-            return None
-        if self._reserved_before is None:
-            found = await session.execute(
-                select(view_reservations.c.order_id).where(
-                    view_reservations.c.order_id.in_(sorted(self._keys))
-                )
-            )
-            self._reserved_before = set(found.scalars())
-        return order_id in self._reserved_before
+        return await self._reserved_before.found(session, order_id)
 
     async def write(self, session: AsyncConnection) -> None:
         rows = [row for rows in self.added.values() for row in rows]

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commerce.kernel.batching import batch_keys
-from commerce.kernel.db.shared_transaction import SharedTransaction
+from commerce.kernel.db.shared_transaction import KeysFoundAhead, SharedTransaction
 from commerce.kernel.repository import TrackingRepository
 from commerce.product.adapters.outbound.rows import product_fields, product_row
 from commerce.product.adapters.outbound.tables import products, reservation_lines, reservations
@@ -164,35 +164,14 @@ _RESERVATION_LINES = (
 )
 _ADD_RESERVATION = insert(reservations)
 _ADD_RESERVATION_LINES = insert(reservation_lines)
-# Which of a batch's orders were answered before it: a plain read (no row or gap locks).
+# Which of a batch's orders were answered before it, asked once for the batch's keys (its
+# orders' ids) instead of a locking read per OrderPlaced that almost always found nothing: a
+# plain read, no row or gap locks. An order answered by another transaction after it makes
+# the batch's insert fail on its primary key, and the batch goes message by message, where
+# the locking read sees that answer (as PendingReservations says; docs/adr/0047).
 _ANSWERED_AMONG = select(reservations.c.order_id).where(
-    reservations.c.order_id.in_(bindparam("b_order_ids", expanding=True))
+    reservations.c.order_id.in_(bindparam("b_keys", expanding=True))
 )
-
-
-class AnsweredBefore:
-    """Which of a consumer batch's orders had a reservation before the batch, asked once.
-
-    An ``OrderPlaced`` first asks whether its order was answered already (a re-drive); in a
-    batch that was a locking read per message, almost always finding nothing. Now the first
-    question reads all of the batch's keys (its orders' ids) in one statement, and an order
-    it did not find is answered "none" without a round trip. One found goes the usual way
-    (a locking read of it and its lines). An order answered by another transaction after
-    this read makes the batch's insert fail on its primary key: the batch is then applied
-    message by message, where the locking read sees that answer (as ``PendingReservations``
-    says)."""
-
-    def __init__(self, keys: frozenset[str]) -> None:
-        self._keys = keys
-        self._found: set[str] | None = None
-
-    async def surely_unanswered(self, session: AsyncConnection, order_id: str) -> bool:
-        if order_id not in self._keys:
-            return False  # not among the batch's keys: ask the usual way
-        if self._found is None:
-            wanted = {"b_order_ids": sorted(self._keys)}
-            self._found = {row.order_id for row in await session.execute(_ANSWERED_AMONG, wanted)}
-        return order_id not in self._found
 
 
 class PendingReservations:
@@ -226,7 +205,7 @@ class SqlaReservationRepository(TrackingRepository[Reservation]):
         self._answered_before = (
             None
             if shared is None or not keys
-            else shared.scoped(AnsweredBefore, lambda: AnsweredBefore(keys))
+            else shared.scoped("answered-before", lambda: KeysFoundAhead(keys, _ANSWERED_AMONG))
         )
 
     async def get_for_update(self, order_id: str) -> Reservation | None:
@@ -234,10 +213,11 @@ class SqlaReservationRepository(TrackingRepository[Reservation]):
             pending = self._pending.by_order[order_id]
             self._track(pending)
             return pending
-        if self._answered_before is not None and await self._answered_before.surely_unanswered(
-            self._session, order_id
+        if (
+            self._answered_before is not None
+            and await self._answered_before.found(self._session, order_id) is False
         ):
-            return None
+            return None  # the batch's read ahead found no answer for it
         key = {"b_order_id": order_id}
         row = (await self._session.execute(_RESERVATION_FOR_UPDATE, key)).first()
         if row is None:
