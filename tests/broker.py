@@ -24,7 +24,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from commerce.contracts.envelope import EventEnvelope
-from commerce.kernel.messaging.embedded_broker import EmbeddedBroker
+from commerce.kernel.messaging.embedded_broker import AUTO_CREATED_TOPIC_PARTITIONS, EmbeddedBroker
 from commerce.kernel.messaging.settings import MessagingSettings
 
 SENTINEL = b"__end_of_test_stream__"
@@ -119,8 +119,10 @@ def fast_settings(bootstrap_servers: str, **overrides: object) -> MessagingSetti
         "consumer_session_timeout_seconds": 1.0,
         "outbox_poll_interval_seconds": 0.02,
         "outbox_claim_seconds": 10.0,
-        # The tests' broker is the embedded one, which loses its log when restarted.
+        # The tests' broker is the embedded one, which loses its log when restarted, and
+        # whose topics are laid out as it would create them itself (as the platform's are).
         "kafka_broker_may_lose_log": True,
+        "kafka_topic_partitions": AUTO_CREATED_TOPIC_PARTITIONS,
     }
     values.update(overrides)
     return MessagingSettings.model_validate(values)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Literal, Protocol
 
-from commerce.kernel.messaging.embedded_broker import EmbeddedBroker
+from commerce.kernel.messaging.embedded_broker import AUTO_CREATED_TOPIC_PARTITIONS, EmbeddedBroker
 from commerce.kernel.processes import die_with_parent
 from commerce.kernel.proof_files import GATEWAY_PROOF_KEY_FILE, GATEWAY_PROOF_PUBLIC_KEY_FILE
 
@@ -181,6 +181,9 @@ class Platform:
                 key = f"{name.upper()}_CONSUMER_SESSION_TIMEOUT_SECONDS"
                 if key not in self.config.extra_env and key not in os.environ:
                     envs[name][key] = EMBEDDED_SESSION_TIMEOUT_SECONDS
+                # Whoever re-creates a topic after a restart, it gets the same partitions.
+                key = f"{name.upper()}_KAFKA_TOPIC_PARTITIONS"
+                envs[name][key] = str(AUTO_CREATED_TOPIC_PARTITIONS)
         return envs
 
     def start(self) -> None:

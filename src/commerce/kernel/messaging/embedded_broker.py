@@ -27,6 +27,11 @@ from commerce.kernel.processes import die_with_parent
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 2.0
 HOST = "127.0.0.1"
+# Tansu creates a topic that a client merely asks about (aiokafka's metadata requests allow
+# it) with this many partitions. After a restart a producer or consumer often asks before
+# the service re-creates its topics; the embedded profile's topics have this many
+# partitions too, so a topic has the same layout whoever re-created it (docs/adr/0045).
+AUTO_CREATED_TOPIC_PARTITIONS = 4
 
 
 def loopback_only(host: str) -> str:

@@ -6,6 +6,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaProducer
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from sqlalchemy import MetaData, inspect
@@ -13,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from commerce.kernel.db import Database
 from commerce.kernel.messaging.admin import TopicAdmin
-from commerce.kernel.messaging.embedded_broker import EmbeddedBroker
+from commerce.kernel.messaging.embedded_broker import AUTO_CREATED_TOPIC_PARTITIONS, EmbeddedBroker
 from commerce.kernel.messaging.fakes import InMemoryPublisher
 from commerce.kernel.messaging.inbox import first_delivery, inbox_table
 from commerce.kernel.messaging.migrations import create_messaging_tables, drop_messaging_tables
@@ -98,3 +99,26 @@ async def test_the_embedded_broker_restarts_on_its_port_as_a_new_empty_cluster(
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
         pass
     broker.stop()  # twice is fine
+
+
+async def test_a_topic_the_broker_creates_on_its_own_is_laid_out_as_the_services_create_theirs(
+    tmp_path: Path,
+) -> None:
+    # After a restart, a producer asking about a topic before its service re-created it makes
+    # the broker create it; a consumer that assumed the other layout once left a partition
+    # unread (docs/adr/0045, later section).
+    broker = EmbeddedBroker(log_path=tmp_path / "tansu.log")
+    broker.start()
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers)
+    admin = TopicAdmin(fast_settings(broker.bootstrap_servers))
+    try:
+        await admin.ensure_topics(["made.by.the.service"])
+        await producer.start()
+        await producer.send_and_wait("made.by.the.broker", b"{}", key=b"k")
+        by_the_broker = await producer.partitions_for("made.by.the.broker")
+        by_the_service = await producer.partitions_for("made.by.the.service")
+        assert by_the_broker == by_the_service == set(range(AUTO_CREATED_TOPIC_PARTITIONS))
+    finally:
+        await producer.stop()
+        await admin.close()
+        broker.stop()

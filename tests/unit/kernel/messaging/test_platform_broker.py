@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from commerce.kernel.messaging.embedded_broker import EmbeddedBroker
-from commerce.platform import Platform, PlatformConfig
+from commerce.kernel.messaging.embedded_broker import AUTO_CREATED_TOPIC_PARTITIONS, EmbeddedBroker
+from commerce.platform import SERVICES, Platform, PlatformConfig
 
 
 def test_services_get_the_embedded_brokers_address_and_a_short_session() -> None:
@@ -14,6 +14,19 @@ def test_services_get_the_embedded_brokers_address_and_a_short_session() -> None
     assert envs["product"]["PRODUCT_KAFKA_BOOTSTRAP_SERVERS"] == "127.0.0.1:19999"
     assert envs["order"]["ORDER_CONSUMER_SESSION_TIMEOUT_SECONDS"] == "2"
     assert "GATEWAY_KAFKA_BOOTSTRAP_SERVERS" not in envs["gateway"]
+
+
+def test_the_embedded_profiles_topics_have_the_partitions_the_broker_would_create() -> None:
+    # A restarted broker may create a topic itself, when a client asks about it before the
+    # service re-creates it: both ways must give the same layout (docs/adr/0045).
+    platform = Platform(PlatformConfig())
+    platform.broker = EmbeddedBroker(port=19999)
+    envs = platform.environments()
+    for name in SERVICES:
+        key = f"{name.upper()}_KAFKA_TOPIC_PARTITIONS"
+        assert envs[name][key] == str(AUTO_CREATED_TOPIC_PARTITIONS)
+    configured = Platform(PlatformConfig(kafka_bootstrap_servers="kafka:9092")).environments()
+    assert "ORDER_KAFKA_TOPIC_PARTITIONS" not in configured["order"]
 
 
 def test_a_configured_kafka_is_used_as_is() -> None:
