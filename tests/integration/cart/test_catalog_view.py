@@ -156,3 +156,56 @@ async def test_a_batch_reads_and_records_its_reservations_together_as_one_by_one
     assert batched[:2] == (1, ["view_reservations"])  # one read, one insert for the batch
     assert alone[:2] == (4, ["view_reservations"] * 2)  # per reservation: a read, an insert
     assert batched[2:] == alone[2:] == (8, [(1, True), (3, True), (2, False)])
+
+
+async def test_a_batch_lowers_a_products_stock_once_for_all_its_reservations(
+    updates: UpdateCatalogView, view: SqlaCatalogView, database: Database
+) -> None:
+    async def scenario(tag: str, batched: bool) -> tuple[object, ...]:
+        popular, unknown, other = f"p-{tag}", f"u-{tag}", f"q-{tag}"
+        orders = [f"o{i}-{tag}" for i in range(4)]
+        await updates.product_changed(f"{tag}-e0", CatalogEntry(popular, "Pen", 1_500, 100))
+        await updates.product_changed(f"{tag}-e1", CatalogEntry(other, "Ink", 300, 20))
+        events = [
+            lambda: updates.reserved(f"{tag}-e2", orders[0], [(popular, 1)]),
+            lambda: updates.reserved(f"{tag}-e3", orders[1], [(popular, 2), (unknown, 4)]),
+            lambda: updates.reserved(f"{tag}-e4", orders[2], [(popular, 3), (other, 5)]),
+            # The catalog's absolute values, later than the reservations before it.
+            lambda: updates.product_changed(f"{tag}-e5", CatalogEntry(other, "Ink", 300, 12)),
+            lambda: updates.reserved(f"{tag}-e6", orders[3], [(popular, 4), (other, 1)]),
+        ]
+        with recorded_statements(database) as statements:
+            if batched:
+                with batch_of_keys([*orders, other]):
+                    async with shared_transaction(database.connections):
+                        for apply in events:
+                            await apply()
+            else:
+                for apply in events:
+                    await apply()
+        async with database.engine.connect() as session:
+            rows = await session.execute(
+                select(view_reservations).where(view_reservations.c.order_id.in_(orders))
+            )
+            taken = sorted((r.order_id[:2], r.product_id[:1], r.quantity) for r in rows)
+        lowered = [s for s in statements if s.startswith("UPDATE catalog_view")]
+        stocks = await stock(view, popular, other, unknown)
+        return len(lowered), [stocks.get(p) for p in (popular, other, unknown)], taken
+
+    batched, alone = await scenario("b", batched=True), await scenario("a", batched=False)
+
+    # One by one: a statement per product of each reservation. Batched: the reservations
+    # before the absolute values are lowered just before them, the rest at the commit.
+    assert (alone[0], batched[0]) == (7, 5)
+    assert batched[1:] == alone[1:]
+    stocks, taken = batched[1:]
+    assert stocks == [100 - 1 - 2 - 3 - 4, 12 - 1, None]  # the last one is not known
+    assert taken == [
+        ("o0", "p", 1),
+        ("o1", "p", 2),
+        ("o1", "u", 0),  # the view did not know it: it took nothing, gives nothing back
+        ("o2", "p", 3),
+        ("o2", "q", 5),
+        ("o3", "p", 4),
+        ("o3", "q", 1),
+    ]
