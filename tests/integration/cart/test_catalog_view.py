@@ -173,6 +173,8 @@ async def test_a_batch_lowers_a_products_stock_once_for_all_its_reservations(
             # The catalog's absolute values, later than the reservations before it.
             lambda: updates.product_changed(f"{tag}-e5", CatalogEntry(other, "Ink", 300, 12)),
             lambda: updates.reserved(f"{tag}-e6", orders[3], [(popular, 4), (other, 1)]),
+            # Lowered before the absolute values, then released: its units come back.
+            lambda: updates.released(f"{tag}-e7", orders[2]),
         ]
         with recorded_statements(database) as statements:
             if batched:
@@ -194,12 +196,13 @@ async def test_a_batch_lowers_a_products_stock_once_for_all_its_reservations(
 
     batched, alone = await scenario("b", batched=True), await scenario("a", batched=False)
 
-    # One by one: a statement per product of each reservation. Batched: the reservations
-    # before the absolute values are lowered just before them, the rest at the commit.
-    assert (alone[0], batched[0]) == (7, 5)
+    # One by one: a statement per product of each reservation and release. Batched: the
+    # reservations before the absolute values are lowered just before them (3 products),
+    # the rest summed with the release at the commit (one lowered, one raised).
+    assert (alone[0], batched[0]) == (9, 5)
     assert batched[1:] == alone[1:]
     stocks, taken = batched[1:]
-    assert stocks == [100 - 1 - 2 - 3 - 4, 12 - 1, None]  # the last one is not known
+    assert stocks == [100 - 1 - 2 - 4, 12 + 5 - 1, None]  # the last one is not known
     assert taken == [
         ("o0", "p", 1),
         ("o1", "p", 2),

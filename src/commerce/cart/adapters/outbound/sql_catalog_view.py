@@ -146,12 +146,16 @@ class BatchViewReservations:
         return True
 
     async def lower_stock(self, session: AsyncConnection) -> None:
-        """Lowers the view's stock by what is pending, in product order (one lock order for
-        every transaction). A product the view does not know takes nothing, so its
-        reservations hold nothing to give back."""
-        pending = sorted((p, units) for p, units in self._lowering.items() if units > 0)
+        """Applies what is pending, in product order (one lock order for every transaction).
+        A product the view does not know takes nothing, so its reservations hold nothing to
+        give back. Less than nothing pending: reservations lowered at an earlier call and
+        released since give their units back."""
+        pending = sorted((p, units) for p, units in self._lowering.items() if units)
         self._lowering.clear()
         for product_id, units in pending:
+            if units < 0:
+                await session.execute(_RAISE, {"b_product_id": product_id, "b_units": -units})
+                continue
             lowered = await session.execute(_LOWER, {"b_product_id": product_id, "b_units": units})
             if not lowered.rowcount:  # rows matched, changed or not (both dialects)
                 for rows in self.added.values():
