@@ -1,6 +1,7 @@
 """In a consumer batch the order service reads the orders its messages are keyed by in one
-statement (docs/adr/0047), on SQLite and MariaDB: the batch ends as the same replies one by
-one would, and a row read ahead that changed meanwhile is never saved over the change."""
+statement and saves them with one (docs/adr/0047), on SQLite and MariaDB: the batch ends as
+the same replies one by one would, and a row read ahead that changed meanwhile is never saved
+over the change."""
 
 from __future__ import annotations
 
@@ -53,6 +54,11 @@ async def test_a_batch_reads_its_orders_in_one_statement_and_ends_as_one_by_one_
 
     reads = [s for s in statements if s.startswith("SELECT") and "FROM orders" in s]
     assert len(reads) == 1 and " IN (" in reads[0]
+    # The three saves and their lines' prices: one executemany each, just before the commit.
+    assert [s.split(" SET ")[0] for s in statements if s.startswith("UPDATE")] == [
+        "UPDATE orders",
+        "UPDATE order_lines",
+    ]
     expected = await state(use_cases, alone[0])
     assert expected[1:] == ("PENDING", 3_000)
     assert [await state(use_cases, order_id) for order_id in batched] == [expected] * 3

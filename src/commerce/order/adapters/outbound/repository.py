@@ -76,6 +76,40 @@ class OrdersReadAhead:
         return self._rows.pop(order_id, [])
 
 
+class BatchOrderSaves:
+    """In a consumer batch (docs/adr/0047): the batch's saves of orders and of their lines'
+    prices, each sent as one executemany just before the commit instead of a statement per
+    order. The version check is the summed row count: if any order changed meanwhile, the
+    batch fails and its messages go one by one, where the stale order fails on its own. A
+    read of an order with a save pending writes what is pending first, so it sees the batch's
+    change (:meth:`SqlaOrderRepository.get`). Written before the batch's held-units releases
+    (registered on the batch's first save, which comes before its first release), so a batch
+    still locks order rows before user rows."""
+
+    def __init__(self) -> None:
+        self._saves: list[dict[str, Any]] = []
+        self._prices: list[dict[str, Any]] = []
+        self._pending: set[str] = set()
+
+    def add(self, order_id: str, save: dict[str, Any], prices: list[dict[str, Any]]) -> None:
+        self._saves.append(save)
+        self._prices.extend(prices)
+        self._pending.add(order_id)
+
+    def pending(self, order_id: str) -> bool:
+        return order_id in self._pending
+
+    async def write(self, session: AsyncConnection) -> None:
+        saves, prices, pending = self._saves, self._prices, self._pending
+        self._saves, self._prices, self._pending = [], [], set()
+        if saves:
+            result = await session.execute(_SAVE_ORDER, saves)
+            if result.rowcount != len(saves):
+                raise StaleOrder(f"one of {', '.join(sorted(pending))}")
+        if prices:
+            await session.execute(_PRICE_LINE, prices)
+
+
 class SqlaOrderRepository(TrackingRepository[Order]):
     """Never commits; remembers the orders it handed out so the unit of work finds their events."""
 
@@ -88,6 +122,7 @@ class SqlaOrderRepository(TrackingRepository[Order]):
             if shared is None or not keys
             else shared.scoped(OrdersReadAhead, lambda: OrdersReadAhead(keys))
         )
+        self._shared = shared
         # The lines' prices as stored, per order seen: a save writes only those that moved
         # (an order is priced once, and saved again at every later step of its saga).
         self._stored_prices: dict[str, list[int | None]] = {}
@@ -129,6 +164,10 @@ class SqlaOrderRepository(TrackingRepository[Order]):
         self._track(order)
 
     async def get(self, order_id: str) -> Order | None:
+        if self._shared is not None:
+            saves = self._shared.writer(BatchOrderSaves, BatchOrderSaves)
+            if saves.pending(order_id):  # saved earlier in this batch: read what it wrote
+                await saves.write(self._session)
         rows = None
         if self._read_ahead is not None:
             rows = await self._read_ahead.take(self._session, order_id)
@@ -165,25 +204,26 @@ class SqlaOrderRepository(TrackingRepository[Order]):
         return order, row.request_fingerprint
 
     async def save(self, order: Order) -> None:
-        result = await self._session.execute(
-            _SAVE_ORDER,
-            {
-                **_order_values(order),
-                "version": order.version + 1,
-                "b_id": order.id,
-                "b_version": order.version,
-            },
-        )
-        if result.rowcount != 1:
-            raise StaleOrder(order.id)
+        values = {
+            **_order_values(order),
+            "version": order.version + 1,
+            "b_id": order.id,
+            "b_version": order.version,
+        }
         stored = self._stored_prices.get(order.id)
         moved = [
             {"b_order_id": order.id, "b_line_no": number, "b_unit_price": line.unit_price}
             for number, line in enumerate(order.lines)
             if stored is None or number >= len(stored) or stored[number] != line.unit_price
         ]
-        if moved:
-            await self._session.execute(_PRICE_LINE, moved)
+        if self._shared is not None:
+            self._shared.writer(BatchOrderSaves, BatchOrderSaves).add(order.id, values, moved)
+        else:
+            result = await self._session.execute(_SAVE_ORDER, values)
+            if result.rowcount != 1:
+                raise StaleOrder(order.id)
+            if moved:
+                await self._session.execute(_PRICE_LINE, moved)
         self._stored_prices[order.id] = [line.unit_price for line in order.lines]
         order.stored()
         self.written[order.id] = order
