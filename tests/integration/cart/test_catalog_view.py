@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
@@ -118,6 +119,23 @@ async def reservations_of(database: Database, order_ids: list[str]) -> list[tupl
     return [by_order.get(order_id, (0, False)) for order_id in order_ids]
 
 
+async def apply_all(
+    database: Database,
+    events: list[Callable[[], Awaitable[None]]],
+    *,
+    batch_keys: list[str] | None,
+) -> None:
+    """The events one by one, or (given the batch's keys) in one consumer batch."""
+    if batch_keys is None:
+        for apply in events:
+            await apply()
+        return
+    with batch_of_keys(batch_keys):
+        async with shared_transaction(database.connections):
+            for apply in events:
+                await apply()
+
+
 async def test_a_batch_reads_and_records_its_reservations_together_as_one_by_one_would(
     updates: UpdateCatalogView, view: SqlaCatalogView, database: Database
 ) -> None:
@@ -135,14 +153,8 @@ async def test_a_batch_reads_and_records_its_reservations_together_as_one_by_one
             lambda: updates.released(f"{tag}-e8", old),
         ]
         with recorded_statements(database) as statements:
-            if batched:
-                with batch_of_keys([old, new, redriven, product]):
-                    async with shared_transaction(database.connections):
-                        for apply in events:
-                            await apply()
-            else:
-                for apply in events:
-                    await apply()
+            keys = [old, new, redriven, product] if batched else None
+            await apply_all(database, events, batch_keys=keys)
         reads = [s for s in statements if s.startswith("SELECT view_reservations.order_id")]
         return (
             len(reads),
@@ -177,14 +189,7 @@ async def test_a_batch_lowers_a_products_stock_once_for_all_its_reservations(
             lambda: updates.released(f"{tag}-e7", orders[2]),
         ]
         with recorded_statements(database) as statements:
-            if batched:
-                with batch_of_keys([*orders, other]):
-                    async with shared_transaction(database.connections):
-                        for apply in events:
-                            await apply()
-            else:
-                for apply in events:
-                    await apply()
+            await apply_all(database, events, batch_keys=[*orders, other] if batched else None)
         async with database.engine.connect() as session:
             rows = await session.execute(
                 select(view_reservations).where(view_reservations.c.order_id.in_(orders))
