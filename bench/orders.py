@@ -155,6 +155,10 @@ class OrderRun:
     paced_rate: float = 0.0
     paced_saga: Figures | None = None
     settle_seconds: float = 0.0
+    # At the paced rate: CPU per order summed over the processes, and the cores they kept busy
+    # (half the rate is not half the work: a batch then holds fewer messages).
+    paced_cpu_ms: float = 0.0
+    paced_cores: float = 0.0
 
 
 async def measure(
@@ -246,9 +250,13 @@ async def measure(
         run.settle_seconds = await settled(pids)
         run.paced_rate = run.orders.per_second / 2
         count = max(50, orders // 4)
+        meter.start()
         ids = await paced(count, run.paced_rate)
         paced_seconds, paced_statuses = await wait_until_final(order_db, ids)
+        paced_cpu = sum(meter.stop().values())
         run.paced_saga = Figures(count, count / run.paced_rate, paced_seconds)
+        run.paced_cpu_ms = paced_cpu * 1000 / count
+        run.paced_cores = paced_cpu / meter.seconds
         for status, n in paced_statuses.items():
             run.statuses[status] = run.statuses.get(status, 0) + n
     return run
@@ -300,6 +308,10 @@ def report(profile: str, concurrency: int, run: OrderRun) -> None:
             f"after {run.settle_seconds:.0f} s to settle)"
         )
         print(run.paced_saga.latency_line(label))
+        print(
+            f"  CPU per order at that rate: {run.paced_cpu_ms:.1f} ms, "
+            f"{run.paced_cores:.2f} of {os.cpu_count()} cores busy"
+        )
     phases = (
         ("as started", run.rss_start),
         ("idle after warm-up", run.rss_idle),

@@ -62,6 +62,7 @@ def test_the_orders_bench_prints_rate_saga_cpu_and_memory(mariadb: object, redis
         "orders placed -> final",
         "server-side saga",
         "saga at half that rate",
+        "CPU per order at that rate:",
         "CPU per order",
         "mariadb ",
         "RSS of the stack, idle",
