@@ -83,8 +83,8 @@ class BatchOrderSaves:
     batch fails and its messages go one by one, where the stale order fails on its own. A
     read of an order with a save pending writes what is pending first, so it sees the batch's
     change (:meth:`SqlaOrderRepository.get`). Written before the batch's held-units releases
-    (registered on the batch's first save, which comes before its first release), so a batch
-    still locks order rows before user rows."""
+    (registered at the batch's first read of an order, which comes before its first release),
+    so a batch still locks order rows before user rows."""
 
     def __init__(self) -> None:
         self._saves: list[dict[str, Any]] = []
