@@ -8,6 +8,7 @@ write) and stock only ever moves through conditional updates that can never go b
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -60,6 +61,11 @@ class PendingStock:
 
     def __init__(self) -> None:
         self.deltas: dict[str, int] = {}
+        # Each product as the batch first read it (None: no such product), read once per
+        # batch: a hot product's row is not read again for each of its orders. Only the
+        # stock changes within a batch, and ``deltas`` holds that; a later read could see
+        # another transaction's change, which the final UPDATE checks anyway.
+        self.read: dict[str, dict[str, Any] | None] = {}
 
     def add(self, product_id: str, quantity: int) -> None:
         self.deltas[product_id] = self.deltas.get(product_id, 0) + quantity
@@ -120,12 +126,20 @@ class SqlaProductRepository(TrackingRepository[Product]):
         else:
             # Read, not locked: the batch's final UPDATE checks the stock is still there.
             # What the batch took or gave back already counts.
+            read = self._pending.read
+            unread = [pid for pid in ids if pid not in read]
+            if unread:
+                rows = (await self._session.execute(_READ_PRODUCTS, {"b_ids": unread})).all()
+                fields_of = {row.id: product_fields(row) for row in rows}
+                read.update({pid: fields_of.get(pid) for pid in unread})
             found = {}
-            for row in (await self._session.execute(_READ_PRODUCTS, {"b_ids": ids})).all():
-                fields = product_fields(row)
+            for pid in ids:
+                as_read = read[pid]
+                if as_read is None:
+                    continue
                 # Below zero: others took it meanwhile, and the final UPDATE will say so.
-                fields["stock"] = max(0, fields["stock"] - self._pending.deltas.get(row.id, 0))
-                found[row.id] = Product(**fields)
+                stock = max(0, as_read["stock"] - self._pending.deltas.get(pid, 0))
+                found[pid] = Product(**{**as_read, "stock": stock})
         self._track_all(found.values())
         return found
 
