@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from commerce.kernel.batching import batch_of_keys
 from commerce.kernel.db import Database
 from commerce.kernel.db.shared_transaction import shared_transaction
 from commerce.payment.adapters.outbound.unit_of_work import SqlaPaymentUnitOfWork
@@ -119,3 +120,38 @@ async def test_a_batch_inserts_its_new_payments_together_and_ends_as_one_by_one_
     assert alone[1] == "DECLINED" and len(alone[2]) == 2
     assert await stored(database, "o-8") == alone
     assert await stored(database, "o-9") == alone
+
+
+async def test_a_batch_asks_once_which_of_its_orders_had_a_payment_or_a_withdrawal(
+    database: Database,
+) -> None:
+    new, paid, withdrawn, withdrawn_in_batch = "o-20", "o-21", "o-22", "o-23"
+    uow = SqlaPaymentUnitOfWork(database.connections)
+    async with uow:
+        await uow.payments.add(payment(paid))
+        await uow.payments.remember_withdrawal(withdrawn, START)
+        await uow.commit()
+
+    async def request(order_id: str) -> tuple[str | None, bool]:
+        async with uow:
+            found, was_withdrawn = await uow.payments.for_order_or_withdrawal(order_id)
+            await uow.commit()
+        return (None if found is None else found.order_id), was_withdrawn
+
+    with (
+        recorded_statements(database) as statements,
+        batch_of_keys([new, paid, withdrawn, withdrawn_in_batch]),
+    ):
+        async with shared_transaction(database.connections):
+            assert await request(new) == (None, False)  # asks for the whole batch
+            async with uow:
+                # After the batch's one read: what it found no longer tells about this one.
+                await uow.payments.remember_withdrawal(withdrawn_in_batch, START)
+                await uow.commit()
+            answers = [await request(o) for o in (paid, withdrawn, withdrawn_in_batch)]
+
+    assert answers == [(paid, False), (None, True), (None, True)]
+    ahead = [s for s in statements if " UNION " in s]
+    one_order = [s for s in statements if "EXISTS" in s and " UNION " not in s]
+    assert len(ahead) == 1
+    assert len(one_order) == 3  # the three it found or recorded since; none for the new one

@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Select, Table, insert
+from sqlalchemy import CompoundSelect, Select, Table, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commerce.kernel.batching import mark_shared, unmark_shared
@@ -60,9 +60,10 @@ class GatheredRows:
 class KeysFoundAhead:
     """Which of a batch's message keys a query finds, read in one statement at the batch's
     first question instead of one per message (docs/adr/0047). ``query`` selects the key
-    column where it is in the expanding parameter ``b_keys``."""
+    column where it is in the expanding parameter ``b_keys`` (a UNION may ask several
+    tables)."""
 
-    def __init__(self, keys: frozenset[str], query: Select[Any]) -> None:
+    def __init__(self, keys: frozenset[str], query: Select[Any] | CompoundSelect[Any]) -> None:
         self._keys = keys
         self._query = query
         self._found: set[str] | None = None

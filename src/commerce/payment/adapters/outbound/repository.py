@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, insert, select, update
+from sqlalchemy import bindparam, delete, exists, insert, select, union, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from commerce.kernel.db.shared_transaction import SharedTransaction
+from commerce.kernel.batching import batch_keys
+from commerce.kernel.db.shared_transaction import KeysFoundAhead, SharedTransaction
 from commerce.kernel.repository import TrackingRepository
 from commerce.payment.adapters.outbound.tables import payment_history, payments, withdrawn_orders
 from commerce.payment.application.ports import StalePayment
@@ -35,6 +36,13 @@ _PAYMENT_OR_WITHDRAWAL = select(
     .label("payment_id"),
     exists().where(withdrawn_orders.c.order_id == bindparam("b_order_id")).label("withdrawn"),
 )
+# Which of a batch's orders (its keys) have a payment or were withdrawn: one read a batch.
+_KNOWN_AMONG = union(
+    select(payments.c.order_id).where(payments.c.order_id.in_(bindparam("b_keys", expanding=True))),
+    select(withdrawn_orders.c.order_id).where(
+        withdrawn_orders.c.order_id.in_(bindparam("b_keys", expanding=True))
+    ),
+)
 _HISTORY = (
     select(payment_history)
     .where(payment_history.c.payment_id == bindparam("b_id"))
@@ -46,10 +54,16 @@ class PendingPayments:
     """The payments a consumer batch created, inserted together (payments, then their
     history) just before it commits, as each stands then (docs/adr/0047). Later messages of
     the batch find them here. A second payment for an order fails the batch's insert on the
-    unique order id; the batch is then applied message by message."""
+    unique order id; the batch is then applied message by message.
+
+    Also which of the batch's orders (its messages are keyed by order id) had a payment or a
+    withdrawal before it, read in one statement at the batch's first payment request, and
+    the withdrawals the batch itself recorded since (that read may predate them)."""
 
     def __init__(self) -> None:
         self.by_order: dict[str, Payment] = {}
+        self.known_before = KeysFoundAhead(batch_keys(), _KNOWN_AMONG)
+        self.withdrawn: set[str] = set()
 
     def with_id(self, payment_id: str) -> Payment | None:
         return next((p for p in self.by_order.values() if p.id == payment_id), None)
@@ -100,6 +114,8 @@ class SqlaPaymentRepository(TrackingRepository[Payment]):
         pending = self._pending_for(order_id)
         if pending is not None:
             return pending, await self.was_withdrawn(order_id)
+        if await self._new_in_batch(order_id):
+            return None, False  # the usual request in a batch: no read of its own
         row = (await self._session.execute(_PAYMENT_OR_WITHDRAWAL, {"b_order_id": order_id})).one()
         if row.payment_id is None:
             return None, bool(row.withdrawn)
@@ -123,6 +139,14 @@ class SqlaPaymentRepository(TrackingRepository[Payment]):
         payment.stored()
         await self._write_history(payment)
 
+    async def _new_in_batch(self, order_id: str) -> bool:
+        """In a batch: whether the order had neither a payment nor a withdrawal before the
+        batch, and the batch recorded no withdrawal of it since (its payments are pending)."""
+        batch = self._pending
+        if batch is None or order_id in batch.withdrawn:
+            return False
+        return await batch.known_before.found(self._session, order_id) is False
+
     def _pending_for(self, order_id: str) -> Payment | None:
         return None if self._pending is None else self._pending.by_order.get(order_id)
 
@@ -138,6 +162,8 @@ class SqlaPaymentRepository(TrackingRepository[Payment]):
     async def remember_withdrawal(self, order_id: str, now: datetime) -> None:
         if not await self.was_withdrawn(order_id):
             await self._session.execute(insert(withdrawn_orders), {"order_id": order_id, "at": now})
+            if self._pending is not None:
+                self._pending.withdrawn.add(order_id)
 
     async def was_withdrawn(self, order_id: str) -> bool:
         found = await self._session.execute(
