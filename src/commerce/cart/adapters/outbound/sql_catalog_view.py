@@ -216,15 +216,9 @@ class SqlaCatalogViewWriter:
         if self._batch is not None:
             self._batch.reserve(order_id, rows)  # lowered and inserted with the batch's others
             return
-        for row in rows:  # in product order: one lock order for every transaction
-            lowered = await self._session.execute(
-                _LOWER, {"b_product_id": row["product_id"], "b_units": row["quantity"]}
-            )
-            # What the view took: nothing of a product it does not know, so nothing to give
-            # back (rows matched, changed or not, count on both dialects).
-            if not lowered.rowcount:
-                row["quantity"] = 0
-        await self._session.execute(insert(view_reservations), rows)
+        alone = BatchViewReservations(frozenset())  # the same writing, for this one at once
+        alone.reserve(order_id, rows)
+        await alone.write(self._session)
 
     async def _reserved_already(self, order_id: str) -> bool:
         if self._batch is not None:

@@ -83,8 +83,8 @@ class BatchOrderSaves:
     batch fails and its messages go one by one, where the stale order fails on its own. A
     read of an order with a save pending writes what is pending first, so it sees the batch's
     change (:meth:`SqlaOrderRepository.get`). Written before the batch's held-units releases
-    (registered at the batch's first read of an order, which comes before its first release),
-    so a batch still locks order rows before user rows."""
+    (registered when the batch's first unit of work builds its repository, before any
+    release), so a batch still locks order rows before user rows."""
 
     def __init__(self) -> None:
         self._saves: list[dict[str, Any]] = []
@@ -122,7 +122,8 @@ class SqlaOrderRepository(TrackingRepository[Order]):
             if shared is None or not keys
             else shared.scoped(OrdersReadAhead, lambda: OrdersReadAhead(keys))
         )
-        self._shared = shared
+        # In a consumer batch, saves wait there: one statement a batch, not an order.
+        self._saves = None if shared is None else shared.writer(BatchOrderSaves, BatchOrderSaves)
         # The lines' prices as stored, per order seen: a save writes only those that moved
         # (an order is priced once, and saved again at every later step of its saga).
         self._stored_prices: dict[str, list[int | None]] = {}
@@ -164,10 +165,8 @@ class SqlaOrderRepository(TrackingRepository[Order]):
         self._track(order)
 
     async def get(self, order_id: str) -> Order | None:
-        if self._shared is not None:
-            saves = self._shared.writer(BatchOrderSaves, BatchOrderSaves)
-            if saves.pending(order_id):  # saved earlier in this batch: read what it wrote
-                await saves.write(self._session)
+        if self._saves is not None and self._saves.pending(order_id):
+            await self._saves.write(self._session)  # saved earlier in this batch: read that
         rows = None
         if self._read_ahead is not None:
             rows = await self._read_ahead.take(self._session, order_id)
@@ -216,8 +215,8 @@ class SqlaOrderRepository(TrackingRepository[Order]):
             for number, line in enumerate(order.lines)
             if stored is None or number >= len(stored) or stored[number] != line.unit_price
         ]
-        if self._shared is not None:
-            self._shared.writer(BatchOrderSaves, BatchOrderSaves).add(order.id, values, moved)
+        if self._saves is not None:
+            self._saves.add(order.id, values, moved)
         else:
             result = await self._session.execute(_SAVE_ORDER, values)
             if result.rowcount != 1:
