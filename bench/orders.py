@@ -44,7 +44,7 @@ from stack import (
     add_profile_arguments,
     mariadb_pid,
     print_machine,
-    rss_bytes,
+    resident,
     settled,
     workload_platform,
 )
@@ -149,9 +149,10 @@ class OrderRun:
     saga: Figures
     statuses: dict[str, int]
     cpu: dict[str, float]
-    rss_start: dict[str, int]
-    rss_idle: dict[str, int]
-    rss: dict[str, int]
+    # Each process's (RSS, PSS) in bytes, at each phase.
+    memory_start: dict[str, tuple[int, int]]
+    memory_idle: dict[str, tuple[int, int]]
+    memory: dict[str, tuple[int, int]]
     paced_rate: float = 0.0
     paced_saga: Figures | None = None
     settle_seconds: float = 0.0
@@ -164,7 +165,7 @@ class OrderRun:
 async def measure(
     running: RunningPlatform, order_db: str, orders: int, concurrency: int
 ) -> OrderRun:
-    rss_start = {name: rss_bytes(pid) for name, pid in running.pids().items()}
+    memory_start = resident(running.pids())
     # aiohttp: a client whose pool does not cost more CPU as concurrency grows (httpx's
     # does), so the client does not become the bottleneck it measures.
     async with aiohttp.ClientSession(
@@ -222,7 +223,7 @@ async def measure(
         placed.clear()
 
         pids = running.pids()
-        rss_idle = {name: rss_bytes(pid) for name, pid in pids.items()}
+        memory_idle = resident(pids)
         database = mariadb_pid() if "mysql" in order_db else None
         if database is not None:
             pids["mariadb"] = database
@@ -233,16 +234,16 @@ async def measure(
         saga_seconds, statuses = await wait_until_final(order_db, list(placed))
         elapsed = time.perf_counter() - started
         cpu = meter.stop()
-        rss = {name: rss_bytes(pid) for name, pid in pids.items()}
+        memory = resident(pids)
         run = OrderRun(
             baseline=baseline,
             orders=Figures(orders, elapsed),
             saga=Figures(len(saga_seconds), elapsed, saga_seconds),
             statuses=statuses,
             cpu={name: seconds * 1000 / orders for name, seconds in cpu.items()},
-            rss_start=rss_start,
-            rss_idle={k: v for k, v in rss_idle.items() if k != "mariadb"},
-            rss={k: v for k, v in rss.items() if k != "mariadb"},
+            memory_start=memory_start,
+            memory_idle=memory_idle,
+            memory={k: v for k, v in memory.items() if k != "mariadb"},
         )
         # Latency is only meaningful below saturation: half the rate just measured, once the
         # platform is done with the burst (consumers still reading its last events, relays
@@ -313,13 +314,20 @@ def report(profile: str, concurrency: int, run: OrderRun) -> None:
             f"{run.paced_cores:.2f} of {os.cpu_count()} cores busy"
         )
     phases = (
-        ("as started", run.rss_start),
-        ("idle after warm-up", run.rss_idle),
-        ("after the run", run.rss),
+        ("as started", run.memory_start),
+        ("idle after warm-up", run.memory_idle),
+        ("after the run", run.memory),
     )
-    for label, rss in phases:
-        parts = ", ".join(f"{name} {b / 2**20:.0f}" for name, b in sorted(rss.items()))
-        print(f"RSS of the stack, {label}: {sum(rss.values()) / 2**20:.0f} MB ({parts})")
+    for label, memory in phases:
+        for measure, index in (("RSS", 0), ("PSS", 1)):
+            ordered = sorted(memory.items())
+            parts = ", ".join(f"{name} {m[index] / 2**20:.0f}" for name, m in ordered)
+            total = sum(m[index] for m in memory.values()) / 2**20
+            print(f"{measure} of the stack, {label}: {total:.0f} MB ({parts})")
+    print(
+        "  (summed RSS counts a page the services share once per service; summed PSS once: "
+        "the memory the stack holds)"
+    )
     print(import_floor_line(profile))
     if run.statuses.get("CONFIRMED", 0) != sum(run.statuses.values()):
         raise SystemExit(f"not every order was confirmed: {run.statuses}")

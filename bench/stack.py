@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from commerce.kernel.messaging.embedded_broker import accepts_connections, free_port
 from commerce.platform import DEFAULT_PORTS, SERVICES, Platform, PlatformConfig
+from commerce.service_processes import forkserver_pid
 
 SERVICE_NAMES = ("gateway", *SERVICES)
 DEFAULT_MYSQL = "mysql+asyncmy://root@127.0.0.1:3306"
@@ -55,6 +56,21 @@ def rss_bytes(pid: int) -> int:
     """Resident memory of process ``pid`` (Linux /proc)."""
     pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def pss_bytes(pid: int) -> int:
+    """Proportional set size of process ``pid`` (Linux /proc): its resident pages, each
+    divided by the number of processes that share it. Summed over processes, what they hold
+    together; summed RSS counts a shared page once per process that maps it."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no Pss line for process {pid}")
+
+
+def resident(pids: Mapping[str, int]) -> dict[str, tuple[int, int]]:
+    """Each named process's (RSS, PSS) in bytes."""
+    return {name: (rss_bytes(pid), pss_bytes(pid)) for name, pid in pids.items()}
 
 
 class CpuMeter:
@@ -112,6 +128,9 @@ class RunningPlatform:
 
     def pids(self) -> dict[str, int]:
         pids = {name: process.pid for name, process in self.platform.processes.items()}
+        forkserver = forkserver_pid()
+        if forkserver is not None:  # the services' parent, holding the libraries they share
+            pids["forkserver"] = forkserver
         broker = self.platform.broker
         if broker is not None and broker.pid is not None:
             pids["broker"] = broker.pid

@@ -1,9 +1,10 @@
 """The whole platform on one machine: every service as its own process, then the gateway.
 
 Used by ``commerce up`` (``make run``) and by the system tests, so what the tests drive is
-exactly what a newcomer starts. Each service gets its own port and its own database; the
-supervisor waits for every ``/readyz``, and stops every child on exit (children also get
-SIGKILL from the kernel if the supervisor itself dies, so nothing is left orphaned).
+exactly what a newcomer starts. Each service gets its own process, forked from one parent
+that imported the libraries they share (commerce.service_processes), its own port and its own
+database; the supervisor waits for every ``/readyz``, and stops every child on exit (children
+also get SIGKILL from the kernel if the supervisor itself dies, so nothing is left orphaned).
 Unless Kafka bootstrap servers are configured, the supervisor first starts the embedded
 Kafka-protocol broker and stops it last.
 """
@@ -24,6 +25,7 @@ from typing import IO, Literal, Protocol
 from commerce.kernel.messaging.embedded_broker import AUTO_CREATED_TOPIC_PARTITIONS, EmbeddedBroker
 from commerce.kernel.processes import die_with_parent
 from commerce.kernel.proof_files import GATEWAY_PROOF_KEY_FILE, GATEWAY_PROOF_PUBLIC_KEY_FILE
+from commerce.service_processes import ServiceProcess, start_service_process
 
 SERVICES = ("user", "auth", "product", "order", "payment", "cart")
 DEFAULT_PORTS = {
@@ -132,11 +134,10 @@ class Platform:
         self, config: PlatformConfig, read_output: ChildOutputReader | None = None
     ) -> None:
         self.config = config
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.processes: dict[str, ServiceProcess] = {}
         # Where a child writes without a log_dir: to a pipe this reads, else to our stdout.
         self._read_output = read_output
         self._ready_pids: set[int] = set()
-        self._logs: list[IO[bytes]] = []
         self.broker: EmbeddedBroker | None = None
         # The credential between auth and the user service's internal check: always set
         # (docs/adr/0038), the same for both, new for every run unless configured.
@@ -229,18 +230,15 @@ class Platform:
 
     def start_service(self, name: str, env: Mapping[str, str] | None = None) -> None:
         env = env if env is not None else self.environments()[name]
-        output: IO[bytes] | None = None
+        log_path = None
         if self.config.log_dir is not None:
             self.config.log_dir.mkdir(parents=True, exist_ok=True)
-            output = open(self.config.log_dir / f"{name}.log", "ab")  # noqa: SIM115
-            self._logs.append(output)
-        piped = output is None and self._read_output is not None
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "commerce", "serve", name],
-            env={**os.environ, **self.config.extra_env, **env},
-            stdout=subprocess.PIPE if piped else output,
-            stderr=subprocess.STDOUT if output or piped else None,
-            preexec_fn=die_with_parent,
+            log_path = self.config.log_dir / f"{name}.log"
+        process = start_service_process(
+            name,
+            {**os.environ, **self.config.extra_env, **env},
+            log_path=log_path,
+            piped=self._read_output is not None,
         )
         self.processes[name] = process
         if self._read_output is not None and process.stdout is not None:
@@ -301,9 +299,6 @@ class Platform:
             self.stop_service(name)
         if self.broker is not None:
             self.broker.stop()
-        for log in self._logs:
-            log.close()
-        self._logs.clear()
 
     def statuses(self) -> list[ProcessStatus]:
         """Every process started, the gateway first (what ``commerce up`` shows)."""
@@ -316,7 +311,7 @@ class Platform:
             statuses.append(ProcessStatus("broker", address, self.broker.pid, state, note=note))
         return statuses
 
-    def _status(self, name: str, process: subprocess.Popen[bytes]) -> ProcessStatus:
+    def _status(self, name: str, process: ServiceProcess) -> ProcessStatus:
         code = process.poll()
         state: Literal["starting", "ready", "exited"] = "starting"
         if code is not None:

@@ -22,9 +22,11 @@ from tests.system.conftest import free_port_run, free_ports
 pytestmark = pytest.mark.system
 
 
-def _children_of(pid: int) -> list[int]:
+def _descendants_of(pid: int) -> list[int]:
+    """Its children, their children, and so on (the services are the forkserver's)."""
     children = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in children.read_text().split()] if children.exists() else []
+    listed = [int(p) for p in children.read_text().split()] if children.exists() else []
+    return [pid for child in listed for pid in (child, *_descendants_of(child))]
 
 
 def _alive(pid: int) -> bool:
@@ -84,8 +86,9 @@ def test_up_serves_the_gateway_and_stops_cleanly_on_sigterm(tmp_path: Path) -> N
         scraped = httpx.get(f"http://127.0.0.1:{up.admin}/metrics", timeout=5)
         assert scraped.status_code == 200
         assert "commerce_gateway_circuit_state" in scraped.text
-        children = _children_of(up.process.pid)
-        assert len(children) >= len(SERVICES) + 1  # the services and the gateway (+ broker)
+        children = _descendants_of(up.process.pid)
+        # The services and the gateway, their forkserver, and the broker.
+        assert len(children) >= len(SERVICES) + 3
         up.process.send_signal(signal.SIGTERM)
         assert up.process.wait(timeout=30) == 0
         time.sleep(0.5)

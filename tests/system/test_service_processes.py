@@ -1,0 +1,88 @@
+"""The platform forks its services from one process that imported their libraries once
+(commerce.service_processes, docs/adr/0075)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from commerce.platform import SERVICES
+from commerce.service_processes import start_service_process
+from tests.system.conftest import RunningPlatform
+
+pytestmark = pytest.mark.system
+
+# The libraries' heap, written by the forkserver before it forked, then only read: tens of
+# MB in every service (48-55 MB measured); a service that imported them itself shares none.
+SHARED_HEAP_MB = 20
+
+
+def _parent(pid: int) -> int:
+    # /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces, not ')'.
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _rollup_mb(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) // 1024
+    raise AssertionError(f"no {field} for {pid}")
+
+
+def test_every_service_is_forked_from_one_forkserver(running: RunningPlatform) -> None:
+    pids = {name: running.platform.processes[name].pid for name in (*SERVICES, "gateway")}
+    (forkserver,) = {_parent(pid) for pid in pids.values()}
+    assert _parent(forkserver) == os.getpid()
+    assert b"commerce.service_processes" in Path(f"/proc/{forkserver}/cmdline").read_bytes()
+    for name, pid in pids.items():
+        assert Path(f"/proc/{pid}/comm").read_text().strip() == f"commerce-{name}"[:15]
+
+
+def test_the_services_share_the_libraries_the_forkserver_imported(
+    running: RunningPlatform,
+) -> None:
+    for name in (*SERVICES, "gateway"):
+        pid = running.platform.processes[name].pid
+        assert _rollup_mb(pid, "Shared_Dirty") >= SHARED_HEAP_MB, name
+
+
+def test_a_forked_service_gets_its_environment_and_reports_its_exit_code(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "user.log"
+    env = {**os.environ, "USER_PORT": "not a port", "USER_VAR_DIR": str(tmp_path)}
+    process = start_service_process("user", env, log_path=log, piped=False)
+    assert process.wait(timeout=30) == 1
+    assert process.poll() == process.returncode == 1
+    # Its own settings were read (the port this test gave it), and it wrote to its log.
+    assert "port\n  Input should be a valid integer" in log.read_text()
+
+
+def test_a_killed_service_is_reported_by_its_signal_and_its_pipe_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # after the forkserver started (the fixtures' platforms)
+    env = {
+        **os.environ,
+        "USER_PORT": "0",
+        "USER_VAR_DIR": "var",  # relative: to the working directory at the start
+        "USER_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",  # no broker needed to start
+    }
+    process = start_service_process("user", env, log_path=None, piped=True)
+    assert process.stdout is not None
+    assert process.stdout.readline()  # it writes to the pipe it was given
+    with pytest.raises(subprocess.TimeoutExpired):
+        process.wait(timeout=0.1)
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "var").is_dir() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert (tmp_path / "var").is_dir()
+    process.kill()
+    assert process.wait(timeout=10) == -signal.SIGKILL
+    process.stdout.read()  # returns: the pipe ended with the process
+    process.terminate()  # a signal to a process that ended is no error
