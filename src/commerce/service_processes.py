@@ -42,21 +42,26 @@ from typing import IO, Any
 
 from commerce.kernel.processes import die_with_parent, name_this_process
 
-# What (almost) every service imports, both database drivers (each profile uses one), and
-# what only some services import but is large (the gateway's aiohttp, auth's JWT and
-# cryptography, the user service's argon2).
+# What (almost) every service imports, by the time its app is built; both database drivers
+# and their SQLAlchemy dialects (each profile uses one); and what only some services import
+# but is large (the gateway's aiohttp, auth's JWT and cryptography, the user's argon2).
 SHARED_LIBRARIES = (
     "fastapi",
     "pydantic",
+    "pydantic.v1",
     "pydantic_settings",
     "uvicorn",
     "uvicorn.protocols.http.httptools_impl",
     "sqlalchemy.ext.asyncio",
+    "sqlalchemy.dialects.sqlite.aiosqlite",
+    "sqlalchemy.dialects.mysql.asyncmy",
     "aiosqlite",
     "asyncmy",
     "aiokafka",
+    "aiokafka.admin",
     "prometheus_client",
     "opentelemetry.trace",
+    "opentelemetry.sdk.trace.export",
     "nacl.signing",
     "psutil",
     "email_validator",
@@ -65,7 +70,8 @@ SHARED_LIBRARIES = (
     "redis.asyncio",
     "cryptography.hazmat.primitives.asymmetric.ed25519",
     "jwt",
-    "aiohttp",
+    "aiohttp.web",
+    "tenacity",
     "argon2",
 )
 _MESSAGE_BYTES = 1 << 20  # one service's environment fits many times over
