@@ -157,6 +157,7 @@ class _Forkserver:
         theirs.close()
         self._lock = threading.Lock()
         self._exit_codes: dict[int, int] = {}
+        self._ended = False  # its socket closed: it is gone, and its services with it
 
     @property
     def pid(self) -> int:
@@ -182,6 +183,9 @@ class _Forkserver:
         with self._lock:
             while self._receive(block=False) is not None:
                 pass
+            if pid not in self._exit_codes and self._ended:
+                # Killed with the forkserver, which could no longer tell (die_with_parent).
+                return -signal.SIGKILL
             return self._exit_codes.get(pid)
 
     def _receive(self, *, block: bool) -> dict[str, Any] | None:
@@ -192,6 +196,7 @@ class _Forkserver:
         except BlockingIOError:
             return None
         if not data:
+            self._ended = True
             return None
         message: dict[str, Any] = json.loads(data)
         if "exited" in message:
@@ -247,12 +252,13 @@ def serve_forks(channel: socket.socket) -> None:
             if not data:
                 return _end()  # the supervisor is gone
             request = json.loads(data)
+            forkserver = os.getpid()
             pid = os.fork()
             if pid == 0:
                 selector.close()
                 for fd in (channel.detach(), children_ended, wake_up):
                     os.close(fd)
-                _become(request, fds)
+                _become(request, fds, forkserver)
                 return
             for fd in fds:
                 os.close(fd)
@@ -276,7 +282,7 @@ def _end() -> None:
     raise SystemExit(0)
 
 
-def _become(request: dict[str, Any], fds: list[int]) -> None:
+def _become(request: dict[str, Any], fds: list[int], forkserver: int) -> None:
     """In the forked child: restore what the forkserver changed, and run the service."""
     from commerce.kernel.runner import run_service
 
@@ -284,6 +290,8 @@ def _become(request: dict[str, Any], fds: list[int]) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     die_with_parent()  # the forkserver, which dies with the supervisor
+    if os.getppid() != forkserver:
+        os._exit(1)  # it died before the line above: no signal will come
     name_this_process(f"commerce-{request['name']}")
     stdout, stderr = fds
     os.dup2(stdout, 1)

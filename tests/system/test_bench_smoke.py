@@ -66,6 +66,8 @@ def test_the_orders_bench_prints_rate_saga_cpu_and_memory(mariadb: object, redis
         "CPU per order",
         "mariadb ",
         "RSS of the stack, idle",
+        "PSS of the stack, after the run",
+        "forkserver ",  # the services' parent is part of the stack's CPU and memory
         "RSS floor of one service process",
     ):
         assert line in out, out

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from commerce.platform import SERVICES
-from commerce.service_processes import start_service_process
+from commerce.service_processes import ServiceProcess, _Forkserver, start_service_process
 from tests.system.conftest import RunningPlatform
 
 pytestmark = pytest.mark.system
@@ -86,3 +86,35 @@ def test_a_killed_service_is_reported_by_its_signal_and_its_pipe_ends(
     assert process.wait(timeout=10) == -signal.SIGKILL
     process.stdout.read()  # returns: the pipe ended with the process
     process.terminate()  # a signal to a process that ended is no error
+
+
+def test_the_services_of_a_forkserver_that_died_are_reported_killed(tmp_path: Path) -> None:
+    forkserver = _Forkserver()  # its own: the other tests' platforms keep theirs
+    env = {
+        **os.environ,
+        "USER_PORT": "0",
+        "USER_VAR_DIR": str(tmp_path),
+        "USER_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
+    }
+    log = os.open(tmp_path / "user.log", os.O_WRONLY | os.O_CREAT)
+    try:
+        pid = forkserver.fork("user", env, str(tmp_path), [log, log])
+    finally:
+        os.close(log)
+    service = ServiceProcess(forkserver, pid, None)
+    assert service.poll() is None
+    os.kill(forkserver.pid, signal.SIGKILL)
+    assert service.wait(timeout=10) == -signal.SIGKILL
+    deadline = time.monotonic() + 10
+    while _running(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(pid)  # it died with its parent
+
+
+def _running(pid: int) -> bool:
+    """Not ended, nor a zombie waiting for whoever inherited it to reap it."""
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
