@@ -38,7 +38,7 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 from commerce.kernel.processes import die_with_parent, name_this_process
 
@@ -226,9 +226,10 @@ def forkserver_pid() -> int | None:
 # The forkserver's side.
 
 
-def serve_forks(channel: socket.socket) -> None:
+def serve_forks(channel: socket.socket) -> NoReturn:
     """Import the shared libraries, then fork a service per request until the supervisor
-    closes its end. Returns only in a forked child, which then becomes its service."""
+    closes its end. Each forked child becomes its service, and ends by ``SystemExit`` raised
+    up through here, as the forkserver itself does."""
     for library in SHARED_LIBRARIES:
         importlib.import_module(library)
     gc.collect()
@@ -250,7 +251,7 @@ def serve_forks(channel: socket.socket) -> None:
                 continue
             data, fds, _, _ = socket.recv_fds(channel, _MESSAGE_BYTES, 2)
             if not data:
-                return _end()  # the supervisor is gone
+                raise SystemExit(0)  # the supervisor is gone
             request = json.loads(data)
             forkserver = os.getpid()
             pid = os.fork()
@@ -259,7 +260,6 @@ def serve_forks(channel: socket.socket) -> None:
                 for fd in (channel.detach(), children_ended, wake_up):
                     os.close(fd)
                 _become(request, fds, forkserver)
-                return
             for fd in fds:
                 os.close(fd)
             channel.send(json.dumps({"started": pid}).encode())
@@ -278,11 +278,7 @@ def _report_exits(channel: socket.socket) -> None:
             channel.send(json.dumps({"exited": pid, "code": code}).encode())
 
 
-def _end() -> None:
-    raise SystemExit(0)
-
-
-def _become(request: dict[str, Any], fds: list[int], forkserver: int) -> None:
+def _become(request: dict[str, Any], fds: list[int], forkserver: int) -> NoReturn:
     """In the forked child: restore what the forkserver changed, and run the service."""
     from commerce.kernel.runner import run_service
 
