@@ -25,7 +25,7 @@ from typing import IO, Literal, Protocol
 from commerce.kernel.messaging.embedded_broker import AUTO_CREATED_TOPIC_PARTITIONS, EmbeddedBroker
 from commerce.kernel.processes import die_with_parent
 from commerce.kernel.proof_files import GATEWAY_PROOF_KEY_FILE, GATEWAY_PROOF_PUBLIC_KEY_FILE
-from commerce.service_processes import ServiceProcess, start_service_process
+from commerce.service_processes import RunningService, start_service_process
 
 SERVICES = ("user", "auth", "product", "order", "payment", "cart")
 DEFAULT_PORTS = {
@@ -134,7 +134,7 @@ class Platform:
         self, config: PlatformConfig, read_output: ChildOutputReader | None = None
     ) -> None:
         self.config = config
-        self.processes: dict[str, ServiceProcess] = {}
+        self.processes: dict[str, RunningService] = {}
         # Where a child writes without a log_dir: to a pipe this reads, else to our stdout.
         self._read_output = read_output
         self._ready_pids: set[int] = set()
@@ -311,7 +311,7 @@ class Platform:
             statuses.append(ProcessStatus("broker", address, self.broker.pid, state, note=note))
         return statuses
 
-    def _status(self, name: str, process: ServiceProcess) -> ProcessStatus:
+    def _status(self, name: str, process: RunningService) -> ProcessStatus:
         code = process.poll()
         state: Literal["starting", "ready", "exited"] = "starting"
         if code is not None:

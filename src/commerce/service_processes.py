@@ -38,7 +38,7 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, Any, NoReturn, Protocol
 
 from commerce.kernel.processes import die_with_parent, name_this_process
 
@@ -74,8 +74,31 @@ SHARED_LIBRARIES = (
     "tenacity",
     "argon2",
 )
+# Linux only: sequenced-packet Unix sockets, and the parent-death signal that keeps a service
+# from outliving its forkserver. Elsewhere (macOS) each service is its own interpreter,
+# started as ``python -m commerce serve NAME``, as before ADR 0075.
+FORKSERVER_SUPPORTED = sys.platform.startswith("linux")
 _MESSAGE_BYTES = 1 << 20  # one service's environment fits many times over
 _WAIT_STEP_SECONDS = 0.02
+
+
+class RunningService(Protocol):
+    """What the platform and its tests use of a service process: ``subprocess.Popen``'s
+    interface, or the part of it a forked service offers."""
+
+    pid: int
+    stdout: IO[bytes] | None
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+    def terminate(self) -> None: ...
+
+    def kill(self) -> None: ...
 
 
 class ServiceProcess:
@@ -118,11 +141,13 @@ class ServiceProcess:
 
 def start_service_process(
     name: str, env: Mapping[str, str], *, log_path: Path | None, piped: bool
-) -> ServiceProcess:
+) -> RunningService:
     """``commerce serve NAME`` forked by the forkserver, with exactly ``env`` as its
     environment and this process's working directory. Its stdout and stderr go to
     ``log_path`` (appended), else to a pipe read from the returned process's ``stdout`` when
     ``piped``, else to this process's own."""
+    if not FORKSERVER_SUPPORTED:
+        return _started_on_its_own(name, env, log_path=log_path, piped=piped)
     reader: IO[bytes] | None = None
     if log_path is not None:
         output = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -140,6 +165,26 @@ def start_service_process(
         for fd in set(outputs):  # the service has its own: the pipe ends when the service does
             os.close(fd)
     return ServiceProcess(forkserver, pid, reader)
+
+
+def _started_on_its_own(
+    name: str, env: Mapping[str, str], *, log_path: Path | None, piped: bool
+) -> subprocess.Popen[bytes]:
+    """``python -m commerce serve NAME``: a fresh interpreter, which imports everything."""
+    output: IO[bytes] | None = None
+    if log_path is not None:
+        output = log_path.open("ab")
+    try:
+        return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "commerce", "serve", name],
+            env=dict(env),
+            stdout=subprocess.PIPE if piped and output is None else output,
+            stderr=subprocess.STDOUT if output is not None or piped else None,
+            preexec_fn=die_with_parent,
+        )
+    finally:
+        if output is not None:
+            output.close()  # the child has its own
 
 
 class _Forkserver:

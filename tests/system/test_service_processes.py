@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from commerce import service_processes
 from commerce.platform import SERVICES
 from commerce.service_processes import ServiceProcess, _Forkserver, start_service_process
 from tests.system.conftest import RunningPlatform
@@ -51,12 +52,21 @@ def test_the_services_share_the_libraries_the_forkserver_imported(
         assert _rollup_mb(pid, "Shared_Dirty") >= SHARED_HEAP_MB, name
 
 
+@pytest.fixture(params=["forked", "on its own"])
+def how_started(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Forked by the forkserver (Linux), or its own interpreter (where it is unsupported)."""
+    if request.param == "on its own":
+        monkeypatch.setattr(service_processes, "FORKSERVER_SUPPORTED", False)
+    return str(request.param)
+
+
 def test_a_forked_service_gets_its_environment_and_reports_its_exit_code(
-    tmp_path: Path,
+    tmp_path: Path, how_started: str
 ) -> None:
     log = tmp_path / "user.log"
     env = {**os.environ, "USER_PORT": "not a port", "USER_VAR_DIR": str(tmp_path)}
     process = start_service_process("user", env, log_path=log, piped=False)
+    assert isinstance(process, ServiceProcess if how_started == "forked" else subprocess.Popen)
     assert process.wait(timeout=30) == 1
     assert process.poll() == process.returncode == 1
     # Its own settings were read (the port this test gave it), and it wrote to its log.
@@ -64,7 +74,7 @@ def test_a_forked_service_gets_its_environment_and_reports_its_exit_code(
 
 
 def test_a_killed_service_is_reported_by_its_signal_and_its_pipe_ends(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how_started: str
 ) -> None:
     monkeypatch.chdir(tmp_path)  # after the forkserver started (the fixtures' platforms)
     env = {
@@ -74,6 +84,7 @@ def test_a_killed_service_is_reported_by_its_signal_and_its_pipe_ends(
         "USER_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",  # no broker needed to start
     }
     process = start_service_process("user", env, log_path=None, piped=True)
+    assert isinstance(process, ServiceProcess if how_started == "forked" else subprocess.Popen)
     assert process.stdout is not None
     assert process.stdout.readline()  # it writes to the pipe it was given
     with pytest.raises(subprocess.TimeoutExpired):
