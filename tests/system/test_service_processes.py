@@ -60,7 +60,7 @@ def how_started(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     return str(request.param)
 
 
-def test_a_forked_service_gets_its_environment_and_reports_its_exit_code(
+def test_a_service_gets_its_environment_and_reports_its_exit_code(
     tmp_path: Path, how_started: str
 ) -> None:
     log = tmp_path / "user.log"
@@ -76,7 +76,9 @@ def test_a_forked_service_gets_its_environment_and_reports_its_exit_code(
 def test_a_killed_service_is_reported_by_its_signal_and_its_pipe_ends(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how_started: str
 ) -> None:
-    monkeypatch.chdir(tmp_path)  # after the forkserver started (the fixtures' platforms)
+    if how_started == "forked":
+        service_processes._forkserver()  # started here, before the change of directory
+    monkeypatch.chdir(tmp_path)
     env = {
         **os.environ,
         "USER_PORT": "0",
