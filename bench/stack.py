@@ -52,25 +52,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def rss_bytes(pid: int) -> int:
-    """Resident memory of process ``pid`` (Linux /proc)."""
-    pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE")
-
-
-def pss_bytes(pid: int) -> int:
-    """Proportional set size of process ``pid`` (Linux /proc): its resident pages, each
-    divided by the number of processes that share it. Summed over processes, what they hold
-    together; summed RSS counts a shared page once per process that maps it."""
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-        if line.startswith("Pss:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no Pss line for process {pid}")
-
-
 def resident(pids: Mapping[str, int]) -> dict[str, tuple[int, int]]:
-    """Each named process's (RSS, PSS) in bytes."""
-    return {name: (rss_bytes(pid), pss_bytes(pid)) for name, pid in pids.items()}
+    """Each named process's (RSS, PSS) in bytes, from one read of /proc/PID/smaps_rollup (Linux).
+    PSS divides each resident page by the number of processes sharing it: summed over the
+    processes, what they hold together; summed RSS counts a shared page once per process."""
+
+    def rss_and_pss(pid: int) -> tuple[int, int]:
+        sizes = {}
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            field, _, rest = line.partition(":")
+            if field in ("Rss", "Pss"):
+                sizes[field] = int(rest.split()[0]) * 1024
+        return sizes["Rss"], sizes["Pss"]
+
+    return {name: rss_and_pss(pid) for name, pid in pids.items()}
 
 
 class CpuMeter:

@@ -17,8 +17,8 @@ its children re-import the supervisor's main script (a bench script, pytest's), 
 then sit in every service's memory.
 
 Supervisor and forkserver talk over a Unix socket pair, one JSON message per datagram:
-``{"name", "env", "cwd"}`` (with the output's file descriptor alongside, if any) asks for a
-service; ``{"started": pid}`` answers; ``{"exited": pid, "code": code}`` follows whenever a
+``{"name", "env", "cwd"}`` (with its stdout's and stderr's file descriptors alongside) asks
+for a service; ``{"started": pid}`` answers; ``{"exited": pid, "code": code}`` follows whenever a
 service ends (the forkserver is its parent, so only it learns the exit code).
 """
 
@@ -113,7 +113,7 @@ class ServiceProcess:
 
     @property
     def returncode(self) -> int | None:
-        return self._forkserver.exit_code(self.pid)
+        return self.poll()
 
     def poll(self) -> int | None:
         return self._forkserver.exit_code(self.pid)

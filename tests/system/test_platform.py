@@ -18,24 +18,9 @@ import pytest
 
 from commerce.platform import DEFAULT_PORTS, SERVICES
 from tests.system.conftest import free_port_run, free_ports
+from tests.system.processes import alive, descendants
 
 pytestmark = pytest.mark.system
-
-
-def _descendants_of(pid: int) -> list[int]:
-    """Its children, their children, and so on (the services are the forkserver's)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    listed = [int(p) for p in children.read_text().split()] if children.exists() else []
-    return [pid for child in listed for pid in (child, *_descendants_of(child))]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split()[2] != "Z"
 
 
 def _is_ready(url: str) -> bool:
@@ -86,13 +71,13 @@ def test_up_serves_the_gateway_and_stops_cleanly_on_sigterm(tmp_path: Path) -> N
         scraped = httpx.get(f"http://127.0.0.1:{up.admin}/metrics", timeout=5)
         assert scraped.status_code == 200
         assert "commerce_gateway_circuit_state" in scraped.text
-        children = _descendants_of(up.process.pid)
+        children = descendants(up.process.pid)
         # The services and the gateway, their forkserver, and the broker.
         assert len(children) >= len(SERVICES) + 3
         up.process.send_signal(signal.SIGTERM)
         assert up.process.wait(timeout=30) == 0
         time.sleep(0.5)
-        assert [pid for pid in children if _alive(pid)] == []
+        assert [pid for pid in children if alive(pid)] == []
         with pytest.raises(httpx.TransportError):
             httpx.get(f"http://127.0.0.1:{up.base}/healthz", timeout=1)
     # Not a terminal: JSON lines only, the supervisor's as well as the services'.

@@ -15,17 +15,13 @@ from commerce import service_processes
 from commerce.platform import SERVICES
 from commerce.service_processes import ServiceProcess, _Forkserver, start_service_process
 from tests.system.conftest import RunningPlatform
+from tests.system.processes import alive, parent
 
 pytestmark = pytest.mark.system
 
 # The libraries' heap, written by the forkserver before it forked, then only read: tens of
 # MB in every service (48-55 MB measured); a service that imported them itself shares none.
 SHARED_HEAP_MB = 20
-
-
-def _parent(pid: int) -> int:
-    # /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces, not ')'.
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
 def _rollup_mb(pid: int, field: str) -> int:
@@ -37,8 +33,8 @@ def _rollup_mb(pid: int, field: str) -> int:
 
 def test_every_service_is_forked_from_one_forkserver(running: RunningPlatform) -> None:
     pids = {name: running.platform.processes[name].pid for name in (*SERVICES, "gateway")}
-    (forkserver,) = {_parent(pid) for pid in pids.values()}
-    assert _parent(forkserver) == os.getpid()
+    (forkserver,) = {parent(pid) for pid in pids.values()}
+    assert parent(forkserver) == os.getpid()
     assert b"commerce.service_processes" in Path(f"/proc/{forkserver}/cmdline").read_bytes()
     for name, pid in pids.items():
         assert Path(f"/proc/{pid}/comm").read_text().strip() == f"commerce-{name}"[:15]
@@ -119,15 +115,6 @@ def test_the_services_of_a_forkserver_that_died_are_reported_killed(tmp_path: Pa
     os.kill(forkserver.pid, signal.SIGKILL)
     assert service.wait(timeout=10) == -signal.SIGKILL
     deadline = time.monotonic() + 10
-    while _running(pid) and time.monotonic() < deadline:
+    while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _running(pid)  # it died with its parent
-
-
-def _running(pid: int) -> bool:
-    """Not ended, nor a zombie waiting for whoever inherited it to reap it."""
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
+    assert not alive(pid)  # it died with its parent

@@ -13,6 +13,7 @@ from commerce.platform import SERVICES
 from tests.conftest import RUN_ID
 from tests.system.accounts import new_account
 from tests.system.conftest import RunningPlatform, mariadb_env, start_platform
+from tests.system.processes import children
 from tests.system.test_ordering import (
     all_orders,
     new_product,
@@ -38,11 +39,6 @@ def scaled(
     platform = start_platform(tmp_path_factory.mktemp("workers"), "mariadb", env)
     yield RunningPlatform(platform=platform, profile="mariadb")
     platform.stop()
-
-
-def children(pid: int) -> list[int]:
-    listed = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return [int(child) for child in listed]
 
 
 def test_each_service_runs_its_workers_on_its_one_port(scaled: RunningPlatform) -> None:
