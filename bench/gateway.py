@@ -7,10 +7,13 @@ plain Python proxying reaches, no policy) in front of the same product service, 
 run, driven by wrk (Debian package). CPU per request of each process comes from /proc. Not a test:
 nothing is asserted.
 
-    .venv/bin/python bench/gateway.py [--seconds 10] [--concurrency 16 256]
+    .venv/bin/python bench/gateway.py [--seconds 5] [--rounds 3] [--concurrency 16 256]
 
 wrk runs on the same 2 cores as the servers, so absolute rates are a floor; the ratio to
-nginx, measured alike in the same run, is the figure that travels.
+nginx, measured alike in the same run, is the figure that travels. A shared machine's speed
+drifts by 10-30 % within a minute, so the proxies are measured in ``--rounds`` rounds, their
+order turned each round, and the ratio is the median of each round's own ratio (runs next to
+each other in time); each round's ratio is printed too.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shlex
+import statistics
 import tempfile
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -62,17 +67,68 @@ async def prepare(gateway: str) -> tuple[str, str]:
 def measured(
     url: str, meter: CpuMeter, connections: int, seconds: float, headers: dict[str, str]
 ) -> tuple[WrkResult, dict[str, float]]:
-    """One wrk run; its result and the CPU ms per request of each metered process."""
+    """One wrk run; its result and the CPU seconds each metered process used meanwhile."""
     meter.start()
     result = wrk(url, connections=connections, seconds=seconds, headers=headers)
-    used = meter.stop()
-    per_request = {name: used[name] * 1000 / max(1, result.requests) for name in used}
-    return result, per_request
+    return result, meter.stop()
+
+
+@dataclass
+class Way:
+    """One way to the product service (straight, or through one proxy), over its rounds."""
+
+    label: str
+    url: str
+    headers: dict[str, str]
+    runs: list[WrkResult] = field(default_factory=list)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
+
+    def add(self, run: WrkResult, cpu: dict[str, float]) -> None:
+        self.runs.append(run)
+        for name, seconds in cpu.items():
+            self.cpu_seconds[name] = self.cpu_seconds.get(name, 0.0) + seconds
+
+    def combined(self) -> WrkResult:
+        """All rounds as one: requests over seconds; the rounds' median latencies."""
+        errors: dict[str, int] = {}
+        for run in self.runs:
+            for kind, n in run.socket_errors.items():
+                errors[kind] = errors.get(kind, 0) + n
+        requests = sum(run.requests for run in self.runs)
+        seconds = sum(run.seconds for run in self.runs)
+        return WrkResult(
+            requests=requests,
+            seconds=seconds,
+            per_second=requests / seconds,
+            p50_ms=statistics.median(run.p50_ms for run in self.runs),
+            p99_ms=statistics.median(run.p99_ms for run in self.runs),
+            non_2xx=sum(run.non_2xx for run in self.runs),
+            socket_errors=errors,
+        )
+
+    def cpu_ms(self, name: str) -> float:
+        """CPU ms per request of process ``name`` over every round of this way."""
+        requests = sum(run.requests for run in self.runs)
+        return self.cpu_seconds.get(name, 0.0) * 1000 / max(1, requests)
+
+
+def round_ratios(gated: Way, baseline: Way) -> list[float]:
+    """Each round's throughput ratio (its two runs a few seconds apart)."""
+    return [
+        ours.per_second / theirs.per_second
+        for ours, theirs in zip(gated.runs, baseline.runs, strict=True)
+    ]
+
+
+def ratio_line(ratios: list[float]) -> str:
+    each = ", ".join(f"{ratio:.2f}" for ratio in ratios)
+    return f"{statistics.median(ratios):.2f} (rounds: {each})"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=10.0, help="wrk duration per run")
+    parser.add_argument("--seconds", type=float, default=5.0, help="wrk duration per run")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each proxy, interleaved")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 256])
     parser.add_argument("--profile", default="mariadb", choices=["mariadb", "embedded"])
     args = parser.parse_args(argv)
@@ -80,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         ".venv/bin/python",
         "bench/gateway.py",
         f"--seconds={args.seconds:g}",
+        f"--rounds={args.rounds}",
         f"--profile={args.profile}",
         "--concurrency",
         *map(str, args.concurrency),
@@ -116,39 +173,42 @@ def main(argv: list[str] | None = None) -> int:
             wrk(reference_url + path, connections=16, seconds=2)
             wrk(running.url("gateway") + path, connections=16, seconds=2, headers=auth)
             for connections in args.concurrency:
-                # nginx, the bare aiohttp proxy, then the gateway: same product process, same
-                # warm caches.
-                direct, direct_cpu = measured(
-                    running.url("product") + path, meter, connections, args.seconds, {}
-                )
-                proxied, proxied_cpu = measured(
-                    nginx_url + path, meter, connections, args.seconds, auth
-                )
-                plain, plain_cpu = measured(
-                    reference_url + path, meter, connections, args.seconds, auth
-                )
-                gated, gated_cpu = measured(
-                    running.url("gateway") + path, meter, connections, args.seconds, auth
-                )
-                print(f"\n## GET /v1/products/{{id}}, c={connections}, {args.seconds:g} s each")
-                print(direct.line("straight to product (bare read)"))
-                print(proxied.line("via nginx (plain proxy, baseline)"))
-                print(plain.line("via minimal aiohttp proxy (yardstick)"))
-                print(gated.line("via gateway + token"))
+                direct = Way("straight to product (bare read)", running.url("product"), {})
+                proxies = [
+                    Way("via nginx (plain proxy, baseline)", nginx_url, auth),
+                    Way("via minimal aiohttp proxy (yardstick)", reference_url, auth),
+                    Way("via gateway + token", running.url("gateway"), auth),
+                ]
+                direct.add(*measured(direct.url + path, meter, connections, args.seconds, {}))
+                for round_ in range(args.rounds):
+                    # The same product process and warm caches; each proxy first once.
+                    turned = proxies[round_ % 3 :] + proxies[: round_ % 3]
+                    for way in turned:
+                        way.add(
+                            *measured(way.url + path, meter, connections, args.seconds, way.headers)
+                        )
+                proxied, plain, gated = proxies
+                rounds = f"{args.rounds} round{'s' if args.rounds > 1 else ''}"
                 print(
-                    f"gateway/nginx throughput {gated.per_second / proxied.per_second:.2f}"
+                    f"\n## GET /v1/products/{{id}}, c={connections}, "
+                    f"{args.seconds:g} s per run, {rounds}"
+                )
+                for way in (direct, *proxies):
+                    print(way.combined().line(way.label))
+                print(
+                    f"gateway/nginx throughput {ratio_line(round_ratios(gated, proxied))}"
                     f"   (target >= 0.9; the minimal aiohttp proxy: "
-                    f"{plain.per_second / proxied.per_second:.2f})"
+                    f"{ratio_line(round_ratios(plain, proxied))})"
                 )
                 print(
                     "CPU per request (ms): "
-                    f"bare read: product {direct_cpu['product']:.3f}   "
-                    f"nginx path: nginx {proxied_cpu['nginx']:.3f} + "
-                    f"product {proxied_cpu['product']:.3f}   "
-                    f"aiohttp path: proxy {plain_cpu['reference']:.3f} + "
-                    f"product {plain_cpu['product']:.3f}   "
-                    f"gateway path: gateway {gated_cpu['gateway']:.3f} + "
-                    f"product {gated_cpu['product']:.3f}"
+                    f"bare read: product {direct.cpu_ms('product'):.3f}   "
+                    f"nginx path: nginx {proxied.cpu_ms('nginx'):.3f} + "
+                    f"product {proxied.cpu_ms('product'):.3f}   "
+                    f"aiohttp path: proxy {plain.cpu_ms('reference'):.3f} + "
+                    f"product {plain.cpu_ms('product'):.3f}   "
+                    f"gateway path: gateway {gated.cpu_ms('gateway'):.3f} + "
+                    f"product {gated.cpu_ms('product'):.3f}"
                 )
     print(f"\nrerun: {shlex.join(command)}")
     return 0
