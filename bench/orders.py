@@ -11,13 +11,18 @@ local MariaDB server, dropped afterwards; Redis for auth and the gateway) and ``
    its 202, POSTs the next), then the bench waits until no order is PENDING, reading the
    order database directly (so waiting costs the services nothing). Throughput is orders
    over the time from the first POST to the last order final; the saga latency is each
-   order's ``updated_at - created_at`` (accepted -> final, committed, server clocks);
-3. CPU seconds of every process (gateway, services, broker, MariaDB) from /proc over the
-   order phase, per order; resident memory of the stack after the run.
+   order's ``updated_at - created_at`` (accepted -> final, committed, server clocks).
+   ``--rounds`` such runs, each from a settled platform; a shared machine's speed drifts
+   within a minute, so the figures printed are the median round's, every round's rate and
+   CPU per order beside them;
+3. CPU seconds of every process (gateway, services, broker, MariaDB) from /proc over each
+   round, per order; resident memory of the stack after the rounds;
+4. latency below saturation: orders paced at half the median round's rate.
 
 Not a test: nothing is asserted except that every order ended CONFIRMED.
 
-    .venv/bin/python bench/orders.py [--orders 2000] [--concurrency 64] [--profiles mariadb]
+    .venv/bin/python bench/orders.py [--orders 2000] [--concurrency 64] [--rounds 3]
+        [--profiles mariadb]
 """
 
 from __future__ import annotations
@@ -143,12 +148,24 @@ def _at(value: datetime | str) -> datetime:
 
 
 @dataclass
-class OrderRun:
-    baseline: Figures
+class Round:
+    """One full-rate run of ``--orders`` orders: throughput, saga latencies, CPU per order
+    of each process (ms)."""
+
     orders: Figures
     saga: Figures
-    statuses: dict[str, int]
     cpu: dict[str, float]
+
+    def summary(self) -> str:
+        return f"{self.orders.per_second:.1f}/s at {sum(self.cpu.values()):.1f} ms"
+
+
+@dataclass
+class OrderRun:
+    baseline: Figures
+    # The full-rate rounds in the order run; the figures printed are the median round's.
+    rounds: list[Round]
+    statuses: dict[str, int]
     # Each process's (RSS, PSS) in bytes, at each phase.
     memory_start: dict[str, tuple[int, int]]
     memory_idle: dict[str, tuple[int, int]]
@@ -161,9 +178,15 @@ class OrderRun:
     paced_cpu_ms: float = 0.0
     paced_cores: float = 0.0
 
+    @property
+    def median(self) -> Round:
+        """The round of median throughput (the lower of the two middle ones if even)."""
+        ordered = sorted(self.rounds, key=lambda one: one.orders.per_second)
+        return ordered[(len(ordered) - 1) // 2]
+
 
 async def measure(
-    running: RunningPlatform, order_db: str, orders: int, concurrency: int
+    running: RunningPlatform, order_db: str, orders: int, concurrency: int, rounds: int
 ) -> OrderRun:
     memory_start = resident(running.pids())
     # aiohttp: a client whose pool does not cost more CPU as concurrency grows (httpx's
@@ -176,8 +199,8 @@ async def measure(
         seller = await account(client, "seller")
         async with client.post(
             "/v1/products",
-            # Enough for every phase (warm-up, full rate, half rate): none is rejected.
-            json={"name": "Bench item", "price": 1_000, "stock": orders * 3 + 200},
+            # Enough for every phase (warm-up, each round, half rate): none is rejected.
+            json={"name": "Bench item", "price": 1_000, "stock": orders * (rounds + 1) + 200},
             headers=seller,
         ) as product:
             product.raise_for_status()
@@ -228,28 +251,39 @@ async def measure(
         if database is not None:
             pids["mariadb"] = database
         meter = CpuMeter(pids)
-        meter.start()
-        started = time.perf_counter()
-        await run_workers(orders, concurrency, place)
-        saga_seconds, statuses = await wait_until_final(order_db, list(placed))
-        elapsed = time.perf_counter() - started
-        cpu = meter.stop()
-        memory = resident(pids)
         run = OrderRun(
             baseline=baseline,
-            orders=Figures(orders, elapsed),
-            saga=Figures(len(saga_seconds), elapsed, saga_seconds),
-            statuses=statuses,
-            cpu={name: seconds * 1000 / orders for name, seconds in cpu.items()},
+            rounds=[],
+            statuses={},
             memory_start=memory_start,
             memory_idle=memory_idle,
-            memory={k: v for k, v in memory.items() if k != "mariadb"},
+            memory={},
         )
+        for _ in range(rounds):
+            # Each round from a settled platform: the last round's tail is not in its CPU.
+            await settled(pids)
+            placed.clear()
+            meter.start()
+            started = time.perf_counter()
+            await run_workers(orders, concurrency, place)
+            saga_seconds, statuses = await wait_until_final(order_db, list(placed))
+            elapsed = time.perf_counter() - started
+            cpu = meter.stop()
+            run.rounds.append(
+                Round(
+                    orders=Figures(orders, elapsed),
+                    saga=Figures(len(saga_seconds), elapsed, saga_seconds),
+                    cpu={name: seconds * 1000 / orders for name, seconds in cpu.items()},
+                )
+            )
+            for status, n in statuses.items():
+                run.statuses[status] = run.statuses.get(status, 0) + n
+        run.memory = {k: v for k, v in resident(pids).items() if k != "mariadb"}
         # Latency is only meaningful below saturation: half the rate just measured, once the
         # platform is done with the burst (consumers still reading its last events, relays
         # publishing them) so that the paced orders do not queue behind it.
         run.settle_seconds = await settled(pids)
-        run.paced_rate = run.orders.per_second / 2
+        run.paced_rate = run.median.orders.per_second / 2
         count = max(50, orders // 4)
         meter.start()
         ids = await paced(count, run.paced_rate)
@@ -295,14 +329,19 @@ def import_floor_line(profile: str) -> str:
 def report(profile: str, concurrency: int, run: OrderRun) -> None:
     print(f"\n## {profile} (concurrency {concurrency})")
     print(run.baseline.line("GET /v1/products/{id} (baseline)"))
+    median = run.median
     print(
-        f"{'orders placed -> final (end to end)':<38} {run.orders.per_second:8.1f}/s"
-        f"   (n={run.orders.count}, {run.orders.seconds:.1f} s; final: {run.statuses})"
+        f"{'orders placed -> final (end to end)':<38} {median.orders.per_second:8.1f}/s"
+        f"   (n={median.orders.count}, {median.orders.seconds:.1f} s; final, every phase: "
+        f"{run.statuses})"
     )
-    print(run.saga.latency_line("  server-side saga (accepted -> final)"))
-    total = sum(run.cpu.values())
-    parts = ", ".join(f"{name} {ms:.1f}" for name, ms in sorted(run.cpu.items()))
+    print(median.saga.latency_line("  server-side saga (accepted -> final)"))
+    total = sum(median.cpu.values())
+    parts = ", ".join(f"{name} {ms:.1f}" for name, ms in sorted(median.cpu.items()))
     print(f"CPU per order: {total:.1f} ms ({parts})")
+    if len(run.rounds) > 1:
+        each = ", ".join(one.summary() for one in run.rounds)
+        print(f"  rounds, in order: {each} (the lines above: the median round)")
     if run.paced_saga is not None:
         label = (
             f"  saga at half that rate ({run.paced_rate:.0f}/s, "
@@ -337,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=2000, help="orders per profile")
     parser.add_argument("--concurrency", type=int, default=64, help="orders in flight")
+    parser.add_argument("--rounds", type=int, default=3, help="full-rate runs; median shown")
     add_profile_arguments(parser)
     args = parser.parse_args(argv)
     command = shlex.join(
@@ -345,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
             "bench/orders.py",
             f"--orders={args.orders}",
             f"--concurrency={args.concurrency}",
+            f"--rounds={args.rounds}",
             f"--profiles={args.profiles}",
         ]
     )
@@ -352,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     print_machine("one process per service")
     for profile in args.profiles.split(","):
         with workload_platform(profile, args) as (running, db):
-            run = asyncio.run(measure(running, db, args.orders, args.concurrency))
+            run = asyncio.run(measure(running, db, args.orders, args.concurrency, args.rounds))
         report(profile, args.concurrency, run)
     print(f"\nrerun: {command}")
     return 0
