@@ -55,6 +55,11 @@ from stack import (
 )
 
 FINAL_DEADLINE_SECONDS = 300.0
+# Polled 20 times a second, on the MariaDB whose CPU is measured: through the re-drive's index
+# (a PENDING order always awaits an answer), not a scan of every order placed so far, which
+# cost 0.7 ms of the server's CPU per poll at 2,600 orders and grew with each round. Were an
+# order PENDING with nothing awaited, the bench would stop early and say it was not confirmed.
+PENDING_ORDERS = text("SELECT id FROM orders WHERE awaiting IS NOT NULL AND status = 'PENDING'")
 
 
 @dataclass
@@ -119,9 +124,7 @@ async def wait_until_final(order_db: str, ids: list[str]) -> tuple[list[float], 
     try:
         while True:
             async with engine.connect() as connection:
-                pending = (
-                    await connection.execute(text("SELECT id FROM orders WHERE status = 'PENDING'"))
-                ).all()
+                pending = (await connection.execute(PENDING_ORDERS)).all()
             if not wanted.intersection(row[0] for row in pending):
                 break
             if time.monotonic() > deadline:
