@@ -132,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 256])
     parser.add_argument("--profile", default="mariadb", choices=["mariadb", "embedded"])
     args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     command = [
         ".venv/bin/python",
         "bench/gateway.py",
