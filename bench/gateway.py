@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
                 }
             )
             auth = {"Authorization": f"Bearer {token}"}
-            # Warm up both paths (connection pools, caches) before measuring.
+            # Warm up every path (connection pools, caches) before measuring.
             wrk(nginx_url + path, connections=16, seconds=2)
             wrk(reference_url + path, connections=16, seconds=2)
             wrk(running.url("gateway") + path, connections=16, seconds=2, headers=auth)
@@ -183,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
                 ]
                 direct.add(*measured(direct.url + path, meter, connections, args.seconds, {}))
                 for round_ in range(args.rounds):
-                    # The same product process and warm caches; each proxy first once.
+                    # The same product process and warm caches; the order turns each round,
+                    # so no proxy always runs first (on a machine just idle) or last.
                     turned = proxies[round_ % 3 :] + proxies[: round_ % 3]
                     for way in turned:
                         way.add(
