@@ -194,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
                 rounds = f"{args.rounds} round{'s' if args.rounds > 1 else ''}"
                 print(
                     f"\n## GET /v1/products/{{id}}, c={connections}, "
-                    f"{args.seconds:g} s per run, {rounds}"
+                    f"{args.seconds:g} s per run, {rounds} (rate: all rounds' requests over "
+                    "their seconds; p50, p99: the rounds' medians)"
                 )
                 for way in (direct, *proxies):
                     print(way.combined().line(way.label))
